@@ -1,0 +1,260 @@
+"""Command line. Each command parses its arguments and calls the library
+function the daemon and the tests call too; no logic lives here.
+
+Exit codes: 0 success; 1 some input could not be used (replay) or an
+unhealthy daemon (healthcheck); 2 bad config or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Any, Sequence
+
+from . import __version__, logs, normalize
+from .config import Config, load_config, parse_duration, reference
+from .errors import ConfigError
+from .store import Store
+from .timeutil import from_iso, parse_now, to_iso
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ingestd", description="Feed and wire ingestion daemon: poll, normalize to IPTC "
+        "ninjs, deduplicate, store, and push to subscribers.")
+    parser.add_argument("--version", action="version", version=f"ingestd {__version__}")
+    commands = parser.add_subparsers(metavar="COMMAND")
+
+    def command(name: str, handler: Any, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    def with_config(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--config", metavar="PATH",
+                         help="config file (default: $INGESTD_CONFIG, else config/ingestd.toml)")
+        return sub
+
+    run = with_config(command("run", _run, "Run the daemon: poll feeds on schedule until "
+                                            "SIGTERM/SIGINT."))
+    run.add_argument("--once", action="store_true",
+                     help="poll every feed once, wait for the work to finish, exit")
+
+    replay = with_config(command(
+        "replay", _replay, "Test mode: run the pipeline on local files and folders (no network) "
+        "and print the events, one JSON object a line."))
+    replay.add_argument("--db", metavar="PATH", help="database to use (default: a temporary one)")
+    replay.add_argument("--source", metavar="NAME", help="source profile for files of no "
+                        "configured feed (default: detected)")
+    replay.add_argument("--now", metavar="TIME", help="the clock, ISO 8601 (UTC if no zone); "
+                        "same inputs and --now give byte-identical output")
+    replay.add_argument("paths", nargs="+", metavar="PATH", help="feed, page or story files, "
+                        "or folders of them")
+
+    check = command("check-config", _check_config,
+                    "Check a config file: one line per problem (file: key: reason); exit 2 if any.")
+    check.add_argument("path", nargs="?", metavar="PATH")
+
+    command("config-reference", _config_reference,
+            "Print the config reference (Markdown) generated from the settings table.")
+
+    health = with_config(command("healthcheck", _healthcheck,
+                                 "Exit 0 if the daemon's database opens and its scheduler "
+                                 "ticked recently, else 1 (for container HEALTHCHECK)."))
+    health.add_argument("--max-age", default="60s", metavar="DURATION",
+                        help="how old the last tick may be (default 60s)")
+
+    feeds = commands.add_parser("feeds", help="List feeds and their state; resume a feed.")
+    feeds_commands = feeds.add_subparsers(metavar="ACTION", required=True)
+    feeds_list = feeds_commands.add_parser("list", help="each feed's state, errors, next poll")
+    feeds_list.set_defaults(handler=_feeds_list)
+    with_config(feeds_list).add_argument("--json", action="store_true", help="JSON lines")
+    feeds_resume = feeds_commands.add_parser(
+        "resume", help="take a parked or erroring feed back to polling now")
+    feeds_resume.set_defaults(handler=_feeds_resume)
+    with_config(feeds_resume).add_argument("feed_id", metavar="ID")
+
+    stories = commands.add_parser("stories", help="List stored stories; show one.")
+    stories_commands = stories.add_subparsers(metavar="ACTION", required=True)
+    stories_list = stories_commands.add_parser("list", help="newest stories first")
+    stories_list.set_defaults(handler=_stories_list)
+    with_config(stories_list).add_argument("--limit", type=int, default=20)
+    stories_list.add_argument("--feed", metavar="ID")
+    stories_show = stories_commands.add_parser("show", help="one story's ninjs document")
+    stories_show.set_defaults(handler=_stories_show)
+    with_config(stories_show).add_argument("story_id", metavar="ID")
+    return parser
+
+
+def _setup(args: argparse.Namespace) -> Config:
+    config = load_config(getattr(args, "config", None))
+    logs.configure(config.log.format, config.log.level)
+    return config
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .daemon import Daemon
+
+    config = _setup(args)
+    code = asyncio.run(Daemon(config, once=args.once).run())
+    _exit_without_stragglers(code)
+    return code
+
+
+def _exit_without_stragglers(code: int) -> None:
+    """A parse still running in a worker thread must not hold the exit past the
+    shutdown deadline: what it would have produced is re-fetched next start."""
+    import logging
+    import os
+
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate()
+           if t is not threading.main_thread()):
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from .replay import replay
+
+    config = _setup(args)
+    try:
+        now = parse_now(args.now) if args.now else datetime.now(timezone.utc)
+    except ValueError:
+        print(f"--now: {args.now!r} is not an ISO 8601 time", file=sys.stderr)
+        return 2
+    profiles = normalize.load_profiles(config.normalize.sources_dir)
+    summary = replay(args.paths, config=config, profiles=profiles, now=now, out=sys.stdout,
+                     db_path=args.db, source=args.source, progress=_progress_bar())
+    return summary.exit_code
+
+
+def _progress_bar() -> Any:
+    """A progress bar on a terminal (stderr); nothing when stderr is not one."""
+    if not sys.stderr.isatty():
+        return None
+
+    def iterate(items: list[Any]) -> Any:
+        total = len(items)
+        for index, item in enumerate(items, start=1):
+            yield item
+            sys.stderr.write(f"\r{index}/{total} inputs")
+            sys.stderr.flush()
+        sys.stderr.write("\n")
+
+    return iterate
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    config = load_config(args.path)
+    normalize.load_profiles(config.normalize.sources_dir)
+    print(f"{config.file or '<defaults>'}: ok ({len(config.feeds)} feeds)")
+    return 0
+
+
+def _config_reference(args: argparse.Namespace) -> int:
+    sys.stdout.write(reference())
+    return 0
+
+
+def _healthcheck(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    try:
+        max_age = parse_duration(args.max_age)
+        store = Store(config.storage.path)
+        last_tick = from_iso(store.get_meta("last_tick_at"))
+        store.close()
+    except Exception as exc:
+        print(f"unhealthy: database {config.storage.path}: {exc}", file=sys.stderr)
+        return 1
+    now = datetime.now(timezone.utc)
+    if last_tick is None or now - last_tick > timedelta(seconds=max_age):
+        print(f"unhealthy: last scheduler tick {to_iso(last_tick) or 'never'}", file=sys.stderr)
+        return 1
+    print(f"healthy: last scheduler tick {to_iso(last_tick)}")
+    return 0
+
+
+def _open_store(args: argparse.Namespace) -> Store:
+    return Store(load_config(args.config).storage.path)
+
+
+def _feeds_list(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    feeds = store.list_feeds()
+    store.close()
+    columns = ("id", "state", "error_count", "last_success_at", "next_poll_at", "last_error",
+               "url")
+    rows = [{c: _plain(getattr(f, c)) for c in columns} for f in feeds]
+    _print_rows(rows, columns, args.json)
+    return 0
+
+
+def _feeds_resume(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    resumed = store.resume_feed(args.feed_id, datetime.now(timezone.utc))
+    store.close()
+    if not resumed:
+        print(f"no feed {args.feed_id!r}", file=sys.stderr)
+        return 1
+    print(f"{args.feed_id}: resumed, polls now")
+    return 0
+
+
+def _stories_list(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    rows = store.list_stories(limit=args.limit, feed_id=args.feed)
+    store.close()
+    _print_rows(rows, ("id", "version", "first_created", "feed_id", "headline"), False)
+    return 0
+
+
+def _stories_show(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    row = store.get_story(args.story_id)
+    store.close()
+    if row is None:
+        print(f"no story {args.story_id!r}", file=sys.stderr)
+        return 1
+    print(json.dumps({"story": json.loads(row["ninjs"]), "ingest": json.loads(row["ingest"])},
+                     ensure_ascii=False, indent=2))
+    return 0
+
+
+def _plain(value: Any) -> Any:
+    return to_iso(value) if isinstance(value, datetime) else value
+
+
+def _print_rows(rows: list[dict[str, Any]], columns: Sequence[str], as_json: bool) -> None:
+    if as_json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return
+    table = [list(columns)] + [["" if r.get(c) is None else str(r.get(c)) for c in columns]
+                               for r in rows]
+    widths = [min(max(len(row[i]) for row in table), 60) for i in range(len(columns))]
+    for row in table:
+        print("  ".join(cell[:60].ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

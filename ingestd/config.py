@@ -1,0 +1,385 @@
+"""Typed config from TOML plus INGESTD_* environment overrides.
+
+Every setting is declared once in SETTINGS / FEED_SETTINGS (name, type,
+default, help); loading, `check-config`, env overrides and the generated
+reference (`ingestd config-reference`, docs/config.md) all read that table.
+Errors are collected, not raised one by one, so an operator sees every bad
+line at once: `file: key: reason`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from .errors import ConfigError, Problem
+from .models import FeedConfig
+
+DEFAULT_CONFIG_PATH = Path("config/ingestd.toml")
+
+# ── value types ──────────────────────────────────────────────────────────────
+
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.I)
+_SIZE_UNITS = {None: 1, "b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2,
+               "gb": 1000**3, "gib": 1024**3}
+
+
+def parse_duration(value: Any) -> float:
+    """'5m', '1h30m', '20s', '2d', or a number of seconds -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a duration (use e.g. 30s, 5m, 1h)")
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ValueError(f"{value!r} is negative")
+        return float(value)
+    text = str(value).strip().lower().replace(" ", "")
+    if text and _DURATION_PART.sub("", text) == "":
+        return sum(float(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(text))
+    raise ValueError(f"{value!r} is not a duration (use e.g. 30s, 5m, 1h)")
+
+
+def parse_size(value: Any) -> int:
+    """'15MB', '512 KiB', or a number of bytes -> bytes."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    match = _SIZE.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a size (use e.g. 15MB, 512KiB)")
+    number, unit = match.groups()
+    return int(float(number) * _SIZE_UNITS[unit.lower() if unit else None])
+
+
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{value!r} is not true or false")
+
+
+def _parse_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a whole number")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise ValueError(f"{value!r} must be at least 1")
+    return number
+
+
+def _parse_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a string")
+    return value
+
+
+def _parse_str_list(value: Any) -> list[str]:
+    if isinstance(value, str):  # from the environment: comma-separated
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{value!r} is not a list of strings")
+    return value
+
+
+def _choice(*options: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if value not in options:
+            raise ValueError(f"{value!r} is not one of {', '.join(options)}")
+        return value
+
+    parse.__doc__ = " | ".join(f'"{o}"' for o in options)
+    return parse
+
+
+def _parse_allow_private(value: Any) -> list[str]:
+    items = _parse_str_list(value)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", item):
+                raise ValueError(f"{item!r} is neither a CIDR nor a host name") from None
+    return items
+
+
+def _parse_url(value: Any) -> str:
+    text = _parse_str(value).strip()
+    if not text:
+        raise ValueError("is empty")
+    scheme = urlsplit(text).scheme.lower()
+    if scheme in ("http", "https"):
+        if not urlsplit(text).hostname:
+            raise ValueError(f"{text!r} has no host")
+        return text
+    if scheme == "file" or scheme == "" or len(scheme) == 1:  # a path (C: on Windows)
+        return text
+    raise ValueError(f"{text!r}: only http, https, file: URLs or paths are feeds")
+
+
+def _parse_feed_id(value: Any) -> str:
+    text = _parse_str(value)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", text):
+        raise ValueError(f"{text!r} is not an id (letters, digits, . _ -; at most 64)")
+    return text
+
+
+_TYPE_NAMES = {
+    parse_duration: "duration", parse_size: "size", _parse_bool: "bool", _parse_int: "int",
+    _parse_str: "string", _parse_str_list: "list of strings", _parse_allow_private:
+    "list of CIDRs or host names", _parse_url: "URL or path", _parse_feed_id: "id",
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    section: str
+    key: str
+    parse: Callable[[Any], Any]
+    default: Any
+    help: str
+    path: bool = False  # resolved against the config file's folder
+
+    @property
+    def type_name(self) -> str:
+        return _TYPE_NAMES.get(self.parse) or self.parse.__doc__ or "value"
+
+
+_S = Setting
+SETTINGS: list[Setting] = [
+    _S("storage", "path", _parse_str, "data/ingestd.db",
+       "SQLite database file (WAL mode); created with its folder if missing.", path=True),
+    _S("log", "format", _choice("json", "console"), None,
+       "json (one object per line) or console; unset: console on a terminal, else json."),
+    _S("log", "level", _choice("debug", "info", "warning", "error"), "info",
+       "Lowest level written to stderr."),
+    _S("fetch", "timeout", parse_duration, "20s",
+       "Total time allowed for one fetch, connect to last byte."),
+    _S("fetch", "connect_timeout", parse_duration, "10s", "Time allowed to connect."),
+    _S("fetch", "user_agent", _parse_str, "ingestd/0.1 (+https://github.com/ingestd/ingestd)",
+       "User-Agent sent with every request; keep a contact URL in it."),
+    _S("fetch", "allow_private", _parse_allow_private, [],
+       "CIDRs or host names the daemon may connect to although they are private, loopback "
+       "or otherwise non-public; the only switch for that (feeds, pages, webhooks)."),
+    _S("fetch", "max_body", parse_size, "15MB",
+       "Largest response body read, compressed or decoded; larger is an error."),
+    _S("fetch", "max_redirects", _parse_int, 5, "Longest redirect chain followed."),
+    _S("scheduler", "tick", parse_duration, "1s",
+       "How often the scheduler looks for feeds that are due."),
+    _S("scheduler", "workers", _parse_int, 10, "Polls running at the same time."),
+    _S("scheduler", "default_interval", parse_duration, "5m",
+       "Poll interval of a feed that declares none."),
+    _S("normalize", "sources_dir", _parse_str, "sources",
+       "Folder of source profiles (*.toml) that add to or override the built-in ones.",
+       path=True),
+]
+
+FEED_SETTINGS: list[Setting] = [
+    _S("feeds", "id", _parse_feed_id, None, "Unique id of the feed (required)."),
+    _S("feeds", "url", _parse_url, None,
+       "http(s) URL, or a file:// URL or path (a file, or a folder read in name order; "
+       "relative to the config file) (required)."),
+    _S("feeds", "source", _parse_str, None,
+       "Source profile (yonhap, ap, reuters, afp, …); unset: detected."),
+    _S("feeds", "interval", parse_duration, None,
+       "Nominal poll interval; unset: [scheduler] default_interval."),
+    _S("feeds", "fetch_article", _parse_bool, False,
+       "Fetch each new entry's page and normalize that instead of the feed's summary."),
+]
+_REQUIRED_FEED_KEYS = ("id", "url")
+
+
+@dataclass
+class Config:
+    file: Path | None
+    sections: dict[str, SimpleNamespace]
+    feeds: list[FeedConfig] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> SimpleNamespace:
+        try:
+            return self.sections[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def folder(self) -> Path:
+        return self.file.parent if self.file else Path.cwd()
+
+
+def config_path(explicit: str | os.PathLike | None) -> Path | None:
+    """--config, else INGESTD_CONFIG, else ./config/ingestd.toml if present."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("INGESTD_CONFIG"):
+        return Path(os.environ["INGESTD_CONFIG"])
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
+
+
+def load_config(path: str | os.PathLike | None = None,
+                env: dict[str, str] | None = None) -> Config:
+    """Read, check and resolve the config. Raises ConfigError with every problem."""
+    env = os.environ if env is None else env
+    file = config_path(path)
+    label = str(file) if file else "<defaults>"
+    problems: list[Problem] = []
+    raw: dict[str, Any] = {}
+    if file is not None:
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError([Problem(label, "-", "file not found")]) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError([Problem(label, "-", f"cannot read: {exc}")]) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([Problem(label, "-", f"not valid TOML: {exc}")]) from None
+        file = file.resolve()
+    folder = file.parent if file else Path.cwd()
+
+    known = {(s.section, s.key): s for s in SETTINGS}
+    sections: dict[str, dict[str, Any]] = {s.section: {} for s in SETTINGS}
+    for setting in SETTINGS:
+        default = None if setting.default is None else setting.parse(setting.default)
+        sections[setting.section][setting.key] = _resolve(setting, default, folder)
+
+    for name, table in raw.items():
+        if name == "feeds":
+            continue
+        if name not in sections:
+            problems.append(Problem(label, name, "unknown section"))
+            continue
+        if not isinstance(table, dict):
+            problems.append(Problem(label, name, "must be a table ([" + name + "])"))
+            continue
+        for key, value in table.items():
+            setting = known.get((name, key))
+            if setting is None:
+                problems.append(Problem(label, f"{name}.{key}", "unknown key"))
+                continue
+            try:
+                sections[name][key] = _resolve(setting, setting.parse(value), folder)
+            except ValueError as exc:
+                problems.append(Problem(label, f"{name}.{key}", str(exc)))
+
+    for setting in SETTINGS:
+        var = f"INGESTD_{setting.section}_{setting.key}".upper()
+        if var in env:
+            try:
+                sections[setting.section][setting.key] = _resolve(
+                    setting, setting.parse(env[var]), Path.cwd())
+            except ValueError as exc:
+                problems.append(Problem(f"${var}", f"{setting.section}.{setting.key}", str(exc)))
+
+    feeds = _load_feeds(raw.get("feeds", []), label, folder,
+                        sections["scheduler"]["default_interval"], problems)
+    if problems:
+        raise ConfigError(problems)
+    return Config(file=file, sections={k: SimpleNamespace(**v) for k, v in sections.items()},
+                  feeds=feeds)
+
+
+def _resolve(setting: Setting, value: Any, folder: Path) -> Any:
+    if setting.path and isinstance(value, str):
+        return str((folder / value).resolve()) if not os.path.isabs(value) else value
+    return value
+
+
+def _load_feeds(raw_feeds: Any, label: str, folder: Path, default_interval: float,
+                problems: list[Problem]) -> list[FeedConfig]:
+    if not isinstance(raw_feeds, list):
+        problems.append(Problem(label, "feeds", "must be an array of tables ([[feeds]])"))
+        return []
+    known = {s.key: s for s in FEED_SETTINGS}
+    feeds: list[FeedConfig] = []
+    seen: dict[str, int] = {}
+    for index, table in enumerate(raw_feeds):
+        where = f"feeds[{index}]"
+        if not isinstance(table, dict):
+            problems.append(Problem(label, where, "must be a table"))
+            continue
+        if isinstance(table.get("id"), str):
+            where = f"feeds[{index}] ({table['id']})"
+        values: dict[str, Any] = {}
+        ok = True
+        for key, value in table.items():
+            setting = known.get(key)
+            if setting is None:
+                problems.append(Problem(label, f"{where}.{key}", "unknown key"))
+                ok = False
+                continue
+            try:
+                values[key] = setting.parse(value)
+            except ValueError as exc:
+                problems.append(Problem(label, f"{where}.{key}", str(exc)))
+                ok = False
+        for key in _REQUIRED_FEED_KEYS:
+            if key not in table:
+                problems.append(Problem(label, f"{where}.{key}", "missing (required)"))
+                ok = False
+        feed_id = values.get("id")
+        if feed_id is not None:
+            if feed_id in seen:
+                problems.append(Problem(label, f"{where}.id",
+                                        f"duplicate id {feed_id!r} (also feeds[{seen[feed_id]}])"))
+                ok = False
+            seen.setdefault(feed_id, index)
+        if not ok:
+            continue
+        feeds.append(FeedConfig(
+            id=values["id"],
+            url=_local_url(values["url"], folder),
+            source=values.get("source"),
+            interval=values.get("interval") or default_interval,
+            fetch_article=values.get("fetch_article", False),
+        ))
+    return feeds
+
+
+def _local_url(url: str, folder: Path) -> str:
+    """Paths and file: URLs become absolute file:// URLs against the config's folder."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() in ("http", "https"):
+        return url
+    path = parts.path if parts.scheme.lower() == "file" else url
+    return (folder / path).resolve().as_uri()
+
+
+def reference() -> str:
+    """The config reference (Markdown), generated from the settings table."""
+    lines = ["# Configuration reference", "",
+             "Generated by `ingestd config-reference` from the settings table in "
+             "`ingestd/config.py`. Any key can be overridden by `INGESTD_<SECTION>_<KEY>` "
+             "(lists comma-separated); `INGESTD_CONFIG` names the file. Relative paths in the "
+             "file are relative to the file's folder; in the environment, to the working "
+             "directory.", ""]
+    for section in dict.fromkeys(s.section for s in SETTINGS):
+        lines += [f"## [{section}]", "", "| key | type | default | meaning |", "|---|---|---|---|"]
+        for s in (s for s in SETTINGS if s.section == section):
+            lines.append(f"| `{s.key}` | {s.type_name} | `{_show(s.default)}` | {s.help} |")
+        lines.append("")
+    lines += ["## [[feeds]]", "", "| key | type | default | meaning |", "|---|---|---|---|"]
+    for s in FEED_SETTINGS:
+        lines.append(f"| `{s.key}` | {s.type_name} | `{_show(s.default)}` | {s.help} |")
+    return "\n".join(lines) + "\n"
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)

@@ -1,0 +1,257 @@
+"""The daemon: an APScheduler tick claims due feeds and hands them to workers.
+
+The event loop only waits. Fetching is async (one shared, guarded
+httpx client); parsing and normalizing run in a small thread pool; every
+write goes through the one Writer. The daemon owns the signals: SIGTERM or
+SIGINT stops the tick, lets in-flight polls finish for a moment, cancels the
+rest (their feeds are released for the next start), drains the writer and
+closes the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from . import normalize, schedule
+from .config import Config
+from .errors import IngestError, ParseError
+from .fetch import Fetcher, read_local
+from .logs import get_logger
+from .models import FeedState, Story
+from .pipeline import Processed, process
+from .store import PollRecord, Writer
+from .timeutil import to_iso
+
+# In-flight polls get this long to finish after SIGTERM before they are cancelled,
+# so that the whole shutdown stays well inside the 5 s a container runtime allows.
+DRAIN_GRACE_S = 2.0
+CPU_WORKERS = 2
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Daemon:
+    def __init__(self, config: Config, *, once: bool = False):
+        self.config = config
+        self.once = once
+        self.log = get_logger()
+        self.schedule_settings = schedule.ScheduleSettings.from_config(config)
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._stopping = asyncio.Event()
+        self._last_tick_written = 0.0
+
+    async def run(self) -> int:
+        self.profiles = normalize.load_profiles(self.config.normalize.sources_dir)
+        self.writer = Writer(self.config.storage.path)
+        self.cpu = ThreadPoolExecutor(max_workers=CPU_WORKERS, thread_name_prefix="ingestd-cpu")
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+        try:
+            await self.writer.run(self.writer.store.sync_config_feeds, self.config.feeds, utcnow())
+            self.log.info("daemon started", feeds=len(self.config.feeds),
+                          database=self.config.storage.path, once=self.once)
+            async with Fetcher.from_config(self.config) as self.fetcher:
+                if self.once:
+                    await self._poll_all_once()
+                else:
+                    await self._run_scheduler()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            self.cpu.shutdown(wait=False, cancel_futures=True)
+            self.writer.close()
+            self.log.info("daemon stopped")
+        return 0
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        self.log.info("shutting down", signal=sig.name)
+        self._stopping.set()
+
+    async def _run_scheduler(self) -> None:
+        scheduler = AsyncIOScheduler(timezone=timezone.utc)
+        scheduler.add_job(self._tick, "interval", seconds=self.config.scheduler.tick,
+                          id="tick", max_instances=1, coalesce=True, next_run_time=utcnow())
+        scheduler.start()
+        try:
+            await self._stopping.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+            await self._drain()
+
+    async def _poll_all_once(self) -> None:
+        feeds = await self.writer.run(self.writer.store.claim_due, utcnow(), 1_000_000,
+                                      True)
+        semaphore = asyncio.Semaphore(self.config.scheduler.workers)
+
+        async def bounded(feed: FeedState) -> None:
+            async with semaphore:
+                if not self._stopping.is_set():
+                    await self.poll_feed(feed)
+
+        for feed in feeds:
+            self._start(feed, bounded(feed))
+        stop = asyncio.create_task(self._stopping.wait())
+        pending = set(self._in_flight.values())
+        if pending:
+            await asyncio.wait([*pending, stop], return_when=asyncio.FIRST_COMPLETED)
+            while pending and not self._stopping.is_set():
+                pending = {t for t in pending if not t.done()}
+                if pending:
+                    await asyncio.wait([*pending, stop], return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        await self._drain()
+
+    async def _tick(self) -> None:
+        """Claim the feeds that are due, as many as there are free workers."""
+        if self._stopping.is_set():
+            return
+        now = utcnow()
+        if time.monotonic() - self._last_tick_written >= 5:
+            # the healthcheck reads this: a stuck scheduler stops refreshing it
+            await self.writer.run(self.writer.store.set_meta, "last_tick_at", to_iso(now))
+            self._last_tick_written = time.monotonic()
+        free = self.config.scheduler.workers - len(self._in_flight)
+        if free <= 0:
+            return
+        for feed in await self.writer.run(self.writer.store.claim_due, now, free):
+            self._start(feed, self.poll_feed(feed))
+
+    def _start(self, feed: FeedState, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work, name=f"poll:{feed.id}")
+        self._in_flight[feed.id] = task
+        task.add_done_callback(lambda _t, fid=feed.id: self._in_flight.pop(fid, None))
+
+    async def _drain(self) -> None:
+        tasks = list(self._in_flight.values())
+        if tasks:
+            await asyncio.wait(tasks, timeout=DRAIN_GRACE_S)
+        cut_short = [fid for fid, t in self._in_flight.items() if not t.done()]
+        for task in self._in_flight.values():
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if cut_short:
+            # their claim lease would delay them after a restart; make them due now
+            await self.writer.run(self.writer.store.release_feeds, cut_short, utcnow())
+            self.log.info("polls cancelled by shutdown", feeds=cut_short)
+
+    # ── one poll, top to bottom ──────────────────────────────────────────────
+
+    async def poll_feed(self, feed: FeedState) -> None:
+        """Fetch, parse, normalize, store; on failure record the error on the feed.
+        Never raises (but for cancellation): a poll's failure is the feed's state."""
+        log = self.log.bind(feed_id=feed.id, url=feed.url)
+        started = utcnow()
+        clock = time.monotonic()
+        status: int | None = None
+        size = 0
+        error: str | None = None
+        headers: dict[str, str] = {}
+        processed: list[Processed] = []
+        update: dict[str, Any] = {"last_poll_at": started}
+        try:
+            if feed.url.startswith("file:"):
+                status, size, processed, update_local = await self._read_local_feed(feed, started)
+                update |= update_local
+            else:
+                result = await self.fetcher.fetch(feed.url, etag=feed.etag,
+                                                  last_modified=feed.last_modified)
+                status, size, headers = result.status, len(result.body), result.headers
+                update |= {"etag": result.etag or feed.etag,
+                           "last_modified": result.last_modified or feed.last_modified}
+                if not result.not_modified:
+                    body_hash = hashlib.sha256(result.body).hexdigest()
+                    if body_hash != feed.body_hash:  # a server that ignores conditional GET
+                        processed = [await self._process(
+                            result.body, feed, started, url=result.final_url,
+                            content_type=headers.get("content-type"), allow_pages=False)]
+                        if processed[0].error:
+                            raise ParseError(processed[0].error)
+                    update["body_hash"] = body_hash
+        except IngestError as exc:
+            error = str(exc) or type(exc).__name__
+            status = getattr(exc, "status", status)
+        except Exception as exc:  # a bug must cost one poll, not the daemon
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            log.exception("poll failed unexpectedly")
+
+        stories: list[Story] = [s for p in processed for s in p.stories]
+        for p in processed:
+            for reason in p.dropped:
+                log.warning("entry dropped", error=reason)
+        outcome = schedule.PollOutcome(
+            status=status, error=error, headers=headers,
+            hints={k: v for p in processed if p.document for k, v in p.document.hints.items()},
+            published=[s.first_created for s in stories if s.first_created])
+        update |= self._state_after(feed, outcome, error, started)
+        record = PollRecord(feed_id=feed.id, started_at=started,
+                            duration_ms=int((time.monotonic() - clock) * 1000),
+                            status=status, bytes=size, error=error)
+        changes = await self.writer.run(self.writer.store.save_poll, record, stories, update,
+                                        utcnow())
+        counts = {k: sum(1 for c in changes if c.kind == k)
+                  for k in ("created", "updated", "unchanged")}
+        (log.warning if error else log.info)(
+            "poll", status=status, duration_ms=record.duration_ms, bytes=size,
+            new=counts["created"], updated=counts["updated"], unchanged=counts["unchanged"],
+            error=error, next_poll_at=to_iso(update["next_poll_at"]), state=update["state"])
+
+    def _state_after(self, feed: FeedState, outcome: "schedule.PollOutcome", error: str | None,
+                     now: datetime) -> dict[str, Any]:
+        if error is None:
+            state = {"state": "ok", "error_count": 0, "last_error": None, "last_success_at": now}
+            counted = FeedState(**{**feed.__dict__, "error_count": 0})
+        else:
+            gone = outcome.status == 410
+            state = {"state": "parked" if gone else "erroring",
+                     "error_count": feed.error_count + 1, "last_error": error}
+            counted = FeedState(**{**feed.__dict__, "error_count": feed.error_count + 1})
+        state["next_poll_at"] = schedule.next_poll(counted, outcome, now, self.schedule_settings)
+        return state
+
+    async def _process(self, body: bytes, feed: FeedState, now: datetime, **kwargs: Any
+                       ) -> Processed:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.cpu, partial(
+            process, body, feed_id=feed.id, source=feed.source, now=now,
+            profiles=self.profiles, **kwargs))
+
+    async def _read_local_feed(self, feed: FeedState, now: datetime
+                               ) -> tuple[int, int, list[Processed], dict[str, Any]]:
+        """A config-declared file or folder: each file is one input; pages allowed."""
+        loop = asyncio.get_running_loop()
+        files = await loop.run_in_executor(self.cpu, read_local, feed.url)
+        digest = hashlib.sha256()
+        for path, body in files:
+            digest.update(path.encode() + b"\0" + body)
+        body_hash = digest.hexdigest()
+        size = sum(len(body) for _, body in files)
+        if body_hash == feed.body_hash:
+            return 304, size, [], {"body_hash": body_hash}
+        processed = []
+        failures = []
+        for path, body in files:
+            result = await self._process(body, feed, now, url=Path(path).as_uri(),
+                                         allow_pages=True)
+            if result.error:
+                failures.append(f"{path}: {result.error}")
+            processed.append(result)
+        if failures and len(failures) == len(files):
+            raise ParseError("; ".join(failures))
+        for failure in failures:
+            self.log.warning("input not readable", feed_id=feed.id, error=failure)
+        return 200, size, processed, {"body_hash": body_hash}
+

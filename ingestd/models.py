@@ -1,0 +1,150 @@
+"""The plain data that flows between stages.
+
+config -> FeedConfig; fetch -> FetchResult; parse -> ParsedDocument of Entry;
+normalize -> Story; store -> StoredChange and the events it wrote.
+No stage hands another an httpx response, a feedparser dict or a sqlite row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+EntryKind = Literal["feed-entry", "page-text", "page-html"]
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    """A feed as declared in the config file (or added at run time)."""
+
+    id: str
+    url: str
+    source: str | None = None
+    interval: float = 300.0  # seconds
+    fetch_article: bool = False
+
+
+@dataclass
+class FeedState:
+    """What the store knows about a feed between polls."""
+
+    id: str
+    url: str
+    source: str | None
+    interval: float
+    fetch_article: bool
+    origin: str  # "config" | "cli"
+    state: str  # "ok" | "erroring" | "parked"
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    next_poll_at: datetime | None = None
+    last_poll_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    error_count: int = 0
+
+
+@dataclass
+class FetchResult:
+    """One fetch of a feed URL (or a local file)."""
+
+    url: str  # the URL asked for
+    final_url: str  # after redirects
+    status: int  # HTTP status; 200 for local files
+    body: bytes  # empty on 304
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+    duration_ms: int = 0
+    fetched_at: datetime | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass
+class Entry:
+    """One item as the input gave it: a feed entry, or a whole article page.
+
+    Feed entries carry HTML in `summary_html`/`content_html`; pages carry their
+    raw text or HTML in `page` for the normalizer to take apart.
+    """
+
+    kind: EntryKind
+    guid: str | None = None
+    link: str | None = None
+    title: str | None = None
+    summary_html: str | None = None
+    content_html: str | None = None
+    page: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: datetime | None = None  # aware UTC, when the input gave a zone
+    published_raw: str | None = None  # as written, for the normalizer's own reading
+    updated: datetime | None = None
+    tags: list[str] = field(default_factory=list)
+    enclosures: list[dict[str, Any]] = field(default_factory=list)
+    language: str | None = None  # declared by the entry or its feed
+    base_url: str | None = None  # for resolving relative links
+
+
+@dataclass
+class ParsedDocument:
+    """What parse made of one input: the entries in document order."""
+
+    format: str  # "rss20", "atom10", "json1.1", "page-text", "page-html", …
+    entries: list[Entry]
+    title: str | None = None
+    language: str | None = None
+    hints: dict[str, str] = field(default_factory=dict)  # ttl, sy_updateperiod, … for the scheduler
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Picture:
+    caption: str
+    href: str | None = None
+    credit: str | None = None
+
+
+@dataclass
+class Story:
+    """A normalized story: what normalize hands to dedupe and store.
+
+    `ingest` holds what ninjs has no field for (dateline, headline tags,
+    credits, flags); it ends up in the event's `data.ingest`.
+    `ninjs` is built by the normalizer's last step, without the identity
+    fields (`uri`, `version`, `versionCreated`) that only the store knows.
+    """
+
+    feed_id: str
+    source: str
+    headline: str
+    body_text: str
+    body_html: str = ""
+    guid: str | None = None
+    url: str | None = None
+    byline: str | None = None
+    located: str | None = None
+    section: str | None = None
+    language: str | None = None
+    first_created: datetime | None = None  # aware, UTC
+    updated: datetime | None = None
+    summary: str = ""
+    pictures: list[Picture] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    enclosures: list[dict[str, Any]] = field(default_factory=list)
+    ingest: dict[str, Any] = field(default_factory=dict)
+    ninjs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StoredChange:
+    """What the store did with one story: which event (if any) it wrote."""
+
+    kind: Literal["created", "updated", "unchanged"]
+    story_id: str
+    version: int
+    event: dict[str, Any] | None = None

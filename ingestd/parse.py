@@ -1,0 +1,258 @@
+"""Bytes -> ParsedDocument: which format it is, and its entries in document order.
+
+The format is sniffed from the content, never from a file name: JSON Feed by
+its `version`, XML feeds by their root element (read by feedparser, always
+from bytes), HTML pages and plain-text story pages (like the Yonhap seed) as
+one entry each. Pages are only taken where the caller allows them (local
+files and replay); a feed URL that answers with a web page is an error.
+"""
+
+from __future__ import annotations
+
+import calendar
+import codecs
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+import feedparser
+
+from .errors import ParseError
+from .models import Entry, ParsedDocument
+
+_SNIFF_BYTES = 16384
+_FEED_ROOT = re.compile(rb"<(?:[\w-]+:)?(rss|feed|rdf|channel)[\s>/]", re.I)
+_HTML_ROOT = re.compile(rb"<(?:!doctype\s+html|html[\s>])", re.I)
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32"),
+         (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([\w:.-]+)""", re.I)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w:.-]+)", re.I)
+_JSONFEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/1(\.1)?/?$")
+
+
+def parse(body: bytes, *, url: str | None = None, content_type: str | None = None,
+          allow_pages: bool = False) -> ParsedDocument:
+    """Read one input. Raises ParseError naming the reason when it is not readable."""
+    if not body.strip():
+        raise ParseError("empty body")
+    head = _sniff_head(body)
+    if head[:1] in (b"{", b"["):
+        return _parse_json_feed(body, url)
+    if head[:1] == b"<":
+        if _HTML_ROOT.search(head) and not _FEED_ROOT.search(head):
+            if not allow_pages:
+                raise ParseError("an HTML page, not a feed")
+            return _page(body, "page-html", url, content_type)
+        return _parse_xml_feed(body, url, content_type)
+    if _looks_binary(body):
+        raise ParseError("binary data, not a feed or a story")
+    if not allow_pages:
+        raise ParseError("plain text, not a feed")
+    return _page(body, "page-text", url, content_type)
+
+
+def _sniff_head(body: bytes) -> bytes:
+    """The first bytes with BOM, NULs (UTF-16/32) and leading blank space removed."""
+    head = body[:_SNIFF_BYTES]
+    for bom, _ in _BOMS:
+        if head.startswith(bom):
+            head = head[len(bom):]
+            break
+    return head.replace(b"\x00", b"").lstrip()
+
+
+def _looks_binary(body: bytes) -> bool:
+    sample = body[:4096]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    return controls > len(sample) // 100
+
+
+# ── pages ────────────────────────────────────────────────────────────────────
+
+def decode_text(body: bytes, content_type: str | None = None) -> str:
+    """BOM, then the header's charset, then <meta>/<?xml?>, then UTF-8, then a guess."""
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return body.decode(encoding, errors="replace").lstrip("\ufeff")
+    declared = []
+    if content_type and (m := _HEADER_CHARSET.search(content_type)):
+        declared.append(m.group(1))
+    head = body[:_SNIFF_BYTES]
+    for pattern in (_META_CHARSET, _XML_ENCODING):
+        if m := pattern.search(head):
+            declared.append(m.group(1).decode("ascii", "replace"))
+    for encoding in declared:
+        try:
+            return body.decode(_codec(encoding))
+        except (LookupError, UnicodeDecodeError):
+            continue
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body[:1_000_000]).best()
+    return body.decode(best.encoding if best else "cp1252", errors="replace")
+
+
+def _codec(name: str) -> str:
+    # WHATWG: pages that say latin-1 mean windows-1252; EUC-KR pages use its superset
+    aliases = {"iso-8859-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252",
+               "euc-kr": "cp949", "ks_c_5601-1987": "cp949", "gb2312": "gb18030", "gbk": "gb18030",
+               "shift_jis": "cp932", "x-sjis": "cp932"}
+    return aliases.get(name.lower(), name)
+
+
+def _page(body: bytes, kind: str, url: str | None, content_type: str | None) -> ParsedDocument:
+    text = decode_text(body, content_type)
+    entry = Entry(kind=kind, page=text, link=url if url and url.startswith("http") else None,
+                  base_url=url)  # type: ignore[arg-type]
+    return ParsedDocument(format=kind, entries=[entry])
+
+
+# ── XML feeds (feedparser) ───────────────────────────────────────────────────
+
+def _parse_xml_feed(body: bytes, url: str | None, content_type: str | None) -> ParsedDocument:
+    headers = {"content-type": content_type} if content_type else {}
+    if url and url.startswith("http"):
+        headers["content-location"] = url
+    try:
+        parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
+    except Exception as exc:  # feedparser is robust, but a bad document must never escape
+        raise ParseError(f"feedparser failed: {type(exc).__name__}: {exc}") from exc
+    entries_raw = parsed.get("entries") or []
+    if not parsed.get("version") and not entries_raw:
+        reason = parsed.get("bozo_exception") or "no feed element"
+        raise ParseError(f"not a readable feed: {reason}")
+    feed = parsed.get("feed") or {}
+    feed_language = feed.get("language")
+    entries = [_feed_entry(e, feed_language, url) for e in entries_raw]
+    warnings = []
+    if parsed.get("bozo"):
+        warnings.append(f"{type(parsed.get('bozo_exception')).__name__}: "
+                        f"{parsed.get('bozo_exception')}")
+    hints = {key: str(feed[key]) for key in ("ttl", "sy_updateperiod", "sy_updatefrequency")
+             if feed.get(key)}
+    return ParsedDocument(format=parsed.get("version") or "unknown", entries=entries,
+                          title=feed.get("title"), language=feed_language, hints=hints,
+                          warnings=warnings)
+
+
+def _feed_entry(e: Any, feed_language: str | None, url: str | None) -> Entry:
+    content = e.get("content") or []
+    html_parts = [c for c in content if "html" in (c.get("type") or "")] or content
+    content_html = html_parts[0].get("value") if html_parts else None
+    authors = [a.get("name") for a in e.get("authors") or [] if a.get("name")]
+    if not authors and e.get("author"):
+        authors = [e["author"]]
+    detail = e.get("summary_detail") or e.get("title_detail") or {}
+    return Entry(
+        kind="feed-entry",
+        guid=_text(e.get("id")),
+        link=_text(e.get("link")),
+        title=_text(e.get("title")),
+        summary_html=_text(e.get("summary")),
+        content_html=_text(content_html),
+        authors=authors,
+        published=_utc(e.get("published_parsed") or e.get("created_parsed")),
+        published_raw=_text(e.get("published") or e.get("created")),
+        updated=_utc(e.get("updated_parsed")),
+        tags=[t.get("term") for t in e.get("tags") or [] if t.get("term")],
+        enclosures=[{"href": x.get("href"), "type": x.get("type"), "length": x.get("length")}
+                    for x in e.get("enclosures") or [] if x.get("href")],
+        language=detail.get("language") or feed_language,
+        base_url=detail.get("base") or url,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _utc(parsed_time: Any) -> datetime | None:
+    if not parsed_time:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed_time), tz=timezone.utc)
+    except (OverflowError, ValueError, TypeError, OSError):
+        return None
+
+
+# ── JSON Feed 1.0 / 1.1 (feedparser 6.0.x does not read it) ────────────────
+
+def _parse_json_feed(body: bytes, url: str | None) -> ParsedDocument:
+    try:
+        doc = json.loads(decode_text(body, "application/json; charset=utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise ParseError(f"invalid JSON: {exc}") from exc
+    if not isinstance(doc, dict) or not _JSONFEED_VERSION.match(str(doc.get("version", ""))):
+        raise ParseError("JSON, but not a JSON Feed (no jsonfeed.org version)")
+    items = doc.get("items")
+    if not isinstance(items, list):
+        raise ParseError("JSON Feed without an items array")
+    language = _text(doc.get("language"))
+    feed_authors = _json_authors(doc)
+    entries = [_json_entry(item, language, feed_authors, url or _text(doc.get("feed_url")))
+               for item in items if isinstance(item, dict)]
+    version = "json1.1" if doc["version"].rstrip("/").endswith("1.1") else "json1"
+    return ParsedDocument(format=version, entries=entries, title=_text(doc.get("title")),
+                          language=language)
+
+
+def _json_entry(item: dict, language: str | None, feed_authors: list[str],
+                url: str | None) -> Entry:
+    text = _text(item.get("content_text"))
+    html = _text(item.get("content_html"))
+    if html is None and text is not None:
+        html = "".join(f"<p>{_escape(p)}</p>" for p in re.split(r"\n\s*\n", text) if p.strip())
+    attachments = item.get("attachments") if isinstance(item.get("attachments"), list) else []
+    enclosures = [{"href": a.get("url"), "type": a.get("mime_type"),
+                   "length": a.get("size_in_bytes")}
+                  for a in attachments if isinstance(a, dict) and _text(a.get("url"))]
+    if _text(item.get("image")):
+        enclosures.insert(0, {"href": item["image"], "type": "image", "length": None})
+    tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+    guid = item.get("id")
+    return Entry(
+        kind="feed-entry",
+        guid=str(guid) if isinstance(guid, (str, int)) and str(guid).strip() else None,
+        link=_text(item.get("url")) or _text(item.get("external_url")),
+        title=_text(item.get("title")),
+        summary_html=_text(item.get("summary")),
+        content_html=html,
+        authors=_json_authors(item) or feed_authors,
+        published=_rfc3339(item.get("date_published")),
+        published_raw=_text(item.get("date_published")),
+        updated=_rfc3339(item.get("date_modified")),
+        tags=[t for t in tags if isinstance(t, str) and t.strip()],
+        enclosures=enclosures,
+        language=_text(item.get("language")) or language,
+        base_url=url,
+    )
+
+
+def _json_authors(obj: dict) -> list[str]:
+    authors = obj.get("authors") if isinstance(obj.get("authors"), list) else []
+    if isinstance(obj.get("author"), dict):  # JSON Feed 1.0
+        authors = [obj["author"], *authors]
+    return [a["name"] for a in authors if isinstance(a, dict) and _text(a.get("name"))]
+
+
+def _rfc3339(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(timezone.utc) if moment.tzinfo else None
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

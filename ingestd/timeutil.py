@@ -1,0 +1,29 @@
+"""UTC times as the store and the events write them: ISO 8601 with `Z`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def to_iso(moment: datetime | None) -> str | None:
+    """Aware datetime -> '2020-01-09T00:25:00Z' (whole seconds, UTC)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment!r}: every time in ingestd is aware")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_iso(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def parse_now(text: str) -> datetime:
+    """--now values: ISO 8601; a time without a zone is read as UTC."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)

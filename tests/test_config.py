@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ingestd.config import FEED_SETTINGS, SETTINGS, load_config, parse_duration, parse_size, reference
+from ingestd.errors import ConfigError
+
+from .conftest import ROOT, write_config
+
+
+def problems_of(path: Path, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env=env or {})
+    return [str(p) for p in info.value.problems]
+
+
+def test_good_config_loads_with_defaults_and_relative_paths(tmp_path: Path) -> None:
+    path = write_config(tmp_path, """
+        [storage]
+        path = "db/x.db"
+        [[feeds]]
+        id = "yonhap-en"
+        url = "https://en.yna.co.kr/RSS/news.xml"
+        source = "yonhap"
+        interval = "5m"
+        [[feeds]]
+        id = "local"
+        url = "seeds"
+    """)
+    config = load_config(path, env={})
+    assert config.storage.path == str((tmp_path / "db/x.db").resolve())
+    assert config.fetch.timeout == 20.0
+    assert config.fetch.max_body == 15_000_000
+    assert [f.id for f in config.feeds] == ["yonhap-en", "local"]
+    assert config.feeds[0].interval == 300.0
+    assert config.feeds[1].url == (tmp_path / "seeds").resolve().as_uri()
+    assert config.feeds[1].interval == 300.0  # [scheduler] default_interval
+
+
+def test_every_error_is_reported_with_file_key_and_reason(tmp_path: Path) -> None:
+    path = write_config(tmp_path, """
+        [fetch]
+        timeout = "5 parsecs"
+        colour = "blue"
+        [[feeds]]
+        id = "a"
+        [[feeds]]
+        id = "b"
+        url = "https://example.org/feed"
+        interval = "5 parsecs"
+        [[feeds]]
+        id = "b"
+        url = "https://example.org/other"
+    """)
+    problems = problems_of(path)
+    assert len(problems) == 5, problems
+    text = "\n".join(problems)
+    assert all(p.startswith(f"{path}: ") for p in problems)
+    assert "fetch.timeout: '5 parsecs' is not a duration" in text
+    assert "fetch.colour: unknown key" in text
+    assert "feeds[0] (a).url: missing (required)" in text
+    assert "feeds[1] (b).interval: '5 parsecs' is not a duration" in text
+    assert "feeds[2] (b).id: duplicate id 'b' (also feeds[1])" in text
+
+
+def test_unknown_section_and_bad_toml(tmp_path: Path) -> None:
+    assert problems_of(write_config(tmp_path, "[nonsense]\nx = 1\n")) == [
+        f"{tmp_path / 'ingestd.toml'}: nonsense: unknown section"]
+    problems = problems_of(write_config(tmp_path, "[storage\n"))
+    assert "not valid TOML" in problems[0]
+
+
+def test_feed_url_must_be_http_or_local(tmp_path: Path) -> None:
+    path = write_config(tmp_path, '[[feeds]]\nid = "x"\nurl = "gopher://example.org/"\n')
+    assert "only http, https, file: URLs or paths are feeds" in problems_of(path)[0]
+
+
+def test_env_overrides_a_key(tmp_path: Path) -> None:
+    path = write_config(tmp_path, '[fetch]\ntimeout = "20s"\n')
+    config = load_config(path, env={"INGESTD_FETCH_TIMEOUT": "3s",
+                                    "INGESTD_FETCH_ALLOW_PRIVATE": "127.0.0.1, 10.0.0.0/8",
+                                    "INGESTD_LOG_FORMAT": "console"})
+    assert config.fetch.timeout == 3.0
+    assert config.fetch.allow_private == ["127.0.0.1", "10.0.0.0/8"]
+    assert config.log.format == "console"
+
+
+def test_bad_env_override_names_the_variable(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "")
+    assert problems_of(path, {"INGESTD_SCHEDULER_WORKERS": "many"}) == [
+        "$INGESTD_SCHEDULER_WORKERS: scheduler.workers: 'many' is not a whole number"]
+
+
+def test_ingestd_config_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_config(tmp_path, '[log]\nlevel = "debug"\n')
+    monkeypatch.setenv("INGESTD_CONFIG", str(path))
+    assert load_config().log.level == "debug"
+
+
+@pytest.mark.parametrize("text,seconds", [("5m", 300), ("1h30m", 5400), ("20s", 20),
+                                          ("2d", 172800), (90, 90), ("500ms", 0.5)])
+def test_durations(text: object, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["5 parsecs", "", "m5", "-3s", True])
+def test_bad_durations(text: object) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_sizes() -> None:
+    assert parse_size("15MB") == 15_000_000
+    assert parse_size("512 KiB") == 524288
+    with pytest.raises(ValueError):
+        parse_size("big")
+
+
+def test_check_config_cli_exit_codes(tmp_path: Path) -> None:
+    bad = write_config(tmp_path, '[[feeds]]\nid = "a"\n')
+    run = subprocess.run([sys.executable, "-m", "ingestd", "check-config", str(bad)],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.strip() == f"{bad}: feeds[0] (a).url: missing (required)"
+    good = ROOT / "config" / "ingestd.toml"
+    run = subprocess.run([sys.executable, "-m", "ingestd", "check-config", str(good)],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "ok" in run.stdout
+
+
+def test_example_config_documents_every_setting_with_its_default() -> None:
+    text = (ROOT / "config" / "ingestd.toml").read_text()
+    load_config(ROOT / "config" / "ingestd.toml", env={})
+    for setting in SETTINGS:
+        if setting.section == "storage" and setting.key == "path":
+            assert 'Default "data/ingestd.db"' in text
+            continue
+        shown = _toml_value(setting.default)
+        assert re.search(rf"^#? ?{setting.key} = {re.escape(shown)}$", text, re.M), \
+            f"[{setting.section}] {setting.key} = {shown} missing from config/ingestd.toml"
+    for setting in FEED_SETTINGS:
+        assert setting.key in text
+
+
+def test_reference_doc_is_generated_from_the_settings_table() -> None:
+    """docs/config.md must be exactly what `ingestd config-reference` prints."""
+    assert (ROOT / "docs" / "config.md").read_text() == reference()
+
+
+def _toml_value(value: object) -> str:
+    if value is None:
+        return '"json"'  # log.format: shown commented with an example value
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "[]"
+    return str(value).lower()
