@@ -20,7 +20,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from .errors import ConfigError, Problem
-from .models import FeedConfig
+from .models import FeedConfig, SubscriptionConfig, SubscriptionFilter
 
 DEFAULT_CONFIG_PATH = Path("config/ingestd.toml")
 
@@ -137,6 +137,50 @@ def _parse_feed_id(value: Any) -> str:
     return text
 
 
+def _parse_secret(value: Any) -> str:
+    """A literal, `env:NAME` (the variable must be set) or `file:PATH` (first line)."""
+    text = _parse_str(value)
+    if text.startswith("env:"):
+        name = text[4:]
+        if name not in os.environ:
+            raise ValueError(f"environment variable {name} is not set")
+        return os.environ[name]
+    if text.startswith("file:"):
+        try:
+            return Path(text[5:]).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ValueError(f"cannot read secret file {text[5:]!r}: {exc.strerror}") from None
+    return text
+
+
+def _parse_secret_list(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    secrets = [_parse_secret(v) for v in values]
+    for secret in secrets:
+        if not secret.startswith("whsec_"):
+            raise ValueError("a webhook secret must start with whsec_ (Standard Webhooks)")
+    if not secrets:
+        raise ValueError("at least one secret is needed")
+    return secrets
+
+
+_FILTER_LISTS = ("sources", "sections", "languages", "keywords")
+
+
+def _parse_filter(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError(f"{value!r} is not a table")
+    for key, item in value.items():
+        if key in _FILTER_LISTS:
+            _parse_str_list(item)
+        elif key == "first_of_cluster":
+            _parse_bool(item)
+        else:
+            raise ValueError(f"unknown filter key {key!r} (use {', '.join(_FILTER_LISTS)}, "
+                             f"first_of_cluster)")
+    return value
+
+
 _TYPE_NAMES = {
     parse_duration: "duration", parse_size: "size", _parse_bool: "bool", _parse_int: "int",
     _parse_str: "string", _parse_str_list: "list of strings", _parse_allow_private:
@@ -162,6 +206,8 @@ _S = Setting
 SETTINGS: list[Setting] = [
     _S("storage", "path", _parse_str, "data/ingestd.db",
        "SQLite database file (WAL mode); created with its folder if missing.", path=True),
+    _S("storage", "retention", parse_duration, "90d",
+       "Stories older than this are purged; their identity keys stay (tombstones)."),
     _S("log", "format", _choice("json", "console"), None,
        "json (one object per line) or console; unset: console on a terminal, else json."),
     _S("log", "level", _choice("debug", "info", "warning", "error"), "info",
@@ -177,11 +223,41 @@ SETTINGS: list[Setting] = [
     _S("fetch", "max_body", parse_size, "15MB",
        "Largest response body read, compressed or decoded; larger is an error."),
     _S("fetch", "max_redirects", _parse_int, 5, "Longest redirect chain followed."),
+    _S("fetch", "global_limit", _parse_int, 50, "Fetches in flight at once, all hosts together."),
+    _S("fetch", "per_host_limit", _parse_int, 2, "Fetches in flight at once to one host."),
+    _S("fetch", "per_host_delay", parse_duration, "0s",
+       "Least time between two request starts to one host."),
     _S("scheduler", "tick", parse_duration, "1s",
        "How often the scheduler looks for feeds that are due."),
     _S("scheduler", "workers", _parse_int, 10, "Polls running at the same time."),
     _S("scheduler", "default_interval", parse_duration, "5m",
        "Poll interval of a feed that declares none."),
+    _S("scheduler", "min_interval", parse_duration, "1m",
+       "No feed is polled more often than this, whatever its interval or hints say."),
+    _S("scheduler", "max_interval", parse_duration, "24h",
+       "No healthy feed waits longer than this (Retry-After aside)."),
+    _S("scheduler", "backoff_cap", parse_duration, "6h",
+       "Longest wait after repeated errors (exponential backoff with jitter)."),
+    _S("dedupe", "cluster_window", parse_duration, "3d",
+       "How far apart two stories may be published and still join one cluster."),
+    _S("dedupe", "tracking_params", _parse_str_list,
+       ["utm_*", "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid",
+        "_ga", "yclid", "ref_src", "cmpid", "ocid"],
+       "Query parameters dropped from canonical URLs (* matches any suffix)."),
+    _S("webhooks", "timeout", parse_duration, "15s", "Time allowed for one delivery attempt."),
+    _S("webhooks", "concurrency", _parse_int, 4,
+       "Deliveries in flight at once to one subscription."),
+    _S("webhooks", "retry_for", parse_duration, "3d",
+       "How long a failing delivery is retried before it is marked failed."),
+    _S("webhooks", "breaker_after", parse_duration, "1h",
+       "An endpoint failing continuously this long is paused (circuit open) and probed."),
+    _S("webhooks", "probe_interval", parse_duration, "5m",
+       "How often a paused endpoint is probed."),
+    _S("http", "listen", _parse_str, "127.0.0.1:8080",
+       "Address of the HTTP server (health, metrics, read API)."),
+    _S("http", "token", _parse_secret, None,
+       "Bearer token for everything but health and metrics (or env:NAME / file:PATH); "
+       "unset: those routes answer 401."),
     _S("normalize", "sources_dir", _parse_str, "sources",
        "Folder of source profiles (*.toml) that add to or override the built-in ones.",
        path=True),
@@ -198,8 +274,24 @@ FEED_SETTINGS: list[Setting] = [
        "Nominal poll interval; unset: [scheduler] default_interval."),
     _S("feeds", "fetch_article", _parse_bool, False,
        "Fetch each new entry's page and normalize that instead of the feed's summary."),
+    _S("feeds", "identity", _choice("guid", "url", "content"), None,
+       "Pin the identity policy; unset: chosen automatically from how the feed behaves."),
 ]
-_REQUIRED_FEED_KEYS = ("id", "url")
+
+SUBSCRIPTION_SETTINGS: list[Setting] = [
+    _S("subscriptions", "id", _parse_feed_id, None, "Unique id of the subscription (required)."),
+    _S("subscriptions", "url", _parse_str, None, "http(s) endpoint receiving the POSTs "
+       "(required)."),
+    _S("subscriptions", "secret", _parse_secret_list, None,
+       "whsec_… signing secret, env:NAME or file:PATH; a list while rotating (required)."),
+    _S("subscriptions", "events", _parse_str_list, ["story.created", "story.updated"],
+       "Event types sent."),
+    _S("subscriptions", "filter", _parse_filter, {},
+       "Table of sources, sections, languages, keywords (lists) and first_of_cluster (bool): "
+       "every key given must match; within a key, any value."),
+]
+_REQUIRED_KEYS = ("id", "url", "secret")
+EVENT_TYPES = ("story.created", "story.updated")
 
 
 @dataclass
@@ -207,6 +299,7 @@ class Config:
     file: Path | None
     sections: dict[str, SimpleNamespace]
     feeds: list[FeedConfig] = field(default_factory=list)
+    subscriptions: list[SubscriptionConfig] = field(default_factory=list)
 
     def __getattr__(self, name: str) -> SimpleNamespace:
         try:
@@ -255,7 +348,7 @@ def load_config(path: str | os.PathLike | None = None,
         sections[setting.section][setting.key] = _resolve(setting, default, folder)
 
     for name, table in raw.items():
-        if name == "feeds":
+        if name in ("feeds", "subscriptions"):
             continue
         if name not in sections:
             problems.append(Problem(label, name, "unknown section"))
@@ -282,12 +375,16 @@ def load_config(path: str | os.PathLike | None = None,
             except ValueError as exc:
                 problems.append(Problem(f"${var}", f"{setting.section}.{setting.key}", str(exc)))
 
-    feeds = _load_feeds(raw.get("feeds", []), label, folder,
-                        sections["scheduler"]["default_interval"], problems)
+    default_interval = sections["scheduler"]["default_interval"]
+    feeds = [_feed(values, folder, default_interval) for values in
+             _load_array(raw.get("feeds", []), "feeds", FEED_SETTINGS, label, folder, problems)]
+    subscriptions = [sub for values in _load_array(raw.get("subscriptions", []), "subscriptions",
+                                                   SUBSCRIPTION_SETTINGS, label, folder, problems)
+                     if (sub := _subscription(values, label, problems)) is not None]
     if problems:
         raise ConfigError(problems)
     return Config(file=file, sections={k: SimpleNamespace(**v) for k, v in sections.items()},
-                  feeds=feeds)
+                  feeds=feeds, subscriptions=subscriptions)
 
 
 def _resolve(setting: Setting, value: Any, folder: Path) -> Any:
@@ -296,21 +393,23 @@ def _resolve(setting: Setting, value: Any, folder: Path) -> Any:
     return value
 
 
-def _load_feeds(raw_feeds: Any, label: str, folder: Path, default_interval: float,
-                problems: list[Problem]) -> list[FeedConfig]:
-    if not isinstance(raw_feeds, list):
-        problems.append(Problem(label, "feeds", "must be an array of tables ([[feeds]])"))
+def _load_array(raw: Any, name: str, settings: list[Setting], label: str, folder: Path,
+                problems: list[Problem]) -> list[dict[str, Any]]:
+    """An array of tables ([[feeds]], [[subscriptions]]): each checked against its
+    settings, required keys present, ids unique. Bad tables are reported and left out."""
+    if not isinstance(raw, list):
+        problems.append(Problem(label, name, f"must be an array of tables ([[{name}]])"))
         return []
-    known = {s.key: s for s in FEED_SETTINGS}
-    feeds: list[FeedConfig] = []
+    known = {s.key: s for s in settings}
+    tables: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    for index, table in enumerate(raw_feeds):
-        where = f"feeds[{index}]"
+    for index, table in enumerate(raw):
+        where = f"{name}[{index}]"
         if not isinstance(table, dict):
             problems.append(Problem(label, where, "must be a table"))
             continue
         if isinstance(table.get("id"), str):
-            where = f"feeds[{index}] ({table['id']})"
+            where = f"{name}[{index}] ({table['id']})"
         values: dict[str, Any] = {}
         ok = True
         for key, value in table.items():
@@ -320,31 +419,60 @@ def _load_feeds(raw_feeds: Any, label: str, folder: Path, default_interval: floa
                 ok = False
                 continue
             try:
-                values[key] = setting.parse(value)
+                values[key] = setting.parse(_relative_secret_file(value, folder))
             except ValueError as exc:
                 problems.append(Problem(label, f"{where}.{key}", str(exc)))
                 ok = False
-        for key in _REQUIRED_FEED_KEYS:
-            if key not in table:
-                problems.append(Problem(label, f"{where}.{key}", "missing (required)"))
+        for setting in settings:
+            if setting.key in _REQUIRED_KEYS and setting.key not in table:
+                problems.append(Problem(label, f"{where}.{setting.key}", "missing (required)"))
                 ok = False
-        feed_id = values.get("id")
-        if feed_id is not None:
-            if feed_id in seen:
+        item_id = values.get("id")
+        if item_id is not None:
+            if item_id in seen:
                 problems.append(Problem(label, f"{where}.id",
-                                        f"duplicate id {feed_id!r} (also feeds[{seen[feed_id]}])"))
+                                        f"duplicate id {item_id!r} (also {name}[{seen[item_id]}])"))
                 ok = False
-            seen.setdefault(feed_id, index)
-        if not ok:
-            continue
-        feeds.append(FeedConfig(
-            id=values["id"],
-            url=_local_url(values["url"], folder),
-            source=values.get("source"),
-            interval=values.get("interval") or default_interval,
-            fetch_article=values.get("fetch_article", False),
-        ))
-    return feeds
+            seen.setdefault(item_id, index)
+        if ok:
+            tables.append({s.key: s.default for s in settings} | values)
+    return tables
+
+
+def _relative_secret_file(value: Any, folder: Path) -> Any:
+    if isinstance(value, str) and value.startswith("file:") and not value.startswith("file://"):
+        path = value[5:]
+        return "file:" + (path if os.path.isabs(path) else str(folder / path))
+    if isinstance(value, list):
+        return [_relative_secret_file(v, folder) for v in value]
+    return value
+
+
+def _feed(values: dict[str, Any], folder: Path, default_interval: float) -> FeedConfig:
+    return FeedConfig(id=values["id"], url=_local_url(values["url"], folder),
+                      source=values["source"], interval=values["interval"] or default_interval,
+                      fetch_article=values["fetch_article"], identity=values["identity"])
+
+
+def _subscription(values: dict[str, Any], label: str, problems: list[Problem]
+                  ) -> SubscriptionConfig | None:
+    where = f"subscriptions ({values['id']})"
+    if urlsplit(values["url"]).scheme.lower() not in ("http", "https") or \
+            not urlsplit(values["url"]).hostname:
+        problems.append(Problem(label, f"{where}.url", f"{values['url']!r} is not an http(s) URL"))
+        return None
+    unknown = set(values["events"]) - set(EVENT_TYPES)
+    if unknown:
+        problems.append(Problem(label, f"{where}.events", f"unknown event types "
+                                f"{sorted(unknown)} (use {', '.join(EVENT_TYPES)})"))
+        return None
+    raw = values["filter"]
+    story_filter = SubscriptionFilter(
+        **{k: tuple(_parse_str_list(raw[k])) for k in _FILTER_LISTS if k in raw},
+        first_of_cluster=_parse_bool(raw["first_of_cluster"]) if "first_of_cluster" in raw
+        else None)
+    return SubscriptionConfig(id=values["id"], url=values["url"], secrets=tuple(values["secret"]),
+                              events=tuple(values["events"]), filter=story_filter)
 
 
 def _local_url(url: str, folder: Path) -> str:
@@ -371,6 +499,10 @@ def reference() -> str:
         lines.append("")
     lines += ["## [[feeds]]", "", "| key | type | default | meaning |", "|---|---|---|---|"]
     for s in FEED_SETTINGS:
+        lines.append(f"| `{s.key}` | {s.type_name} | `{_show(s.default)}` | {s.help} |")
+    lines += ["", "## [[subscriptions]]", "", "| key | type | default | meaning |",
+              "|---|---|---|---|"]
+    for s in SUBSCRIPTION_SETTINGS:
         lines.append(f"| `{s.key}` | {s.type_name} | `{_show(s.default)}` | {s.help} |")
     return "\n".join(lines) + "\n"
 

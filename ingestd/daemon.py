@@ -11,6 +11,7 @@ closes the database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import signal
 import time
@@ -18,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -47,23 +48,36 @@ class Daemon:
         self.config = config
         self.once = once
         self.log = get_logger()
-        self.schedule_settings = schedule.ScheduleSettings.from_config(config)
+        self.schedule_settings = schedule.ScheduleSettings(
+            min_interval=config.scheduler.min_interval,
+            max_interval=config.scheduler.max_interval,
+            backoff_cap=config.scheduler.backoff_cap)
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._stopping = asyncio.Event()
         self._last_tick_written = 0.0
 
-    async def run(self) -> int:
+    @contextlib.asynccontextmanager
+    async def open(self) -> AsyncIterator["Daemon"]:
+        """Profiles, the writer, the worker pool and the HTTP client; config feeds synced."""
         self.profiles = normalize.load_profiles(self.config.normalize.sources_dir)
         self.writer = Writer(self.config.storage.path)
         self.cpu = ThreadPoolExecutor(max_workers=CPU_WORKERS, thread_name_prefix="ingestd-cpu")
+        try:
+            await self.writer.run(self.writer.store.sync_config_feeds, self.config.feeds, utcnow())
+            async with Fetcher.from_config(self.config) as self.fetcher:
+                yield self
+        finally:
+            self.cpu.shutdown(wait=False, cancel_futures=True)
+            self.writer.close()
+
+    async def run(self) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig)
         try:
-            await self.writer.run(self.writer.store.sync_config_feeds, self.config.feeds, utcnow())
-            self.log.info("daemon started", feeds=len(self.config.feeds),
-                          database=self.config.storage.path, once=self.once)
-            async with Fetcher.from_config(self.config) as self.fetcher:
+            async with self.open():
+                self.log.info("daemon started", feeds=len(self.config.feeds),
+                              database=self.config.storage.path, once=self.once)
                 if self.once:
                     await self._poll_all_once()
                 else:
@@ -71,8 +85,6 @@ class Daemon:
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
-            self.cpu.shutdown(wait=False, cancel_futures=True)
-            self.writer.close()
             self.log.info("daemon stopped")
         return 0
 
@@ -126,8 +138,13 @@ class Daemon:
         free = self.config.scheduler.workers - len(self._in_flight)
         if free <= 0:
             return
-        for feed in await self.writer.run(self.writer.store.claim_due, now, free):
-            self._start(feed, self.poll_feed(feed))
+        claimed = await self.writer.run(self.writer.store.claim_due, now, free)
+        deferred = [f.id for f in claimed if self.fetcher.host_busy(f.url)]
+        if deferred:  # the host's budget is spent: still due, not an error
+            await self.writer.run(self.writer.store.release_feeds, deferred, now)
+        for feed in claimed:
+            if feed.id not in deferred:
+                self._start(feed, self.poll_feed(feed))
 
     def _start(self, feed: FeedState, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work, name=f"poll:{feed.id}")
@@ -192,9 +209,11 @@ class Daemon:
         for p in processed:
             for reason in p.dropped:
                 log.warning("entry dropped", error=reason)
+        hints = {k: v for p in processed if p.document for k, v in p.document.hints.items()}
         outcome = schedule.PollOutcome(
             status=status, error=error, headers=headers,
-            hints={k: v for p in processed if p.document for k, v in p.document.hints.items()},
+            ttl_minutes=_int(hints.get("ttl")), update_period=hints.get("sy_updateperiod"),
+            update_frequency=_int(hints.get("sy_updatefrequency")),
             published=[s.first_created for s in stories if s.first_created])
         update |= self._state_after(feed, outcome, error, started)
         record = PollRecord(feed_id=feed.id, started_at=started,
@@ -255,3 +274,9 @@ class Daemon:
             self.log.warning("input not readable", feed_id=feed.id, error=failure)
         return 200, size, processed, {"body_hash": body_hash}
 
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None

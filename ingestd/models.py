@@ -23,6 +23,29 @@ class FeedConfig:
     source: str | None = None
     interval: float = 300.0  # seconds
     fetch_article: bool = False
+    identity: str | None = None  # pinned identity policy: "guid" | "url" | "content"
+
+
+@dataclass(frozen=True)
+class SubscriptionFilter:
+    """Every key given must match (AND); within a key, any value (OR)."""
+
+    sources: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()  # case-insensitive whole words in headline and body
+    first_of_cluster: bool | None = None
+
+
+@dataclass(frozen=True)
+class SubscriptionConfig:
+    """A webhook subscription as declared in the config file."""
+
+    id: str
+    url: str
+    secrets: tuple[str, ...]  # resolved whsec_… values; several while rotating
+    events: tuple[str, ...] = ("story.created", "story.updated")
+    filter: SubscriptionFilter = SubscriptionFilter()
 
 
 @dataclass

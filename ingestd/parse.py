@@ -30,6 +30,8 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32"),
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([\w:.-]+)""", re.I)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w:.-]+)", re.I)
+# feedparser flags these but reads the document fine
+_BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _JSONFEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/1(\.1)?/?$")
 
 
@@ -127,16 +129,18 @@ def _parse_xml_feed(body: bytes, url: str | None, content_type: str | None) -> P
     except Exception as exc:  # feedparser is robust, but a bad document must never escape
         raise ParseError(f"feedparser failed: {type(exc).__name__}: {exc}") from exc
     entries_raw = parsed.get("entries") or []
-    if not parsed.get("version") and not entries_raw:
-        reason = parsed.get("bozo_exception") or "no feed element"
-        raise ParseError(f"not a readable feed: {reason}")
+    problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if isinstance(problem, _BENIGN):
+        problem = None
     feed = parsed.get("feed") or {}
+    # a broken document that still yielded a feed element or entries was read (loosely)
+    if not entries_raw and (not parsed.get("version") or (problem and not feed)):
+        raise ParseError(f"not a readable feed: {problem or 'no feed element'}")
     feed_language = feed.get("language")
     entries = [_feed_entry(e, feed_language, url) for e in entries_raw]
-    warnings = []
-    if parsed.get("bozo"):
-        warnings.append(f"{type(parsed.get('bozo_exception')).__name__}: "
-                        f"{parsed.get('bozo_exception')}")
+    # entries read from a broken document are kept; the breakage is a warning
+    warnings = [f"not well-formed ({type(problem).__name__}: {problem}); "
+                f"{len(entries)} entries read anyway"] if problem else []
     hints = {key: str(feed[key]) for key in ("ttl", "sy_updateperiod", "sy_updatefrequency")
              if feed.get(key)}
     return ParsedDocument(format=parsed.get("version") or "unknown", entries=entries,

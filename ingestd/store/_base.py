@@ -1,0 +1,95 @@
+"""The connection, transactions, migrations and meta rows: what every part of the store shares."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import sqlite_utils
+
+from ..timeutil import to_iso
+
+BUSY_TIMEOUT_S = 30.0
+
+Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
+
+
+def _core_1(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+
+
+MIGRATIONS: list[Migration] = [("core-1", _core_1)]
+
+
+class StoreBase:
+    """One connection to the database. Not thread-safe: one thread uses it."""
+
+    migrations: list[Migration] = []  # every part's, in order (set in store/__init__.py)
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: a committed story and its outbox event survive power loss, not only a crash
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        self.db = sqlite_utils.Database(conn)
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _migrate(self) -> None:
+        """Named migrations, each applied once: parts of the store add theirs independently."""
+        with self.transaction():
+            self.db.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
+                            "(name TEXT PRIMARY KEY, applied_at TEXT)")
+            done = {row[0] for row in self.db.execute("SELECT name FROM schema_migrations")}
+            for name, migration in self.migrations:
+                if name not in done:
+                    migration(self.db)
+                    self.db.execute("INSERT INTO schema_migrations VALUES (?, datetime('now'))",
+                                    [name])
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE: take the write lock up front, so a busy database waits
+        (busy timeout) instead of failing half-way through."""
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _event_written(self, event: dict[str, Any], story: Any) -> None:
+        """Called inside the transaction that wrote an outbox event; parts that
+        fan events out (webhook deliveries) extend it, so they commit together."""
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def count(self, table: str) -> int:
+        return self.db[table].count
+
+
+def stamp(value: Any) -> Any:
+    return to_iso(value) if isinstance(value, datetime) else value
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,162 @@
+"""Feeds, their run-time state, claims for polling, and the history of polls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from ..models import FeedConfig, FeedState, Story, StoredChange
+from ..timeutil import from_iso, to_iso
+from ._base import Migration, StoreBase, stamp
+
+# A claimed feed is not handed out again for this long, even if its poll dies.
+CLAIM_LEASE = timedelta(minutes=5)
+
+
+def _feeds_1(db: sqlite_utils.Database) -> None:
+    db["feeds"].create({
+        "id": str, "url": str, "declared_url": str, "source": str, "interval": float,
+        "fetch_article": int, "origin": str, "state": str, "etag": str, "last_modified": str,
+        "body_hash": str, "next_poll_at": str, "last_poll_at": str, "last_success_at": str,
+        "last_error": str, "error_count": int, "created_at": str, "updated_at": str,
+    }, pk="id", not_null={"url", "state", "origin"}, defaults={"error_count": 0, "state": "ok"})
+    db["feeds"].create_index(["state", "next_poll_at"])
+    db["polls"].create({
+        "id": int, "feed_id": str, "started_at": str, "duration_ms": int, "status": int,
+        "bytes": int, "new": int, "updated": int, "unchanged": int, "error": str}, pk="id")
+    db["polls"].create_index(["feed_id", "started_at"])
+
+
+MIGRATIONS: list[Migration] = [("feeds-1", _feeds_1)]
+
+
+@dataclass
+class PollRecord:
+    feed_id: str
+    started_at: datetime
+    duration_ms: int
+    status: int | None
+    bytes: int
+    error: str | None = None
+
+
+class FeedsMixin(StoreBase):
+    def sync_config_feeds(self, feeds: list[FeedConfig], now: datetime) -> None:
+        """Create config feeds or update their declared fields; nothing learnt is undone.
+        A config feed no longer in the config is set aside (state 'removed')."""
+        at = to_iso(now)
+        with self.transaction():
+            table = self.db["feeds"]
+            for feed in feeds:
+                row = self._feed_row(feed.id)
+                declared = {"source": feed.source, "interval": feed.interval,
+                            "fetch_article": int(feed.fetch_article), "origin": "config",
+                            "updated_at": at}
+                if row is None:
+                    table.insert({"id": feed.id, "url": feed.url, "declared_url": feed.url,
+                                  "state": "ok", "error_count": 0, "next_poll_at": at,
+                                  "created_at": at, **declared})
+                    continue
+                if row["declared_url"] != feed.url:  # the operator changed it: it wins
+                    declared |= {"url": feed.url, "declared_url": feed.url, "etag": None,
+                                 "last_modified": None, "body_hash": None}
+                if row["state"] == "removed":
+                    declared |= {"state": "ok", "next_poll_at": at}
+                table.update(feed.id, declared)
+            ids = [f.id for f in feeds]
+            self.db.execute(
+                f"UPDATE feeds SET state = 'removed', updated_at = ? WHERE origin = 'config' "
+                f"AND state != 'removed' AND id NOT IN ({','.join('?' * len(ids))})",
+                [at, *ids])
+
+    def add_feed(self, feed: FeedConfig, origin: str, now: datetime) -> bool:
+        """A feed added at run time (CLI, API, OPML); False if the id is taken.
+        Such feeds are never file: URLs (DESIGN.md "Network guard"): callers check."""
+        at = to_iso(now)
+        with self.transaction():
+            if self._feed_row(feed.id) is not None:
+                return False
+            self.db["feeds"].insert({
+                "id": feed.id, "url": feed.url, "declared_url": feed.url, "source": feed.source,
+                "interval": feed.interval, "fetch_article": int(feed.fetch_article),
+                "origin": origin, "state": "ok", "error_count": 0, "next_poll_at": at,
+                "created_at": at, "updated_at": at})
+        return True
+
+    def _feed_row(self, feed_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM feeds WHERE id = ?", [feed_id]))
+        return rows[0] if rows else None
+
+    def get_feed(self, feed_id: str) -> FeedState | None:
+        row = self._feed_row(feed_id)
+        return _feed_state(row) if row else None
+
+    def list_feeds(self) -> list[FeedState]:
+        return [_feed_state(r) for r in self.db.query("SELECT * FROM feeds ORDER BY id")]
+
+    def claim_due(self, now: datetime, limit: int, *, all_feeds: bool = False) -> list[FeedState]:
+        """Feeds whose next poll is due; each is leased so no other tick takes it meanwhile."""
+        with self.transaction():
+            where = "state IN ('ok', 'erroring')"
+            params: list[Any] = []
+            if not all_feeds:
+                where += " AND next_poll_at <= ?"
+                params.append(to_iso(now))
+            rows = list(self.db.query(
+                f"SELECT * FROM feeds WHERE {where} ORDER BY next_poll_at, id LIMIT ?",
+                [*params, limit]))
+            lease = to_iso(now + CLAIM_LEASE)
+            for row in rows:
+                self.db.execute("UPDATE feeds SET next_poll_at = ? WHERE id = ?", [lease, row["id"]])
+        return [_feed_state(r) for r in rows]
+
+    def release_feeds(self, feed_ids: list[str], now: datetime) -> None:
+        """Claimed feeds whose polls never finished: due again now."""
+        with self.transaction():
+            self.db.execute(
+                f"UPDATE feeds SET next_poll_at = ? WHERE id IN ({','.join('?' * len(feed_ids))})",
+                [to_iso(now), *feed_ids])
+
+    def resume_feed(self, feed_id: str, now: datetime) -> bool:
+        """Take a parked or erroring feed back to polling now."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "UPDATE feeds SET state = 'ok', error_count = 0, next_poll_at = ?, "
+                "updated_at = ? WHERE id = ? AND state != 'removed'",
+                [to_iso(now), to_iso(now), feed_id])
+        return cursor.rowcount > 0
+
+    def save_poll(self, poll: PollRecord, stories: list[Story], feed_update: dict[str, Any],
+                  now: datetime) -> list[StoredChange]:
+        """Everything one poll learnt, in one transaction: stories, versions, events,
+        the feed's new state and the poll's history row."""
+        with self.transaction():
+            changes = self._save_stories(stories, now)  # type: ignore[attr-defined]  # StoriesMixin
+            counts = {k: sum(1 for c in changes if c.kind == k)
+                      for k in ("created", "updated", "unchanged")}
+            self.db["polls"].insert({
+                "feed_id": poll.feed_id, "started_at": to_iso(poll.started_at),
+                "duration_ms": poll.duration_ms, "status": poll.status, "bytes": poll.bytes,
+                "new": counts["created"], "updated": counts["updated"],
+                "unchanged": counts["unchanged"], "error": poll.error})
+            if feed_update and self._feed_row(poll.feed_id) is not None:
+                self.db["feeds"].update(poll.feed_id,
+                                        {k: stamp(v) for k, v in feed_update.items()})
+        return changes
+
+    def recent_polls(self, feed_id: str, limit: int = 10) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM polls WHERE feed_id = ? ORDER BY id DESC LIMIT ?",
+                                  [feed_id, limit]))
+
+
+def _feed_state(row: dict[str, Any]) -> FeedState:
+    return FeedState(
+        id=row["id"], url=row["url"], source=row["source"], interval=row["interval"] or 300.0,
+        fetch_article=bool(row["fetch_article"]), origin=row["origin"], state=row["state"],
+        etag=row["etag"], last_modified=row["last_modified"], body_hash=row["body_hash"],
+        next_poll_at=from_iso(row["next_poll_at"]), last_poll_at=from_iso(row["last_poll_at"]),
+        last_success_at=from_iso(row["last_success_at"]), last_error=row["last_error"],
+        error_count=row["error_count"] or 0)

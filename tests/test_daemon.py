@@ -1,0 +1,153 @@
+"""A poll cycle through the real pipeline, HTTP faked with respx."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+from structlog.testing import capture_logs
+
+from ingestd.config import load_config
+from ingestd.daemon import Daemon
+
+from .conftest import write_config
+
+FEED_URL = "https://feeds.example.org/news.xml"
+
+
+def rss(*items: tuple[str, str]) -> bytes:
+    body = "".join(
+        f"<item><guid>{guid}</guid><title>{title}</title><link>https://example.org/{guid}</link>"
+        f"<description>&lt;p&gt;Body of {title}, a story with enough words to be one."
+        f"&lt;/p&gt;</description><pubDate>Thu, 09 Jan 2020 09:25:00 +0900</pubDate></item>"
+        for guid, title in items)
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>'
+            f"<language>en</language>{body}</channel></rss>").encode()
+
+
+def config_for(tmp_path: Path, *feeds: tuple[str, str]) -> object:
+    text = f'[storage]\npath = "{tmp_path / "db.sqlite"}"\n[scheduler]\nmin_interval = "1s"\n'
+    for feed_id, url in feeds:
+        text += f'[[feeds]]\nid = "{feed_id}"\nurl = "{url}"\ninterval = "5m"\n'
+    return load_config(write_config(tmp_path, text), env={})
+
+
+def poll_lines(logs: list[dict]) -> list[dict]:
+    return [entry for entry in logs if entry["event"] == "poll"]
+
+
+async def poll(daemon: Daemon, feed_id: str) -> None:
+    await daemon.poll_feed(daemon.writer.store.get_feed(feed_id))
+
+
+@respx.mock
+async def _poll_cycle(tmp_path: Path) -> None:
+    route = respx.get(FEED_URL)
+    route.side_effect = [
+        httpx.Response(200, content=rss(("a", "Alpha"), ("b", "Beta")), headers={"ETag": '"v1"'}),
+        httpx.Response(304),
+        httpx.Response(200, content=rss(("a", "Alpha"), ("b", "Beta"), ("c", "Gamma")),
+                       headers={"ETag": '"v2"'}),
+    ]
+    async with Daemon(config_for(tmp_path, ("news", FEED_URL))).open() as daemon:
+        with capture_logs() as logs:
+            await poll(daemon, "news")
+            await poll(daemon, "news")
+            await poll(daemon, "news")
+        store = daemon.writer.store
+        assert route.calls[1].request.headers["If-None-Match"] == '"v1"'
+        assert route.calls[2].request.headers["If-None-Match"] == '"v1"'
+        lines = poll_lines(logs)
+        assert [(l["status"], l["new"], l["unchanged"]) for l in lines] == [
+            (200, 2, 0), (304, 0, 0), (200, 1, 2)]
+        for line in lines:
+            assert line["feed_id"] == "news" and line["url"] == FEED_URL
+            assert line["error"] is None and line["duration_ms"] >= 0 and "bytes" in line
+        assert store.count("stories") == 3
+        assert store.count("events") == 3
+        feed = store.get_feed("news")
+        assert feed.etag == '"v2"' and feed.state == "ok" and feed.error_count == 0
+
+
+def test_poll_cycle_200_304_200_stores_exactly_one_new_story(tmp_path: Path) -> None:
+    asyncio.run(_poll_cycle(tmp_path))
+
+
+def _refused_url() -> str:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"https://127.0.0.1:{port}/feed.xml"
+
+
+@pytest.mark.parametrize("response,reason", [
+    (httpx.Response(500), "500"),
+    (httpx.Response(200, content=b"<!doctype html><html><body>Not a feed</body></html>",
+                    headers={"Content-Type": "text/html"}), "an HTML page, not a feed"),
+    (httpx.Response(200, content=b""), "empty body"),
+    (httpx.Response(200, content=b"<?xml version='1.0'?><rss version='2.0'><chan"),
+     "not a readable feed"),
+])
+def test_bad_feed_is_recorded_and_others_go_on(tmp_path: Path, response: httpx.Response,
+                                               reason: str) -> None:
+    bad_url = "https://bad.example.org/feed.xml"
+
+    async def scenario() -> None:
+        with respx.mock:
+            respx.get(bad_url).mock(return_value=response)
+            respx.get(FEED_URL).mock(return_value=httpx.Response(200, content=rss(("a", "A"))))
+            config = config_for(tmp_path, ("bad", bad_url), ("good", FEED_URL))
+            async with Daemon(config).open() as daemon:
+                with capture_logs() as logs:
+                    await poll(daemon, "bad")
+                    await poll(daemon, "good")
+                    await poll(daemon, "bad")
+                store = daemon.writer.store
+                bad, good = store.get_feed("bad"), store.get_feed("good")
+                assert bad.state == "erroring" and bad.error_count == 2
+                assert reason in bad.last_error
+                assert good.state == "ok" and store.count("stories") == 1
+                failed = [l for l in poll_lines(logs) if l["feed_id"] == "bad"]
+                assert all(reason in l["error"] and l["log_level"] == "warning" for l in failed)
+                # backed off, but still on the schedule
+                assert bad.next_poll_at is not None and good.next_poll_at is not None
+
+    asyncio.run(scenario())
+
+
+def test_refused_connection_is_a_transport_error(tmp_path: Path) -> None:
+    url = _refused_url()
+
+    async def scenario() -> None:
+        config = config_for(tmp_path, ("down", url))
+        config.fetch.allow_private = ["127.0.0.1"]
+        async with Daemon(config).open() as daemon:
+            with capture_logs() as logs:
+                await poll(daemon, "down")
+            feed = daemon.writer.store.get_feed("down")
+            assert feed.state == "erroring" and feed.error_count == 1
+            assert "refused" in feed.last_error.lower()
+            assert "refused" in poll_lines(logs)[0]["error"].lower()
+
+    asyncio.run(scenario())
+
+
+def test_gone_parks_the_feed_and_resume_brings_it_back(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        with respx.mock:
+            respx.get(FEED_URL).mock(return_value=httpx.Response(410))
+            async with Daemon(config_for(tmp_path, ("gone", FEED_URL))).open() as daemon:
+                await poll(daemon, "gone")
+                store = daemon.writer.store
+                assert store.get_feed("gone").state == "parked"
+                assert store.claim_due(store.get_feed("gone").next_poll_at, 10,
+                                       all_feeds=True) == []
+                from datetime import datetime, timezone
+                assert store.resume_feed("gone", datetime.now(timezone.utc))
+                assert store.get_feed("gone").state == "ok"
+
+    asyncio.run(scenario())
