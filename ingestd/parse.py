@@ -166,7 +166,8 @@ def _feed_entry(e: Any, feed_language: str | None, url: str | None) -> Entry:
         authors=authors,
         published=_utc(e.get("published_parsed") or e.get("created_parsed")),
         published_raw=_text(e.get("published") or e.get("created")),
-        updated=_utc(e.get("updated_parsed")),
+        # dict.get: FeedParserDict.get would fall back to published, with a warning
+        updated=_utc(dict.get(e, "updated_parsed")),
         tags=[t.get("term") for t in e.get("tags") or [] if t.get("term")],
         enclosures=[{"href": x.get("href"), "type": x.get("type"), "length": x.get("length")}
                     for x in e.get("enclosures") or [] if x.get("href")],

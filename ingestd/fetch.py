@@ -1,0 +1,415 @@
+"""One polite HTTP client: conditional GET, hard limits, redirects, the network guard.
+
+    async with Fetcher.from_config(config) as fetcher:
+        if not fetcher.host_busy(feed.url):          # else: leave the feed due, try next tick
+            result = await fetcher.fetch(feed.url, etag=feed.etag,
+                                         last_modified=feed.last_modified)
+
+`fetch` returns a FetchResult (2xx or 304) or raises the errors.py tree:
+TransportError (refused, DNS, timeouts — the message names which), BlockedAddress,
+HTTPStatusError (.status, .retry_after), RedirectError, BodyTooLarge, and
+FetchError for a URL we cannot fetch or a body we cannot decode. httpx types
+never leave this module. Bodies come back as raw bytes: charsets are parse's job.
+
+`read_local` reads file:// URLs and paths (config-declared feeds and replay only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.request
+import zlib
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import brotli
+import httpx
+
+from .config import parse_duration, parse_size
+from .errors import BodyTooLarge, FetchError, HTTPStatusError, RedirectError, TransportError
+from .models import FetchResult
+from .netguard import guarded_transport
+
+__all__ = ["Fetcher", "read_local", "PERMANENT_REDIRECT_HEADER"]
+
+# Where FetchResult carries the target of a leading run of 301/308 hops
+# (a 302 or 307 anywhere before it means no permanent move was seen).
+PERMANENT_REDIRECT_HEADER = "x-ingestd-permanent-redirect"
+
+ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
+          "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
+ACCEPT_ENCODING = "gzip, deflate, br"
+DEFAULT_GLOBAL_LIMIT = 50
+DEFAULT_PER_HOST_LIMIT = 2
+
+_REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+_PERMANENT_STATUSES = {301, 308}
+_PIECE = 64 * 1024  # most decoded bytes produced per step: bounds a bomb's damage
+
+
+class Fetcher:
+    """Fetches feed and page URLs through one shared, guarded httpx.AsyncClient.
+
+    Limits: `global_limit` fetches at once, `per_host_limit` per host, and
+    `per_host_delay` seconds between request starts to one host. `timeout` is
+    the total deadline of a fetch (slots aside), redirects and body included;
+    `connect_timeout` bounds DNS plus connect, and each read may take `timeout`.
+    `transport` replaces the guarded network transport (tests: respx, MockTransport).
+    """
+
+    def __init__(self, *, timeout: float, connect_timeout: float, user_agent: str,
+                 allow_private: list[str], max_body: int, max_redirects: int,
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 global_limit: int = DEFAULT_GLOBAL_LIMIT,
+                 per_host_limit: int = DEFAULT_PER_HOST_LIMIT,
+                 per_host_delay: float = 0.0):
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.user_agent = user_agent
+        self.max_body = max_body
+        self.max_redirects = max_redirects
+        self.per_host_limit = per_host_limit
+        self.per_host_delay = per_host_delay
+        self._transport = transport or guarded_transport(
+            allow_private,
+            limits=httpx.Limits(max_connections=global_limit,
+                                max_keepalive_connections=global_limit))
+        self._global = asyncio.Semaphore(global_limit)
+        self._hosts: dict[str, _Host] = {}
+        self._client: httpx.AsyncClient | None = None
+
+    @classmethod
+    def from_config(cls, config: Any, **overrides: Any) -> Fetcher:
+        """Build from `config.fetch` (durations and sizes as numbers or "20s"/"15MB")."""
+        fetch = config.fetch
+        settings: dict[str, Any] = dict(
+            timeout=parse_duration(fetch.timeout),
+            connect_timeout=parse_duration(fetch.connect_timeout),
+            user_agent=fetch.user_agent,
+            allow_private=list(fetch.allow_private),
+            max_body=parse_size(fetch.max_body),
+            max_redirects=int(fetch.max_redirects),
+            global_limit=int(fetch.global_limit),
+            per_host_limit=int(fetch.per_host_limit),
+            per_host_delay=parse_duration(fetch.per_host_delay),
+        )
+        settings.update(overrides)
+        return cls(**settings)
+
+    async def __aenter__(self) -> Fetcher:
+        self._client = httpx.AsyncClient(
+            transport=self._transport,
+            timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+            headers={"User-Agent": self.user_agent, "Accept": ACCEPT,
+                     "Accept-Encoding": ACCEPT_ENCODING},
+            follow_redirects=False,  # followed by hand: loops, schemes, permanence
+            trust_env=False,
+        )
+        await self._client.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.__aexit__(*exc_info)
+
+    def host_busy(self, url: str) -> bool:
+        """True if a fetch of `url` would now wait for its host's budget.
+
+        The scheduler skips such a feed for this tick (it stays due): a deferral,
+        not an error. `fetch` itself waits rather than fails, so a race between
+        this check and the fetch only costs a short wait.
+        """
+        host = self._hosts.get(_host_key(url))
+        if host is None:
+            return False
+        return host.slots.locked() or host.next_start > time.monotonic()
+
+    async def fetch(self, url: str, *, etag: str | None = None,
+                    last_modified: str | None = None) -> FetchResult:
+        """GET `url`, conditionally when a validator is given."""
+        if self._client is None:
+            raise RuntimeError("use the Fetcher as 'async with Fetcher(...) as fetcher'")
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
+            raise FetchError(f"{url}: only http and https URLs are fetched")
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        async with self._host_slot(_host_key(url)), self._global:
+            started = time.monotonic()
+            try:
+                async with asyncio.timeout(self.timeout):
+                    result = await self._follow(self._client, url, headers)
+            except TimeoutError:
+                raise TransportError(
+                    f"timed out: total deadline of {self.timeout:g}s passed fetching {url}"
+                ) from None
+        result.duration_ms = round((time.monotonic() - started) * 1000)
+        if result.status == 304:  # a 304 may leave out the validators; the sent ones hold
+            result.etag = result.etag or etag
+            result.last_modified = result.last_modified or last_modified
+        return result
+
+    @asynccontextmanager
+    async def _host_slot(self, key: str) -> AsyncIterator[None]:
+        host = self._hosts.get(key)
+        if host is None:
+            host = self._hosts[key] = _Host(asyncio.Semaphore(self.per_host_limit))
+        host.users += 1
+        try:
+            async with host.slots:
+                # Reserve a start time; no await between read and write, so no lock.
+                now = time.monotonic()
+                start = max(now, host.next_start)
+                host.next_start = start + self.per_host_delay
+                if start > now:
+                    await asyncio.sleep(start - now)
+                yield
+        finally:
+            host.users -= 1
+            if host.users == 0 and host.next_start <= time.monotonic():
+                del self._hosts[key]
+
+    async def _follow(self, client: httpx.AsyncClient, url: str,
+                      headers: dict[str, str]) -> FetchResult:
+        seen = [url]
+        permanent: str | None = None
+        only_permanent = True
+        current = url
+        for _ in range(self.max_redirects + 1):
+            async with _mapped_errors(current, self.connect_timeout):
+                response = await client.send(client.build_request("GET", current,
+                                                                  headers=headers),
+                                             stream=True)
+                try:
+                    target = self._redirect_target(response, seen)
+                    if target is None:
+                        result = await self._result(url, response)
+                        if permanent:
+                            result.headers[PERMANENT_REDIRECT_HEADER] = permanent
+                        return result
+                finally:
+                    await response.aclose()
+            only_permanent = only_permanent and response.status_code in _PERMANENT_STATUSES
+            permanent = target if only_permanent else permanent
+            seen.append(target)
+            current = target
+        raise RedirectError(f"more than {self.max_redirects} redirects: {' -> '.join(seen)}")
+
+    @staticmethod
+    def _redirect_target(response: httpx.Response, seen: list[str]) -> str | None:
+        location = response.headers.get("location")
+        if response.status_code not in _REDIRECT_STATUSES or not location:
+            return None
+        try:
+            target = response.url.join(location)
+        except httpx.InvalidURL as exc:
+            raise RedirectError(f"bad redirect Location {location!r} from {response.url}: "
+                                f"{exc}") from None
+        if target.scheme not in ("http", "https"):
+            raise RedirectError(f"redirect to a non-HTTP URL {target} from {response.url}")
+        if str(target) in seen:
+            raise RedirectError(f"redirect loop: {' -> '.join(seen + [str(target)])}")
+        return str(target)
+
+    async def _result(self, url: str, response: httpx.Response) -> FetchResult:
+        status = response.status_code
+        if status != 304 and not 200 <= status < 300:
+            phrase = f"HTTP {status} {response.reason_phrase}".rstrip()
+            raise HTTPStatusError(f"{phrase} from {response.url}", status,
+                                  retry_after=response.headers.get("retry-after"))
+        body = b"" if status == 304 else await self._read_body(response)
+        return FetchResult(
+            url=url, final_url=str(response.url), status=status, body=body,
+            headers=dict(response.headers.items()),  # httpx keys are lower-case
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
+            fetched_at=datetime.now(timezone.utc),
+        )
+
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        limit = self.max_body
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge(f"body of {response.url} is {declared} bytes, "
+                               f"over the {limit}-byte limit")
+        if response.is_stream_consumed:
+            # A mock transport that built the response from bytes has read and
+            # decoded it already; only the decoded limit is left to apply.
+            if len(response.content) > limit:
+                raise BodyTooLarge(f"decoded body of {response.url} passed the "
+                                   f"{limit}-byte limit")
+            return response.content
+        encodings = [e.strip().lower() for e in
+                     response.headers.get("content-encoding", "").split(",")]
+        decoder = _decoder(encodings, str(response.url))
+        body = bytearray()
+        received = 0
+        async for chunk in response.aiter_raw():
+            received += len(chunk)
+            if received > limit:
+                raise BodyTooLarge(f"body of {response.url} passed the {limit}-byte limit")
+            for piece in decoder.feed(chunk):
+                if len(body) + len(piece) > limit:
+                    raise BodyTooLarge(f"decoded body of {response.url} passed the "
+                                       f"{limit}-byte limit")
+                body += piece
+        return bytes(body)
+
+
+@dataclass
+class _Host:
+    slots: asyncio.Semaphore
+    next_start: float = 0.0  # time.monotonic() before which no request may start
+    users: int = 0  # fetches holding or waiting for a slot
+
+
+def _host_key(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+@asynccontextmanager
+async def _mapped_errors(url: str, connect_timeout: float) -> AsyncIterator[None]:
+    """httpx's exceptions -> ours, each message naming the reason and the URL."""
+    try:
+        yield
+    except httpx.ConnectTimeout:
+        raise TransportError(f"timed out: no connection within {connect_timeout:g}s "
+                             f"to {url}") from None
+    except httpx.TimeoutException as exc:
+        kind = {httpx.ReadTimeout: "read", httpx.WriteTimeout: "write",
+                httpx.PoolTimeout: "connection pool"}.get(type(exc), "")
+        raise TransportError(f"timed out: {kind} timeout from {url}") from None
+    except httpx.ConnectError as exc:
+        raise TransportError(f"{exc or 'cannot connect'} ({url})") from None
+    except httpx.InvalidURL as exc:
+        raise FetchError(f"invalid URL {url}: {exc}") from None
+    except httpx.HTTPError as exc:  # read errors, protocol errors, a closed connection
+        raise TransportError(f"{type(exc).__name__}: {exc or 'no detail'}: {url}") from None
+
+
+class _Decoder(Protocol):
+    def feed(self, data: bytes) -> Iterator[bytes]: ...
+
+
+class _Identity:
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        yield data
+
+
+class _Zlib:
+    """gzip or deflate, inflated at most _PIECE bytes at a time."""
+
+    def __init__(self, encoding: str, url: str):
+        self.encoding, self.url = encoding, url
+        self._z = zlib.decompressobj(zlib.MAX_WBITS | 16 if encoding == "gzip"
+                                     else zlib.MAX_WBITS)
+        self._started = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while True:
+            try:
+                out = self._z.decompress(data, _PIECE)
+            except zlib.error as exc:
+                if self.encoding == "deflate" and not self._started:
+                    # Some servers send raw deflate without the zlib header.
+                    self._z, self._started = zlib.decompressobj(-zlib.MAX_WBITS), True
+                    continue
+                raise FetchError(f"cannot decode {self.encoding} body of {self.url}: "
+                                 f"{exc}") from None
+            self._started = True
+            data = self._z.unconsumed_tail
+            if out:
+                yield out
+            if not data and len(out) < _PIECE:
+                return
+
+
+class _Brotli:
+    def __init__(self, url: str):
+        self.url = url
+        self._b = brotli.Decompressor()
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        try:
+            out = self._b.process(data, output_buffer_limit=_PIECE)
+            while out:  # the decoder holds back output past the limit until asked again
+                yield out
+                out = self._b.process(b"", output_buffer_limit=_PIECE)
+        except brotli.error as exc:
+            raise FetchError(f"cannot decode br body of {self.url}: {exc}") from None
+
+
+class _Chain:
+    """Content-Encoding lists the codings in the order applied; undo them in reverse."""
+
+    def __init__(self, decoders: list[_Decoder]):
+        self.decoders = decoders
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        return self._through(self.decoders, data)
+
+    def _through(self, decoders: list[_Decoder], data: bytes) -> Iterator[bytes]:
+        if not decoders:
+            yield data
+            return
+        for piece in decoders[0].feed(data):
+            yield from self._through(decoders[1:], piece)
+
+
+def _decoder(encodings: Iterable[str], url: str) -> _Decoder:
+    decoders: list[_Decoder] = []
+    for encoding in reversed([e for e in encodings if e and e != "identity"]):
+        if encoding in ("gzip", "x-gzip"):
+            decoders.append(_Zlib("gzip", url))
+        elif encoding == "deflate":
+            decoders.append(_Zlib("deflate", url))
+        elif encoding == "br":
+            decoders.append(_Brotli(url))
+        else:
+            raise FetchError(f"unsupported Content-Encoding {encoding!r} from {url}")
+    if not decoders:
+        return _Identity()
+    return decoders[0] if len(decoders) == 1 else _Chain(decoders)
+
+
+def read_local(url: str) -> list[tuple[str, bytes]]:
+    """A file:// URL or a path -> [(path, bytes)]: the file, or a folder's files.
+
+    A folder's files come in name order; hidden files and sub-folders are
+    skipped. Raises FetchError naming the path and the reason.
+    """
+    path = _local_path(url)
+    try:
+        if path.is_dir():
+            files = sorted((p for p in path.iterdir()
+                            if not p.name.startswith(".") and p.is_file()),
+                           key=lambda p: p.name)
+        else:
+            files = [path]
+        return [(str(p), p.read_bytes()) for p in files]
+    except OSError as exc:
+        where = exc.filename or path
+        reason = {FileNotFoundError: "not found", PermissionError: "permission denied",
+                  IsADirectoryError: "is a folder"}.get(type(exc), exc.strerror or str(exc))
+        raise FetchError(f"{where}: {reason}") from None
+
+
+def _local_path(url: str) -> Path:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise FetchError(f"{url}: a file URL must name a local path")
+        return Path(urllib.request.url2pathname(parts.path))
+    if scheme == "" or len(scheme) == 1:  # a path; one letter is a Windows drive
+        return Path(url)
+    raise FetchError(f"{url}: not a file URL or a path")

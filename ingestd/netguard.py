@@ -1,0 +1,250 @@
+"""The network guard: no connection to a non-public address unless allowed.
+
+The check sits in an httpcore network backend, so it runs on the address the
+socket is actually opened to — after our own DNS look-up, for every new
+connection, on every redirect hop. A host name that resolves to 10.0.0.1 on
+the second look-up (DNS rebinding) is caught, because there is no second
+look-up: we connect to the address we checked.
+
+    blocked_reason(ip)         -> "loopback" | "private" | … | None (public)
+    AddressPolicy(allow)       allow_private parsed; .check(host, ip) raises BlockedAddress
+    GuardedBackend(policy)     httpcore backend: resolve, check, connect to the checked address
+    guarded_transport(allow)   an httpx.AsyncHTTPTransport using it (for the webhook sender too)
+
+`[fetch] allow_private` (CIDRs or host names) is the only thing that opens an
+address; see DESIGN.md "Network guard".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import typing
+from collections.abc import Iterable
+
+import anyio
+import httpcore
+import httpx
+
+from .errors import BlockedAddress
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_V4 = ipaddress.IPv4Network
+_V6 = ipaddress.IPv6Network
+
+# IANA special-purpose ranges that a feed, page or webhook has no business on.
+# Written out rather than taken from ipaddress.is_global, whose answers have
+# changed between Python patch releases.
+_BLOCKED_V4: list[tuple[_V4, str]] = [
+    (_V4("0.0.0.0/8"), "unspecified"),
+    (_V4("10.0.0.0/8"), "private"),
+    (_V4("100.64.0.0/10"), "private (shared address space)"),
+    (_V4("127.0.0.0/8"), "loopback"),
+    (_V4("169.254.0.0/16"), "link-local"),
+    (_V4("172.16.0.0/12"), "private"),
+    (_V4("192.0.0.0/24"), "reserved (IETF protocol assignments)"),
+    (_V4("192.0.2.0/24"), "reserved (documentation)"),
+    (_V4("192.88.99.0/24"), "reserved (6to4 relay)"),
+    (_V4("192.168.0.0/16"), "private"),
+    (_V4("198.18.0.0/15"), "reserved (benchmarking)"),
+    (_V4("198.51.100.0/24"), "reserved (documentation)"),
+    (_V4("203.0.113.0/24"), "reserved (documentation)"),
+    (_V4("224.0.0.0/4"), "multicast"),
+    (_V4("240.0.0.0/4"), "reserved"),  # includes 255.255.255.255
+]
+_BLOCKED_V6: list[tuple[_V6, str]] = [
+    (_V6("::/128"), "unspecified"),
+    (_V6("::1/128"), "loopback"),
+    (_V6("::/96"), "reserved (IPv4-compatible)"),
+    (_V6("64:ff9b:1::/48"), "private (local-use NAT64)"),
+    (_V6("100::/64"), "reserved (discard-only)"),
+    (_V6("2001::/23"), "reserved (IETF protocol assignments)"),
+    (_V6("2001:db8::/32"), "reserved (documentation)"),
+    (_V6("fc00::/7"), "private (unique local)"),
+    (_V6("fe80::/10"), "link-local"),
+    (_V6("fec0::/10"), "reserved (site-local)"),
+    (_V6("ff00::/8"), "multicast"),
+]
+_NAT64 = _V6("64:ff9b::/96")
+_TEREDO = _V6("2001::/32")
+_GLOBAL_UNICAST = _V6("2000::/3")
+
+
+def blocked_reason(ip: IPAddress) -> str | None:
+    """Why `ip` is not a public address, or None if it is one.
+
+    IPv6 forms that carry an IPv4 address (IPv4-mapped, NAT64, 6to4, Teredo)
+    are judged by the IPv4 address they lead to.
+    """
+    if isinstance(ip, ipaddress.IPv4Address):
+        return next((why for net, why in _BLOCKED_V4 if ip in net), None)
+    embedded = _embedded_v4(ip)
+    if embedded is not None:
+        why = blocked_reason(embedded)
+        return f"{why} via {_embedding_name(ip)}" if why else None
+    why = next((why for net, why in _BLOCKED_V6 if ip in net), None)
+    if why is None and ip not in _GLOBAL_UNICAST:
+        why = "reserved"  # IANA has allocated nothing else for public unicast
+    return why
+
+
+def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _TEREDO:
+        server, client = ip.teredo  # type: ignore[misc]
+        # Either end being non-public makes the whole address so.
+        return client if blocked_reason(client) else server
+    return None
+
+
+def _embedding_name(ip: ipaddress.IPv6Address) -> str:
+    if ip.ipv4_mapped is not None:
+        return "IPv4-mapped"
+    if ip in _NAT64:
+        return "NAT64"
+    return "6to4" if ip.sixtofour is not None else "Teredo"
+
+
+class AddressPolicy:
+    """`allow_private` parsed: networks and host names that may be non-public."""
+
+    def __init__(self, allow_private: Iterable[str] = ()):
+        self.networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        self.hosts: set[str] = set()
+        for item in allow_private:
+            try:
+                self.networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                self.hosts.add(_host_key(item))
+
+    def check(self, host: str, ip: IPAddress) -> None:
+        """Raise BlockedAddress unless `ip` (reached as `host`) may be connected to."""
+        why = blocked_reason(ip)
+        if why is None or self.allows(host, ip):
+            return
+        raise BlockedAddress(f"blocked address {ip} for host {host} ({why})")
+
+    def allows(self, host: str, ip: IPAddress) -> bool:
+        if _host_key(host) in self.hosts:
+            return True
+        # "127.0.0.1" also opens ::ffff:127.0.0.1, the same socket by another name.
+        forms = [ip] + ([ip.ipv4_mapped] if isinstance(ip, ipaddress.IPv6Address)
+                        and ip.ipv4_mapped else [])
+        return any(form in net for form in forms for net in self.networks
+                   if form.version == net.version)
+
+
+def _host_key(host: str) -> str:
+    return host.strip().rstrip(".").lower()
+
+
+def _ip_literal(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolves the host itself, checks each address, connects to a checked one.
+
+    Addresses are tried in resolver order; blocked ones are skipped, so a name
+    resolving to both a public and a private address only reaches the public one.
+    If every address is blocked, BlockedAddress (not a connection error) is raised.
+    """
+
+    def __init__(self, policy: AddressPolicy, inner: httpcore.AsyncNetworkBackend | None = None):
+        self.policy = policy
+        self.inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[typing.Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        with anyio.move_on_after(timeout) as scope:
+            addresses = await self._resolve(host, port)
+        if scope.cancelled_caught:
+            raise httpcore.ConnectTimeout(f"DNS look-up of {host} timed out")
+        allowed, blocked = [], None
+        for ip in addresses:
+            try:
+                self.policy.check(host, ip)
+                allowed.append(ip)
+            except BlockedAddress as exc:
+                blocked = blocked or exc
+        if not allowed:
+            assert blocked is not None  # _resolve never returns an empty list
+            raise blocked
+        last_error: Exception | None = None
+        for ip in allowed:
+            try:
+                return await self.inner.connect_tcp(
+                    str(ip), port, timeout=timeout, local_address=local_address,
+                    socket_options=socket_options)
+            except httpcore.ConnectError as exc:
+                reason = _os_reason(exc) or str(exc) or "cannot connect"
+                last_error = httpcore.ConnectError(f"{reason} at {ip} port {port}")
+                last_error.__cause__ = exc
+        assert last_error is not None
+        raise last_error
+
+    async def _resolve(self, host: str, port: int) -> list[IPAddress]:
+        literal = _ip_literal(host)
+        if literal is not None:
+            return [literal]
+        try:
+            infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise httpcore.ConnectError(f"DNS look-up of {host} failed: {exc}") from exc
+        # sockaddr[0] may carry an IPv6 scope ("fe80::1%eth0"); ipaddress reads it.
+        return list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+def _os_reason(exc: BaseException) -> str | None:
+    """The OS's words ("connection refused") from under anyio's wrapping, if any."""
+    seen: list[BaseException] = [exc]
+    while seen:
+        current = seen.pop(0)
+        if isinstance(current, OSError) and current.errno:
+            return os.strerror(current.errno).lower()
+        if isinstance(current, BaseExceptionGroup):
+            seen.extend(current.exceptions)
+        seen.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return None
+
+
+def guarded_transport(allow_private: Iterable[str] = (), *,
+                      limits: httpx.Limits | None = None,
+                      backend: httpcore.AsyncNetworkBackend | None = None,
+                      ) -> httpx.AsyncHTTPTransport:
+    """An httpx transport whose every connection passes the guard.
+
+    Environment proxies are ignored (trust_env=False): through a proxy the
+    address connected to would be the proxy's, and the guard would see nothing.
+    `backend` replaces the real socket layer under the guard (tests).
+    """
+    limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
+    transport = httpx.AsyncHTTPTransport(trust_env=False, limits=limits)
+    # httpx takes no network backend argument, so swap in a pool that uses ours.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=GuardedBackend(AddressPolicy(allow_private), backend),
+    )
+    return transport

@@ -1,0 +1,100 @@
+"""Entry -> Draft: the three input kinds brought to one shape (blocks + fields).
+
+Inputs are capped before any work so a 50 MB page costs what a large article
+costs; the cut is flagged.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+from urllib.parse import urljoin
+
+from ..errors import DropStory
+from ..models import Entry, Picture, Story
+from ._draft import Draft
+from ._page import read_page
+from ._profiles import Profiles
+from ._text import clean_inline, html_blocks, parse_fragment, plain, text_blocks
+
+MAX_TEXT_CHARS = 1_000_000  # page text: ~150k words, far past any article
+MAX_HTML_CHARS = 3_000_000  # page or entry HTML: real article pages are well under 1 MB
+_JUNK_SAMPLE = 20_000
+_JUNK_RATIO = 0.05  # more unreadable characters than this in the sample: binary, not text
+
+
+def intake(entry: Entry, *, feed_id: str, source: str | None, now: datetime, profiles: Profiles) -> Draft:
+    story = Story(feed_id=feed_id, source=source or "generic", headline="", body_text="")
+    draft = Draft(entry=entry, story=story, now=now, profiles=profiles, profile=profiles.generic,
+                  requested_source=source)
+    story.guid = clean_inline(entry.guid) if entry.guid else None
+    story.url = _absolute(entry.link, entry.base_url)
+    story.tags = list(dict.fromkeys(t for t in (plain(tag) for tag in entry.tags) if t))
+    story.enclosures = [dict(e) for e in entry.enclosures]
+    story.updated = entry.updated
+    if entry.kind == "feed-entry":
+        _feed_entry(draft)
+    elif entry.kind == "page-text":
+        draft.blocks = text_blocks(_capped(draft, _readable(entry.page), MAX_TEXT_CHARS))
+    else:
+        _page_html(draft)
+    return draft
+
+
+def _feed_entry(draft: Draft) -> None:
+    entry, story = draft.entry, draft.story
+    story.headline = plain(entry.title)
+    base = entry.base_url or entry.link
+    candidates = []
+    for markup in (entry.content_html, entry.summary_html):
+        if markup and markup.strip():
+            _readable(markup)
+            blocks, pictures = html_blocks(parse_fragment(_capped(draft, markup, MAX_HTML_CHARS), base))
+            candidates.append((blocks, pictures))
+    if candidates:
+        # the fuller of content and summary is the body; a shorter summary stays a summary
+        candidates.sort(key=lambda c: -sum(len(b.text) for b in c[0]))
+        draft.blocks, draft.pictures = candidates[0]
+        if len(candidates) > 1 and candidates[1][0]:
+            story.summary = " ".join(b.text for b in candidates[1][0])
+    for enclosure in entry.enclosures:
+        href = enclosure.get("href") or enclosure.get("url")
+        if href and str(enclosure.get("type", "")).startswith("image/"):
+            draft.pictures.append(Picture(caption="", href=_absolute(href, base)))
+
+
+def _page_html(draft: Draft) -> None:
+    entry = draft.entry
+    markup = _capped(draft, _readable(entry.page), MAX_HTML_CHARS)
+    try:
+        draft.blocks, draft.pictures, draft.page = read_page(markup, entry.link or entry.base_url)
+    except ValueError as exc:
+        raise DropStory(str(exc)) from None
+    if draft.page.canonical and not draft.story.url:
+        draft.story.url = _absolute(draft.page.canonical, entry.link)
+
+
+def _readable(text: str | None) -> str:
+    """The text itself, or DropStory when it is empty or binary bytes decoded as text."""
+    if not text or not text.strip():
+        raise DropStory("empty input")
+    sample = text[:_JUNK_SAMPLE]
+    unreadable = sum(1 for ch in sample if ch == "\ufffd" or (
+        unicodedata.category(ch) in ("Cc", "Co", "Cs") and ch not in "\n\r\t"))
+    if unreadable > _JUNK_RATIO * len(sample):
+        raise DropStory(f"binary content: {unreadable} of {len(sample)} characters are not text")
+    return text
+
+
+def _capped(draft: Draft, text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    draft.flag(f"input cut to its first {limit} characters (was {len(text)})")
+    return text[:limit]
+
+
+def _absolute(url: str | None, base: str | None) -> str | None:
+    if not url:
+        return None
+    url = url.strip()
+    return urljoin(base, url) if base else url

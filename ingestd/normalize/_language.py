@@ -1,0 +1,57 @@
+"""The story's language: the entry's or page's declaration when it is a
+language tag, else detected from the text with py3langid (its model ships in
+the package; the answer is the same on every run).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from ._draft import Draft
+
+_TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{4}))?(?:[-_]([A-Za-z]{2}|\d{3}))?$")
+_SAMPLE = 3000  # characters of text the detector reads
+_MIN_LETTERS = 20  # below this a guess is noise
+
+
+def detect_language(draft: Draft) -> Draft:
+    story = draft.story
+    written = draft.entry.language or (draft.page.language if draft.page else None)
+    declared = normalize_tag(written) if written else None
+    if written and not declared:
+        draft.flag(f"declared language {written!r} is not a language tag")
+    if declared:
+        story.language = declared
+        draft.note("language_by", "declared")
+        return draft
+    story.language = detect(f"{story.headline}\n{story.body_text or ' '.join(b.text for b in draft.blocks)}")
+    if story.language:
+        draft.note("language_by", "detected")
+    else:
+        draft.flag("too little text to tell the language")
+    return draft
+
+
+def normalize_tag(written: str) -> str | None:
+    """'en_us' -> 'en-US', 'EN' -> 'en'; None when it is not a BCP 47 language tag."""
+    match = _TAG.match(written.strip())
+    if not match:
+        return None
+    language, script, region = match.groups()
+    return "-".join(filter(None, (language.lower(), script and script.title(), region and region.upper())))
+
+
+def detect(text: str) -> str | None:
+    sample = text[:_SAMPLE]
+    if sum(ch.isalpha() for ch in sample) < _MIN_LETTERS:
+        return None
+    return _identifier().classify(sample)[0]
+
+
+@cache
+def _identifier():
+    # loaded on first use: the model takes about a second to load
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE)

@@ -1,0 +1,54 @@
+"""Which profile's rules apply: the one asked for, else the dateline's agency
+tag, else the page's host, else generic. The choice is the story's `source`.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from ._draft import Draft
+
+_DATELINE_SEARCH = 12  # blocks from the top in which a dateline may open the story
+
+
+def choose_profile(draft: Draft) -> Draft:
+    profiles, story = draft.profiles, draft.story
+    if draft.requested_source:
+        profile = profiles.get(draft.requested_source)
+        if profile is None:
+            draft.flag(f"no profile named {draft.requested_source!r}: generic rules used")
+        draft.profile = profile or profiles.generic
+        story.source = draft.requested_source
+        draft.note("source_by", "given")
+        return draft
+    found, how = _by_dateline(draft), "dateline"
+    if found is None:
+        found, how = _by_host(draft), "host"
+    if found is None:
+        found, how = profiles.generic, "default"
+    draft.profile = found
+    story.source = found.name
+    draft.note("source_by", how)
+    return draft
+
+
+def _by_dateline(draft: Draft):
+    patterns = [p for name in draft.profiles.names for p in draft.profiles.by_name[name].dateline_patterns]
+    for block in draft.blocks[:_DATELINE_SEARCH]:
+        for pattern in patterns:
+            match = pattern.match(block.text)
+            if match and match.groupdict().get("agency"):
+                profile = draft.profiles.for_agency_tag(match["agency"])
+                if profile is not None:
+                    return profile
+    return None
+
+
+def _by_host(draft: Draft):
+    for url in (draft.story.url, draft.page.canonical if draft.page else None, draft.entry.base_url):
+        host = urlsplit(url).hostname if url else None
+        if host:
+            profile = draft.profiles.for_host(host)
+            if profile is not None:
+                return profile
+    return None

@@ -1,0 +1,177 @@
+"""Text hygiene: plain text out of markup, entities decoded, NFC, whitespace
+collapsed inside a paragraph; and bodies cut into paragraph blocks.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+import lxml.etree
+import lxml.html
+
+from ..models import Picture
+from ._draft import Block
+
+_SPACE = re.compile(r"\s+")
+# C0/C1 controls, zero-width marks and the BOM: never wanted in news text.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
+_MARKUP_HINT = re.compile(r"<[a-zA-Z/!]|&[#\w]+;")
+_TERMINAL = re.compile(r"[.!?:;\"'”’»)\]…。]$")
+_DROP_TAGS = ("script", "style", "iframe", "noscript", "object", "embed", "form", "button",
+              "svg", "template", "select", "input", "textarea", "canvas", "video", "audio")
+_BLOCK_TAGS = frozenset({
+    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote", "pre",
+    "section", "article", "header", "footer", "main", "aside", "nav", "table", "thead", "tbody",
+    "tr", "td", "th", "dl", "dt", "dd", "figure", "figcaption", "hr", "address", "center",
+    "body", "html",
+})
+_KEEP_TAG = {"h1": "h2", "h2": "h2", "h3": "h3", "h4": "h4", "h5": "h5", "h6": "h6",
+             "li": "li", "blockquote": "blockquote", "pre": "pre"}
+
+
+def clean_inline(text: str) -> str:
+    """One paragraph of plain text: entities decoded, NFC, single spaces."""
+    text = html.unescape(text) if "&" in text else text
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    return _SPACE.sub(" ", text).strip()
+
+
+def plain(text: str | None) -> str:
+    """Plain text from a field that may hold markup (real feeds put <i> in titles)."""
+    if not text:
+        return ""
+    if _MARKUP_HINT.search(text):
+        try:
+            text = lxml.html.fragment_fromstring(text, create_parent="div").text_content()
+        except (lxml.etree.ParserError, ValueError):
+            pass
+    return clean_inline(text)
+
+
+def text_blocks(text: str) -> list[Block]:
+    """Page text -> paragraphs: one per line, rejoining lines a hard wrap split."""
+    blocks: list[Block] = []
+    for chunk in re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n")):
+        lines = [clean_inline(line) for line in chunk.split("\n")]
+        current = ""
+        for line in filter(None, lines):
+            wrapped = current and not _TERMINAL.search(current) and (line[0].islower() or current.endswith(("-", ",")))
+            if wrapped:
+                current += ("" if current.endswith("-") else " ") + line
+            else:
+                if current:
+                    blocks.append(Block(current, html.escape(current, quote=False)))
+                current = line
+        if current:
+            blocks.append(Block(current, html.escape(current, quote=False)))
+    return blocks
+
+
+def parse_fragment(fragment: str, base_url: str | None) -> lxml.html.HtmlElement:
+    """An HTML fragment as a tree under one <div>, dangerous parts removed, links absolute."""
+    root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    drop_unwanted(root)
+    if base_url:
+        root.make_links_absolute(base_url, resolve_base_href=False, handle_failures="discard")
+    return root
+
+
+def drop_unwanted(root: lxml.html.HtmlElement) -> None:
+    for element in list(root.iter(*_DROP_TAGS, lxml.etree.Comment, lxml.etree.ProcessingInstruction)):
+        if element.getparent() is not None:
+            element.drop_tree()
+
+
+def html_blocks(root: lxml.html.HtmlElement) -> tuple[list[Block], list[Picture]]:
+    """A tree -> paragraph blocks in reading order, and the pictures it shows."""
+    walker = _Walker()
+    walker.walk(root)
+    walker.flush()
+    return walker.blocks, walker.pictures
+
+
+class _Walker:
+    """Flattens nested markup into blocks; inline markup is kept as HTML."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.pictures: list[Picture] = []
+        self._html: list[str] = []
+        self._text: list[str] = []
+        self._tag = "p"
+        self._after_br = False
+
+    def flush(self) -> None:
+        text = clean_inline("".join(self._text))
+        if text:
+            self.blocks.append(Block(text, "".join(self._html).strip(), self._tag))
+        self._html, self._text, self._after_br = [], [], False
+
+    def _add_text(self, text: str) -> None:
+        if text.strip():
+            self._after_br = False
+        self._text.append(text)
+        self._html.append(html.escape(text, quote=False))
+
+    def walk(self, element: lxml.html.HtmlElement) -> None:
+        if element.text:
+            self._add_text(element.text)
+        for child in element:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if tag == "br":
+                self._line_break()
+            elif tag == "img":
+                self._image(child, caption="")
+            elif tag == "figure":
+                self.flush()
+                self._figure(child)
+            elif tag in _BLOCK_TAGS or _holds_blocks(child):
+                self.flush()
+                self._tag = _KEEP_TAG.get(tag, "p")
+                self.walk(child)
+                self.flush()
+                self._tag = "p"
+            elif tag:
+                for image in list(child.iter("img")):
+                    self._image(image, caption="")
+                    image.drop_tree()
+                self._text.append(child.text_content())
+                self._html.append(lxml.html.tostring(child, encoding=str, with_tail=False))
+                self._after_br = False
+            if child.tail:
+                self._add_text(child.tail)
+
+    def _line_break(self) -> None:
+        # <br><br> separates paragraphs in much feed HTML; a single <br> is a line break.
+        if self._after_br:
+            # the first <br> now ends a paragraph instead
+            del self._html[len(self._html) - 1 - self._html[::-1].index("<br>")]
+            self.flush()
+        else:
+            self._text.append(" ")
+            self._html.append("<br>")
+            self._after_br = True
+
+    def _image(self, image: lxml.html.HtmlElement, caption: str) -> None:
+        width, height = image.get("width", ""), image.get("height", "")
+        if width.strip() in ("0", "1") or height.strip() in ("0", "1"):
+            return  # tracking pixel
+        src = image.get("src") or image.get("data-src")
+        caption = caption or clean_inline(image.get("alt") or "")
+        if src or caption:
+            self.pictures.append(Picture(caption=caption, href=src or None))
+
+    def _figure(self, figure: lxml.html.HtmlElement) -> None:
+        captions = figure.findall(".//figcaption")
+        caption = clean_inline(" ".join(c.text_content() for c in captions))
+        images = list(figure.iter("img"))
+        if images:
+            self._image(images[0], caption)
+        elif caption:
+            self.pictures.append(Picture(caption=caption))
+
+
+def _holds_blocks(element: lxml.html.HtmlElement) -> bool:
+    return any(isinstance(e.tag, str) and e.tag in _BLOCK_TAGS for e in element.iterdescendants())
