@@ -223,6 +223,9 @@ SETTINGS: list[Setting] = [
     _S("fetch", "max_body", parse_size, "15MB",
        "Largest response body read, compressed or decoded; larger is an error."),
     _S("fetch", "max_redirects", _parse_int, 5, "Longest redirect chain followed."),
+    _S("fetch", "adopt_redirect_after", _parse_int, 3,
+       "A permanent redirect (301/308) becomes the feed's URL after this many consecutive "
+       "polls saw the same target; 302/307 never change it."),
     _S("fetch", "global_limit", _parse_int, 50, "Fetches in flight at once, all hosts together."),
     _S("fetch", "per_host_limit", _parse_int, 2, "Fetches in flight at once to one host."),
     _S("fetch", "per_host_delay", parse_duration, "0s",

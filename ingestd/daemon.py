@@ -26,7 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from . import normalize, schedule
 from .config import Config
 from .errors import IngestError, ParseError
-from .fetch import Fetcher, read_local
+from .fetch import PERMANENT_REDIRECT_HEADER, Fetcher, read_local
 from .logs import get_logger
 from .models import FeedState, Story
 from .pipeline import Processed, process
@@ -105,7 +105,7 @@ class Daemon:
 
     async def _poll_all_once(self) -> None:
         feeds = await self.writer.run(self.writer.store.claim_due, utcnow(), 1_000_000,
-                                      True)
+                                      all_feeds=True)
         semaphore = asyncio.Semaphore(self.config.scheduler.workers)
 
         async def bounded(feed: FeedState) -> None:
@@ -115,14 +115,9 @@ class Daemon:
 
         for feed in feeds:
             self._start(feed, bounded(feed))
-        stop = asyncio.create_task(self._stopping.wait())
-        pending = set(self._in_flight.values())
-        if pending:
-            await asyncio.wait([*pending, stop], return_when=asyncio.FIRST_COMPLETED)
-            while pending and not self._stopping.is_set():
-                pending = {t for t in pending if not t.done()}
-                if pending:
-                    await asyncio.wait([*pending, stop], return_when=asyncio.FIRST_COMPLETED)
+        every_poll = asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        stop = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait([every_poll, stop], return_when=asyncio.FIRST_COMPLETED)
         stop.cancel()
         await self._drain()
 
@@ -189,6 +184,11 @@ class Daemon:
                 status, size, headers = result.status, len(result.body), result.headers
                 update |= {"etag": result.etag or feed.etag,
                            "last_modified": result.last_modified or feed.last_modified}
+                update |= redirect_update(feed, headers.get(PERMANENT_REDIRECT_HEADER),
+                                          self.config.fetch.adopt_redirect_after)
+                if "url" in update:
+                    log.info("permanent redirect adopted", new_url=update["url"],
+                             polls=self.config.fetch.adopt_redirect_after)
                 if not result.not_modified:
                     body_hash = hashlib.sha256(result.body).hexdigest()
                     if body_hash != feed.body_hash:  # a server that ignores conditional GET
@@ -214,7 +214,9 @@ class Daemon:
             status=status, error=error, headers=headers,
             ttl_minutes=_int(hints.get("ttl")), update_period=hints.get("sy_updateperiod"),
             update_frequency=_int(hints.get("sy_updatefrequency")),
-            published=[s.first_created for s in stories if s.first_created])
+            # a local folder's dates say when its files were written, not how often it changes
+            published=[] if feed.url.startswith("file:") else
+            [s.first_created for s in stories if s.first_created])
         update |= self._state_after(feed, outcome, error, started)
         record = PollRecord(feed_id=feed.id, started_at=started,
                             duration_ms=int((time.monotonic() - clock) * 1000),
@@ -273,6 +275,17 @@ class Daemon:
         for failure in failures:
             self.log.warning("input not readable", feed_id=feed.id, error=failure)
         return 200, size, processed, {"body_hash": body_hash}
+
+
+def redirect_update(feed: FeedState, target: str | None, adopt_after: int) -> dict[str, Any]:
+    """A permanent redirect becomes the feed's URL only once the same target was seen
+    on `adopt_after` consecutive polls (a flapping or mistaken 301 changes nothing)."""
+    if target is None or target == feed.url:
+        return {"redirect_target": None, "redirect_count": 0}
+    count = feed.redirect_count + 1 if target == feed.redirect_target else 1
+    if count >= adopt_after:
+        return {"url": target, "redirect_target": None, "redirect_count": 0}
+    return {"redirect_target": target, "redirect_count": count}
 
 
 def _int(value: str | None) -> int | None:

@@ -67,6 +67,8 @@ class FeedState:
     last_success_at: datetime | None = None
     last_error: str | None = None
     error_count: int = 0
+    redirect_target: str | None = None  # a permanent redirect seen, not yet adopted
+    redirect_count: int = 0  # consecutive polls that saw it
 
 
 @dataclass

@@ -151,3 +151,43 @@ def test_gone_parks_the_feed_and_resume_brings_it_back(tmp_path: Path) -> None:
                 assert store.get_feed("gone").state == "ok"
 
     asyncio.run(scenario())
+
+
+def test_permanent_redirect_is_adopted_after_three_consecutive_polls(tmp_path: Path) -> None:
+    new_url = "https://new.example.org/news.xml"
+
+    async def scenario() -> None:
+        with respx.mock:
+            respx.get(FEED_URL).mock(return_value=httpx.Response(301, headers={"Location": new_url}))
+            respx.get(new_url).mock(return_value=httpx.Response(200, content=rss(("a", "A"))))
+            async with Daemon(config_for(tmp_path, ("moved", FEED_URL))).open() as daemon:
+                store = daemon.writer.store
+                with capture_logs() as logs:
+                    for expected_count in (1, 2):
+                        await poll(daemon, "moved")
+                        feed = store.get_feed("moved")
+                        assert (feed.url, feed.redirect_count) == (FEED_URL, expected_count)
+                    await poll(daemon, "moved")
+                assert store.get_feed("moved").url == new_url
+                assert any(l["event"] == "permanent redirect adopted" for l in logs)
+                # the operator's config still wins on the next start
+                store.sync_config_feeds(daemon.config.feeds, store.get_feed("moved").last_poll_at)
+                assert store.get_feed("moved").url == new_url
+
+    asyncio.run(scenario())
+
+
+def test_temporary_redirect_never_changes_the_url(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        with respx.mock:
+            respx.get(FEED_URL).mock(return_value=httpx.Response(
+                302, headers={"Location": "https://elsewhere.example.org/x.xml"}))
+            respx.get("https://elsewhere.example.org/x.xml").mock(
+                return_value=httpx.Response(200, content=rss(("a", "A"))))
+            async with Daemon(config_for(tmp_path, ("temp", FEED_URL))).open() as daemon:
+                for _ in range(4):
+                    await poll(daemon, "temp")
+                feed = daemon.writer.store.get_feed("temp")
+                assert (feed.url, feed.redirect_count) == (FEED_URL, 0)
+
+    asyncio.run(scenario())

@@ -161,3 +161,30 @@ def test_the_images_command_line_runs_outside_docker(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.communicate()
+
+
+def test_run_once_polls_every_feed_then_exits(tmp_path: Path, feed_server: str) -> None:
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "story.txt").write_bytes(
+        (ROOT / "seeds" / "yonhap-2020-01-09-defense-cost-sharing.txt").read_bytes())
+    config = write_config(tmp_path, f"""
+        [storage]
+        path = "once.db"
+        [fetch]
+        allow_private = ["127.0.0.1"]
+        [[feeds]]
+        id = "http"
+        url = "{feed_server}"
+        [[feeds]]
+        id = "inbox"
+        url = "inbox"
+    """)
+    run = subprocess.run([*INGESTD, "run", "--once", "--config", str(config)], env=_env(),
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert _stories(tmp_path / "once.db") == 3
+    listing = subprocess.run([*INGESTD, "feeds", "list", "--json", "--config", str(config)],
+                             env=_env(), capture_output=True, text=True, timeout=30)
+    states = {row["id"]: row["state"] for row in map(__import__("json").loads,
+                                                      listing.stdout.splitlines())}
+    assert states == {"http": "ok", "inbox": "ok"}

@@ -38,9 +38,9 @@ class Writer:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestd-writer")
         self.store: Store = self._executor.submit(Store, path).result()
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: fn(*args))
+        return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
 
     def close(self) -> None:
         """Finish queued writes, then close the connection."""

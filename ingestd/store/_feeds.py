@@ -30,7 +30,12 @@ def _feeds_1(db: sqlite_utils.Database) -> None:
     db["polls"].create_index(["feed_id", "started_at"])
 
 
-MIGRATIONS: list[Migration] = [("feeds-1", _feeds_1)]
+def _feeds_2(db: sqlite_utils.Database) -> None:
+    db["feeds"].add_column("redirect_target", str)
+    db["feeds"].add_column("redirect_count", int, not_null_default=0)
+
+
+MIGRATIONS: list[Migration] = [("feeds-1", _feeds_1), ("feeds-2", _feeds_2)]
 
 
 @dataclass
@@ -159,4 +164,5 @@ def _feed_state(row: dict[str, Any]) -> FeedState:
         etag=row["etag"], last_modified=row["last_modified"], body_hash=row["body_hash"],
         next_poll_at=from_iso(row["next_poll_at"]), last_poll_at=from_iso(row["last_poll_at"]),
         last_success_at=from_iso(row["last_success_at"]), last_error=row["last_error"],
-        error_count=row["error_count"] or 0)
+        error_count=row["error_count"] or 0, redirect_target=row["redirect_target"],
+        redirect_count=row["redirect_count"] or 0)
