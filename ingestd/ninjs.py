@@ -30,7 +30,8 @@ _GEOJSON: dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": _GEOJSON_URI,
     "definitions": {
-        "coordinates": {"type": "array", "items": {"anyOf": [{"type": "number"}, {"$ref": "#/definitions/coordinates"}]}},
+        "coordinates": {"type": "array",
+                        "items": {"anyOf": [{"type": "number"}, {"$ref": "#/definitions/coordinates"}]}},
         "geometry": {"anyOf": [
             {"type": "object", "required": ["type", "coordinates"],
              "properties": {"type": {"enum": _GEOMETRY_TYPES}, "coordinates": {"$ref": "#/definitions/coordinates"}}},

@@ -64,7 +64,13 @@ def normalize_entry(entry: Entry, *, feed_id: str, source: str | None, now: date
     `now` is the fetch time (aware) and the only clock: the same entry and `now`
     give the same story.
     """
-    draft = intake(entry, feed_id=feed_id, source=source, now=now, profiles=profiles)
+    try:
+        draft = intake(entry, feed_id=feed_id, source=source, now=now, profiles=profiles)
+    except DropStory:
+        raise
+    except Exception as exc:  # noqa: BLE001 - input no reader could take apart
+        log.warning("normalize intake failed", feed_id=feed_id, url=entry.link, error=repr(exc))
+        raise DropStory(f"unreadable {entry.kind}: {type(exc).__name__}: {exc}") from exc
     for step in CHAIN:
         try:
             draft = step(draft)

@@ -17,9 +17,14 @@ from dateutil import parser as dateutil_parser
 from ._draft import Draft
 
 CLOCK_SKEW = timedelta(minutes=5)
+# month-name prefixes: English, then the French, German, Spanish and Portuguese ones that differ
 _MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
-_MONTH_DAY = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:,?\s+(\d{4}))?|(\d{1,2})\s+([A-Za-z]{3,9})\.?(?:\s+(\d{4}))?")
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)} | {
+    "janv": 1, "fév": 2, "fev": 2, "mär": 3, "mrz": 3, "avr": 4, "abr": 4, "mai": 5, "juin": 6,
+    "juil": 7, "aoû": 8, "aou": 8, "ago": 8, "set": 9, "okt": 10, "out": 10, "déc": 12, "dez": 12,
+    "ene": 1, "dic": 12}
+_MONTH_DAY = re.compile(r"([^\W\d_]{3,9})\.?\s+(\d{1,2})(?:,?\s+(\d{4}))?"  # Jan. 8, 2020
+                        r"|(\d{1,2})\s+([^\W\d_]{3,9})\.?(?:\s+(\d{4}))?")  # 8 Jan 2020
 
 
 def resolve_dates(draft: Draft) -> Draft:
@@ -89,7 +94,8 @@ def _dateline_day(written: str, near: date) -> date | None:
     if not match:
         return None
     month_name, day, year = (match[1], match[2], match[3]) if match[1] else (match[5], match[4], match[6])
-    month = _MONTHS.get(month_name[:3].lower())
+    name = month_name.lower()
+    month = _MONTHS.get(name[:4]) or _MONTHS.get(name[:3])
     if month is None:
         return None
     years = [int(year)] if year else [near.year - 1, near.year, near.year + 1]

@@ -14,6 +14,7 @@ from datetime import datetime
 from ..errors import DropStory
 from ._draft import Draft
 from ._profiles import Profile
+from ._text import clean_inline
 
 _NAME_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|\bund\b|\bet\b|\by\b|·)\s*")
 _PARTICLES = frozenset({"de", "da", "di", "del", "der", "den", "van", "von", "al", "el", "bin", "ibn",
@@ -65,15 +66,23 @@ def read_byline(draft: Draft) -> Draft:
         if byline:
             draft.remove(index)
             _anchor(draft, index)
+            # a second "By …" line under the first adds its names
+            while index in draft.head() and (more := parse_byline(profile, draft.blocks[index].text)):
+                draft.remove(index)
+                names = byline[1] + more[1]
+                byline = (_joined(names), names, byline[2] or more[2])
             # "Associated Press" on the line under the names is the byline's title
             if index in draft.head() and _title(profile, draft.blocks[index].text) == draft.blocks[index].text:
                 byline = (byline[0], byline[1], draft.remove(index).text)
             break
     if not byline and draft.page:
         byline = next(filter(None, (parse_byline(profile, line) for line in draft.page.page_lines)), None)
-    if not byline:
-        named = draft.dateline_by or " and ".join(draft.entry.authors or (draft.page.authors if draft.page else []))
-        byline = _names(profile, named) if named else None
+    if not byline and draft.dateline_by:
+        byline = _names(profile, draft.dateline_by)
+    if not byline:  # the input's own author list: names as given, never split further
+        authors = [n for n in (clean_inline(a) for a in draft.entry.authors or
+                               (draft.page.authors if draft.page else [])) if n]
+        byline = (_joined(authors), authors, None) if authors else None
     if byline:
         draft.story.byline, authors, title = byline
         if len(authors) > 1:
@@ -105,8 +114,11 @@ def _names(profile: Profile, raw: str) -> tuple[str, list[str], str | None] | No
     if not names or not all(_is_name(n) for n in names):
         return None
     names = [_recase(n) for n in names]
-    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    return joined, names, title
+    return _joined(names), names, title
+
+
+def _joined(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _title(profile: Profile, text: str) -> str | None:
@@ -238,7 +250,9 @@ def require_content(draft: Draft) -> Draft:
     if not draft.story.headline:
         first = draft.blocks[0].text
         sentence = _SENTENCE_END.split(first, maxsplit=1)[0]
-        draft.story.headline = sentence if len(sentence) <= _HEADLINE_MAX else sentence[:_HEADLINE_MAX].rsplit(" ", 1)[0] + "…"
+        if len(sentence) > _HEADLINE_MAX:
+            sentence = sentence[:_HEADLINE_MAX].rsplit(" ", 1)[0] + "…"
+        draft.story.headline = sentence
         draft.flag("no headline: first sentence of the body used")
     if not draft.blocks:
         draft.flag("no body text")

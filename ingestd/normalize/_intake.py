@@ -6,6 +6,7 @@ costs; the cut is flagged.
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from datetime import datetime
 from urllib.parse import urljoin
@@ -15,15 +16,17 @@ from ..models import Entry, Picture, Story
 from ._draft import Draft
 from ._page import read_page
 from ._profiles import Profiles
-from ._text import clean_inline, html_blocks, parse_fragment, plain, text_blocks
+from ._text import clean_inline, html_blocks, parse_fragment, plain, text_blocks, unmangle
 
 MAX_TEXT_CHARS = 1_000_000  # page text: ~150k words, far past any article
 MAX_HTML_CHARS = 3_000_000  # page or entry HTML: real article pages are well under 1 MB
 _JUNK_SAMPLE = 20_000
-_JUNK_RATIO = 0.05  # more unreadable characters than this in the sample: binary, not text
+_JUNK_RATIO = 0.05  # more unreadable characters than this in a page's sample: binary, not text
+_JUNK_MIN = 16  # a stray control character or two in a short page is not binary
 
 
 def intake(entry: Entry, *, feed_id: str, source: str | None, now: datetime, profiles: Profiles) -> Draft:
+    entry = _repaired(entry)
     story = Story(feed_id=feed_id, source=source or "generic", headline="", body_text="")
     draft = Draft(entry=entry, story=story, now=now, profiles=profiles, profile=profiles.generic,
                   requested_source=source)
@@ -48,7 +51,6 @@ def _feed_entry(draft: Draft) -> None:
     candidates = []
     for markup in (entry.content_html, entry.summary_html):
         if markup and markup.strip():
-            _readable(markup)
             blocks, pictures = html_blocks(parse_fragment(_capped(draft, markup, MAX_HTML_CHARS), base))
             candidates.append((blocks, pictures))
     if candidates:
@@ -64,14 +66,27 @@ def _feed_entry(draft: Draft) -> None:
 
 
 def _page_html(draft: Draft) -> None:
-    entry = draft.entry
+    entry, story = draft.entry, draft.story
     markup = _capped(draft, _readable(entry.page), MAX_HTML_CHARS)
+    # a page read from a file has a file: base; links must not point there
+    base = next((u for u in (entry.link, entry.base_url) if u and u.startswith(("http://", "https://"))), None)
     try:
-        draft.blocks, draft.pictures, draft.page = read_page(markup, entry.link or entry.base_url)
+        draft.blocks, draft.pictures, page = read_page(markup, base)
     except ValueError as exc:
         raise DropStory(str(exc)) from None
-    if draft.page.canonical and not draft.story.url:
-        draft.story.url = _absolute(draft.page.canonical, entry.link)
+    draft.page = page
+    if page.canonical and not story.url:
+        story.url = _absolute(page.canonical, base)
+    story.summary = page.description or ""
+    story.tags = story.tags or page.tags
+
+
+def _repaired(entry: Entry) -> Entry:
+    """The entry with mis-decoded text fields repaired (see `unmangle`)."""
+    fields = {name: unmangle(value) for name in ("title", "summary_html", "content_html", "page")
+              if isinstance(value := getattr(entry, name), str)}
+    fields["authors"] = [unmangle(a) for a in entry.authors]
+    return dataclasses.replace(entry, **fields)
 
 
 def _readable(text: str | None) -> str:
@@ -81,7 +96,7 @@ def _readable(text: str | None) -> str:
     sample = text[:_JUNK_SAMPLE]
     unreadable = sum(1 for ch in sample if ch == "\ufffd" or (
         unicodedata.category(ch) in ("Cc", "Co", "Cs") and ch not in "\n\r\t"))
-    if unreadable > _JUNK_RATIO * len(sample):
+    if unreadable > max(_JUNK_RATIO * len(sample), _JUNK_MIN):
         raise DropStory(f"binary content: {unreadable} of {len(sample)} characters are not text")
     return text
 

@@ -8,8 +8,8 @@ import hashlib
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from ..ninjs import ordered, utc_z
 from ..models import Picture
+from ..ninjs import ordered, utc_z
 from ._draft import Draft
 
 

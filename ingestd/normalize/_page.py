@@ -14,6 +14,7 @@ from typing import Any, Iterator
 import lxml.etree
 import lxml.html
 import trafilatura
+from trafilatura.htmlprocessing import convert_to_html
 
 from ..models import Picture
 from ._draft import Block, PageMeta
@@ -42,12 +43,13 @@ def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture],
     scope = _article_scope(tree)
     _, scope_pictures = html_blocks(scope)
     pictures = [p for p in scope_pictures if p.caption]
-    extracted = trafilatura.extract(tree, url=url, output_format="html", include_links=True,
-                                    include_images=False, include_comments=False,
-                                    include_tables=True)
-    if extracted:
-        body = lxml.html.document_fromstring(extracted).find("body")
-        blocks, _ = html_blocks(parse_fragment(lxml.html.tostring(body, encoding=str), url))
+    # bare_extraction, not extract: extract also fingerprints the text, a second
+    # pass that costs as much as the extraction on a large page
+    document = trafilatura.bare_extraction(tree, url=url, include_links=True, include_images=False,
+                                           include_comments=False, include_tables=True)
+    if document is not None and document.body is not None and len(document.body):
+        body = lxml.etree.tostring(convert_to_html(document.body).find("body"), encoding=str)
+        blocks, _ = html_blocks(parse_fragment(body, url))
     else:  # too little text for the extractor: take the article element as it is
         blocks, _ = html_blocks(scope)
     return blocks, pictures, meta
@@ -70,7 +72,7 @@ def _metadata(tree: lxml.html.HtmlElement) -> PageMeta:
             metas[key] = content
     article = _json_ld_article(tree)
     title = tree.findtext(".//title")
-    canonical = tree.xpath('string(//link[@rel="canonical"]/@href)') or None
+    canonical = tree.xpath('string(//link[@rel="canonical"]/@href)') or metas.get("og:url") or None
     authors = _names(article.get("author")) or _split_authors(metas.get("author") or metas.get("article:author"))
     section = article.get("articleSection")
     if isinstance(section, list):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from ._draft import Draft
+from ._profiles import Profile
 
 _DATELINE_SEARCH = 12  # blocks from the top in which a dateline may open the story
 
@@ -32,7 +33,7 @@ def choose_profile(draft: Draft) -> Draft:
     return draft
 
 
-def _by_dateline(draft: Draft):
+def _by_dateline(draft: Draft) -> Profile | None:
     patterns = [p for name in draft.profiles.names for p in draft.profiles.by_name[name].dateline_patterns]
     for block in draft.blocks[:_DATELINE_SEARCH]:
         for pattern in patterns:
@@ -44,7 +45,7 @@ def _by_dateline(draft: Draft):
     return None
 
 
-def _by_host(draft: Draft):
+def _by_host(draft: Draft) -> Profile | None:
     for url in (draft.story.url, draft.page.canonical if draft.page else None, draft.entry.base_url):
         host = urlsplit(url).hostname if url else None
         if host:

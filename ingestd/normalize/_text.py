@@ -18,6 +18,10 @@ _SPACE = re.compile(r"\s+")
 # C0/C1 controls, zero-width marks and the BOM: never wanted in news text.
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
 _MARKUP_HINT = re.compile(r"<[a-zA-Z/!]|&[#\w]+;")
+# cp1252 letters of a UTF-8 sequence (lead byte, then continuation bytes): the mark of mis-decoding
+_CONT = ("[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014"
+         "\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
+_MOJIBAKE = re.compile(f"[\u00c2-\u00df]{_CONT}|[\u00e0-\u00ef]{_CONT}{{2}}|[\u00f0-\u00f4]{_CONT}{{3}}")
 _TERMINAL = re.compile(r"[.!?:;\"'”’»)\]…。]$")
 _DROP_TAGS = ("script", "style", "iframe", "noscript", "object", "embed", "form", "button",
               "svg", "template", "select", "input", "textarea", "canvas", "video", "audio")
@@ -27,8 +31,25 @@ _BLOCK_TAGS = frozenset({
     "tr", "td", "th", "dl", "dt", "dd", "figure", "figcaption", "hr", "address", "center",
     "body", "html",
 })
+_UTF8 = lxml.html.HTMLParser(encoding="utf-8")
 _KEEP_TAG = {"h1": "h2", "h2": "h2", "h3": "h3", "h4": "h4", "h5": "h5", "h6": "h6",
              "li": "li", "blockquote": "blockquote", "pre": "pre"}
+
+
+def unmangle(text: str) -> str:
+    """UTF-8 that was read as cp1252 ("Ã©", "â€™") turned back into what was written.
+
+    Sequence by sequence, and only where the bytes make valid UTF-8, so correct
+    text around a mangled word is left alone.
+    """
+    return _MOJIBAKE.sub(_utf8, text) if _MOJIBAKE.search(text) else text
+
+
+def _utf8(match: re.Match[str]) -> str:
+    try:
+        return match.group(0).encode("cp1252").decode("utf-8")
+    except UnicodeError:
+        return match.group(0)
 
 
 def clean_inline(text: str) -> str:
@@ -71,7 +92,12 @@ def text_blocks(text: str) -> list[Block]:
 
 def parse_fragment(fragment: str, base_url: str | None) -> lxml.html.HtmlElement:
     """An HTML fragment as a tree under one <div>, dangerous parts removed, links absolute."""
-    root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except ValueError:  # lxml refuses str with an XML encoding declaration: give it bytes
+        root = lxml.html.fragment_fromstring(fragment.encode("utf-8"), create_parent="div", parser=_UTF8)
+    except lxml.etree.ParserError:  # nothing but comments or whitespace
+        root = lxml.html.Element("div")
     drop_unwanted(root)
     if base_url:
         root.make_links_absolute(base_url, resolve_base_href=False, handle_failures="discard")
@@ -123,7 +149,7 @@ class _Walker:
             if tag == "br":
                 self._line_break()
             elif tag == "img":
-                self._image(child, caption="")
+                self._image(child)
             elif tag == "figure":
                 self.flush()
                 self._figure(child)
@@ -135,7 +161,7 @@ class _Walker:
                 self._tag = "p"
             elif tag:
                 for image in list(child.iter("img")):
-                    self._image(image, caption="")
+                    self._image(image)
                     image.drop_tree()
                 self._text.append(child.text_content())
                 self._html.append(lxml.html.tostring(child, encoding=str, with_tail=False))
@@ -154,13 +180,14 @@ class _Walker:
             self._html.append("<br>")
             self._after_br = True
 
-    def _image(self, image: lxml.html.HtmlElement, caption: str) -> None:
+    def _image(self, image: lxml.html.HtmlElement, caption: str = "", in_figure: bool = False) -> None:
         width, height = image.get("width", ""), image.get("height", "")
         if width.strip() in ("0", "1") or height.strip() in ("0", "1"):
             return  # tracking pixel
         src = image.get("src") or image.get("data-src")
         caption = caption or clean_inline(image.get("alt") or "")
-        if src or caption:
+        # outside a <figure>, an image without alt text is an icon, a share button or a pixel
+        if caption or (src and in_figure):
             self.pictures.append(Picture(caption=caption, href=src or None))
 
     def _figure(self, figure: lxml.html.HtmlElement) -> None:
@@ -168,7 +195,7 @@ class _Walker:
         caption = clean_inline(" ".join(c.text_content() for c in captions))
         images = list(figure.iter("img"))
         if images:
-            self._image(images[0], caption)
+            self._image(images[0], caption, in_figure=True)
         elif caption:
             self.pictures.append(Picture(caption=caption))
 

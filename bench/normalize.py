@@ -1,0 +1,147 @@
+"""How fast is the normalizer, measured against bare feedparser.parse on the same files?
+
+    python bench/normalize.py [--shared ../shared] [--repeat 3]
+
+Prints, for seeds/ and for shared/corpus: files, entries, feedparser files/s,
+normalizer stories/s, and the normalizer's time as a multiple of feedparser's.
+Then how often the language a feed declares agrees with the one detected from
+the text, over shared/corpus/real-feeds. Figures go in docs/normalize.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+import warnings
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+import feedparser
+
+from ingestd.errors import DropStory
+from ingestd.models import Entry
+from ingestd.normalize import load_profiles, normalize_entry
+from ingestd.normalize._language import detect, normalize_tag  # the detector the chain uses
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime(2020, 1, 10, 12, 0, tzinfo=timezone.utc)
+FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf"}
+_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.I)
+
+
+def feed_entries(parsed) -> list[Entry]:
+    """feedparser's result as Entry objects: the small adaptor the parse stage stands for here."""
+    entries = []
+    for item in parsed.entries:
+        content = item.get("content") or [{}]
+        published = item.get("published_parsed")
+        entries.append(Entry(
+            kind="feed-entry", guid=item.get("id"), link=item.get("link"), title=item.get("title"),
+            summary_html=item.get("summary"), content_html=content[0].get("value"),
+            authors=[a["name"] for a in item.get("authors", []) if a.get("name")],
+            published=datetime(*published[:6], tzinfo=timezone.utc) if published else None,
+            published_raw=item.get("published"),
+            tags=[t["term"] for t in item.get("tags", []) if t.get("term")],
+            language=item.get("language") or parsed.feed.get("language"), base_url=item.get("link")))
+    return entries
+
+
+def seed_entries(path: Path, data: bytes) -> list[Entry]:
+    if path.suffix == ".txt":
+        return [Entry(kind="page-text", page=data.decode("utf-8"))]
+    if path.suffix == ".html":
+        charset = _CHARSET.search(data[:2048])
+        return [Entry(kind="page-html", page=data.decode(charset[1].decode() if charset else "utf-8"))]
+    return feed_entries(feedparser.parse(data))
+
+
+def load(files: list[Path], seeds: bool) -> tuple[list[bytes], list[Entry]]:
+    blobs, entries = [], []
+    for path in files:
+        data = path.read_bytes()
+        blobs.append(data)
+        entries += seed_entries(path, data) if seeds else feed_entries(feedparser.parse(data))
+    return blobs, entries
+
+
+def best_of(repeat: int, work) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def normalize_all(entries: list[Entry], profiles) -> Counter:
+    outcome: Counter = Counter()
+    for entry in entries:
+        try:
+            normalize_entry(entry, feed_id="bench", source=None, now=NOW, profiles=profiles)
+            outcome["stories"] += 1
+        except DropStory:
+            outcome["dropped"] += 1
+    return outcome
+
+
+def measure(name: str, files: list[Path], seeds: bool, profiles, repeat: int) -> None:
+    blobs, entries = load(files, seeds)
+    parse_time = best_of(repeat, lambda: [feedparser.parse(b) for b in blobs])
+    outcome = normalize_all(entries, profiles)
+    normalize_time = best_of(repeat, lambda: normalize_all(entries, profiles))
+    print(f"{name:<8} {len(files):>6} {len(entries):>8} {outcome['dropped']:>8} "
+          f"{len(files) / parse_time:>14,.0f} {len(entries) / parse_time:>14,.0f} "
+          f"{outcome['stories'] / normalize_time:>14,.0f} {normalize_time / parse_time:>8.2f}x")
+
+
+def language_agreement(folder: Path, profiles) -> None:
+    by_feed: dict[str, Counter] = {}
+    for path in sorted(p for p in folder.iterdir() if p.suffix in FEED_SUFFIXES):
+        for entry in feed_entries(feedparser.parse(path.read_bytes())):
+            declared = normalize_tag(entry.language) if entry.language else None
+            if not declared:
+                continue
+            try:
+                story = normalize_entry(entry, feed_id="bench", source=None, now=NOW, profiles=profiles)
+            except DropStory:
+                continue
+            detected = detect(f"{story.headline}\n{story.body_text}")
+            tally = by_feed.setdefault(path.name, Counter())
+            tally["entries"] += 1
+            tally["agree" if detected == declared.split("-")[0] else f"detected {detected}"] += 1
+            tally[f"declared {declared.split('-')[0]}"] += 1
+    total = sum(t["entries"] for t in by_feed.values())
+    agree = sum(t["agree"] for t in by_feed.values())
+    print(f"\nlanguage: declared vs detected over {folder} ({len(by_feed)} feeds declaring a language)")
+    print(f"  agree on {agree} of {total} entries ({agree / max(total, 1):.1%}); "
+          f"feeds with every entry agreeing: {sum(t['agree'] == t['entries'] for t in by_feed.values())}")
+    for name, tally in sorted(by_feed.items()):
+        if tally["agree"] < tally["entries"]:
+            misses = ", ".join(f"{k} x{v}" for k, v in sorted(tally.items())
+                               if k.startswith(("detected", "declared")))
+            print(f"  {name}: {tally['agree']}/{tally['entries']} agree ({misses})")
+
+
+def main() -> None:
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    args.add_argument("--repeat", type=int, default=3)
+    options = args.parse_args()
+    warnings.simplefilter("ignore")  # feedparser and dateutil warn on the corpus' broken inputs
+    profiles = load_profiles(None)
+    corpus = options.shared / "corpus"
+    seeds = sorted(p for p in (ROOT / "seeds").iterdir() if p.suffix in {".txt", ".html", *FEED_SUFFIXES})
+    feeds = sorted(p for p in corpus.rglob("*") if p.suffix in FEED_SUFFIXES)
+    detect("warm the language model up before timing")
+    print(f"{'set':<8} {'files':>6} {'entries':>8} {'dropped':>8} {'parse file/s':>14} "
+          f"{'parse entry/s':>14} {'normalize/s':>14} {'ratio':>9}")
+    measure("seeds", seeds, True, profiles, options.repeat)
+    measure("corpus", feeds, False, profiles, options.repeat)
+    print("ratio: normalizer time / feedparser.parse time for the same files")
+    language_agreement(corpus / "real-feeds", profiles)
+
+
+if __name__ == "__main__":
+    main()
