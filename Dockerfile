@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     INGESTD_CONFIG=/app/config/ingestd.toml \
     INGESTD_STORAGE_PATH=/data/ingestd.db \
-    INGESTD_LOG_FORMAT=json
+    INGESTD_LOG_FORMAT=json \
+    INGESTD_HTTP_LISTEN=0.0.0.0:8080
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -21,6 +22,7 @@ RUN useradd --system --uid 10001 --home-dir /data ingestd \
     && mkdir -p /data && chown ingestd /data
 USER ingestd
 VOLUME ["/data"]
+EXPOSE 8080
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["ingestd", "healthcheck"]

@@ -12,14 +12,14 @@ import asyncio
 import json
 import sys
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Sequence
 
-from . import __version__, logs, normalize
-from .config import Config, load_config, parse_duration, reference
+from . import __version__, api_cli, logs, normalize
+from .config import Config, load_config, reference
 from .errors import ConfigError
 from .store import Store
-from .timeutil import from_iso, parse_now, to_iso
+from .timeutil import parse_now, to_iso
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,10 +77,10 @@ def _parser() -> argparse.ArgumentParser:
             "Print the config reference (Markdown) generated from the settings table.")
 
     health = with_config(command("healthcheck", _healthcheck,
-                                 "Exit 0 if the daemon's database opens and its scheduler "
-                                 "ticked recently, else 1 (for container HEALTHCHECK)."))
-    health.add_argument("--max-age", default="60s", metavar="DURATION",
-                        help="how old the last tick may be (default 60s)")
+                                 "Exit 0 if the running daemon's /healthz answers 200, else 1 "
+                                 "(for a container HEALTHCHECK; needs no curl)."))
+    health.add_argument("--timeout", type=float, default=3.0, metavar="SECONDS",
+                        help="how long to wait for the answer (default 3)")
 
     feeds = commands.add_parser("feeds", help="List feeds and their state; resume a feed.")
     feeds_commands = feeds.add_subparsers(metavar="ACTION", required=True)
@@ -91,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         "resume", help="take a parked or erroring feed back to polling now")
     feeds_resume.set_defaults(handler=_feeds_resume)
     with_config(feeds_resume).add_argument("feed_id", metavar="ID")
+    api_cli.add_feeds_actions(feeds_commands, with_config)
 
     stories = commands.add_parser("stories", help="List stored stories; show one.")
     stories_commands = stories.add_subparsers(metavar="ACTION", required=True)
@@ -177,20 +178,23 @@ def _config_reference(args: argparse.Namespace) -> int:
 
 
 def _healthcheck(args: argparse.Namespace) -> int:
+    """GET /healthz on the daemon's own [http] listen address (no curl in the image)."""
+    import httpx
+
     config = load_config(args.config)
+    host, _, port = config.http.listen.rpartition(":")
+    host = host.strip("[]")
+    host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}/healthz"
     try:
-        max_age = parse_duration(args.max_age)
-        store = Store(config.storage.path)
-        last_tick = from_iso(store.get_meta("last_tick_at"))
-        store.close()
-    except Exception as exc:
-        print(f"unhealthy: database {config.storage.path}: {exc}", file=sys.stderr)
+        response = httpx.get(url, timeout=args.timeout, trust_env=False)
+    except httpx.HTTPError as exc:
+        print(f"unhealthy: {url}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    now = datetime.now(timezone.utc)
-    if last_tick is None or now - last_tick > timedelta(seconds=max_age):
-        print(f"unhealthy: last scheduler tick {to_iso(last_tick) or 'never'}", file=sys.stderr)
+    if response.status_code != 200:
+        print(f"unhealthy: {url}: {response.status_code} {response.text.strip()}", file=sys.stderr)
         return 1
-    print(f"healthy: last scheduler tick {to_iso(last_tick)}")
+    print(f"healthy: {url}: {response.text.strip()}")
     return 0
 
 

@@ -23,11 +23,12 @@ from typing import Any, AsyncIterator
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from . import normalize, schedule
+from . import api, normalize, schedule
 from .config import Config
 from .errors import IngestError, ParseError
 from .fetch import PERMANENT_REDIRECT_HEADER, Fetcher, read_local
 from .logs import get_logger
+from .metrics import Metrics
 from .models import FeedState, Story
 from .pipeline import Processed, process
 from .store import PollRecord, Writer
@@ -54,7 +55,8 @@ class Daemon:
             backoff_cap=config.scheduler.backoff_cap)
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._stopping = asyncio.Event()
-        self._last_tick_written = 0.0
+        self.metrics = Metrics()
+        self.service = api.ServiceState(tick_interval=config.scheduler.tick)
 
     @contextlib.asynccontextmanager
     async def open(self) -> AsyncIterator["Daemon"]:
@@ -93,15 +95,24 @@ class Daemon:
         self._stopping.set()
 
     async def _run_scheduler(self) -> None:
+        sock = api.bind(self.config.http.listen)  # a taken port fails the start, clearly
+        app = api.build_app(self.config.storage.path, state=self.service, metrics=self.metrics,
+                            token=self.config.http.token)
+        http = asyncio.create_task(api.serve(app, sock, self._stopping), name="http")
         scheduler = AsyncIOScheduler(timezone=timezone.utc)
         scheduler.add_job(self._tick, "interval", seconds=self.config.scheduler.tick,
                           id="tick", max_instances=1, coalesce=True, next_run_time=utcnow())
         scheduler.start()
+        self.service.scheduler_running = True
         try:
             await self._stopping.wait()
         finally:
+            self.service.shutting_down = True
+            self.service.scheduler_running = False
             scheduler.shutdown(wait=False)
             await self._drain()
+            self._stopping.set()  # on an error too: the server stops before the writer closes
+            await http
 
     async def _poll_all_once(self) -> None:
         feeds = await self.writer.run(self.writer.store.claim_due, utcnow(), 1_000_000,
@@ -126,14 +137,12 @@ class Daemon:
         if self._stopping.is_set():
             return
         now = utcnow()
-        if time.monotonic() - self._last_tick_written >= 5:
-            # the healthcheck reads this: a stuck scheduler stops refreshing it
-            await self.writer.run(self.writer.store.set_meta, "last_tick_at", to_iso(now))
-            self._last_tick_written = time.monotonic()
         free = self.config.scheduler.workers - len(self._in_flight)
         if free <= 0:
+            self.service.ticked()
             return
         claimed = await self.writer.run(self.writer.store.claim_due, now, free)
+        self.service.ticked()  # after the tick's write: a stuck writer turns /healthz 503
         deferred = [f.id for f in claimed if self.fetcher.host_busy(f.url)]
         if deferred:  # the host's budget is spent: still due, not an error
             await self.writer.run(self.writer.store.release_feeds, deferred, now)
@@ -172,6 +181,7 @@ class Daemon:
         size = 0
         error: str | None = None
         headers: dict[str, str] = {}
+        fetch_seconds: float | None = None
         processed: list[Processed] = []
         update: dict[str, Any] = {"last_poll_at": started}
         try:
@@ -182,6 +192,7 @@ class Daemon:
                 result = await self.fetcher.fetch(feed.url, etag=feed.etag,
                                                   last_modified=feed.last_modified)
                 status, size, headers = result.status, len(result.body), result.headers
+                fetch_seconds = result.duration_ms / 1000
                 update |= {"etag": result.etag or feed.etag,
                            "last_modified": result.last_modified or feed.last_modified}
                 update |= redirect_update(feed, headers.get(PERMANENT_REDIRECT_HEADER),
@@ -223,6 +234,9 @@ class Daemon:
                             status=status, bytes=size, error=error)
         changes = await self.writer.run(self.writer.store.save_poll, record, stories, update,
                                         utcnow())
+        self.metrics.observe_poll(status=status, error=error, fetch_seconds=fetch_seconds,
+                                  fetched_bytes=size)
+        self.metrics.observe_stored(changes)
         counts = {k: sum(1 for c in changes if c.kind == k)
                   for k in ("created", "updated", "unchanged")}
         (log.warning if error else log.info)(

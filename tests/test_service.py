@@ -3,9 +3,11 @@ SIGTERM, the healthcheck, and the container's exact command line."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
 
+import httpx
 import pytest
 
 from .conftest import ROOT, write_config
@@ -51,6 +54,12 @@ def _env(**extra: str) -> dict[str, str]:
     return env | extra
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def _wait_for(predicate: object, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -71,6 +80,7 @@ def _stories(db: Path) -> int:
 def test_run_stores_stories_then_sigterm_exits_0_within_5s(tmp_path: Path,
                                                            feed_server: str) -> None:
     db = tmp_path / "data" / "ingestd.db"
+    port = free_port()
     config = write_config(tmp_path, f"""
         [storage]
         path = "data/ingestd.db"
@@ -80,6 +90,8 @@ def test_run_stores_stories_then_sigterm_exits_0_within_5s(tmp_path: Path,
         allow_private = ["127.0.0.1"]
         [scheduler]
         tick = "200ms"
+        [http]
+        listen = "127.0.0.1:{port}"
         [[feeds]]
         id = "local-http"
         url = "{feed_server}"
@@ -92,6 +104,9 @@ def test_run_stores_stories_then_sigterm_exits_0_within_5s(tmp_path: Path,
         health = subprocess.run([*INGESTD, "healthcheck", "--config", str(config)],
                                 env=_env(), capture_output=True, text=True, timeout=30)
         assert health.returncode == 0, health.stderr
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert 'ingestd_stories_stored_total{change="created"} 2.0' in metrics
+        assert httpx.get(f"http://127.0.0.1:{port}/stories", timeout=5).status_code == 401
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=10)
@@ -104,14 +119,20 @@ def test_run_stores_stories_then_sigterm_exits_0_within_5s(tmp_path: Path,
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 2
     assert '"event": "daemon stopped"' in stderr
+    # every line the process wrote — ours, APScheduler's, uvicorn's — is one JSON object
+    lines = stderr.splitlines()
+    assert any('"http request"' in line for line in lines)
+    for line in lines:
+        record = json.loads(line)
+        assert {"timestamp", "level", "event"} <= record.keys(), line
 
 
 def test_healthcheck_fails_without_a_running_daemon(tmp_path: Path) -> None:
-    config = write_config(tmp_path, '[storage]\npath = "x.db"\n')
+    config = write_config(tmp_path, f'[http]\nlisten = "127.0.0.1:{free_port()}"\n')
     run = subprocess.run([*INGESTD, "healthcheck", "--config", str(config)], env=_env(),
                          capture_output=True, text=True, timeout=30)
     assert run.returncode == 1
-    assert "last scheduler tick never" in run.stderr
+    assert "unhealthy" in run.stderr and "ConnectError" in run.stderr
 
 
 def _dockerfile() -> str:
@@ -134,6 +155,7 @@ def test_the_images_command_line_runs_outside_docker(tmp_path: Path) -> None:
     text = _dockerfile()
     env = dict(re.findall(r"(INGESTD_\w+)=(\S+)", text))
     assert env["INGESTD_CONFIG"] == "/app/config/ingestd.toml"
+    assert env["INGESTD_HTTP_LISTEN"] == "0.0.0.0:8080"
     # the example config as baked in, its internet feeds pointed at a blocked
     # loopback port: the test must not touch the network
     config = tmp_path / "config" / "ingestd.toml"
@@ -143,7 +165,8 @@ def test_the_images_command_line_runs_outside_docker(tmp_path: Path) -> None:
     (tmp_path / "seeds").symlink_to(ROOT / "seeds")
     env = env | {"INGESTD_CONFIG": str(config),
                  "INGESTD_STORAGE_PATH": str(tmp_path / "data" / "ingestd.db"),
-                 "INGESTD_SCHEDULER_TICK": "200ms"}
+                 "INGESTD_SCHEDULER_TICK": "200ms",
+                 "INGESTD_HTTP_LISTEN": f"127.0.0.1:{free_port()}"}
     entry = re.search(r'^ENTRYPOINT \["(.+)"\]', text, re.M).group(1)
     cmd = re.search(r'^CMD \["(.+)"\]', text, re.M).group(1)
     health = re.search(r'CMD \["ingestd", "(healthcheck)"\]', text).group(1)

@@ -16,8 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from . import _base, _feeds, _stories
+from . import _base, _feeds, _reads, _stories
 from ._feeds import FeedsMixin, PollRecord
+from ._reads import ReadsMixin
 from ._stories import StoriesMixin
 
 __all__ = ["Store", "Writer", "PollRecord"]
@@ -25,8 +26,9 @@ __all__ = ["Store", "Writer", "PollRecord"]
 T = TypeVar("T")
 
 
-class Store(FeedsMixin, StoriesMixin):
-    migrations = [*_base.MIGRATIONS, *_feeds.MIGRATIONS, *_stories.MIGRATIONS]
+class Store(FeedsMixin, StoriesMixin, ReadsMixin):
+    migrations = [*_base.MIGRATIONS, *_feeds.MIGRATIONS, *_stories.MIGRATIONS,
+                  *_reads.MIGRATIONS]
 
 
 class Writer:

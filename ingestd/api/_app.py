@@ -1,0 +1,122 @@
+"""The ASGI app: routes, and handlers that read state or the store off the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..metrics import CONTENT_TYPE, Metrics
+from ._middleware import AccessLog, BearerAuth
+from ._openapi import SPEC
+from ._query import BadQuery, encode_cursor, story_query
+from ._readers import Readers
+from ._state import ServiceState
+
+
+def build_app(db_path: str | Path, *, state: ServiceState, metrics: Metrics,
+              token: str | None) -> Starlette:
+    """The app over the database at `db_path` (migrated already, by the daemon's writer).
+    Reads go to a few read-only connections on their own threads; they close with the
+    app's lifespan."""
+    handlers = _Handlers(Readers(db_path), Path(db_path), state, metrics)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(handlers.readers.close)
+
+    return Starlette(
+        routes=[Route("/healthz", handlers.healthz), Route("/readyz", handlers.readyz),
+                Route("/metrics", handlers.metrics), Route("/feeds", handlers.feeds),
+                Route("/stories", handlers.stories),
+                Route("/stories/{story_id}", handlers.story),
+                Route("/openapi.json", handlers.openapi)],
+        middleware=[Middleware(AccessLog), Middleware(BearerAuth, token=token)],
+        exception_handlers={HTTPException: _http_error, BadQuery: _bad_query},
+        lifespan=lifespan)
+
+
+class _Handlers:
+    def __init__(self, readers: Readers, db_path: Path, state: ServiceState, metrics: Metrics):
+        self.readers, self.db_path, self.state, self.counted = readers, db_path, state, metrics
+
+    async def healthz(self, request: Request) -> Response:
+        """Alive while the scheduler ticks; reads no database, so it answers at once."""
+        age = self.state.tick_age()
+        fresh = age <= self.state.stale_after
+        return JSONResponse({"status": "ok" if fresh else "stale",
+                             "last_tick_age_s": round(age, 3),
+                             "stale_after_s": self.state.stale_after},
+                            status_code=200 if fresh else 503)
+
+    async def readyz(self, request: Request) -> Response:
+        checks = {"database": _writable(self.db_path),
+                  "scheduler": self._scheduler_check(),
+                  "shutdown": "shutting down" if self.state.shutting_down else "ok"}
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks},
+                            status_code=200 if ready else 503)
+
+    def _scheduler_check(self) -> str:
+        if not self.state.scheduler_running:
+            return "not running"
+        # every tick writes through the writer: a fresh tick also means writes succeed
+        if self.state.tick_age() > self.state.stale_after:
+            return f"no tick for {self.state.tick_age():.0f}s"
+        return "ok"
+
+    async def metrics(self, request: Request) -> Response:
+        now = datetime.now(timezone.utc)
+        body = await self.readers.run(lambda s: self.counted.render(s.service_gauges(), now))
+        return Response(body, media_type=CONTENT_TYPE)
+
+    async def feeds(self, request: Request) -> Response:
+        return JSONResponse({"feeds": await self.readers.run(lambda s: s.feeds_overview())})
+
+    async def stories(self, request: Request) -> Response:
+        query = story_query(request.query_params)
+        page = await self.readers.run(lambda s: s.stories_page(query))
+        return JSONResponse({"stories": page.stories, "next_cursor":
+                             encode_cursor(page.next_after) if page.next_after else None})
+
+    async def story(self, request: Request) -> Response:
+        story_id = request.path_params["story_id"]
+        document = await self.readers.run(lambda s: s.story_document(story_id))
+        if document is None:
+            raise HTTPException(404, f"no story {story_id!r}")
+        return JSONResponse(document)
+
+    async def openapi(self, request: Request) -> Response:
+        return JSONResponse(SPEC)
+
+
+def _writable(db_path: Path) -> str:
+    """SQLite writes the database and, beside it, its -wal and -shm files."""
+    if not os.access(db_path, os.W_OK):
+        return f"{db_path} is not writable"
+    if not os.access(db_path.parent, os.W_OK):
+        return f"{db_path.parent} is not writable"
+    return "ok"
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code,
+                        headers=exc.headers)
+
+
+async def _bad_query(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": str(exc)}, status_code=400)

@@ -1,0 +1,76 @@
+"""ASGI middleware: bearer-token auth, and one log line per request."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from typing import Any
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..logs import get_logger
+
+# Probes and scrapes: open to all (an orchestrator or Prometheus has no token), and
+# logged at debug so that they don't drown the poll lines.
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+_UNAUTHORIZED = JSONResponse({"error": "unauthorized"}, status_code=401,
+                             headers={"WWW-Authenticate": "Bearer"})
+
+
+class BearerAuth:
+    """Everything but PUBLIC_PATHS needs `Authorization: Bearer <token>`, unknown paths
+    included (a 404 would tell a stranger what exists). With no token configured nobody
+    gets through. A missing and a wrong token get the very same 401."""
+
+    def __init__(self, app: ASGIApp, token: str | None):
+        self.app = app
+        self._token = token.encode() if token else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS or self._allowed(scope):
+            await self.app(scope, receive, send)
+        else:
+            await _UNAUTHORIZED(scope, receive, send)
+
+    def _allowed(self, scope: Scope) -> bool:
+        if self._token is None:
+            return False
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                scheme, _, credentials = value.partition(b" ")
+                # constant time: the comparison must not tell how much of a guess was right
+                return (scheme.lower() == b"bearer"
+                        and hmac.compare_digest(credentials.strip(), self._token))
+        return False
+
+
+class AccessLog:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+        self.log = get_logger()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.monotonic()
+        status = 500  # unless the app gets as far as starting a response
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            query = scope.get("query_string", b"").decode("latin-1")
+            fields: dict[str, Any] = {
+                "method": scope["method"], "status": status,
+                "url": scope["path"] + (f"?{query}" if query else ""),
+                "duration_ms": round((time.monotonic() - started) * 1000, 1)}
+            quiet = scope["path"] in PUBLIC_PATHS and status < 500
+            (self.log.debug if quiet else self.log.info)("http request", **fields)
