@@ -7,10 +7,11 @@ import argparse
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, TextIO
+from typing import Any, Callable
 
 from .config import load_config
 from .opml import OPMLError, export_opml, import_opml
+from .progress import progress_bar
 from .store import Store
 
 
@@ -38,7 +39,7 @@ def import_opml_command(args: argparse.Namespace) -> int:
     store = Store(config.storage.path)
     try:
         report = import_opml(store, data, interval=config.scheduler.default_interval,
-                             now=datetime.now(timezone.utc), progress=_progress())
+                             now=datetime.now(timezone.utc), progress=progress_bar("feeds"))
     except OPMLError as exc:
         for problem in exc.problems:
             print(f"{args.file}: {problem}", file=sys.stderr)
@@ -70,19 +71,3 @@ def export_opml_command(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(document)
         sys.stdout.flush()
     return 0
-
-
-def _progress(stream: TextIO | None = None) -> Any:
-    """A progress bar on a terminal (stderr); None, so nothing, when stderr is not one."""
-    stream = stream or sys.stderr
-    if not stream.isatty():
-        return None
-
-    def iterate(feeds: list[Any]) -> Iterator[Any]:
-        for index, feed in enumerate(feeds, start=1):
-            yield feed
-            stream.write(f"\r{index}/{len(feeds)} feeds")
-            stream.flush()
-        stream.write("\n")
-
-    return iterate

@@ -18,6 +18,7 @@ from typing import Any, Sequence
 from . import __version__, api_cli, logs, normalize
 from .config import Config, load_config, reference
 from .errors import ConfigError
+from .progress import progress_bar
 from .store import Store
 from .timeutil import parse_now, to_iso
 
@@ -145,24 +146,8 @@ def _replay(args: argparse.Namespace) -> int:
         return 2
     profiles = normalize.load_profiles(config.normalize.sources_dir)
     summary = replay(args.paths, config=config, profiles=profiles, now=now, out=sys.stdout,
-                     db_path=args.db, source=args.source, progress=_progress_bar())
+                     db_path=args.db, source=args.source, progress=progress_bar("inputs"))
     return summary.exit_code
-
-
-def _progress_bar() -> Any:
-    """A progress bar on a terminal (stderr); nothing when stderr is not one."""
-    if not sys.stderr.isatty():
-        return None
-
-    def iterate(items: list[Any]) -> Any:
-        total = len(items)
-        for index, item in enumerate(items, start=1):
-            yield item
-            sys.stderr.write(f"\r{index}/{total} inputs")
-            sys.stderr.flush()
-        sys.stderr.write("\n")
-
-    return iterate
 
 
 def _check_config(args: argparse.Namespace) -> int:

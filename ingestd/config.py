@@ -137,6 +137,15 @@ def _parse_feed_id(value: Any) -> str:
     return text
 
 
+def _parse_listen(value: Any) -> str:
+    """host:port or [v6]:port."""
+    text = _parse_str(value).strip()
+    match = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})", text)
+    if not match or int(match.group(2)) > 65535:
+        raise ValueError(f"{text!r} is not host:port (e.g. 127.0.0.1:8080, [::1]:8080)")
+    return text
+
+
 def _parse_secret(value: Any) -> str:
     """A literal, `env:NAME` (the variable must be set) or `file:PATH` (first line)."""
     text = _parse_str(value)
@@ -185,6 +194,8 @@ _TYPE_NAMES = {
     parse_duration: "duration", parse_size: "size", _parse_bool: "bool", _parse_int: "int",
     _parse_str: "string", _parse_str_list: "list of strings", _parse_allow_private:
     "list of CIDRs or host names", _parse_url: "URL or path", _parse_feed_id: "id",
+    _parse_listen: "host:port", _parse_secret: "secret",
+    _parse_secret_list: "secret or list of secrets", _parse_filter: "table",
 }
 
 
@@ -256,7 +267,7 @@ SETTINGS: list[Setting] = [
        "An endpoint failing continuously this long is paused (circuit open) and probed."),
     _S("webhooks", "probe_interval", parse_duration, "5m",
        "How often a paused endpoint is probed."),
-    _S("http", "listen", _parse_str, "127.0.0.1:8080",
+    _S("http", "listen", _parse_listen, "127.0.0.1:8080",
        "Address of the HTTP server (health, metrics, read API)."),
     _S("http", "token", _parse_secret, None,
        "Bearer token for everything but health and metrics (or env:NAME / file:PATH); "

@@ -91,6 +91,40 @@ def test_env_overrides_a_key(tmp_path: Path) -> None:
     assert config.log.format == "console"
 
 
+@pytest.mark.parametrize("listen", ["8080", "localhost:port", "1.2.3.4:70000", ":8080"])
+def test_bad_listen_address(tmp_path: Path, listen: str) -> None:
+    path = write_config(tmp_path, f'[http]\nlisten = "{listen}"\n')
+    assert "is not host:port" in problems_of(path)[0]
+
+
+def test_subscriptions_are_checked_and_secrets_resolved(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "secret.txt").write_text("whsec_fromfile\n")
+    subscription = """
+        [[subscriptions]]
+        id = "newsroom"
+        url = "https://hooks.example.org/ingestd"
+        secret = ["env:HOOK_SECRET", "file:secret.txt"]
+        filter = { sources = ["yonhap"], first_of_cluster = true }
+    """
+    path = write_config(tmp_path, subscription + """
+        [[subscriptions]]
+        id = "broken"
+        url = "ftp://hooks.example.org/"
+        secret = "not-a-whsec"
+        filter = { colour = ["red"] }
+    """)
+    text = "\n".join(problems_of(path))
+    assert "subscriptions[0] (newsroom).secret: environment variable HOOK_SECRET is not set" in text
+    assert "subscriptions[1] (broken).secret: a webhook secret must start with whsec_" in text
+    assert "subscriptions[1] (broken).filter: unknown filter key 'colour'" in text
+    monkeypatch.setenv("HOOK_SECRET", "whsec_fromenv")
+    [sub] = load_config(write_config(tmp_path, subscription), env={}).subscriptions
+    assert sub.secrets == ("whsec_fromenv", "whsec_fromfile")
+    assert sub.filter.sources == ("yonhap",) and sub.filter.first_of_cluster is True
+    assert sub.events == ("story.created", "story.updated")
+
+
 def test_bad_env_override_names_the_variable(tmp_path: Path) -> None:
     path = write_config(tmp_path, "")
     assert problems_of(path, {"INGESTD_SCHEDULER_WORKERS": "many"}) == [
