@@ -26,7 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from . import api, normalize, schedule
 from .config import Config
 from .errors import IngestError, ParseError
-from .fetch import PERMANENT_REDIRECT_HEADER, Fetcher, read_local
+from .fetch import Fetcher, read_local
 from .logs import get_logger
 from .metrics import Metrics
 from .models import FeedState, Story
@@ -195,7 +195,7 @@ class Daemon:
                 fetch_seconds = result.duration_ms / 1000
                 update |= {"etag": result.etag or feed.etag,
                            "last_modified": result.last_modified or feed.last_modified}
-                update |= redirect_update(feed, headers.get(PERMANENT_REDIRECT_HEADER),
+                update |= redirect_update(feed, result.permanent_redirect,
                                           self.config.fetch.adopt_redirect_after)
                 if "url" in update:
                     log.info("permanent redirect adopted", new_url=update["url"],
@@ -212,6 +212,8 @@ class Daemon:
         except IngestError as exc:
             error = str(exc) or type(exc).__name__
             status = getattr(exc, "status", status)
+            if getattr(exc, "retry_after", None):  # 429/503: the server said when
+                headers = {"retry-after": exc.retry_after}  # type: ignore[attr-defined]
         except Exception as exc:  # a bug must cost one poll, not the daemon
             error = f"internal error: {type(exc).__name__}: {exc}"
             log.exception("poll failed unexpectedly")
@@ -221,13 +223,15 @@ class Daemon:
             for reason in p.dropped:
                 log.warning("entry dropped", error=reason)
         hints = {k: v for p in processed if p.document for k, v in p.document.hints.items()}
+        published = [s.first_created for s in stories if s.first_created]
+        if feed.url.startswith("file:"):
+            published = []  # a folder's dates say when files were written, not how often it changes
+        elif not processed and error is None:  # 304 or identical body: what it published before
+            published = await self.writer.run(self.writer.store.recent_publish_times, feed.id)
         outcome = schedule.PollOutcome(
             status=status, error=error, headers=headers,
             ttl_minutes=_int(hints.get("ttl")), update_period=hints.get("sy_updateperiod"),
-            update_frequency=_int(hints.get("sy_updatefrequency")),
-            # a local folder's dates say when its files were written, not how often it changes
-            published=[] if feed.url.startswith("file:") else
-            [s.first_created for s in stories if s.first_created])
+            update_frequency=_int(hints.get("sy_updatefrequency")), published=published)
         update |= self._state_after(feed, outcome, error, started)
         record = PollRecord(feed_id=feed.id, started_at=started,
                             duration_ms=int((time.monotonic() - clock) * 1000),

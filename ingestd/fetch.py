@@ -36,11 +36,7 @@ from .errors import BodyTooLarge, FetchError, HTTPStatusError, RedirectError, Tr
 from .models import FetchResult
 from .netguard import guarded_transport
 
-__all__ = ["Fetcher", "read_local", "PERMANENT_REDIRECT_HEADER"]
-
-# Where FetchResult carries the target of a leading run of 301/308 hops
-# (a 302 or 307 anywhere before it means no permanent move was seen).
-PERMANENT_REDIRECT_HEADER = "x-ingestd-permanent-redirect"
+__all__ = ["Fetcher", "read_local"]
 
 ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
           "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
@@ -194,7 +190,7 @@ class Fetcher:
                     if target is None:
                         result = await self._result(url, response)
                         if permanent:
-                            result.headers[PERMANENT_REDIRECT_HEADER] = permanent
+                            result.permanent_redirect = permanent
                         return result
                 finally:
                     await response.aclose()

@@ -84,6 +84,7 @@ class FetchResult:
     last_modified: str | None = None
     duration_ms: int = 0
     fetched_at: datetime | None = None
+    permanent_redirect: str | None = None  # target of a leading run of 301/308 hops
 
     @property
     def not_modified(self) -> bool:

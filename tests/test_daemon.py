@@ -191,3 +191,40 @@ def test_temporary_redirect_never_changes_the_url(tmp_path: Path) -> None:
                 assert (feed.url, feed.redirect_count) == (FEED_URL, 0)
 
     asyncio.run(scenario())
+
+
+def test_retry_after_on_503_is_never_shortened(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        with respx.mock:
+            respx.get(FEED_URL).mock(return_value=httpx.Response(503, headers={"Retry-After": "7200"}))
+            async with Daemon(config_for(tmp_path, ("busy", FEED_URL))).open() as daemon:
+                await poll(daemon, "busy")
+                feed = daemon.writer.store.get_feed("busy")
+                wait = (feed.next_poll_at - feed.last_poll_at).total_seconds()
+                assert feed.state == "erroring" and wait >= 7200
+
+    asyncio.run(scenario())
+
+
+def test_a_304_keeps_adapting_from_what_the_feed_published_before(tmp_path: Path) -> None:
+    """A feed posting every minute moves toward min_interval, and a 304 does not undo that."""
+    from datetime import datetime, timedelta, timezone
+    now = datetime.now(timezone.utc)
+    items = "".join(
+        f"<item><guid>{i}</guid><title>Story {i}</title><description>Body {i} of a busy feed."
+        f"</description><pubDate>{(now - timedelta(minutes=i)).strftime('%a, %d %b %Y %H:%M:%S +0000')}"
+        f"</pubDate></item>" for i in range(10))
+    body = f'<rss version="2.0"><channel><title>Busy</title>{items}</channel></rss>'.encode()
+
+    async def scenario() -> None:
+        with respx.mock:
+            respx.get(FEED_URL).mock(side_effect=[httpx.Response(200, content=body),
+                                                  httpx.Response(304)])
+            async with Daemon(config_for(tmp_path, ("busy", FEED_URL))).open() as daemon:
+                for _ in range(2):
+                    await poll(daemon, "busy")
+                    feed = daemon.writer.store.get_feed("busy")
+                    wait = (feed.next_poll_at - feed.last_poll_at).total_seconds()
+                    assert wait < 300 * 0.9, wait  # below the nominal 5 min
+
+    asyncio.run(scenario())

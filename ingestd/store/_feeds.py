@@ -152,6 +152,13 @@ class FeedsMixin(StoreBase):
                                         {k: stamp(v) for k, v in feed_update.items()})
         return changes
 
+    def recent_publish_times(self, feed_id: str, limit: int = 20) -> list[datetime]:
+        """The feed's newest stories' publish times, for polls that brought no document."""
+        rows = self.db.execute("SELECT first_created FROM stories WHERE feed_id = ? AND "
+                               "first_created IS NOT NULL ORDER BY first_created DESC LIMIT ?",
+                               [feed_id, limit]).fetchall()
+        return [moment for (text,) in rows if (moment := from_iso(text)) is not None]
+
     def recent_polls(self, feed_id: str, limit: int = 10) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM polls WHERE feed_id = ? ORDER BY id DESC LIMIT ?",
                                   [feed_id, limit]))
