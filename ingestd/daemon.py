@@ -30,7 +30,7 @@ from .fetch import Fetcher, read_local
 from .logs import get_logger
 from .metrics import Metrics
 from .models import FeedState, Story
-from .pipeline import Processed, process
+from .pipeline import Processed, process, process_article
 from .store import PollRecord, Writer
 from .timeutil import to_iso
 
@@ -208,6 +208,8 @@ class Daemon:
                             content_type=headers.get("content-type"), allow_pages=False)]
                         if processed[0].error:
                             raise ParseError(processed[0].error)
+                        if feed.fetch_article:
+                            await self._fetch_articles(feed, processed[0], started, log)
                     update["body_hash"] = body_hash
         except IngestError as exc:
             error = str(exc) or type(exc).__name__
@@ -260,6 +262,32 @@ class Daemon:
             counted = FeedState(**{**feed.__dict__, "error_count": feed.error_count + 1})
         state["next_poll_at"] = schedule.next_poll(counted, outcome, now, self.schedule_settings)
         return state
+
+    async def _fetch_articles(self, feed: FeedState, processed: Processed, now: datetime,
+                              log: Any) -> None:
+        """Replace each new entry's story by its page's, fetched through the same guarded
+        client. A page that fails keeps the feed's version of the story: nothing is lost.
+        Entries already stored are left out: their summary must not overwrite the page."""
+        links = [s.url for s in processed.stories if s.url]
+        known = await self.writer.run(self.writer.store.known_urls, links)
+        kept = [i for i, s in enumerate(processed.stories) if s.url not in known]
+        processed.stories = [processed.stories[i] for i in kept]
+        processed.entries = [processed.entries[i] for i in kept]
+        loop = asyncio.get_running_loop()
+
+        async def article(index: int) -> None:
+            story, entry = processed.stories[index], processed.entries[index]
+            try:
+                result = await self.fetcher.fetch(story.url)  # type: ignore[arg-type]
+                processed.stories[index] = await loop.run_in_executor(self.cpu, partial(
+                    process_article, entry, result.body,
+                    content_type=result.headers.get("content-type"), feed_id=feed.id,
+                    source=feed.source, now=now, profiles=self.profiles))
+            except Exception as exc:  # one page must not cost the poll its stories
+                log.warning("article not used", article_url=story.url,
+                            error=str(exc) or type(exc).__name__)
+
+        await asyncio.gather(*(article(i) for i, s in enumerate(processed.stories) if s.url))
 
     async def _process(self, body: bytes, feed: FeedState, now: datetime, **kwargs: Any
                        ) -> Processed:

@@ -228,3 +228,47 @@ def test_a_304_keeps_adapting_from_what_the_feed_published_before(tmp_path: Path
                     assert wait < 300 * 0.9, wait  # below the nominal 5 min
 
     asyncio.run(scenario())
+
+
+ARTICLE = b"""<!doctype html><html><head><title>Alpha in full | Example News</title>
+<meta property="og:title" content="Alpha in full"></head><body>
+<nav><a href="/">Home</a> <a href="/world">World</a></nav>
+<article><h1>Alpha in full</h1>
+<p>SEOUL, Jan. 9 (Yonhap) -- The full article text is much longer than the feed summary and
+says everything the newsroom needs to know about Alpha.</p>
+<p>A second paragraph gives the background and the reaction from officials in Seoul.</p>
+</article><footer>Copyright Example News</footer></body></html>"""
+
+
+def test_fetch_article_normalizes_the_page_instead_of_the_summary(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        with respx.mock:
+            respx.get(FEED_URL).mock(side_effect=[
+                httpx.Response(200, content=rss(("a", "Alpha"), ("b", "Beta"))),
+                httpx.Response(200, content=rss(("a", "Alpha"), ("c", "Gamma")))])
+            third = respx.get("https://example.org/c").mock(return_value=httpx.Response(
+                200, content=ARTICLE.replace(b"Alpha", b"Gamma"),
+                headers={"Content-Type": "text/html"}))
+            page = respx.get("https://example.org/a").mock(return_value=httpx.Response(
+                200, content=ARTICLE, headers={"Content-Type": "text/html; charset=utf-8"}))
+            respx.get("https://example.org/b").mock(return_value=httpx.Response(500))
+            config = config_for(tmp_path, ("news", FEED_URL))
+            config.feeds[0] = type(config.feeds[0])(**{**config.feeds[0].__dict__,
+                                                       "fetch_article": True})
+            async with Daemon(config).open() as daemon:
+                with capture_logs() as logs:
+                    await poll(daemon, "news")
+                store = daemon.writer.store
+                bodies = {r["url"]: r["body_text"] for r in store.db.query(
+                    "SELECT url, body_text FROM stories")}
+                assert "full article text" in bodies["https://example.org/a"]
+                assert "Body of Beta" in bodies["https://example.org/b"]  # the page failed
+                assert [l["article_url"] for l in logs if l["event"] == "article not used"] == [
+                    "https://example.org/b"]
+                with capture_logs() as logs:
+                    await poll(daemon, "news")  # a's page is not fetched again; c's is
+                assert (page.call_count, third.call_count) == (1, 1)
+                assert [(l["new"], l["updated"]) for l in poll_lines(logs)] == [(1, 0)]
+                assert store.count("story_versions") == 3
+
+    asyncio.run(scenario())

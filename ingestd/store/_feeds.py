@@ -152,6 +152,15 @@ class FeedsMixin(StoreBase):
                                         {k: stamp(v) for k, v in feed_update.items()})
         return changes
 
+    def known_urls(self, urls: list[str]) -> set[str]:
+        """Which of these links are already stored stories' links."""
+        known: set[str] = set()
+        for start in range(0, len(urls), 500):  # SQLite's bound-parameter limit
+            chunk = urls[start:start + 500]
+            known.update(row[0] for row in self.db.execute(
+                f"SELECT url FROM stories WHERE url IN ({','.join('?' * len(chunk))})", chunk))
+        return known
+
     def recent_publish_times(self, feed_id: str, limit: int = 20) -> list[datetime]:
         """The feed's newest stories' publish times, for polls that brought no document."""
         rows = self.db.execute("SELECT first_created FROM stories WHERE feed_id = ? AND "
