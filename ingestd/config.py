@@ -288,6 +288,9 @@ FEED_SETTINGS: list[Setting] = [
        "Nominal poll interval; unset: [scheduler] default_interval."),
     _S("feeds", "fetch_article", _parse_bool, False,
        "Fetch each new entry's page and normalize that instead of the feed's summary."),
+    _S("feeds", "quiet_after", parse_duration, None,
+       "A feed with no new story for this long is logged and shown as quiet; unset: "
+       "8 times its usual gap between stories (at least 1 h), once that is known."),
     _S("feeds", "identity", _choice("guid", "url", "content"), None,
        "Pin the identity policy; unset: chosen automatically from how the feed behaves."),
 ]
@@ -465,7 +468,8 @@ def _relative_secret_file(value: Any, folder: Path) -> Any:
 def _feed(values: dict[str, Any], folder: Path, default_interval: float) -> FeedConfig:
     return FeedConfig(id=values["id"], url=_local_url(values["url"], folder),
                       source=values["source"], interval=values["interval"] or default_interval,
-                      fetch_article=values["fetch_article"], identity=values["identity"])
+                      fetch_article=values["fetch_article"], identity=values["identity"],
+                      quiet_after=values["quiet_after"])
 
 
 def _subscription(values: dict[str, Any], label: str, problems: list[Problem]

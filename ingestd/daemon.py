@@ -235,6 +235,8 @@ class Daemon:
             ttl_minutes=_int(hints.get("ttl")), update_period=hints.get("sy_updateperiod"),
             update_frequency=_int(hints.get("sy_updatefrequency")), published=published)
         update |= self._state_after(feed, outcome, error, started)
+        if error is None and not feed.url.startswith("file:"):
+            update |= quiet_update(feed, published, started, log)
         record = PollRecord(feed_id=feed.id, started_at=started,
                             duration_ms=int((time.monotonic() - clock) * 1000),
                             status=status, bytes=size, error=error)
@@ -332,6 +334,23 @@ def redirect_update(feed: FeedState, target: str | None, adopt_after: int) -> di
     if count >= adopt_after:
         return {"url": target, "redirect_target": None, "redirect_count": 0}
     return {"redirect_target": target, "redirect_count": count}
+
+
+def quiet_update(feed: FeedState, published: list[datetime], now: datetime, log: Any
+                 ) -> dict[str, Any]:
+    """Mark a feed quiet once its newest story is older than expected; unmark it when a
+    story arrives. Each change of state is logged once."""
+    threshold = schedule.quiet_threshold(published, feed.quiet_after)
+    newest = max(published, default=None)
+    quiet = threshold is not None and newest is not None and \
+        (now - newest).total_seconds() > threshold
+    if quiet and feed.quiet_since is None:
+        log.warning("source quiet", last_story_at=to_iso(newest), expected_within_s=threshold)
+        return {"quiet_since": now}
+    if not quiet and feed.quiet_since is not None and newest is not None:
+        log.info("source active again", last_story_at=to_iso(newest))
+        return {"quiet_since": None}
+    return {}
 
 
 def _int(value: str | None) -> int | None:

@@ -94,6 +94,9 @@ class _Scrape:
         for state, count in sorted(counts.items()):
             feeds.add_metric([state], count)
         yield feeds
+        yield GaugeMetricFamily("ingestd_feeds_quiet",
+                                "Feeds with no new story for longer than expected.",
+                                value=self.gauges.feeds_quiet)
         yield GaugeMetricFamily("ingestd_outbox_backlog", "Webhook deliveries still owed.",
                                 value=self.gauges.outbox_backlog)
         oldest = self.gauges.outbox_oldest_at

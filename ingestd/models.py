@@ -24,6 +24,7 @@ class FeedConfig:
     interval: float = 300.0  # seconds
     fetch_article: bool = False
     identity: str | None = None  # pinned identity policy: "guid" | "url" | "content"
+    quiet_after: float | None = None  # seconds without a story before the feed is "quiet"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ class FeedState:
     error_count: int = 0
     redirect_target: str | None = None  # a permanent redirect seen, not yet adopted
     redirect_count: int = 0  # consecutive polls that saw it
+    quiet_after: float | None = None  # pinned by config; None: from the observed rate
+    quiet_since: datetime | None = None  # when the feed was found quiet; None: not quiet
 
 
 @dataclass

@@ -35,7 +35,7 @@ from email.utils import parsedate_to_datetime
 
 from .models import FeedState
 
-__all__ = ["ScheduleSettings", "PollOutcome", "next_poll"]
+__all__ = ["ScheduleSettings", "PollOutcome", "next_poll", "quiet_threshold"]
 
 # sy:updatePeriod values (RSS 1.0 syndication module), in seconds.
 UPDATE_PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400,
@@ -188,3 +188,21 @@ def _publishing_gap(published: Sequence[datetime], now: datetime) -> float | Non
     if len(recent) < RATE_MIN_ENTRIES:
         return None
     return max((now - recent[-1]).total_seconds() / len(recent), 1.0)
+
+
+QUIET_GAPS = 8  # a feed is quiet after this many of its usual gaps without a story
+QUIET_MIN_S = 3600.0
+QUIET_MIN_ENTRIES = 5
+
+
+def quiet_threshold(published: Sequence[datetime], pinned: float | None) -> float | None:
+    """How long without a new story before a feed counts as quiet, in seconds: the
+    pinned value, else QUIET_GAPS times the median gap between its newest stories
+    (at least an hour); None while too few dated stories say what is usual."""
+    if pinned is not None:
+        return pinned
+    times = sorted(published, reverse=True)[:RATE_WINDOW]
+    if len(times) < QUIET_MIN_ENTRIES:
+        return None
+    gaps = sorted((a - b).total_seconds() for a, b in zip(times, times[1:]))
+    return max(QUIET_GAPS * gaps[len(gaps) // 2], QUIET_MIN_S)

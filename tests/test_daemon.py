@@ -272,3 +272,43 @@ def test_fetch_article_normalizes_the_page_instead_of_the_summary(tmp_path: Path
                 assert store.count("story_versions") == 3
 
     asyncio.run(scenario())
+
+
+def test_a_feed_gone_quiet_is_logged_shown_and_counted(tmp_path: Path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from ingestd.metrics import Metrics
+    now = datetime.now(timezone.utc)
+
+    def feed(*ages_minutes: int) -> bytes:
+        items = "".join(
+            f"<item><guid>{age}</guid><title>Story {age}</title><description>Body {age} of a "
+            f"feed.</description><pubDate>"
+            f"{(now - timedelta(minutes=age)).strftime('%a, %d %b %Y %H:%M:%S +0000')}</pubDate>"
+            f"</item>" for age in ages_minutes)
+        return f'<rss version="2.0"><channel><title>F</title>{items}</channel></rss>'.encode()
+
+    quiet_for_a_day = feed(*(1440 + 10 * i for i in range(6)))  # every 10 min, until a day ago
+    back = feed(0, *(1440 + 10 * i for i in range(6)))
+
+    async def scenario() -> None:
+        with respx.mock:
+            respx.get(FEED_URL).mock(side_effect=[httpx.Response(200, content=quiet_for_a_day),
+                                                  httpx.Response(200, content=back)])
+            async with Daemon(config_for(tmp_path, ("f", FEED_URL))).open() as daemon:
+                store = daemon.writer.store
+                with capture_logs() as logs:
+                    await poll(daemon, "f")
+                assert [l["event"] for l in logs if "source" in l["event"]] == ["source quiet"]
+                assert store.get_feed("f").quiet_since is not None
+                [row] = store.feeds_overview()
+                assert row["quiet_since"] is not None
+                scrape = Metrics().render(store.service_gauges(), now).decode()
+                assert "ingestd_feeds_quiet 1.0" in scrape
+                with capture_logs() as logs:
+                    await poll(daemon, "f")
+                assert [l["event"] for l in logs if "source" in l["event"]] == [
+                    "source active again"]
+                assert store.get_feed("f").quiet_since is None
+
+    asyncio.run(scenario())

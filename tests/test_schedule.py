@@ -12,6 +12,7 @@ import pytest
 
 from ingestd.errors import HTTPStatusError
 from ingestd.models import FeedState
+from ingestd import schedule
 from ingestd.schedule import PollOutcome, ScheduleSettings, next_poll
 
 NOW = datetime(2020, 1, 9, 0, 0, tzinfo=timezone.utc)
@@ -248,3 +249,23 @@ class TestJitter:
         """A feed at min_interval is not polled sooner by jitter."""
         for i in range(100):
             assert next_poll(feed(60, id=f"f{i}"), OK, NOW) >= after(60)
+
+
+class TestQuietThreshold:
+    def test_pinned_value_wins(self) -> None:
+        """A configured quiet_after is used as it is."""
+        assert schedule.quiet_threshold([], 7200.0) == 7200.0
+
+    def test_unknown_until_enough_dated_stories(self) -> None:
+        """Four stories say too little about what is usual."""
+        base = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        assert schedule.quiet_threshold([base - timedelta(minutes=i) for i in range(4)],
+                                        None) is None
+
+    def test_eight_median_gaps_at_least_an_hour(self) -> None:
+        """Every 30 min -> quiet after 4 h; every minute -> the 1 h floor."""
+        base = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        half_hourly = [base - timedelta(minutes=30 * i) for i in range(10)]
+        assert schedule.quiet_threshold(half_hourly, None) == 4 * 3600
+        minutely = [base - timedelta(minutes=i) for i in range(10)]
+        assert schedule.quiet_threshold(minutely, None) == 3600

@@ -35,7 +35,13 @@ def _feeds_2(db: sqlite_utils.Database) -> None:
     db["feeds"].add_column("redirect_count", int, not_null_default=0)
 
 
-MIGRATIONS: list[Migration] = [("feeds-1", _feeds_1), ("feeds-2", _feeds_2)]
+def _feeds_3(db: sqlite_utils.Database) -> None:
+    db["feeds"].add_column("quiet_after", float)
+    db["feeds"].add_column("quiet_since", str)
+
+
+MIGRATIONS: list[Migration] = [("feeds-1", _feeds_1), ("feeds-2", _feeds_2),
+                               ("feeds-3", _feeds_3)]
 
 
 @dataclass
@@ -59,7 +65,7 @@ class FeedsMixin(StoreBase):
                 row = self._feed_row(feed.id)
                 declared = {"source": feed.source, "interval": feed.interval,
                             "fetch_article": int(feed.fetch_article), "origin": "config",
-                            "updated_at": at}
+                            "quiet_after": feed.quiet_after, "updated_at": at}
                 if row is None:
                     table.insert({"id": feed.id, "url": feed.url, "declared_url": feed.url,
                                   "state": "ok", "error_count": 0, "next_poll_at": at,
@@ -181,4 +187,5 @@ def _feed_state(row: dict[str, Any]) -> FeedState:
         next_poll_at=from_iso(row["next_poll_at"]), last_poll_at=from_iso(row["last_poll_at"]),
         last_success_at=from_iso(row["last_success_at"]), last_error=row["last_error"],
         error_count=row["error_count"] or 0, redirect_target=row["redirect_target"],
-        redirect_count=row["redirect_count"] or 0)
+        redirect_count=row["redirect_count"] or 0, quiet_after=row["quiet_after"],
+        quiet_since=from_iso(row["quiet_since"]))

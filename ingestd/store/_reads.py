@@ -78,7 +78,7 @@ _STORY_COLUMNS = (
     "s.section, s.language, s.first_created, s.version_created, s.url")
 _FEED_COLUMNS = (
     "id, url, source, origin, state, interval, error_count, last_error, last_poll_at, "
-    "last_success_at, next_poll_at")
+    "last_success_at, next_poll_at, quiet_since")
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,7 @@ class StoreGauges:
     feeds_by_state: dict[str, int]
     outbox_backlog: int
     outbox_oldest_at: datetime | None
+    feeds_quiet: int = 0
 
 
 @dataclass
@@ -190,7 +191,9 @@ class ReadsMixin(StoreBase):
     def service_gauges(self) -> StoreGauges:
         by_state = dict(self.db.execute("SELECT state, count(*) FROM feeds GROUP BY state"))
         backlog, oldest = self.outbox_backlog()
-        return StoreGauges(by_state, backlog, from_iso(oldest))
+        quiet = self.db.execute("SELECT count(*) FROM feeds WHERE quiet_since IS NOT NULL "
+                                "AND state != 'removed'").fetchone()[0]
+        return StoreGauges(by_state, backlog, from_iso(oldest), quiet)
 
     def outbox_backlog(self) -> tuple[int, str | None]:
         """Deliveries still owed, and when the oldest of them was written. The webhooks
