@@ -13,6 +13,7 @@ import pytest
 from ingestd import api_cli
 from ingestd.models import FeedConfig
 from ingestd.opml import OPMLError, export_opml, feed_id_for, import_opml, parse_opml
+from ingestd.progress import progress_bar
 from ingestd.store import Store
 
 from .conftest import write_config
@@ -217,7 +218,7 @@ def test_progress_bar_only_on_a_terminal() -> None:
         def isatty(self) -> bool:
             return True
 
-    assert api_cli._progress(io.StringIO()) is None
+    assert progress_bar("feeds", io.StringIO()) is None
     terminal = Terminal()
-    assert list(api_cli._progress(terminal)(["a", "b"])) == ["a", "b"]
+    assert list(progress_bar("feeds", terminal)(["a", "b"])) == ["a", "b"]
     assert terminal.getvalue() == "\r1/2 feeds\r2/2 feeds\n"
