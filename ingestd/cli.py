@@ -21,6 +21,7 @@ from .errors import ConfigError
 from .progress import progress_bar
 from .store import Store
 from .timeutil import parse_now, to_iso
+from .webhooks import cli as webhooks_cli
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     stories_show = stories_commands.add_parser("show", help="one story's ninjs document")
     stories_show.set_defaults(handler=_stories_show)
     with_config(stories_show).add_argument("story_id", metavar="ID")
+    webhooks_cli.register(commands, with_config)
     return parser
 
 

@@ -32,6 +32,7 @@ from .metrics import Metrics
 from .models import FeedState, Story
 from .pipeline import Processed, process, process_article
 from .store import PollRecord, Writer
+from .webhooks import DISPATCH_EVERY_S, Dispatcher
 from .timeutil import to_iso
 
 # In-flight polls get this long to finish after SIGTERM before they are cancelled,
@@ -66,7 +67,12 @@ class Daemon:
         self.cpu = ThreadPoolExecutor(max_workers=CPU_WORKERS, thread_name_prefix="ingestd-cpu")
         try:
             await self.writer.run(self.writer.store.sync_config_feeds, self.config.feeds, utcnow())
-            async with Fetcher.from_config(self.config) as self.fetcher:
+            await self.writer.run(self.writer.store.sync_config_subscriptions,
+                                  self.config.subscriptions, utcnow())
+            # the dispatcher exits (draining its sends) before the writer closes
+            async with Fetcher.from_config(self.config) as self.fetcher, \
+                    Dispatcher(self.writer, self.config,
+                               on_attempt=self.metrics.observe_delivery) as self.dispatcher:
                 yield self
         finally:
             self.cpu.shutdown(wait=False, cancel_futures=True)
@@ -102,6 +108,8 @@ class Daemon:
         scheduler = AsyncIOScheduler(timezone=timezone.utc)
         scheduler.add_job(self._tick, "interval", seconds=self.config.scheduler.tick,
                           id="tick", max_instances=1, coalesce=True, next_run_time=utcnow())
+        scheduler.add_job(self.dispatcher.dispatch_due, "interval", seconds=DISPATCH_EVERY_S,
+                          id="webhooks", max_instances=1, coalesce=True, next_run_time=utcnow())
         scheduler.start()
         self.service.scheduler_running = True
         try:
@@ -242,6 +250,8 @@ class Daemon:
                             status=status, bytes=size, error=error)
         changes = await self.writer.run(self.writer.store.save_poll, record, stories, update,
                                         utcnow())
+        if any(change.event for change in changes):  # deliver now, not at the next pass
+            await self.dispatcher.dispatch_due()
         self.metrics.observe_poll(status=status, error=error, fetch_seconds=fetch_seconds,
                                   fetched_bytes=size)
         self.metrics.observe_stored(changes)

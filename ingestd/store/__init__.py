@@ -16,19 +16,21 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from . import _base, _feeds, _reads, _stories
+from . import _base, _feeds, _reads, _stories, _webhooks
 from ._feeds import FeedsMixin, PollRecord
 from ._reads import ReadsMixin
 from ._stories import StoriesMixin
+from ._webhooks import WebhooksMixin
 
 __all__ = ["Store", "Writer", "PollRecord"]
 
 T = TypeVar("T")
 
 
-class Store(FeedsMixin, StoriesMixin, ReadsMixin):
+# WebhooksMixin before ReadsMixin: it answers outbox_backlog() for the metrics
+class Store(FeedsMixin, StoriesMixin, WebhooksMixin, ReadsMixin):
     migrations = [*_base.MIGRATIONS, *_feeds.MIGRATIONS, *_stories.MIGRATIONS,
-                  *_reads.MIGRATIONS]
+                  *_reads.MIGRATIONS, *_webhooks.MIGRATIONS]
 
 
 class Writer:

@@ -1,0 +1,160 @@
+"""The outbox dispatcher: delivers due deliveries, in order, a few at a time per subscription.
+
+    async with Dispatcher(writer, config) as dispatcher:   # guarded clients, one per subscription
+        await dispatcher.dispatch_due()                    # a periodic job, and after a commit
+
+`dispatch_due` is short, like the daemon's tick: it asks the store which
+subscriptions have deliveries that may go now and starts up to
+`[webhooks] concurrency` lanes for each (one for a paused subscription: its
+probe). A lane claims the oldest claimable delivery, sends it, records the
+attempt, and goes on while the endpoint succeeds; a failure ends the lane,
+so a failing endpoint is tried again on the next pass, not in a tight loop.
+Every attempt is one log line. Every database call goes through the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Callable
+
+from ..logs import get_logger
+from ..timeutil import to_iso
+from ._models import Attempt, Claimed, Recorded, WebhookSettings
+from ._sender import Sender
+from ._signing import signing_keys
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..store import Writer
+
+__all__ = ["DISPATCH_EVERY_S", "Dispatcher"]
+
+# How often the daemon's job should call dispatch_due; a retry or a new event
+# waits at most this long unless the daemon also calls it after a commit.
+DISPATCH_EVERY_S = 0.5
+# In-flight attempts get this long to finish at shutdown; the rest are released and
+# sent again after the restart. Short: the daemon's polls take their 2 s first, and
+# the whole shutdown must stay inside the 5 s a container runtime allows.
+DRAIN_GRACE_S = 1.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Dispatcher:
+    """`settings` replaces the config's [webhooks] values (tests: a sub-second schedule);
+    `on_attempt` hears each attempt's outcome (delivered, retry, failed) for the metrics."""
+
+    def __init__(self, writer: Writer, config: Config, *,
+                 settings: WebhookSettings | None = None,
+                 on_attempt: Callable[[str], None] | None = None):
+        self.writer = writer
+        self.on_attempt = on_attempt
+        self.settings = settings or WebhookSettings.from_config(config)
+        self._keys = signing_keys(config)
+        self._senders = {sub_id: Sender(
+            timeout=self.settings.timeout, user_agent=config.fetch.user_agent,
+            allow_private=config.fetch.allow_private, connections=self.settings.concurrency)
+            for sub_id in self._keys}
+        self._exit_stack = contextlib.AsyncExitStack()
+        self._lanes: dict[str, set[asyncio.Task[None]]] = defaultdict(set)
+        self._claimed: dict[asyncio.Task[None], int] = {}  # lane -> delivery it is sending
+        self._closing = False
+        self.log = get_logger()
+
+    async def __aenter__(self) -> Dispatcher:
+        for sender in self._senders.values():
+            await self._exit_stack.enter_async_context(sender)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        try:
+            await self.drain()
+        finally:
+            await self._exit_stack.aclose()
+
+    async def dispatch_due(self) -> int:
+        """Start lanes for subscriptions with deliveries due; returns how many started."""
+        if self._closing or not self._keys:
+            return 0
+        due = await self.writer.run(self.writer.store.subscriptions_due, utcnow(),
+                                    list(self._keys), self.settings.concurrency)
+        if self._closing:  # drained while we waited: start nothing it would not see
+            return 0
+        loop = asyncio.get_running_loop()
+        started = 0
+        # no await from here on: lanes are counted and started in one step
+        for sub in due:
+            lanes = self._lanes[sub.id]
+            limit = 1 if sub.state == "paused" else self.settings.concurrency
+            for _ in range(min(limit - len(lanes), sub.due)):
+                task = loop.create_task(self._lane(sub.id), name=f"webhook:{sub.id}")
+                lanes.add(task)
+                task.add_done_callback(lanes.discard)
+                started += 1
+        return started
+
+    async def join(self) -> None:
+        """Wait until no lane is running."""
+        while tasks := [t for lanes in self._lanes.values() for t in lanes]:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def drain(self, grace: float = DRAIN_GRACE_S) -> None:
+        """Stop starting lanes; give in-flight attempts `grace` seconds, cancel the
+        rest and make their deliveries due again (else they wait out their lease)."""
+        self._closing = True
+        tasks = [t for lanes in self._lanes.values() for t in lanes]
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        cut_short = list(self._claimed.values())
+        self._claimed.clear()
+        if cut_short:
+            await self.writer.run(self.writer.store.release_deliveries, cut_short, utcnow())
+            self.log.info("webhook attempts cut short by shutdown", deliveries=len(cut_short))
+
+    async def _lane(self, subscription_id: str) -> None:
+        store = self.writer.store
+        lane = asyncio.current_task()
+        assert lane is not None
+        try:
+            while not self._closing:
+                claimed = await self.writer.run(store.claim_delivery, subscription_id,
+                                                utcnow(), self.settings)
+                if claimed is None:
+                    return
+                self._claimed[lane] = claimed.delivery_id
+                attempt = await self._senders[subscription_id].send(
+                    claimed.url, self._keys[subscription_id], claimed.event_id, claimed.body)
+                recorded = await self.writer.run(store.record_attempt, claimed, attempt,
+                                                 utcnow(), self.settings)
+                del self._claimed[lane]
+                self._log(claimed, attempt, recorded)
+                if self.on_attempt:
+                    self.on_attempt("retry" if recorded.state == "pending" else recorded.state)
+                if not attempt.ok or claimed.probe or recorded.subscription_state != "active":
+                    return
+        except Exception:  # a bug costs this lane, not the dispatcher; the lease frees its claim
+            self.log.exception("webhook lane failed", subscription_id=subscription_id)
+            self._claimed.pop(lane, None)
+
+    def _log(self, claimed: Claimed, attempt: Attempt, recorded: Recorded) -> None:
+        log = self.log.bind(subscription_id=claimed.subscription_id, url=claimed.url)
+        (log.info if attempt.ok else log.warning)(
+            "webhook attempt", event_id=claimed.event_id, status=attempt.status,
+            duration_ms=attempt.duration_ms, attempt=claimed.attempt, outcome=recorded.state,
+            next_attempt_at=to_iso(recorded.next_attempt_at), error=attempt.error,
+            probe=claimed.probe)
+        if recorded.change == "resumed":
+            log.info("subscription resumed", state=recorded.subscription_state)
+        elif recorded.change:
+            log.warning(f"subscription {recorded.change}", state=recorded.subscription_state,
+                        reason=recorded.reason)
+        if recorded.expired:
+            log.warning("deliveries failed while paused", failed=recorded.expired)
