@@ -211,3 +211,48 @@ def test_run_once_polls_every_feed_then_exits(tmp_path: Path, feed_server: str) 
     states = {row["id"]: row["state"] for row in map(__import__("json").loads,
                                                       listing.stdout.splitlines())}
     assert states == {"http": "ok", "inbox": "ok"}
+
+
+def test_compose_example_is_consistent(tmp_path: Path) -> None:
+    """docker-compose.yml's config passes check-config with the compose environment,
+    and every file it mounts exists."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    for mount in re.findall(r"- \./([\w./-]+):", text):
+        assert (ROOT / mount).exists(), mount
+    config_name = re.search(r"INGESTD_CONFIG: /app/config/([\w.]+)", text).group(1)
+    env = dict(re.findall(r"^\s+(INGESTD_API_TOKEN|RECEIVER_WEBHOOK_SECRET): (\S+)$", text, re.M))
+    run = subprocess.run([*INGESTD, "check-config", str(ROOT / "config" / config_name)],
+                         env=_env(**env), capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0, run.stderr
+
+
+def test_example_receiver_accepts_ingestd_signatures(tmp_path: Path) -> None:
+    """The receiver the compose file runs verifies what the webhook signer produces."""
+    from ingestd.webhooks import signature_headers, signing_key
+
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "examples" / "receiver.py"), str(port)],
+                            env=_env(WEBHOOK_SECRET=secret), stdout=subprocess.PIPE, text=True)
+    try:
+        body = json.dumps({"type": "story.created", "id": "evt_1", "timestamp": "2020-01-09T00:31:02Z",
+                           "data": {"story": {"headlines": [{"value": "Hello"}]}}}).encode()
+        headers = signature_headers([signing_key(secret)], "evt_1", int(time.time()), body)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                response = httpx.post(f"http://127.0.0.1:{port}/", content=body,
+                                      headers=headers, timeout=5)
+                break
+            except httpx.ConnectError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        assert response.status_code == 204
+        forged = httpx.post(f"http://127.0.0.1:{port}/", content=body + b" ", headers=headers,
+                            timeout=5)
+        assert forged.status_code == 401
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=5)
+    assert '"headline": "Hello"' in out
