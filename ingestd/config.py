@@ -397,7 +397,8 @@ def load_config(path: str | os.PathLike | None = None,
              _load_array(raw.get("feeds", []), "feeds", FEED_SETTINGS, label, folder, problems)]
     subscriptions = [sub for values in _load_array(raw.get("subscriptions", []), "subscriptions",
                                                    SUBSCRIPTION_SETTINGS, label, folder, problems)
-                     if (sub := _subscription(values, label, problems)) is not None]
+                     if (sub := _subscription(values, f"subscriptions ({values['id']})", label,
+                                              problems)) is not None]
     if problems:
         raise ConfigError(problems)
     return Config(file=file, sections={k: SimpleNamespace(**v) for k, v in sections.items()},
@@ -410,6 +411,18 @@ def _resolve(setting: Setting, value: Any, folder: Path) -> Any:
     return value
 
 
+def parse_subscription(table: Any, label: str) -> SubscriptionConfig:
+    """One subscription table from elsewhere than the config file (the CLI, the API),
+    checked by the very rules of [[subscriptions]]; `file:` paths are relative to the
+    working directory. Raises ConfigError with every problem, keyed by field (`url`)."""
+    problems: list[Problem] = []
+    values = _check_table(table, "", SUBSCRIPTION_SETTINGS, label, Path.cwd(), problems)
+    sub = _subscription(values, "", label, problems) if values is not None else None
+    if sub is None:
+        raise ConfigError(problems)
+    return sub
+
+
 def _load_array(raw: Any, name: str, settings: list[Setting], label: str, folder: Path,
                 problems: list[Problem]) -> list[dict[str, Any]]:
     """An array of tables ([[feeds]], [[subscriptions]]): each checked against its
@@ -417,43 +430,55 @@ def _load_array(raw: Any, name: str, settings: list[Setting], label: str, folder
     if not isinstance(raw, list):
         problems.append(Problem(label, name, f"must be an array of tables ([[{name}]])"))
         return []
-    known = {s.key: s for s in settings}
     tables: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for index, table in enumerate(raw):
         where = f"{name}[{index}]"
-        if not isinstance(table, dict):
-            problems.append(Problem(label, where, "must be a table"))
-            continue
-        if isinstance(table.get("id"), str):
+        if isinstance(table, dict) and isinstance(table.get("id"), str):
             where = f"{name}[{index}] ({table['id']})"
-        values: dict[str, Any] = {}
-        ok = True
-        for key, value in table.items():
-            setting = known.get(key)
-            if setting is None:
-                problems.append(Problem(label, f"{where}.{key}", "unknown key"))
-                ok = False
-                continue
-            try:
-                values[key] = setting.parse(_relative_secret_file(value, folder))
-            except ValueError as exc:
-                problems.append(Problem(label, f"{where}.{key}", str(exc)))
-                ok = False
-        for setting in settings:
-            if setting.key in _REQUIRED_KEYS and setting.key not in table:
-                problems.append(Problem(label, f"{where}.{setting.key}", "missing (required)"))
-                ok = False
-        item_id = values.get("id")
-        if item_id is not None:
+        values = _check_table(table, where, settings, label, folder, problems)
+        item_id = table.get("id") if isinstance(table, dict) else None
+        if isinstance(item_id, str):
             if item_id in seen:
                 problems.append(Problem(label, f"{where}.id",
                                         f"duplicate id {item_id!r} (also {name}[{seen[item_id]}])"))
-                ok = False
+                values = None
             seen.setdefault(item_id, index)
-        if ok:
-            tables.append({s.key: s.default for s in settings} | values)
+        if values is not None:
+            tables.append(values)
     return tables
+
+
+def _check_table(table: Any, where: str, settings: list[Setting], label: str, folder: Path,
+                 problems: list[Problem]) -> dict[str, Any] | None:
+    """One table checked against its settings, required keys present: its values with
+    defaults filled in, or None (every problem reported) if any key is bad."""
+    if not isinstance(table, dict):
+        problems.append(Problem(label, where or "-", "must be a table"))
+        return None
+    known = {s.key: s for s in settings}
+    values: dict[str, Any] = {}
+    ok = True
+    for key, value in table.items():
+        setting = known.get(key)
+        if setting is None:
+            problems.append(Problem(label, _key(where, key), "unknown key"))
+            ok = False
+            continue
+        try:
+            values[key] = setting.parse(_relative_secret_file(value, folder))
+        except ValueError as exc:
+            problems.append(Problem(label, _key(where, key), str(exc)))
+            ok = False
+    for setting in settings:
+        if setting.key in _REQUIRED_KEYS and setting.key not in table:
+            problems.append(Problem(label, _key(where, setting.key), "missing (required)"))
+            ok = False
+    return {s.key: s.default for s in settings} | values if ok else None
+
+
+def _key(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
 
 
 def _relative_secret_file(value: Any, folder: Path) -> Any:
@@ -472,16 +497,16 @@ def _feed(values: dict[str, Any], folder: Path, default_interval: float) -> Feed
                       quiet_after=values["quiet_after"])
 
 
-def _subscription(values: dict[str, Any], label: str, problems: list[Problem]
+def _subscription(values: dict[str, Any], where: str, label: str, problems: list[Problem]
                   ) -> SubscriptionConfig | None:
-    where = f"subscriptions ({values['id']})"
     if urlsplit(values["url"]).scheme.lower() not in ("http", "https") or \
             not urlsplit(values["url"]).hostname:
-        problems.append(Problem(label, f"{where}.url", f"{values['url']!r} is not an http(s) URL"))
+        problems.append(Problem(label, _key(where, "url"),
+                                f"{values['url']!r} is not an http(s) URL"))
         return None
     unknown = set(values["events"]) - set(EVENT_TYPES)
     if unknown:
-        problems.append(Problem(label, f"{where}.events", f"unknown event types "
+        problems.append(Problem(label, _key(where, "events"), f"unknown event types "
                                 f"{sorted(unknown)} (use {', '.join(EVENT_TYPES)})"))
         return None
     raw = values["filter"]

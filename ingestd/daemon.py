@@ -103,7 +103,7 @@ class Daemon:
     async def _run_scheduler(self) -> None:
         sock = api.bind(self.config.http.listen)  # a taken port fails the start, clearly
         app = api.build_app(self.config.storage.path, state=self.service, metrics=self.metrics,
-                            token=self.config.http.token)
+                            token=self.config.http.token, writer=self.writer)
         http = asyncio.create_task(api.serve(app, sock, self._stopping), name="http")
         scheduler = AsyncIOScheduler(timezone=timezone.utc)
         scheduler.add_job(self._tick, "interval", seconds=self.config.scheduler.tick,

@@ -90,7 +90,7 @@ def test_test_sends_a_signed_webhook_test_event(tmp_path: Path,
         assert code == 1 and "not accepted: HTTP 500" in err
         assert receiver.unverified == 0
     code, _, err = cli(capsys, "test", "nobody", "--config", str(config.file))
-    assert code == 1 and "no subscription 'nobody' in the config" in err
+    assert code == 1 and "no subscription 'nobody'" in err
 
 
 def test_every_action_has_help_and_docs() -> None:
@@ -100,7 +100,8 @@ def test_every_action_has_help_and_docs() -> None:
     parser = _parser()
     webhooks = parser._subparsers._group_actions[0].choices["webhooks"]  # type: ignore[union-attr]
     actions = webhooks._subparsers._group_actions[0]  # type: ignore[union-attr]
-    assert set(actions.choices) == {"list", "test", "redeliver", "enable", "disable"}
+    assert set(actions.choices) == {"list", "add", "change", "remove", "test", "redeliver",
+                                    "enable", "disable"}
     for name, sub in actions.choices.items():
         assert sub.description, name
         assert re.search(rf"`ingestd webhooks {name}\b", docs), name

@@ -16,36 +16,50 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..errors import ConfigError
 from ..metrics import CONTENT_TYPE, Metrics
+from ..store import Writer
+from ..webhooks import SubscriptionConflict, UnknownSubscription
 from ._middleware import AccessLog, BearerAuth
 from ._openapi import SPEC
 from ._query import BadQuery, encode_cursor, story_query
 from ._readers import Readers
 from ._state import ServiceState
+from ._subscriptions import SubscriptionRoutes
 
 
 def build_app(db_path: str | Path, *, state: ServiceState, metrics: Metrics,
-              token: str | None) -> Starlette:
+              token: str | None, writer: Writer | None = None) -> Starlette:
     """The app over the database at `db_path` (migrated already, by the daemon's writer).
     Reads go to a few read-only connections on their own threads; they close with the
-    app's lifespan."""
-    handlers = _Handlers(Readers(db_path), Path(db_path), state, metrics)
+    app's lifespan. Writes (subscription changes) go through `writer`, the daemon's;
+    without one, the app opens its own for its lifespan, as a CLI command would."""
+    readers = Readers(db_path)
+    handlers = _Handlers(readers, Path(db_path), state, metrics)
+    subscriptions = SubscriptionRoutes(readers, writer)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        own = None if writer else await asyncio.to_thread(Writer, db_path)
+        subscriptions.writer = writer or own
         try:
             yield
         finally:
-            await asyncio.to_thread(handlers.readers.close)
+            await asyncio.to_thread(readers.close)
+            if own:
+                await asyncio.to_thread(own.close)
 
     return Starlette(
         routes=[Route("/healthz", handlers.healthz), Route("/readyz", handlers.readyz),
                 Route("/metrics", handlers.metrics), Route("/feeds", handlers.feeds),
                 Route("/stories", handlers.stories),
                 Route("/stories/{story_id}", handlers.story),
+                *subscriptions.routes(),
                 Route("/openapi.json", handlers.openapi)],
         middleware=[Middleware(AccessLog), Middleware(BearerAuth, token=token)],
-        exception_handlers={HTTPException: _http_error, BadQuery: _bad_query},
+        exception_handlers={HTTPException: _http_error, BadQuery: _bad_query,
+                            ConfigError: _bad_subscription, UnknownSubscription: _not_found,
+                            SubscriptionConflict: _conflict},
         lifespan=lifespan)
 
 
@@ -120,3 +134,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _bad_query(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": str(exc)}, status_code=400)
+
+
+async def _bad_subscription(request: Request, exc: Exception) -> Response:
+    """Every problem, each naming its field: `url: 'ftp://…' is not an http(s) URL`."""
+    assert isinstance(exc, ConfigError)
+    return JSONResponse({"error": "; ".join(f"{p.key}: {p.reason}" for p in exc.problems)},
+                        status_code=400)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": str(exc)}, status_code=404)
+
+
+async def _conflict(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": str(exc)}, status_code=409)

@@ -26,13 +26,31 @@ _TIME = {"type": "string", "format": "date-time"}
 _NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 _NULLABLE_TEXT = {"type": ["string", "null"]}
 _ERRORS = {"401": _json(_ref("Error"), "No token configured, or a missing or wrong token.")}
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_EVENTS = {"type": "array", "items": {"enum": ["story.created", "story.updated"]},
+           "description": "event types sent; default both"}
+_SECRET = {"oneOf": [{"type": "string"}, _STRINGS],
+           "description": "whsec_… (Standard Webhooks); a list while rotating. Stored in the "
+                          "database, never shown again; env: and file: are refused here"}
+_FILTER = {"type": "object", "additionalProperties": False,
+           "description": "every key given must match; within a key, any value; "
+                          "{} or left out: everything",
+           "properties": {"sources": _STRINGS, "sections": _STRINGS, "languages": _STRINGS,
+                          "keywords": {**_STRINGS, "description": "whole words in headline "
+                                                                  "or body, any case"},
+                          "first_of_cluster": {"type": "boolean"}}}
+_SUBSCRIPTION_PATH = _param("subscription_id", "the subscription's id", where="path")
+_NOT_FOUND = {"404": _json(_ref("Error"), "no such subscription")}
+_DECLARED = {"409": _json(_ref("Error"), "the config declares this subscription: only its "
+                                         "state can change at run time")}
 _SECURED: dict[str, Any] = {"security": [{"bearer": []}]}
 _PUBLIC: dict[str, Any] = {"security": []}
 
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "ingestd", "version": __version__,
-             "description": "Health, metrics and the stored stories of an ingestd daemon. "
+             "description": "Health, metrics, the stored stories and the webhook "
+                            "subscriptions of an ingestd daemon. "
                             "Everything but /healthz, /readyz and /metrics needs "
                             "`Authorization: Bearer <token>` ([http] token)."},
     "components": {
@@ -75,6 +93,36 @@ SPEC: dict[str, Any] = {
                 "version": {"type": "integer"}, "created_at": _TIME,
                 "story": {"type": "object", "description": "IPTC ninjs 3.0"},
                 "ingest": {"type": "object"}}},
+            "Subscription": {"type": "object", "properties": {
+                "id": {"type": "string"}, "url": {"type": "string"},
+                "origin": {"enum": ["config", "cli", "api"]},
+                "events": _EVENTS, "filter": _FILTER,
+                "secret_fingerprints": {"type": ["array", "null"], "items": {"type": "string"},
+                                        "description": "sha256:<12 hex> of each stored "
+                                                       "secret; null for the config's"},
+                "state": {"enum": ["active", "paused", "disabled", "removed"]},
+                "reason": _NULLABLE_TEXT,
+                "backlog": {"type": "integer", "description": "deliveries pending or in "
+                                                              "flight"},
+                "failed": {"type": "integer"}, "delivered": {"type": "integer"},
+                "last_success_at": _NULLABLE_TIME, "last_error": _NULLABLE_TEXT,
+                "last_error_at": _NULLABLE_TIME}},
+            "NewSubscription": {
+                "type": "object", "required": ["id", "url", "secret"],
+                "additionalProperties": False, "properties": {
+                    "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
+                    "url": {"type": "string", "description": "http(s)"},
+                    "secret": _SECRET, "events": _EVENTS, "filter": _FILTER}},
+            "SubscriptionPatch": {
+                "type": "object", "additionalProperties": False,
+                "description": "JSON merge patch (RFC 7396): a key given replaces the value, "
+                               "null restores the default; filter keys merge one by one",
+                "properties": {
+                    "url": {"type": "string"}, "secret": _SECRET, "events": _EVENTS,
+                    "filter": _FILTER, "state": {"enum": ["active", "disabled"],
+                                                 "description": "enable or disable; the "
+                                                                "only change a config "
+                                                                "subscription takes"}}},
             "StoryDocument": {"type": "object", "properties": {
                 "id": {"type": "string"},
                 "story": {"type": "object", "description": "IPTC ninjs 3.0, current version"},
@@ -123,6 +171,40 @@ SPEC: dict[str, Any] = {
             "parameters": [_param("story_id", "the story's id (st_…)", where="path")],
             "responses": {"200": _json(_ref("StoryDocument"), "the story"),
                           "404": _json(_ref("Error"), "no such story"), **_ERRORS}}},
+        "/subscriptions": {
+            "get": {**_SECURED, "summary": "Every subscription, from the config or added at "
+                                           "run time, and its state; never its secrets.",
+                    "responses": {"200": _json({"type": "object", "properties": {
+                        "subscriptions": {"type": "array", "items": _ref("Subscription")}}},
+                        "the subscriptions, by id"), **_ERRORS}},
+            "post": {**_SECURED, "summary": "Add a subscription at run time; it gets the "
+                                            "events stored from now on.",
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": _ref("NewSubscription")}}},
+                     "responses": {
+                         "201": _json(_ref("Subscription"), "added; Location names it"),
+                         "400": _json(_ref("Error"), "a field is wrong; the error names it"),
+                         "409": _json(_ref("Error"), "the id is taken"), **_ERRORS}}},
+        "/subscriptions/{subscription_id}": {
+            "get": {**_SECURED, "summary": "One subscription and its state.",
+                    "parameters": [_SUBSCRIPTION_PATH],
+                    "responses": {"200": _json(_ref("Subscription"), "the subscription"),
+                                  **_NOT_FOUND, **_ERRORS}},
+            "patch": {**_SECURED, "summary": "Change a run-time subscription's fields (queued "
+                                             "deliveries keep theirs); enable or disable any.",
+                      "parameters": [_SUBSCRIPTION_PATH],
+                      "requestBody": {"required": True, "content": {
+                          "application/merge-patch+json": {"schema": _ref("SubscriptionPatch")},
+                          "application/json": {"schema": _ref("SubscriptionPatch")}}},
+                      "responses": {
+                          "200": _json(_ref("Subscription"), "changed"),
+                          "400": _json(_ref("Error"), "a field is wrong; the error names it"),
+                          **_NOT_FOUND, **_DECLARED, **_ERRORS}},
+            "delete": {**_SECURED, "summary": "Remove a run-time subscription with its secret "
+                                              "and deliveries (those owed are dropped).",
+                       "parameters": [_SUBSCRIPTION_PATH],
+                       "responses": {"204": {"description": "removed"}, **_NOT_FOUND,
+                                     **_DECLARED, **_ERRORS}}},
         "/openapi.json": {"get": {**_SECURED, "summary": "This description.", "responses": {
             "200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}},
             **_ERRORS}}},

@@ -12,6 +12,11 @@ Claims and attempts are bookkeeping: they commit without waiting for the disk
 (`_bookkeeping`). The outbox rows themselves are written with their story,
 synchronous=FULL.
 
+Subscriptions come from the config file (synced at start; their secrets stay in
+the config) or are added at run time by the CLI or the API (their secrets are
+stored here, in `secrets`). Adding, changing or removing one bumps a version in
+`meta`, so that a running dispatcher takes it up without a restart.
+
 Times here carry milliseconds (retries in tests are sub-second), always in
 the same fixed-width form, so that they compare as text.
 """
@@ -21,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -35,11 +40,15 @@ from ..webhooks._models import (
     Attempt,
     Claimed,
     DueSubscription,
+    Origin,
     Recorded,
+    SubscriptionConflict,
     SubscriptionStatus,
+    UnknownSubscription,
     WebhookSettings,
 )
 from ..webhooks._retry import decide
+from ..webhooks._subscriptions import fingerprint
 from ._base import Migration, StoreBase, dumps
 
 # Events pruned per transaction, so that the writer is never held for long.
@@ -47,6 +56,8 @@ PRUNE_BATCH = 500
 # States in which a subscription gets new deliveries and may be sent to.
 _LIVE = ("active", "paused")
 _LIVE_SQL = "(" + ", ".join(f"'{state}'" for state in _LIVE) + ")"
+# The meta row counting changes to the set of subscriptions and their secrets.
+_VERSION_KEY = "subscriptions.version"
 
 
 def _webhooks_1(db: sqlite_utils.Database) -> None:
@@ -69,7 +80,12 @@ def _webhooks_1(db: sqlite_utils.Database) -> None:
     db["deliveries"].create_index(["event_seq"])
 
 
-MIGRATIONS: list[Migration] = [("webhooks-1", _webhooks_1)]
+def _webhooks_2(db: sqlite_utils.Database) -> None:
+    # a run-time subscription's whsec_ secrets, a JSON list; NULL for the config's
+    db["subscriptions"].add_column("secrets", str)
+
+
+MIGRATIONS: list[Migration] = [("webhooks-1", _webhooks_1), ("webhooks-2", _webhooks_2)]
 
 
 class WebhooksMixin(StoreBase):
@@ -104,12 +120,13 @@ class WebhooksMixin(StoreBase):
                                   now: datetime) -> None:
         """Create config subscriptions or update their declared fields (url, events,
         filter); run-time state (disabled, paused) is never undone. One no longer in
-        the config is set aside (state 'removed'): no deliveries, none sent."""
+        the config is set aside (state 'removed'): no deliveries, none sent. The config
+        takes over a run-time subscription it declares (its stored secrets go);
+        other run-time subscriptions are left as they are."""
         at = _stamp(now)
         with self.transaction():
             for sub in subscriptions:
-                declared = {"url": sub.url, "events": dumps(list(sub.events)),
-                            "filter": dumps(dataclasses.asdict(sub.filter)), "origin": "config",
+                declared = {**_declared(sub), "origin": "config", "secrets": None,
                             "updated_at": at}
                 row = self._subscription(sub.id)
                 if row is None:
@@ -125,6 +142,73 @@ class WebhooksMixin(StoreBase):
                 f"UPDATE subscriptions SET state = 'removed', reason = 'not in the config', "
                 f"state_since = ?, updated_at = ? WHERE origin = 'config' AND state != 'removed' "
                 f"AND id NOT IN ({','.join('?' * len(ids))})", [at, at, *ids])
+            self._subscriptions_changed()
+
+    def add_subscription(self, sub: SubscriptionConfig, origin: Origin, now: datetime) -> None:
+        """A run-time subscription, its secrets stored; it gets the events stored from
+        now on. SubscriptionConflict if the id is taken."""
+        at = _stamp(now)
+        with self.transaction():
+            row = self._subscription(sub.id)
+            if row is not None:
+                declared = " (declared in the config)" if row["origin"] == "config" else ""
+                raise SubscriptionConflict(f"subscription {sub.id!r} exists already{declared}")
+            self.db["subscriptions"].insert({
+                "id": sub.id, **_declared(sub), "origin": origin,
+                "secrets": dumps(list(sub.secrets)), "state": "active", "state_since": at,
+                "created_at": at, "updated_at": at})
+            self._subscriptions_changed()
+
+    def change_subscription(self, subscription_id: str,
+                            change: Callable[[SubscriptionConfig], SubscriptionConfig],
+                            now: datetime) -> None:
+        """Replace a run-time subscription's url, secrets, events and filter with
+        `change(current)`, read and written in one transaction (whatever `change`
+        raises leaves it as it was). Its state, and deliveries already queued, stay.
+        UnknownSubscription; SubscriptionConflict for one the config declares."""
+        with self.transaction():
+            current = self._runtime(subscription_id, "change")
+            new = change(current)
+            self.db["subscriptions"].update(subscription_id, {
+                **_declared(new), "secrets": dumps(list(new.secrets)),
+                "updated_at": _stamp(now)})
+            self._subscriptions_changed()
+
+    def remove_subscription(self, subscription_id: str) -> int:
+        """Delete a run-time subscription, its secrets and its deliveries (those owed
+        are dropped); returns how many deliveries were still owed. A config
+        subscription can go only once it has left the config (state 'removed').
+        UnknownSubscription; SubscriptionConflict for one the config declares."""
+        with self.transaction():
+            row = self._subscription(subscription_id)
+            if row is None:
+                raise UnknownSubscription(f"no subscription {subscription_id!r}")
+            if row["origin"] == "config" and row["state"] != "removed":
+                raise SubscriptionConflict(_declared_in_config(subscription_id, "remove"))
+            owed = self.db.execute(
+                "SELECT count(*) FROM deliveries WHERE subscription_id = ? "
+                "AND state IN ('pending', 'delivering')", [subscription_id]).fetchone()[0]
+            self.db.execute("DELETE FROM deliveries WHERE subscription_id = ?",
+                            [subscription_id])
+            self.db.execute("DELETE FROM subscriptions WHERE id = ?", [subscription_id])
+            self._subscriptions_changed()
+        return owed
+
+    def stored_subscription(self, subscription_id: str) -> SubscriptionConfig | None:
+        """A run-time subscription with its secrets; None if there is none by that id."""
+        row = self._subscription(subscription_id)
+        return None if row is None or row["secrets"] is None else _stored(row)
+
+    def runtime_secrets(self, seen: int | None) -> tuple[int, dict[str, list[str]] | None]:
+        """The subscriptions' version and, unless it is `seen`, the stored secrets of
+        every run-time subscription: one cheap read when nothing changed."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?",
+                              [_VERSION_KEY]).fetchone()
+        version = int(row[0]) if row else 0
+        if version == seen:
+            return version, None
+        return version, {sub_id: json.loads(secrets) for sub_id, secrets in self.db.execute(
+            "SELECT id, secrets FROM subscriptions WHERE secrets IS NOT NULL")}
 
     def enable_subscription(self, subscription_id: str, now: datetime) -> bool:
         """Back to active from disabled or paused; its backlog is due now, in order."""
@@ -180,6 +264,13 @@ class WebhooksMixin(StoreBase):
         return queued
 
     def list_subscriptions(self) -> list[SubscriptionStatus]:
+        return self._statuses("", [])
+
+    def subscription_status(self, subscription_id: str) -> SubscriptionStatus | None:
+        statuses = self._statuses("WHERE s.id = ?", [subscription_id])
+        return statuses[0] if statuses else None
+
+    def _statuses(self, where: str, params: list[Any]) -> list[SubscriptionStatus]:
         rows = self.db.query(
             "SELECT s.*, "
             "(SELECT count(*) FROM deliveries d WHERE d.subscription_id = s.id "
@@ -188,9 +279,13 @@ class WebhooksMixin(StoreBase):
             " AND d.state = 'failed') AS failed, "
             "(SELECT count(*) FROM deliveries d WHERE d.subscription_id = s.id "
             " AND d.state = 'delivered') AS delivered "
-            "FROM subscriptions s ORDER BY s.id")
+            f"FROM subscriptions s {where} ORDER BY s.id", params)
         return [SubscriptionStatus(
-            id=r["id"], url=r["url"], state=r["state"], reason=r["reason"], backlog=r["backlog"],
+            id=r["id"], url=r["url"], origin=r["origin"], events=tuple(json.loads(r["events"])),
+            filter=_filter(r["filter"]),
+            secret_fingerprints=None if r["secrets"] is None else tuple(
+                fingerprint(secret) for secret in json.loads(r["secrets"])),
+            state=r["state"], reason=r["reason"], backlog=r["backlog"],
             failed=r["failed"], delivered=r["delivered"],
             last_success_at=from_iso(r["last_success_at"]), last_error=r["last_error"],
             last_error_at=from_iso(r["last_error_at"])) for r in rows]
@@ -258,11 +353,15 @@ class WebhooksMixin(StoreBase):
     def record_attempt(self, claimed: Claimed, attempt: Attempt, now: datetime,
                        settings: WebhookSettings) -> Recorded:
         """Apply what the attempt decides for the delivery (retry schedule) and for
-        its subscription (410, Retry-After hold, circuit breaker), in one transaction."""
+        its subscription (410, Retry-After hold, circuit breaker), in one transaction.
+        A subscription removed meanwhile has nothing left to record."""
         at = _stamp(now)
         with self._bookkeeping():
             delivery = self.db.execute("SELECT state, attempts, queued_at FROM deliveries "
                                        "WHERE id = ?", [claimed.delivery_id]).fetchone()
+            if delivery is None:  # its subscription was removed while the attempt was out
+                return Recorded(state="delivered" if attempt.ok else "failed",
+                                next_attempt_at=None, subscription_state="removed")
             verdict = decide(attempt, delivery[1] + 1, from_iso(delivery[2]),
                              str(claimed.delivery_id), now, settings)
             # a sender whose lease ran out may find the delivery already delivered
@@ -287,7 +386,7 @@ class WebhooksMixin(StoreBase):
         Returns its state, the change (if any), the reason and how many expired."""
         at = _stamp(now)
         sub = self._subscription(claimed.subscription_id)
-        assert sub is not None  # subscriptions are never deleted
+        assert sub is not None  # deleted only with its deliveries, in one transaction
         update: dict[str, Any] = ({"last_success_at": at} if attempt.ok else
                                   {"last_error": attempt.error, "last_error_at": at})
         state, change, reason, expired = sub["state"], None, sub["reason"], 0
@@ -380,6 +479,37 @@ class WebhooksMixin(StoreBase):
     def _subscription(self, subscription_id: str) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM subscriptions WHERE id = ?", [subscription_id]))
         return rows[0] if rows else None
+
+    def _runtime(self, subscription_id: str, action: str) -> SubscriptionConfig:
+        row = self._subscription(subscription_id)
+        if row is None:
+            raise UnknownSubscription(f"no subscription {subscription_id!r}")
+        if row["origin"] == "config":
+            raise SubscriptionConflict(_declared_in_config(subscription_id, action))
+        return _stored(row)
+
+    def _subscriptions_changed(self) -> None:
+        """Inside the transaction of the change: dispatchers reload on a new version."""
+        self.db.execute("INSERT INTO meta (key, value) VALUES (?, 1) "
+                        "ON CONFLICT (key) DO UPDATE SET value = value + 1", [_VERSION_KEY])
+
+
+def _declared(sub: SubscriptionConfig) -> dict[str, Any]:
+    return {"url": sub.url, "events": dumps(list(sub.events)),
+            "filter": dumps(dataclasses.asdict(sub.filter))}
+
+
+def _stored(row: dict[str, Any]) -> SubscriptionConfig:
+    return SubscriptionConfig(id=row["id"], url=row["url"],
+                              secrets=tuple(json.loads(row["secrets"])),
+                              events=tuple(json.loads(row["events"])),
+                              filter=_filter(row["filter"]))
+
+
+def _declared_in_config(subscription_id: str, action: str) -> str:
+    return (f"subscription {subscription_id!r} is declared in the config and cannot be "
+            f"{action}d at run time: edit the config file; `ingestd webhooks disable "
+            f"{subscription_id}` stops its deliveries now")
 
 
 def _filter(text: str) -> SubscriptionFilter:

@@ -12,18 +12,28 @@
 
 Pure decisions, each in its own module: `_filter` (which events a subscription
 wants), `_retry` (when next, or failed), `_breaker` (pause, probe, resume),
-`_signing` (Standard Webhooks v1). See docs/webhooks.md.
+`_signing` (Standard Webhooks v1), `_subscriptions` (a subscription added or
+changed at run time, checked by the config's rules; shown without secrets).
+See docs/webhooks.md.
 """
 
 from ._dispatcher import DISPATCH_EVERY_S, Dispatcher
 from ._filter import matches, wants
-from ._models import Attempt, SubscriptionStatus, WebhookSettings
+from ._models import (
+    Attempt,
+    SubscriptionConflict,
+    SubscriptionStatus,
+    UnknownSubscription,
+    WebhookSettings,
+)
 from ._retry import backoff
 from ._sender import send_test
 from ._signing import sign, signature_headers, signing_key, signing_keys
+from ._subscriptions import changed, describe, fingerprint, runtime_subscription
 
 __all__ = [
-    "DISPATCH_EVERY_S", "Attempt", "Dispatcher", "SubscriptionStatus",
-    "WebhookSettings", "backoff", "matches", "send_test", "sign", "signature_headers",
+    "DISPATCH_EVERY_S", "Attempt", "Dispatcher", "SubscriptionConflict", "SubscriptionStatus",
+    "UnknownSubscription", "WebhookSettings", "backoff", "changed", "describe", "fingerprint",
+    "matches", "runtime_subscription", "send_test", "sign", "signature_headers",
     "signing_key", "signing_keys", "wants",
 ]

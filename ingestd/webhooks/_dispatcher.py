@@ -10,12 +10,17 @@ probe). A lane claims the oldest claimable delivery, sends it, records the
 attempt, and goes on while the endpoint succeeds; a failure ends the lane,
 so a failing endpoint is tried again on the next pass, not in a tight loop.
 Every attempt is one log line. Every database call goes through the writer.
+
+Subscriptions added, changed or removed at run time (by the CLI, in another
+process, or by the API) are taken up at the start of the next pass: the store
+keeps a version of the set, and a pass that finds it changed reloads the keys
+and opens a sender for each new subscription. A removed subscription's sender
+is closed once its lanes have ended.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import defaultdict
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable
@@ -24,7 +29,7 @@ from ..logs import get_logger
 from ..timeutil import to_iso
 from ._models import Attempt, Claimed, Recorded, WebhookSettings
 from ._sender import Sender
-from ._signing import signing_keys
+from ._signing import signing_key, signing_keys
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -55,30 +60,33 @@ class Dispatcher:
         self.writer = writer
         self.on_attempt = on_attempt
         self.settings = settings or WebhookSettings.from_config(config)
-        self._keys = signing_keys(config)
-        self._senders = {sub_id: Sender(
-            timeout=self.settings.timeout, user_agent=config.fetch.user_agent,
-            allow_private=config.fetch.allow_private, connections=self.settings.concurrency)
-            for sub_id in self._keys}
-        self._exit_stack = contextlib.AsyncExitStack()
+        self._config_keys = signing_keys(config)  # a bad config secret fails the start
+        self._fetch = config.fetch
+        self._keys: dict[str, list[bytes]] = {}  # each subscription's, run-time ones included
+        self._version: int | None = None  # of the store's subscriptions, when last loaded
+        self._senders: dict[str, Sender] = {}
         self._lanes: dict[str, set[asyncio.Task[None]]] = defaultdict(set)
         self._claimed: dict[asyncio.Task[None], int] = {}  # lane -> delivery it is sending
         self._closing = False
         self.log = get_logger()
 
     async def __aenter__(self) -> Dispatcher:
-        for sender in self._senders.values():
-            await self._exit_stack.enter_async_context(sender)
+        await self._reload()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         try:
             await self.drain()
         finally:
-            await self._exit_stack.aclose()
+            for sender in self._senders.values():
+                await sender.close()
+            self._senders.clear()
 
     async def dispatch_due(self) -> int:
         """Start lanes for subscriptions with deliveries due; returns how many started."""
+        if self._closing:
+            return 0
+        await self._reload()
         if self._closing or not self._keys:
             return 0
         due = await self.writer.run(self.writer.store.subscriptions_due, utcnow(),
@@ -119,19 +127,49 @@ class Dispatcher:
             await self.writer.run(self.writer.store.release_deliveries, cut_short, utcnow())
             self.log.info("webhook attempts cut short by shutdown", deliveries=len(cut_short))
 
+    async def _reload(self) -> None:
+        """Take up the subscriptions added, changed or removed since the last pass:
+        one read of the store's version when nothing changed."""
+        version, stored = await self.writer.run(self.writer.store.runtime_secrets,
+                                                self._version)
+        if stored is not None and not self._closing:
+            keys = {sub_id: decoded for sub_id, secrets in stored.items()
+                    if (decoded := self._decode(sub_id, secrets)) is not None}
+            self._keys = keys | self._config_keys  # the config's own, should both have one
+            self._version = version
+            for sub_id in self._keys.keys() - self._senders.keys():
+                self._senders[sub_id] = Sender(
+                    timeout=self.settings.timeout, user_agent=self._fetch.user_agent,
+                    allow_private=self._fetch.allow_private,
+                    connections=self.settings.concurrency)
+        for sub_id in [s for s in self._senders if s not in self._keys and not self._lanes[s]]:
+            await self._senders.pop(sub_id).close()
+            del self._lanes[sub_id]
+
+    def _decode(self, subscription_id: str, secrets: list[str]) -> list[bytes] | None:
+        """Checked when they were stored; a row edited by hand costs its subscription
+        (logged at each reload), not the others."""
+        try:
+            return [signing_key(secret) for secret in secrets]
+        except ValueError as exc:
+            self.log.error("subscription not loaded: bad stored secret",
+                           subscription_id=subscription_id, error=str(exc))
+            return None
+
     async def _lane(self, subscription_id: str) -> None:
         store = self.writer.store
         lane = asyncio.current_task()
         assert lane is not None
         try:
-            while not self._closing:
+            # a subscription removed meanwhile has no keys: its lanes end
+            while not self._closing and (keys := self._keys.get(subscription_id)):
                 claimed = await self.writer.run(store.claim_delivery, subscription_id,
                                                 utcnow(), self.settings)
                 if claimed is None:
                     return
                 self._claimed[lane] = claimed.delivery_id
                 attempt = await self._senders[subscription_id].send(
-                    claimed.url, self._keys[subscription_id], claimed.event_id, claimed.body)
+                    claimed.url, keys, claimed.event_id, claimed.body)
                 recorded = await self.writer.run(store.record_attempt, claimed, attempt,
                                                  utcnow(), self.settings)
                 del self._claimed[lane]

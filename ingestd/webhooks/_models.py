@@ -6,8 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from ..models import SubscriptionFilter
+
 DeliveryState = Literal["pending", "delivering", "delivered", "failed", "filtered"]
 SubscriptionState = Literal["active", "paused", "disabled", "removed"]
+# Where a subscription comes from: the config file, or a run-time `ingestd webhooks add`
+# or `POST /subscriptions` (those keep their secrets in the database).
+Origin = Literal["config", "cli", "api"]
 
 RETRY_AFTER_STATUSES = (429, 503)
 
@@ -90,10 +95,15 @@ class DueSubscription:
 
 @dataclass(frozen=True)
 class SubscriptionStatus:
-    """One line of `ingestd webhooks list`."""
+    """One line of `ingestd webhooks list`, one subscription of `GET /subscriptions`:
+    never its secrets, at most their fingerprints."""
 
     id: str
     url: str
+    origin: Origin
+    events: tuple[str, ...]
+    filter: SubscriptionFilter
+    secret_fingerprints: tuple[str, ...] | None  # run-time subscriptions only
     state: SubscriptionState
     reason: str | None
     backlog: int  # pending or being delivered
@@ -102,3 +112,12 @@ class SubscriptionStatus:
     last_success_at: datetime | None
     last_error: str | None
     last_error_at: datetime | None
+
+
+class UnknownSubscription(LookupError):
+    """No subscription by that id; the message names it."""
+
+
+class SubscriptionConflict(Exception):
+    """A run-time change the subscription does not allow (it exists already, or the
+    config declares it); the message names the id and says what to do instead."""

@@ -8,8 +8,9 @@
 timeout, a blocked address or a 500 all come back as an Attempt. Redirects
 are not followed (a 3xx is a failure). httpx types stay in this module.
 
-The dispatcher keeps one Sender per subscription: a slow endpoint then holds
-only its own connections, and each pool stays as small as its concurrency.
+The dispatcher keeps one Sender per subscription (and `close()`s it when the
+subscription is removed): a slow endpoint then holds only its own connections,
+and each pool stays as small as its concurrency.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from typing import Any
 import httpx
 
 from ..errors import BlockedAddress
+from ..models import SubscriptionConfig
 from ..netguard import guarded_transport
 from ..timeutil import to_iso
 from ._models import RETRY_AFTER_STATUSES, Attempt
-from ._signing import signature_headers, signing_keys
+from ._signing import signature_headers, signing_key
 
 __all__ = ["Sender", "send_test"]
 
@@ -55,7 +57,10 @@ class Sender:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        await self._client.__aexit__(*exc_info)
+        await self.close()
+
+    async def close(self) -> None:
+        await self._client.aclose()
 
     async def send(self, url: str, keys: Sequence[bytes], event_id: str, body: bytes) -> Attempt:
         """POST `body`, signed afresh for this attempt; the whole attempt within `timeout`."""
@@ -99,13 +104,11 @@ def _describe(response: httpx.Response, body: bytes) -> str:
     return f"{what}: {text}" if text else what
 
 
-async def send_test(config: Any, subscription_id: str) -> tuple[str, Attempt]:
-    """`ingestd webhooks test`: one signed webhook.test event (never stored) to a
-    config subscription. Returns its event id and the attempt. KeyError: no such id."""
-    sub = next((s for s in config.subscriptions if s.id == subscription_id), None)
-    if sub is None:
-        raise KeyError(subscription_id)
-    keys = signing_keys(config)[sub.id]
+async def send_test(config: Any, sub: SubscriptionConfig) -> tuple[str, Attempt]:
+    """`ingestd webhooks test`: one signed webhook.test event (never stored) to the
+    subscription, through the guarded client of `config`. Returns its event id and
+    the attempt. ValueError: a secret is not a whsec_ one."""
+    keys = [signing_key(secret) for secret in sub.secrets]
     event_id = f"evt_test_{secrets.token_hex(12)}"
     body = json.dumps({"type": "webhook.test", "id": event_id,
                        "timestamp": to_iso(datetime.now(timezone.utc)),

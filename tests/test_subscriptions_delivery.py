@@ -1,0 +1,212 @@
+"""A running dispatcher takes up subscriptions added, changed and removed at run time,
+without a restart: in-process, and in a real `ingestd run` driven by the CLI and the API.
+Every receiver verifies signatures with the `standardwebhooks` package."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+from structlog.testing import capture_logs
+
+from ingestd.cli import main
+
+from .conftest import ROOT, write_config
+from .test_daemon import rss
+from .test_webhooks_delivery import closed, opened, save
+from .test_webhooks_support import (
+    OLD_SECRET,
+    SECRET,
+    attempt_lines,
+    config_with,
+    deliver_until,
+    free_port,
+    receiving,
+    story,
+)
+
+TOKEN = "tok-daemon"
+
+
+def webhooks(config: Path, *args: str) -> None:
+    assert main(["webhooks", *args, "--config", str(config)]) == 0
+
+
+def test_subscriptions_added_changed_and_removed_are_taken_up_at_once(tmp_path: Path) -> None:
+    with receiving() as first, receiving(secret=OLD_SECRET) as second:
+        config = config_with(tmp_path)  # no subscription in the config
+
+        async def scenario() -> None:
+            writer, dispatcher = await opened(config)
+            await save(writer, story(0))
+            webhooks(config.file, "add", "desk", "--url", first.url, "--secret", SECRET)
+            await save(writer, story(1), story(2))
+            await deliver_until(dispatcher, lambda: len(first.received) >= 2)
+            assert [r.event["data"]["story"]["headlines"][0]["value"] for r in first.received
+                    ] == ["Story number 1", "Story number 2"]  # from when it was added
+
+            webhooks(config.file, "change", "desk", "--url", second.url, "--secret", OLD_SECRET)
+            await save(writer, story(3))
+            await deliver_until(dispatcher, lambda: len(second.received) >= 1)
+
+            webhooks(config.file, "remove", "desk")
+            await save(writer, story(4))
+            assert await dispatcher.dispatch_due() == 0
+            await closed(writer, dispatcher)
+
+        asyncio.run(scenario())
+        assert (len(first.received), len(second.received)) == (2, 1)
+        assert first.unverified == second.unverified == 0  # each signed with its stored secret
+
+
+def test_a_subscription_removed_while_an_attempt_is_out_ends_cleanly(tmp_path: Path) -> None:
+    with receiving(delay=0.3) as receiver:
+        config = config_with(tmp_path)
+        webhooks(config.file, "add", "desk", "--url", receiver.url, "--secret", SECRET)
+
+        async def scenario() -> None:
+            writer, dispatcher = await opened(config)
+            with capture_logs() as logs:
+                await save(writer, story(1), story(2))
+                assert await dispatcher.dispatch_due() == 2
+                await asyncio.sleep(0.1)  # both attempts are out
+                webhooks(config.file, "remove", "desk")
+                await dispatcher.join()
+                assert await dispatcher.dispatch_due() == 0
+            assert [line["outcome"] for line in attempt_lines(logs)] == ["delivered"] * 2
+            assert not [line for line in logs if line["event"] == "webhook lane failed"]
+            await closed(writer, dispatcher)
+
+        asyncio.run(scenario())
+
+
+# ── a real daemon ────────────────────────────────────────────────────────────
+
+class Feed:
+    """An RSS feed on 127.0.0.1 whose items the test sets."""
+
+    def __init__(self) -> None:
+        self.body = rss()
+        feed = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = feed.body
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/feed.xml"
+
+
+@pytest.fixture
+def feed() -> Iterator[Feed]:
+    served = Feed()
+    yield served
+    served.server.shutdown()
+    served.server.server_close()
+
+
+def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+class Daemon:
+    """`ingestd run` in a subprocess, its log in a file."""
+
+    def __init__(self, config: Path, port: int, log: Path):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")}
+        self.log = log.open("a")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ingestd", "run", "--config", str(config)], cwd=ROOT,
+            env=env, stderr=self.log)
+        self.api = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5,
+                                headers={"Authorization": f"Bearer {TOKEN}"})
+        wait_for(lambda: answers(f"http://127.0.0.1:{port}/readyz"), "the daemon to be ready")
+
+    def stop(self) -> None:
+        try:
+            self.process.send_signal(signal.SIGTERM)
+            assert self.process.wait(timeout=10) == 0
+        finally:
+            self.process.kill()
+            self.api.close()
+            self.log.close()
+
+
+def test_a_running_daemon_delivers_to_subscriptions_added_by_the_cli_and_the_api(
+        tmp_path: Path, feed: Feed) -> None:
+    port = free_port()
+    config = write_config(tmp_path, f"""
+        [storage]
+        path = "ingestd.db"
+        [log]
+        format = "json"
+        [fetch]
+        allow_private = ["127.0.0.1"]
+        [scheduler]
+        tick = "200ms"
+        [http]
+        listen = "127.0.0.1:{port}"
+        token = "{TOKEN}"
+        [[feeds]]
+        id = "wire"
+        url = "{feed.url}"
+        interval = "1h"
+    """)
+    with receiving() as by_cli, receiving(secret=OLD_SECRET) as by_api:
+        daemon = Daemon(config, port, tmp_path / "daemon.log")
+        try:
+            webhooks(config, "add", "by-cli", "--url", by_cli.url, "--secret", SECRET)
+            response = daemon.api.post("/subscriptions", json={
+                "id": "by-api", "url": by_api.url, "secret": OLD_SECRET})
+            assert response.status_code == 201, response.text
+            feed.body = rss(("s1", "Story 1"), ("s2", "Story 2"))
+            assert main(["feeds", "resume", "wire", "--config", str(config)]) == 0  # poll now
+            wait_for(lambda: len(by_cli.received) >= 2 and len(by_api.received) >= 2,
+                     "deliveries to both run-time subscriptions")
+        finally:
+            daemon.stop()
+
+        daemon = Daemon(config, port, tmp_path / "daemon.log")  # both survive a restart
+        try:
+            listing = daemon.api.get("/subscriptions").json()["subscriptions"]
+            assert [(s["id"], s["origin"], s["state"]) for s in listing] == [
+                ("by-api", "api", "active"), ("by-cli", "cli", "active")]
+            assert daemon.api.delete("/subscriptions/by-cli").status_code == 204
+            feed.body = rss(("s1", "Story 1"), ("s2", "Story 2"), ("s3", "Story 3"))
+            assert main(["feeds", "resume", "wire", "--config", str(config)]) == 0
+            wait_for(lambda: len(by_api.received) >= 3, "the third story")
+        finally:
+            daemon.stop()
+        assert len(by_cli.received) == 2  # removed before the third
+        assert {r.event["type"] for r in by_api.received} == {"story.created"}
+        assert by_cli.unverified == by_api.unverified == 0
