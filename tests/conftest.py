@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import textwrap
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -30,3 +34,40 @@ def _no_ingestd_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("INGESTD_") and name != "INGESTD_SHARED":
             monkeypatch.delenv(name)
+
+
+class LocalFeed:
+    """A feed served on 127.0.0.1 while the test runs; set `body` to change what it serves."""
+
+    def __init__(self, body: bytes, content_type: str = "application/rss+xml"):
+        self.body = body
+        feed = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = feed.body
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/feed.xml"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@contextlib.contextmanager
+def local_feed(body: bytes) -> Iterator[LocalFeed]:
+    feed = LocalFeed(body)
+    try:
+        yield feed
+    finally:
+        feed.close()

@@ -11,16 +11,14 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
 
 import httpx
 import pytest
 
-from .conftest import ROOT, write_config
+from .conftest import ROOT, local_feed, write_config
 from .test_daemon import rss
 
 INGESTD = [sys.executable, "-m", "ingestd"]
@@ -28,25 +26,8 @@ INGESTD = [sys.executable, "-m", "ingestd"]
 
 @pytest.fixture
 def feed_server() -> Iterator[str]:
-    body = rss(("a", "Alpha"), ("b", "Beta"))
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/feed.xml"
-    server.shutdown()
-    server.server_close()
+    with local_feed(rss(("a", "Alpha"), ("b", "Beta"))) as feed:
+        yield feed.url
 
 
 def _env(**extra: str) -> dict[str, str]:

@@ -9,10 +9,8 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -21,7 +19,7 @@ from structlog.testing import capture_logs
 
 from ingestd.cli import main
 
-from .conftest import ROOT, write_config
+from .conftest import ROOT, LocalFeed, local_feed, write_config
 from .test_daemon import rss
 from .test_webhooks_delivery import closed, opened, save
 from .test_webhooks_support import (
@@ -92,36 +90,10 @@ def test_a_subscription_removed_while_an_attempt_is_out_ends_cleanly(tmp_path: P
 
 # ── a real daemon ────────────────────────────────────────────────────────────
 
-class Feed:
-    """An RSS feed on 127.0.0.1 whose items the test sets."""
-
-    def __init__(self) -> None:
-        self.body = rss()
-        feed = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = feed.body
-                self.send_response(200)
-                self.send_header("Content-Type", "application/rss+xml")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/feed.xml"
-
-
 @pytest.fixture
-def feed() -> Iterator[Feed]:
-    served = Feed()
-    yield served
-    served.server.shutdown()
-    served.server.server_close()
+def feed() -> Iterator[LocalFeed]:
+    with local_feed(rss()) as served:
+        yield served
 
 
 def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
@@ -163,7 +135,7 @@ class Daemon:
 
 
 def test_a_running_daemon_delivers_to_subscriptions_added_by_the_cli_and_the_api(
-        tmp_path: Path, feed: Feed) -> None:
+        tmp_path: Path, feed: LocalFeed) -> None:
     port = free_port()
     config = write_config(tmp_path, f"""
         [storage]

@@ -10,15 +10,13 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, write_config
+from .conftest import ROOT, local_feed, write_config
 from .test_daemon import rss
 from .test_webhooks_support import SECRET, receiving
 
@@ -28,24 +26,8 @@ TOTAL = 80  # stories in the feed, stored by its first poll: the burst
 
 @pytest.fixture
 def feed() -> Iterator[str]:
-    body = rss(*((f"s{n}", f"Story {n}") for n in range(TOTAL)))
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/feed.xml"
-    server.shutdown()
-    server.server_close()
+    with local_feed(rss(*((f"s{n}", f"Story {n}") for n in range(TOTAL)))) as served:
+        yield served.url
 
 
 def _event_ids(db: Path) -> set[str]:
