@@ -93,6 +93,11 @@ def _parser() -> argparse.ArgumentParser:
         "resume", help="take a parked or erroring feed back to polling now")
     feeds_resume.set_defaults(handler=_feeds_resume)
     with_config(feeds_resume).add_argument("feed_id", metavar="ID")
+    identity_reset = feeds_commands.add_parser(
+        "identity-reset", help="forget a feed's learnt identity policy; its next stories "
+        "choose again, from guid")
+    identity_reset.set_defaults(handler=_feeds_identity_reset)
+    with_config(identity_reset).add_argument("feed_id", metavar="ID")
     api_cli.add_feeds_actions(feeds_commands, with_config)
 
     stories = commands.add_parser("stories", help="List stored stories; show one.")
@@ -192,10 +197,16 @@ def _open_store(args: argparse.Namespace) -> Store:
 def _feeds_list(args: argparse.Namespace) -> int:
     store = _open_store(args)
     feeds = store.list_feeds()
+    policies = store.identity_policies()
     store.close()
-    columns = ("id", "state", "error_count", "last_success_at", "next_poll_at", "last_error",
-               "url")
-    rows = [{c: _plain(getattr(f, c)) for c in columns} for f in feeds]
+    columns = ("id", "state", "error_count", "last_success_at", "next_poll_at", "identity",
+               "last_error", "url")
+    rows = []
+    for feed in feeds:
+        policy = policies.get(feed.id)
+        identity = f"{policy.name}{' (pinned)' if policy.pinned else ''}" if policy else None
+        rows.append({c: identity if c == "identity" else _plain(getattr(feed, c))
+                     for c in columns})
     _print_rows(rows, columns, args.json)
     return 0
 
@@ -208,6 +219,17 @@ def _feeds_resume(args: argparse.Namespace) -> int:
         print(f"no feed {args.feed_id!r}", file=sys.stderr)
         return 1
     print(f"{args.feed_id}: resumed, polls now")
+    return 0
+
+
+def _feeds_identity_reset(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    reset = store.reset_identity_policy(args.feed_id)
+    store.close()
+    if not reset:
+        print(f"{args.feed_id}: no learnt identity policy", file=sys.stderr)
+        return 1
+    print(f"{args.feed_id}: identity policy forgotten; the next poll chooses again")
     return 0
 
 

@@ -16,14 +16,14 @@ import hashlib
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 from typing import Any, AsyncIterator
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from . import api, normalize, schedule
+from . import api, dedupe, normalize, schedule
 from .config import Config
 from .errors import IngestError, ParseError
 from .fetch import Fetcher, read_local
@@ -38,6 +38,7 @@ from .timeutil import to_iso
 # In-flight polls get this long to finish after SIGTERM before they are cancelled,
 # so that the whole shutdown stays well inside the 5 s a container runtime allows.
 DRAIN_GRACE_S = 2.0
+RETENTION_EVERY_S = 3600.0
 CPU_WORKERS = 2
 
 
@@ -57,6 +58,8 @@ class Daemon:
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._stopping = asyncio.Event()
         self.metrics = Metrics()
+        self.dedupe = dedupe.Settings.from_config(config.dedupe)
+        self.pinned_identity = {f.id: f.identity for f in config.feeds}
         self.service = api.ServiceState(tick_interval=config.scheduler.tick)
 
     @contextlib.asynccontextmanager
@@ -96,6 +99,18 @@ class Daemon:
             self.log.info("daemon stopped")
         return 0
 
+    async def retention(self) -> None:
+        """Purge stories older than [storage] retention (their identity keys stay as
+        tombstones, so feeds still listing them do not bring them back), then outbox
+        events nothing is owed for any more."""
+        now = utcnow()
+        cutoff = now - timedelta(seconds=self.config.storage.retention)
+        stories = await self.writer.run(self.writer.store.purge_stories, cutoff, now)
+        events = await self.writer.run(self.writer.store.prune_outbox, cutoff)
+        if stories or events:
+            self.log.info("retention", stories_purged=stories, events_pruned=events,
+                          cutoff=to_iso(cutoff))
+
     def _on_signal(self, sig: signal.Signals) -> None:
         self.log.info("shutting down", signal=sig.name)
         self._stopping.set()
@@ -110,6 +125,8 @@ class Daemon:
                           id="tick", max_instances=1, coalesce=True, next_run_time=utcnow())
         scheduler.add_job(self.dispatcher.dispatch_due, "interval", seconds=DISPATCH_EVERY_S,
                           id="webhooks", max_instances=1, coalesce=True, next_run_time=utcnow())
+        scheduler.add_job(self.retention, "interval", seconds=RETENTION_EVERY_S, id="retention",
+                          max_instances=1, coalesce=True, next_run_time=utcnow())
         scheduler.start()
         self.service.scheduler_running = True
         try:
@@ -248,13 +265,17 @@ class Daemon:
         record = PollRecord(feed_id=feed.id, started_at=started,
                             duration_ms=int((time.monotonic() - clock) * 1000),
                             status=status, bytes=size, error=error)
-        changes = await self.writer.run(self.writer.store.save_poll, record, stories, update,
-                                        utcnow())
+        changes = await self.writer.run(
+            self.writer.store.save_poll, record, stories, update, utcnow(),
+            identity=self.pinned_identity.get(feed.id), dedupe_settings=self.dedupe)
         if any(change.event for change in changes):  # deliver now, not at the next pass
             await self.dispatcher.dispatch_due()
         self.metrics.observe_poll(status=status, error=error, fetch_seconds=fetch_seconds,
                                   fetched_bytes=size)
         self.metrics.observe_stored(changes)
+        for change in changes:
+            if change.matched:
+                self.metrics.observe_dedupe_hit(change.matched)
         counts = {k: sum(1 for c in changes if c.kind == k)
                   for k in ("created", "updated", "unchanged")}
         (log.warning if error else log.info)(

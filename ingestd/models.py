@@ -177,3 +177,6 @@ class StoredChange:
     story_id: str
     version: int
     event: dict[str, Any] | None = None
+    # what recognised it: "guid", "url" or "content" (an identity key), or "cluster"
+    # (a new story that joined another's cluster); None for a story never seen before
+    matched: str | None = None

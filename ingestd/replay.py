@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import dedupe
 from .config import Config
 from .logs import get_logger
 from .pipeline import process
@@ -77,7 +78,7 @@ def replay(paths: list[str | os.PathLike], *, config: Config, profiles: Any, now
 
 def _replay_file(path: Path, *, store: Store, config: Config, profiles: Any, now: datetime,
                  source: str | None, out: TextIO, summary: ReplaySummary) -> None:
-    feed_id, feed_source = _feed_for(path, config)
+    feed_id, feed_source, identity = _feed_for(path, config)
     log = get_logger(feed_id=feed_id, url=str(path))
     try:
         body = path.read_bytes()
@@ -94,7 +95,8 @@ def _replay_file(path: Path, *, store: Store, config: Config, profiles: Any, now
     for reason in result.dropped:
         log.warning("entry dropped", error=reason)
     summary.dropped += len(result.dropped)
-    changes = store.save_stories(result.stories, now)
+    changes = store.save_stories(result.stories, now, identity=identity,
+                                 settings=dedupe.Settings.from_config(config.dedupe))
     for change in changes:
         setattr(summary, change.kind, getattr(summary, change.kind) + 1)
         if change.event is not None:
@@ -102,12 +104,13 @@ def _replay_file(path: Path, *, store: Store, config: Config, profiles: Any, now
     out.flush()
 
 
-def _feed_for(path: Path, config: Config) -> tuple[str, str | None]:
-    """A file inside a configured local feed replays as that feed; others as themselves."""
+def _feed_for(path: Path, config: Config) -> tuple[str, str | None, str | None]:
+    """A file inside a configured local feed replays as that feed (its id, source and
+    pinned identity policy); others as themselves."""
     resolved = path.resolve()
     for feed in config.feeds:
         if feed.url.startswith("file:"):
             root = Path(feed.url.removeprefix("file://"))
             if resolved == root or root in resolved.parents:
-                return feed.id, feed.source
-    return f"file:{path.name}", None
+                return feed.id, feed.source, feed.identity
+    return f"file:{path.name}", None, None

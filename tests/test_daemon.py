@@ -71,6 +71,10 @@ async def _poll_cycle(tmp_path: Path) -> None:
         assert store.count("events") == 3
         feed = store.get_feed("news")
         assert feed.etag == '"v2"' and feed.state == "ok" and feed.error_count == 0
+        scrape = daemon.metrics.render(store.service_gauges(), feed.last_poll_at).decode()
+        assert 'ingestd_dedupe_hits_total{kind="guid"} 2.0' in scrape
+        assert 'ingestd_polls_total{result="not_modified"} 1.0' in scrape
+        assert 'ingestd_polls_total{result="ok"} 2.0' in scrape
 
 
 def test_poll_cycle_200_304_200_stores_exactly_one_new_story(tmp_path: Path) -> None:
@@ -310,5 +314,31 @@ def test_a_feed_gone_quiet_is_logged_shown_and_counted(tmp_path: Path) -> None:
                 assert [l["event"] for l in logs if "source" in l["event"]] == [
                     "source active again"]
                 assert store.get_feed("f").quiet_since is None
+
+    asyncio.run(scenario())
+
+
+def test_retention_purges_old_stories_and_they_do_not_come_back(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        with respx.mock:
+            respx.get(FEED_URL).mock(side_effect=[
+                httpx.Response(200, content=rss(("a", "Alpha"))),
+                httpx.Response(200, content=rss(("a", "Alpha"), ("b", "Beta")))])
+            config = config_for(tmp_path, ("news", FEED_URL))
+            async with Daemon(config).open() as daemon:
+                store = daemon.writer.store
+                await poll(daemon, "news")
+                config.storage.retention = 0.0  # everything stored so far is old
+                await asyncio.sleep(1.1)  # stored times have whole seconds
+                with capture_logs() as logs:
+                    await daemon.retention()
+                assert store.count("stories") == 0
+                assert [l["stories_purged"] for l in logs if l["event"] == "retention"] == [1]
+                config.storage.retention = 90 * 86400.0
+                with capture_logs() as logs:
+                    await poll(daemon, "news")  # still lists "a": a tombstone, not a new story
+                assert [(l["new"]) for l in poll_lines(logs)] == [1]
+                assert [r["headline"] for r in store.db.query("SELECT headline FROM stories")] == [
+                    "Beta"]
 
     asyncio.run(scenario())

@@ -237,3 +237,31 @@ def test_example_receiver_accepts_ingestd_signatures(tmp_path: Path) -> None:
         proc.terminate()
         out, _ = proc.communicate(timeout=5)
     assert '"headline": "Hello"' in out
+
+
+def test_identity_reset_takes_a_feed_back_out_of_a_learnt_policy(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from ingestd.config import load_config
+    from ingestd.models import Story
+    from ingestd.store import Store
+
+    config = write_config(tmp_path, '[storage]\npath = "s.db"\n[[feeds]]\nid = "f"\n'
+                                    'url = "https://example.org/feed.xml"\n')
+    store = Store(tmp_path / "s.db")
+    store.sync_config_feeds(load_config(config).feeds, datetime.now(timezone.utc))
+    store.save_stories([Story(feed_id="f", source="generic", headline=f"H{i}",
+                              body_text=f"Body {i} of the story.", guid="same",
+                              url=f"https://example.org/{i}") for i in range(3)],
+                       datetime.now(timezone.utc))
+    assert store.identity_policy("f").name == "url"  # a repeated guid identifies nothing
+    store.close()
+    listing = subprocess.run([*INGESTD, "feeds", "list", "--json", "--config", str(config)],
+                             env=_env(), capture_output=True, text=True, timeout=30)
+    assert json.loads(listing.stdout.splitlines()[0])["identity"] == "url"
+    reset = subprocess.run([*INGESTD, "feeds", "identity-reset", "f", "--config", str(config)],
+                           env=_env(), capture_output=True, text=True, timeout=30)
+    assert reset.returncode == 0, reset.stderr
+    again = subprocess.run([*INGESTD, "feeds", "identity-reset", "f", "--config", str(config)],
+                           env=_env(), capture_output=True, text=True, timeout=30)
+    assert again.returncode == 1 and "no learnt identity policy" in again.stderr

@@ -141,11 +141,14 @@ class FeedsMixin(StoreBase):
         return cursor.rowcount > 0
 
     def save_poll(self, poll: PollRecord, stories: list[Story], feed_update: dict[str, Any],
-                  now: datetime) -> list[StoredChange]:
+                  now: datetime, *, identity: str | None = None,
+                  dedupe_settings: Any = None) -> list[StoredChange]:
         """Everything one poll learnt, in one transaction: stories, versions, events,
-        the feed's new state and the poll's history row."""
+        the feed's new state and the poll's history row. `identity`: the feed's pinned
+        identity policy, if its config pins one."""
         with self.transaction():
-            changes = self._save_stories(stories, now)  # type: ignore[attr-defined]  # StoriesMixin
+            changes = self._save_stories(  # type: ignore[attr-defined]  # StoriesMixin
+                stories, now, identity=identity, settings=dedupe_settings)
             counts = {k: sum(1 for c in changes if c.kind == k)
                       for k in ("created", "updated", "unchanged")}
             self.db["polls"].insert({

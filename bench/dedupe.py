@@ -1,0 +1,217 @@
+"""Dedupe at scale (issue 5, "Measure"): ingest cost per story with 10k, 100k and 1M stored.
+
+    python bench/dedupe.py [--sizes 10000,100000,1000000] [--measure N] [--rounds N] [--db PATH]
+
+One database grows in steps. Before each measurement it is bulk-loaded up to the
+next size with synthetic stories, straight SQL in one transaction with rows in key
+order: stories, their identity keys, versions, outbox events and band-index rows
+(random bands: unrelated texts share none). The deployment ingests RATE stories a
+day, so a bigger database is one with a longer past: 10k stored is a day of
+stories, 1M a hundred days, and a 3-day cluster window holds 10k stories at the
+first size and 30k at the others. Among them, 2,000 stories with real text and
+fingerprints, published in the last two days, for the measured stories to be
+copies of.
+
+A measurement is `--measure` stories through `Store.save_stories`, in polls of 50
+(one transaction each, as the daemon writes a poll), each poll from one feed:
+40 new stories, 5 copies of another feed's stored stories with a line added (the
+cluster path: band lookups, candidates fetched and compared), 5 of the feed's own
+stored stories seen again (unchanged). They run in rounds and the median round
+counts, so that other work on the machine does not decide the figure. Prints the
+cost per story (wall clock, and CPU) at each size and the ratio of the largest to
+the smallest. Never part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+from structlog.testing import capture_logs
+
+from ingestd import dedupe
+from ingestd.models import Story
+from ingestd.store import Store
+
+NOW = datetime(2020, 3, 1, tzinfo=timezone.utc)
+POLL = 50
+RATE = 10_000  # stories a day: story n of the synthetic past was published n / RATE days ago
+DAY = 86_400
+CHUNK = 100_000  # stories generated, sorted and inserted at a time: bounds the loader's memory
+REAL_FEEDS, REAL_PER_FEED = 40, 50
+WORDS = [f"{a}{b}" for a in ("ka", "lo", "mi", "ne", "po", "ru", "sa", "te", "vu", "zo", "bi",
+                             "de", "fa", "gu", "ho", "ji")
+         for b in ("ran", "tel", "mos", "dik", "pun", "lar", "ves", "gom", "fit", "nob", "sul",
+                   "wep", "cas", "ror", "min", "tak", "bel", "dor", "gis", "hup")]
+
+
+def story_id(n: int) -> str:
+    return "st_" + hashlib.sha256(f"bench:{n}".encode()).hexdigest()[:20]
+
+
+def text(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
+
+
+class Loader:
+    """Synthetic stored stories, appended straight into the tables."""
+
+    def __init__(self, path: Path, rng: random.Random):
+        self.path, self.rng, self.count = path, rng, 0
+        self.np_rng = np.random.default_rng(rng.getrandbits(32))
+        self.bodies = [text(rng, 25) for _ in range(1000)]
+        self.real: list[tuple[str, str, str, str]] = []  # (feed, guid, headline, body)
+
+    def load(self, target: int) -> float:
+        """Up to `target` stories, the last REAL_FEEDS * REAL_PER_FEED of them real."""
+        started = time.perf_counter()
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        conn.execute("PRAGMA cache_size=-2000000")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("BEGIN")
+        first, self.count = self.count, target
+        real = range(target - REAL_FEEDS * REAL_PER_FEED, target)
+        for chunk in range(first, target, CHUNK):
+            self._chunk(conn, range(chunk, min(chunk + CHUNK, target)), real)
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+        return time.perf_counter() - started
+
+    def _chunk(self, conn: sqlite3.Connection, numbers: range, real: range) -> None:
+        stories, keys, versions, events, band_rows = [], [], [], [], []
+        random_bands = self.np_rng.integers(-2**63, 2**63 - 1, size=(len(numbers), dedupe.BANDS),
+                                            dtype=np.int64, endpoint=True).tolist()
+        for n, bands in zip(numbers, random_bands):
+            sid, feed, guid = story_id(n), f"feed-{n % 1000}", f"item-{n}"
+            if n in real:
+                feed = f"real-{(n - real.start) // REAL_PER_FEED}"
+                headline, body = text(self.rng, 8), text(self.rng, 60)
+                at = int((NOW - timedelta(hours=self.rng.uniform(1, 48))).timestamp())
+                bands = list(dedupe.fingerprint(headline, body).bands)
+                self.real.append((feed, guid, headline, body))
+            else:  # never looked at: a body from a pool, a headline of its own
+                headline, body = f"Story {n} of {feed}", self.bodies[n % len(self.bodies)]
+                at = int(NOW.timestamp()) - n * DAY // RATE - 1
+            content = dedupe.content_hash(Story(feed_id=feed, source="bench", headline=headline,
+                                                body_text=body))
+            written = datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            stories.append((sid, feed, "bench", f"https://{feed}.example/{guid}", guid, 1,
+                            content, headline, body, written, written, "{}", "{}", written, sid,
+                            1, json.dumps({"at": at, "bands": bands})))
+            keys += [(f"guid:{feed}:{guid}", sid), (f"url:https://{feed}.example/{guid}", sid),
+                     (f"content:{content}", sid)]
+            versions.append((sid, 1, content, "{}", "{}", written))
+            events.append((f"evt_{sid}", "story.created", sid, 1, "{}", written))
+            band_rows += [(at // DAY, band, sid, at) for band in bands]
+        conn.executemany(
+            "INSERT INTO stories (id, feed_id, source, url, guid, version, content_hash, headline, "
+            "body_text, first_created, version_created, ninjs, ingest, created_at, cluster_id, "
+            "first_of_cluster, fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            sorted(stories))
+        conn.executemany("INSERT INTO story_keys (key, story_id) VALUES (?, ?)", sorted(keys))
+        conn.executemany("INSERT INTO story_versions (story_id, version, content_hash, ninjs, "
+                         "ingest, created_at) VALUES (?,?,?,?,?,?)", sorted(versions))
+        conn.executemany("INSERT INTO events (id, type, story_id, version, payload, created_at) "
+                         "VALUES (?,?,?,?,?,?)", events)
+        conn.executemany("INSERT INTO story_bands (day, band, story_id, at) VALUES (?, ?, ?, ?)",
+                         sorted(band_rows))
+
+
+def polls(loader: Loader, rng: random.Random, stories: int, tag: str) -> list[list[Story]]:
+    """Polls of one real feed each: new stories, copies of the next feed's, its own again."""
+    by_feed: dict[str, list[tuple[str, str, str, str]]] = {}
+    for item in loader.real[-REAL_FEEDS * REAL_PER_FEED:]:
+        by_feed.setdefault(item[0], []).append(item)
+    feeds = list(by_feed)
+    batches = []
+    for p in range(stories // POLL):
+        feed = feeds[p % len(feeds)]
+        own, other = by_feed[feed], by_feed[feeds[(p + 1) % len(feeds)]]
+        batch = [Story(feed_id=feed, source="bench", headline=text(rng, 8), body_text=text(rng, 60),
+                       guid=f"{tag}-{p}-{i}", url=f"https://{feed}.example/{tag}-{p}-{i}",
+                       first_created=NOW) for i in range(POLL - 10)]
+        batch += [Story(feed_id=feed, source="bench", headline=h, body_text=b + " Reporting by "
+                        "staff.", guid=f"{tag}-{p}-copy-{i}",
+                        url=f"https://{feed}.example/{tag}-{p}-copy-{i}", first_created=NOW)
+                  for i, (_, _, h, b) in enumerate(rng.sample(other, 5))]
+        batch += [Story(feed_id=feed, source="bench", headline=h, body_text=b, guid=g,
+                        url=f"https://{feed}.example/{g}", first_created=NOW)
+                  for (_, g, h, b) in rng.sample(own, 5)]
+        rng.shuffle(batch)
+        batches.append(batch)
+    return batches
+
+
+def measure(path: Path, rounds: list[list[list[Story]]]) -> tuple[list[float], list[float],
+                                                                   dict[str, int]]:
+    """Wall and CPU seconds per story for each round of polls, and what the store did."""
+    store = Store(path)
+    kinds: dict[str, int] = {}
+    wall, cpu = [], []
+    try:
+        with capture_logs():
+            for batches in rounds:
+                started, started_cpu = time.perf_counter(), time.process_time()
+                for batch in batches:
+                    for change in store.save_stories(batch, NOW):
+                        kind = change.kind
+                        if change.event and not change.event["data"]["ingest"]["first_of_cluster"]:
+                            kind = "clustered"
+                        kinds[kind] = kinds.get(kind, 0) + 1
+                stories = sum(len(b) for b in batches)
+                wall.append((time.perf_counter() - started) / stories)
+                cpu.append((time.process_time() - started_cpu) / stories)
+    finally:
+        store.close()
+    return wall, cpu, kinds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--measure", type=int, default=1000,
+                        help="stories ingested per size (10 %% of the smallest: the measured "
+                             "stories must not change the size much)")
+    parser.add_argument("--rounds", type=int, default=10,
+                        help="the measured stories in this many rounds; the median counts "
+                             "(the machine may be busy with other work)")
+    parser.add_argument("--db", help="a new database file, kept after the run (default: a "
+                        "temporary one)")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rng = random.Random(5)
+    with tempfile.TemporaryDirectory(prefix="ingestd-bench-") as scratch:
+        path = Path(args.db or Path(scratch) / "dedupe.db")
+        Store(path).close()  # the schema, every part's migrations
+        loader = Loader(path, rng)
+        typical, typical_cpu = [], []
+        for size in sizes:
+            loaded = loader.load(size)
+            if not typical:  # imports, first fingerprints, caches: not part of any figure
+                measure(path, [polls(loader, rng, POLL, "warm-up")])
+            batches = polls(loader, rng, args.measure, f"m{size}")
+            per_round = len(batches) // args.rounds
+            wall, cpu, kinds = measure(path, [batches[i * per_round:(i + 1) * per_round]
+                                              for i in range(args.rounds)])
+            typical.append(statistics.median(wall))
+            typical_cpu.append(statistics.median(cpu))
+            print(f"{size:>9,} stored ({path.stat().st_size / 1e6:,.0f} MB, loaded in "
+                  f"{loaded:.0f} s): {typical[-1] * 1000:.2f} ms per story, CPU "
+                  f"{typical_cpu[-1] * 1000:.2f} ms (median of rounds; rounds "
+                  f"{', '.join(f'{w * 1000:.2f}' for w in wall)})  {kinds}", flush=True)
+        print(f"{sizes[-1]:,} / {sizes[0]:,} stored: {typical[-1] / typical[0]:.2f}x the cost per "
+              f"story (CPU {typical_cpu[-1] / typical_cpu[0]:.2f}x)")
+
+
+if __name__ == "__main__":
+    main()
