@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,7 +10,8 @@ import pytest
 
 from ingestd import ninjs
 
-SHARED = Path(os.environ.get("INGESTD_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+from .conftest import SHARED
+
 SUITE = SHARED / "schemas" / "ninjs" / "test_suite"
 WHEN = datetime(2020, 1, 9, 9, 31, 2, 123456, tzinfo=timezone(timedelta(hours=9)))
 
