@@ -123,7 +123,11 @@ def _run(args: argparse.Namespace) -> int:
     from .daemon import Daemon
 
     config = _setup(args)
-    code = asyncio.run(Daemon(config, once=args.once).run())
+    try:
+        code = asyncio.run(Daemon(config, once=args.once).run())
+    except OSError as exc:  # a taken port, an unwritable database folder: say which, no traceback
+        logs.get_logger().error("daemon cannot start", error=str(exc))
+        return 1
     _exit_without_stragglers(code)
     return code
 

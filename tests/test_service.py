@@ -265,3 +265,19 @@ def test_identity_reset_takes_a_feed_back_out_of_a_learnt_policy(tmp_path: Path)
     again = subprocess.run([*INGESTD, "feeds", "identity-reset", "f", "--config", str(config)],
                            env=_env(), capture_output=True, text=True, timeout=30)
     assert again.returncode == 1 and "no learnt identity policy" in again.stderr
+
+
+def test_a_taken_port_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = write_config(tmp_path, f'[storage]\npath = "x.db"\n[log]\nformat = "json"\n'
+                                        f'[http]\nlisten = "127.0.0.1:{port}"\n')
+        run = subprocess.run([*INGESTD, "run", "--config", str(config)], env=_env(),
+                             capture_output=True, text=True, timeout=30)
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    [failure] = [json.loads(l) for l in run.stderr.splitlines()
+                 if json.loads(l)["event"] == "daemon cannot start"]
+    assert str(port) in failure["error"]
