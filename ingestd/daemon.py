@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import signal
 import time
@@ -33,17 +34,13 @@ from .models import FeedState, Story
 from .pipeline import Processed, process, process_article
 from .store import PollRecord, Writer
 from .webhooks import DISPATCH_EVERY_S, Dispatcher
-from .timeutil import to_iso
+from .timeutil import to_iso, utcnow
 
 # In-flight polls get this long to finish after SIGTERM before they are cancelled,
 # so that the whole shutdown stays well inside the 5 s a container runtime allows.
 DRAIN_GRACE_S = 2.0
 RETENTION_EVERY_S = 3600.0
 CPU_WORKERS = 2
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Daemon:
@@ -287,12 +284,12 @@ class Daemon:
                      now: datetime) -> dict[str, Any]:
         if error is None:
             state = {"state": "ok", "error_count": 0, "last_error": None, "last_success_at": now}
-            counted = FeedState(**{**feed.__dict__, "error_count": 0})
+            counted = dataclasses.replace(feed, error_count=0)
         else:
             gone = outcome.status == 410
             state = {"state": "parked" if gone else "erroring",
                      "error_count": feed.error_count + 1, "last_error": error}
-            counted = FeedState(**{**feed.__dict__, "error_count": feed.error_count + 1})
+            counted = dataclasses.replace(feed, error_count=feed.error_count + 1)
         state["next_poll_at"] = schedule.next_poll(counted, outcome, now, self.schedule_settings)
         return state
 

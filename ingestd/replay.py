@@ -59,12 +59,13 @@ def replay(paths: list[str | os.PathLike], *, config: Config, profiles: Any, now
     summary = ReplaySummary()
     with tempfile.TemporaryDirectory(prefix="ingestd-replay-") as scratch:
         store = Store(db_path or os.path.join(scratch, "replay.db"))
+        settings = dedupe.Settings.from_config(config.dedupe)
         try:
             files = input_files(paths)
             for path in (progress(files) if progress else files):
                 summary.inputs += 1
                 _replay_file(path, store=store, config=config, profiles=profiles, now=now,
-                             source=source, out=out, summary=summary)
+                             source=source, out=out, summary=summary, settings=settings)
         finally:
             store.close()
     if summary.inputs and summary.created == 0 and summary.updated == 0:
@@ -77,7 +78,8 @@ def replay(paths: list[str | os.PathLike], *, config: Config, profiles: Any, now
 
 
 def _replay_file(path: Path, *, store: Store, config: Config, profiles: Any, now: datetime,
-                 source: str | None, out: TextIO, summary: ReplaySummary) -> None:
+                 source: str | None, out: TextIO, summary: ReplaySummary,
+                 settings: dedupe.Settings) -> None:
     feed_id, feed_source, identity = _feed_for(path, config)
     log = get_logger(feed_id=feed_id, url=str(path))
     try:
@@ -95,8 +97,7 @@ def _replay_file(path: Path, *, store: Store, config: Config, profiles: Any, now
     for reason in result.dropped:
         log.warning("entry dropped", error=reason)
     summary.dropped += len(result.dropped)
-    changes = store.save_stories(result.stories, now, identity=identity,
-                                 settings=dedupe.Settings.from_config(config.dedupe))
+    changes = store.save_stories(result.stories, now, identity=identity, settings=settings)
     for change in changes:
         setattr(summary, change.kind, getattr(summary, change.kind) + 1)
         if change.event is not None:

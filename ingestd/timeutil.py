@@ -5,6 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 
+def utcnow() -> datetime:
+    """The one clock read by the daemon's parts (replay and tests pass their own `now`)."""
+    return datetime.now(timezone.utc)
+
+
 def to_iso(moment: datetime | None) -> str | None:
     """Aware datetime -> '2020-01-09T00:25:00Z' (whole seconds, UTC)."""
     if moment is None:

@@ -17,7 +17,6 @@ the writer; the store's exceptions become 400, 404 and 409 in the app.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -26,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..store import Writer
+from ..timeutil import utcnow
 from ..webhooks import (
     SubscriptionConflict,
     UnknownSubscription,
@@ -65,7 +65,7 @@ class SubscriptionRoutes:
         body = await _body(request)
         sub = runtime_subscription(_literal_secrets(body), _LABEL)
         writer = self._writer()
-        await writer.run(writer.store.add_subscription, sub, "api", _now())
+        await writer.run(writer.store.add_subscription, sub, "api", utcnow())
         return JSONResponse(await self._described(sub.id), status_code=201,
                             headers={"Location": f"/subscriptions/{sub.id}"})
 
@@ -78,11 +78,11 @@ class SubscriptionRoutes:
         writer = self._writer()
         if patch:
             await writer.run(writer.store.change_subscription, sub_id,
-                             lambda current: changed(current, [patch], _LABEL), _now())
+                             lambda current: changed(current, [patch], _LABEL), utcnow())
         if state is not None:
             toggle = (writer.store.enable_subscription if state == "active"
                       else writer.store.disable_subscription)
-            if not await writer.run(toggle, sub_id, _now()):
+            if not await writer.run(toggle, sub_id, utcnow()):
                 await self._described(sub_id)  # 404 when there is none
                 raise SubscriptionConflict(f"subscription {sub_id!r} has left the config "
                                            f"(state removed): declare it there again")
@@ -124,5 +124,3 @@ def _literal_secrets(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable
 
 from ..logs import get_logger
-from ..timeutil import to_iso
+from ..timeutil import to_iso, utcnow
 from ._models import Attempt, Claimed, Recorded, WebhookSettings
 from ._sender import Sender
 from ._signing import signing_key, signing_keys
@@ -46,8 +45,6 @@ DISPATCH_EVERY_S = 0.5
 DRAIN_GRACE_S = 1.0
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Dispatcher:

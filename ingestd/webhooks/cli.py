@@ -15,13 +15,13 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from .. import logs
 from ..config import load_config, parse_duration
 from ..store import Store
-from ..timeutil import parse_now, to_iso
+from ..timeutil import parse_now, to_iso, utcnow
 from ._models import SubscriptionConflict, UnknownSubscription
 from ._sender import send_test
 from ._subscriptions import changed, describe, runtime_subscription
@@ -114,8 +114,6 @@ def _store(args: argparse.Namespace) -> Store:
     return Store(load_config(args.config).storage.path)
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -140,7 +138,7 @@ def _add(args: argparse.Namespace) -> int:
                                f"webhooks add {args.subscription_id}")
     store = _store(args)
     try:
-        store.add_subscription(sub, "cli", _now())
+        store.add_subscription(sub, "cli", utcnow())
     except SubscriptionConflict as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -157,7 +155,7 @@ def _change(args: argparse.Namespace) -> int:
     store = _store(args)
     try:
         store.change_subscription(args.subscription_id,
-                                  lambda current: changed(current, patches, label), _now())
+                                  lambda current: changed(current, patches, label), utcnow())
     except (UnknownSubscription, SubscriptionConflict) as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -209,7 +207,7 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _redeliver(args: argparse.Namespace) -> int:
-    now = _now()
+    now = utcnow()
     try:
         since = now - timedelta(seconds=parse_duration(args.since))
     except ValueError:
@@ -231,14 +229,14 @@ def _redeliver(args: argparse.Namespace) -> int:
 
 def _enable(args: argparse.Namespace) -> int:
     store = _store(args)
-    done = store.enable_subscription(args.subscription_id, _now())
+    done = store.enable_subscription(args.subscription_id, utcnow())
     store.close()
     return _report(args.subscription_id, done, "enabled; its backlog is due now")
 
 
 def _disable(args: argparse.Namespace) -> int:
     store = _store(args)
-    done = store.disable_subscription(args.subscription_id, _now())
+    done = store.disable_subscription(args.subscription_id, utcnow())
     store.close()
     return _report(args.subscription_id, done, "disabled")
 
