@@ -32,7 +32,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -42,16 +42,38 @@ from ingestd import dedupe
 from ingestd.models import Story
 from ingestd.store import Store
 
-NOW = datetime(2020, 3, 1, tzinfo=timezone.utc)
+NOW = datetime(2020, 3, 1, tzinfo=UTC)
 POLL = 50
 RATE = 10_000  # stories a day: story n of the synthetic past was published n / RATE days ago
 DAY = 86_400
 CHUNK = 100_000  # stories generated, sorted and inserted at a time: bounds the loader's memory
 REAL_FEEDS, REAL_PER_FEED = 40, 50
-WORDS = [f"{a}{b}" for a in ("ka", "lo", "mi", "ne", "po", "ru", "sa", "te", "vu", "zo", "bi",
-                             "de", "fa", "gu", "ho", "ji")
-         for b in ("ran", "tel", "mos", "dik", "pun", "lar", "ves", "gom", "fit", "nob", "sul",
-                   "wep", "cas", "ror", "min", "tak", "bel", "dor", "gis", "hup")]
+WORDS = [
+    f"{a}{b}"
+    for a in ("ka", "lo", "mi", "ne", "po", "ru", "sa", "te", "vu", "zo", "bi", "de", "fa", "gu", "ho", "ji")
+    for b in (
+        "ran",
+        "tel",
+        "mos",
+        "dik",
+        "pun",
+        "lar",
+        "ves",
+        "gom",
+        "fit",
+        "nob",
+        "sul",
+        "wep",
+        "cas",
+        "ror",
+        "min",
+        "tak",
+        "bel",
+        "dor",
+        "gis",
+        "hup",
+    )
+]
 
 
 def story_id(n: int) -> str:
@@ -89,8 +111,9 @@ class Loader:
 
     def _chunk(self, conn: sqlite3.Connection, numbers: range, real: range) -> None:
         stories, keys, versions, events, band_rows = [], [], [], [], []
-        random_bands = self.np_rng.integers(-2**63, 2**63 - 1, size=(len(numbers), dedupe.BANDS),
-                                            dtype=np.int64, endpoint=True).tolist()
+        random_bands = self.np_rng.integers(
+            -(2**63), 2**63 - 1, size=(len(numbers), dedupe.BANDS), dtype=np.int64, endpoint=True
+        ).tolist()
         for n, bands in zip(numbers, random_bands):
             sid, feed, guid = story_id(n), f"feed-{n % 1000}", f"item-{n}"
             if n in real:
@@ -102,14 +125,36 @@ class Loader:
             else:  # never looked at: a body from a pool, a headline of its own
                 headline, body = f"Story {n} of {feed}", self.bodies[n % len(self.bodies)]
                 at = int(NOW.timestamp()) - n * DAY // RATE - 1
-            content = dedupe.content_hash(Story(feed_id=feed, source="bench", headline=headline,
-                                                body_text=body))
-            written = datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-            stories.append((sid, feed, "bench", f"https://{feed}.example/{guid}", guid, 1,
-                            content, headline, body, written, written, "{}", "{}", written, sid,
-                            1, json.dumps({"at": at, "bands": bands})))
-            keys += [(f"guid:{feed}:{guid}", sid), (f"url:https://{feed}.example/{guid}", sid),
-                     (f"content:{content}", sid)]
+            content = dedupe.content_hash(
+                Story(feed_id=feed, source="bench", headline=headline, body_text=body)
+            )
+            written = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            stories.append(
+                (
+                    sid,
+                    feed,
+                    "bench",
+                    f"https://{feed}.example/{guid}",
+                    guid,
+                    1,
+                    content,
+                    headline,
+                    body,
+                    written,
+                    written,
+                    "{}",
+                    "{}",
+                    written,
+                    sid,
+                    1,
+                    json.dumps({"at": at, "bands": bands}),
+                )
+            )
+            keys += [
+                (f"guid:{feed}:{guid}", sid),
+                (f"url:https://{feed}.example/{guid}", sid),
+                (f"content:{content}", sid),
+            ]
             versions.append((sid, 1, content, "{}", "{}", written))
             events.append((f"evt_{sid}", "story.created", sid, 1, "{}", written))
             band_rows += [(at // DAY, band, sid, at) for band in bands]
@@ -117,43 +162,75 @@ class Loader:
             "INSERT INTO stories (id, feed_id, source, url, guid, version, content_hash, headline, "
             "body_text, first_created, version_created, ninjs, ingest, created_at, cluster_id, "
             "first_of_cluster, fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            sorted(stories))
+            sorted(stories),
+        )
         conn.executemany("INSERT INTO story_keys (key, story_id) VALUES (?, ?)", sorted(keys))
-        conn.executemany("INSERT INTO story_versions (story_id, version, content_hash, ninjs, "
-                         "ingest, created_at) VALUES (?,?,?,?,?,?)", sorted(versions))
-        conn.executemany("INSERT INTO events (id, type, story_id, version, payload, created_at) "
-                         "VALUES (?,?,?,?,?,?)", events)
-        conn.executemany("INSERT INTO story_bands (day, band, story_id, at) VALUES (?, ?, ?, ?)",
-                         sorted(band_rows))
+        conn.executemany(
+            "INSERT INTO story_versions (story_id, version, content_hash, ninjs, "
+            "ingest, created_at) VALUES (?,?,?,?,?,?)",
+            sorted(versions),
+        )
+        conn.executemany(
+            "INSERT INTO events (id, type, story_id, version, payload, created_at) VALUES (?,?,?,?,?,?)",
+            events,
+        )
+        conn.executemany(
+            "INSERT INTO story_bands (day, band, story_id, at) VALUES (?, ?, ?, ?)", sorted(band_rows)
+        )
 
 
 def polls(loader: Loader, rng: random.Random, stories: int, tag: str) -> list[list[Story]]:
     """Polls of one real feed each: new stories, copies of the next feed's, its own again."""
     by_feed: dict[str, list[tuple[str, str, str, str]]] = {}
-    for item in loader.real[-REAL_FEEDS * REAL_PER_FEED:]:
+    for item in loader.real[-REAL_FEEDS * REAL_PER_FEED :]:
         by_feed.setdefault(item[0], []).append(item)
     feeds = list(by_feed)
     batches = []
     for p in range(stories // POLL):
         feed = feeds[p % len(feeds)]
         own, other = by_feed[feed], by_feed[feeds[(p + 1) % len(feeds)]]
-        batch = [Story(feed_id=feed, source="bench", headline=text(rng, 8), body_text=text(rng, 60),
-                       guid=f"{tag}-{p}-{i}", url=f"https://{feed}.example/{tag}-{p}-{i}",
-                       first_created=NOW) for i in range(POLL - 10)]
-        batch += [Story(feed_id=feed, source="bench", headline=h, body_text=b + " Reporting by "
-                        "staff.", guid=f"{tag}-{p}-copy-{i}",
-                        url=f"https://{feed}.example/{tag}-{p}-copy-{i}", first_created=NOW)
-                  for i, (_, _, h, b) in enumerate(rng.sample(other, 5))]
-        batch += [Story(feed_id=feed, source="bench", headline=h, body_text=b, guid=g,
-                        url=f"https://{feed}.example/{g}", first_created=NOW)
-                  for (_, g, h, b) in rng.sample(own, 5)]
+        batch = [
+            Story(
+                feed_id=feed,
+                source="bench",
+                headline=text(rng, 8),
+                body_text=text(rng, 60),
+                guid=f"{tag}-{p}-{i}",
+                url=f"https://{feed}.example/{tag}-{p}-{i}",
+                first_created=NOW,
+            )
+            for i in range(POLL - 10)
+        ]
+        batch += [
+            Story(
+                feed_id=feed,
+                source="bench",
+                headline=h,
+                body_text=b + " Reporting by staff.",
+                guid=f"{tag}-{p}-copy-{i}",
+                url=f"https://{feed}.example/{tag}-{p}-copy-{i}",
+                first_created=NOW,
+            )
+            for i, (_, _, h, b) in enumerate(rng.sample(other, 5))
+        ]
+        batch += [
+            Story(
+                feed_id=feed,
+                source="bench",
+                headline=h,
+                body_text=b,
+                guid=g,
+                url=f"https://{feed}.example/{g}",
+                first_created=NOW,
+            )
+            for (_, g, h, b) in rng.sample(own, 5)
+        ]
         rng.shuffle(batch)
         batches.append(batch)
     return batches
 
 
-def measure(path: Path, rounds: list[list[list[Story]]]) -> tuple[list[float], list[float],
-                                                                   dict[str, int]]:
+def measure(path: Path, rounds: list[list[list[Story]]]) -> tuple[list[float], list[float], dict[str, int]]:
     """Wall and CPU seconds per story for each round of polls, and what the store did."""
     store = Store(path)
     kinds: dict[str, int] = {}
@@ -179,14 +256,21 @@ def measure(path: Path, rounds: list[list[list[Story]]]) -> tuple[list[float], l
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--measure", type=int, default=1000,
-                        help="stories ingested per size (10 %% of the smallest: the measured "
-                             "stories must not change the size much)")
-    parser.add_argument("--rounds", type=int, default=10,
-                        help="the measured stories in this many rounds; the median counts "
-                             "(the machine may be busy with other work)")
-    parser.add_argument("--db", help="a new database file, kept after the run (default: a "
-                        "temporary one)")
+    parser.add_argument(
+        "--measure",
+        type=int,
+        default=1000,
+        help="stories ingested per size (10 %% of the smallest: the measured "
+        "stories must not change the size much)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=10,
+        help="the measured stories in this many rounds; the median counts "
+        "(the machine may be busy with other work)",
+    )
+    parser.add_argument("--db", help="a new database file, kept after the run (default: a temporary one)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rng = random.Random(5)
@@ -201,16 +285,22 @@ def main() -> None:
                 measure(path, [polls(loader, rng, POLL, "warm-up")])
             batches = polls(loader, rng, args.measure, f"m{size}")
             per_round = len(batches) // args.rounds
-            wall, cpu, kinds = measure(path, [batches[i * per_round:(i + 1) * per_round]
-                                              for i in range(args.rounds)])
+            wall, cpu, kinds = measure(
+                path, [batches[i * per_round : (i + 1) * per_round] for i in range(args.rounds)]
+            )
             typical.append(statistics.median(wall))
             typical_cpu.append(statistics.median(cpu))
-            print(f"{size:>9,} stored ({path.stat().st_size / 1e6:,.0f} MB, loaded in "
-                  f"{loaded:.0f} s): {typical[-1] * 1000:.2f} ms per story, CPU "
-                  f"{typical_cpu[-1] * 1000:.2f} ms (median of rounds; rounds "
-                  f"{', '.join(f'{w * 1000:.2f}' for w in wall)})  {kinds}", flush=True)
-        print(f"{sizes[-1]:,} / {sizes[0]:,} stored: {typical[-1] / typical[0]:.2f}x the cost per "
-              f"story (CPU {typical_cpu[-1] / typical_cpu[0]:.2f}x)")
+            print(
+                f"{size:>9,} stored ({path.stat().st_size / 1e6:,.0f} MB, loaded in "
+                f"{loaded:.0f} s): {typical[-1] * 1000:.2f} ms per story, CPU "
+                f"{typical_cpu[-1] * 1000:.2f} ms (median of rounds; rounds "
+                f"{', '.join(f'{w * 1000:.2f}' for w in wall)})  {kinds}",
+                flush=True,
+            )
+        print(
+            f"{sizes[-1]:,} / {sizes[0]:,} stored: {typical[-1] / typical[0]:.2f}x the cost per "
+            f"story (CPU {typical_cpu[-1] / typical_cpu[0]:.2f}x)"
+        )
 
 
 if __name__ == "__main__":

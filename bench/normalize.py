@@ -14,7 +14,7 @@ import argparse
 import time
 import warnings
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
@@ -26,7 +26,7 @@ from ingestd.normalize._language import detect, normalize_tag  # the detector th
 from ingestd.parse import parse
 
 ROOT = Path(__file__).resolve().parents[1]
-NOW = datetime(2020, 1, 10, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2020, 1, 10, 12, 0, tzinfo=UTC)
 FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf"}
 
 
@@ -72,9 +72,11 @@ def measure(name: str, files: list[Path], profiles, repeat: int) -> None:
     parse_time = best_of(repeat, lambda: [feedparser.parse(b) for b in blobs])
     outcome = normalize_all(entries, profiles)
     normalize_time = best_of(repeat, lambda: normalize_all(entries, profiles))
-    print(f"{name:<8} {len(files):>6} {len(entries):>8} {outcome['dropped']:>8} "
-          f"{len(files) / parse_time:>14,.0f} {len(entries) / parse_time:>14,.0f} "
-          f"{outcome['stories'] / normalize_time:>14,.0f} {normalize_time / parse_time:>8.2f}x")
+    print(
+        f"{name:<8} {len(files):>6} {len(entries):>8} {outcome['dropped']:>8} "
+        f"{len(files) / parse_time:>14,.0f} {len(entries) / parse_time:>14,.0f} "
+        f"{outcome['stories'] / normalize_time:>14,.0f} {normalize_time / parse_time:>8.2f}x"
+    )
 
 
 def language_agreement(folder: Path, profiles) -> None:
@@ -96,12 +98,15 @@ def language_agreement(folder: Path, profiles) -> None:
     total = sum(t["entries"] for t in by_feed.values())
     agree = sum(t["agree"] for t in by_feed.values())
     print(f"\nlanguage: declared vs detected over {folder} ({len(by_feed)} feeds declaring a language)")
-    print(f"  agree on {agree} of {total} entries ({agree / max(total, 1):.1%}); "
-          f"feeds with every entry agreeing: {sum(t['agree'] == t['entries'] for t in by_feed.values())}")
+    print(
+        f"  agree on {agree} of {total} entries ({agree / max(total, 1):.1%}); "
+        f"feeds with every entry agreeing: {sum(t['agree'] == t['entries'] for t in by_feed.values())}"
+    )
     for name, tally in sorted(by_feed.items()):
         if tally["agree"] < tally["entries"]:
-            misses = ", ".join(f"{k} x{v}" for k, v in sorted(tally.items())
-                               if k.startswith(("detected", "declared")))
+            misses = ", ".join(
+                f"{k} x{v}" for k, v in sorted(tally.items()) if k.startswith(("detected", "declared"))
+            )
             print(f"  {name}: {tally['agree']}/{tally['entries']} agree ({misses})")
 
 
@@ -116,8 +121,10 @@ def main() -> None:
     seeds = sorted(p for p in (ROOT / "seeds").iterdir() if p.suffix in {".txt", ".html", *FEED_SUFFIXES})
     feeds = sorted(p for p in corpus.rglob("*") if p.suffix in FEED_SUFFIXES)
     detect("warm the language model up before timing")
-    print(f"{'set':<8} {'files':>6} {'entries':>8} {'dropped':>8} {'parse file/s':>14} "
-          f"{'parse entry/s':>14} {'normalize/s':>14} {'ratio':>9}")
+    print(
+        f"{'set':<8} {'files':>6} {'entries':>8} {'dropped':>8} {'parse file/s':>14} "
+        f"{'parse entry/s':>14} {'normalize/s':>14} {'ratio':>9}"
+    )
     measure("seeds", seeds, profiles, options.repeat)
     measure("corpus", feeds, profiles, options.repeat)
     print("ratio: normalizer time / feedparser.parse time for the same files")

@@ -36,7 +36,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 
 from ingestd import normalize
@@ -50,6 +50,7 @@ ITEMS = 20
 
 # ── the server (child process) ───────────────────────────────────────────────
 
+
 def rss(feed: str, serial: int) -> bytes:
     """A ~25 KB RSS 2.0 document of ITEMS items; `serial` changes the newest item."""
     items = []
@@ -62,10 +63,13 @@ def rss(feed: str, serial: int) -> bytes:
             f"<pubDate>Thu, 09 Jan 2020 {k % 24:02d}:{n % 60:02d}:00 +0900</pubDate>"
             f"<description>&lt;p&gt;SEOUL, Jan. 9 (Yonhap) -- "
             + "Paragraph of wire copy about the day's events. " * 20
-            + "&lt;/p&gt;</description></item>")
-    return (f"<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel>"
-            f"<title>Feed {feed}</title><link>https://news.example/{feed}</link>"
-            f"<description>bench</description>{''.join(items)}</channel></rss>").encode()
+            + "&lt;/p&gt;</description></item>"
+        )
+    return (
+        f"<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel>"
+        f"<title>Feed {feed}</title><link>https://news.example/{feed}</link>"
+        f"<description>bench</description>{''.join(items)}</channel></rss>"
+    ).encode()
 
 
 def serve(hosts: list[str], port: int, ready) -> None:
@@ -94,9 +98,11 @@ def serve(hosts: list[str], port: int, ready) -> None:
             if kind == "slow":
                 await asyncio.sleep(1.0)
             body = fixed
-        writer.write(f"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
-                     f"Content-Encoding: gzip\r\nContent-Length: {len(body)}\r\n{extra}\r\n"
-                     .encode() + body)
+        writer.write(
+            f"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+            f"Content-Encoding: gzip\r\nContent-Length: {len(body)}\r\n{extra}\r\n".encode()
+            + body
+        )
         return True
 
     async def handle(reader, writer) -> None:
@@ -105,8 +111,10 @@ def serve(hosts: list[str], port: int, ready) -> None:
                 head = await reader.readuntil(b"\r\n\r\n")
                 lines = head.decode("latin-1").split("\r\n")
                 path = lines[0].split(" ")[1]
-                headers = {k.strip().lower(): v.strip() for k, _, v in
-                           (line.partition(":") for line in lines[1:] if line)}
+                headers = {
+                    k.strip().lower(): v.strip()
+                    for k, _, v in (line.partition(":") for line in lines[1:] if line)
+                }
                 if not await answer(path, headers, writer):
                     break
                 await writer.drain()
@@ -132,6 +140,7 @@ def free_port() -> int:
 
 # ── the client ───────────────────────────────────────────────────────────────
 
+
 @dataclass
 class FeedRow:
     url: str
@@ -155,15 +164,25 @@ async def poll(fetcher: Fetcher, feed: FeedRow, pool: ThreadPoolExecutor, profil
         return "same"
     feed.body_hash = body_hash
     loop = asyncio.get_running_loop()
-    processed = await loop.run_in_executor(pool, partial(
-        process, result.body, feed_id=feed.url, source=None,
-        now=datetime.now(timezone.utc), profiles=profiles, url=result.final_url,
-        content_type=result.headers.get("content-type")))
+    processed = await loop.run_in_executor(
+        pool,
+        partial(
+            process,
+            result.body,
+            feed_id=feed.url,
+            source=None,
+            now=datetime.now(UTC),
+            profiles=profiles,
+            url=result.final_url,
+            content_type=result.headers.get("content-type"),
+        ),
+    )
     return "200" if processed.stories else "parse-error"
 
 
-async def round_of(fetcher: Fetcher, feeds: list[FeedRow], pool, profiles
-                   ) -> tuple[float, float, Counter[str]]:
+async def round_of(
+    fetcher: Fetcher, feeds: list[FeedRow], pool, profiles
+) -> tuple[float, float, Counter[str]]:
     """Poll every feed at once; (wall seconds, CPU seconds, outcomes)."""
     cpu, wall = _cpu(), time.perf_counter()
     outcomes = Counter(await asyncio.gather(*(poll(fetcher, f, pool, profiles) for f in feeds)))
@@ -187,20 +206,28 @@ async def bench(args: argparse.Namespace, hosts: list[str], port: int) -> None:
     profiles = normalize.load_profiles(None)
     imported = _peak_rss_mib()
     # The first parse loads models (language detection, …): count them apart from polling.
-    process(rss("warm-up", 1), feed_id="warm-up", source=None,
-            now=datetime.now(timezone.utc), profiles=profiles)
+    process(rss("warm-up", 1), feed_id="warm-up", source=None, now=datetime.now(UTC), profiles=profiles)
     warmed = _peak_rss_mib()
     pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
-    fetcher = Fetcher(timeout=20.0, connect_timeout=10.0, user_agent="ingestd-bench/0.1",
-                      allow_private=["127.0.0.0/8"], max_body=15_000_000, max_redirects=5)
+    fetcher = Fetcher(
+        timeout=20.0,
+        connect_timeout=10.0,
+        user_agent="ingestd-bench/0.1",
+        allow_private=["127.0.0.0/8"],
+        max_body=15_000_000,
+        max_redirects=5,
+    )
     async with fetcher:
         mixed = make_feeds([(k, round(args.feeds * share)) for k, share in MIX], hosts, port)
         await round_of(fetcher, mixed, pool, profiles)  # first polls: learn validators
         wall, cpu, outcomes = await round_of(fetcher, mixed, pool, profiles)
-        print(f"full round, {len(mixed)} feeds due at once ({len(hosts)} hosts, "
-              f"global limit 50, per host 2):")
-        print(f"  time {wall:.2f} s, {len(mixed) / wall:.0f} polls/s, "
-              f"CPU {cpu:.2f} s ({cpu / len(mixed) * 1000:.2f} ms/poll)")
+        print(
+            f"full round, {len(mixed)} feeds due at once ({len(hosts)} hosts, global limit 50, per host 2):"
+        )
+        print(
+            f"  time {wall:.2f} s, {len(mixed) / wall:.0f} polls/s, "
+            f"CPU {cpu:.2f} s ({cpu / len(mixed) * 1000:.2f} ms/poll)"
+        )
         print(f"  outcomes: {dict(sorted(outcomes.items()))}")
 
         per_poll = {}
@@ -211,14 +238,15 @@ async def bench(args: argparse.Namespace, hosts: list[str], port: int) -> None:
             wall, cpu, outcomes = await round_of(fetcher, feeds, pool, profiles)
             assert outcomes == Counter({kind: len(feeds)}), outcomes
             per_poll[kind] = cpu / len(feeds)
-            print(f"{kind:>4}: {len(feeds)} polls in {wall:.2f} s, "
-                  f"CPU {per_poll[kind] * 1000:.2f} ms/poll")
+            print(f"{kind:>4}: {len(feeds)} polls in {wall:.2f} s, CPU {per_poll[kind] * 1000:.2f} ms/poll")
     for kind in ("304", "same"):
         share = per_poll[kind] / per_poll["200"]
         verdict = "under" if share < 0.2 else "OVER"
         print(f"{kind} costs {share:.1%} of a 200 ({verdict} the 20% target)")
-    print(f"peak RSS {_peak_rss_mib():.0f} MiB (client process; {imported:.0f} MiB after "
-          f"imports, {warmed:.0f} MiB after the first parse, before any poll)")
+    print(
+        f"peak RSS {_peak_rss_mib():.0f} MiB (client process; {imported:.0f} MiB after "
+        f"imports, {warmed:.0f} MiB after the first parse, before any poll)"
+    )
     pool.shutdown()
 
 

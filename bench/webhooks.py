@@ -27,6 +27,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ SECRET = "whsec_YmVuY2htYXJrLWtleS0wMTIzNDU2Nzg5YWJjZGVm"
 
 # ── the receivers (child process) ────────────────────────────────────────────
 
+
 def _receive(ports: list[int], conn: Any) -> None:
     arrivals: list[tuple[str, float]] = []
 
@@ -45,8 +47,9 @@ def _receive(ports: list[int], conn: Any) -> None:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
-                headers = dict(line.split(": ", 1) for line in
-                               head.decode("latin-1").split("\r\n")[1:] if ": " in line)
+                headers = dict(
+                    line.split(": ", 1) for line in head.decode("latin-1").split("\r\n")[1:] if ": " in line
+                )
                 lowered = {k.lower(): v for k, v in headers.items()}
                 await reader.readexactly(int(lowered.get("content-length", 0)))
                 arrivals.append((lowered["webhook-id"], time.time()))
@@ -93,6 +96,7 @@ class Receivers:
 
 # ── ingestd's side ───────────────────────────────────────────────────────────
 
+
 def _config(folder: Path, ports: list[int]) -> Any:
     from ingestd.config import load_config
 
@@ -113,12 +117,21 @@ def _story(n: int) -> Any:
     from ingestd.models import Story
 
     body = f"Body of benchmark story {n}, long enough to look like a short wire item. " * 8
-    return Story(feed_id="bench", source="yonhap", headline=f"Benchmark story {n}",
-                 body_text=body, guid=f"b{n}", url=f"https://example.org/{n}", language="en",
-                 ninjs={"type": "text", "language": "en",
-                        "headlines": [{"role": "main", "value": f"Benchmark story {n}"}],
-                        "bodies": [{"role": "main", "contentType": "text/plain",
-                                    "value": body}]})
+    return Story(
+        feed_id="bench",
+        source="yonhap",
+        headline=f"Benchmark story {n}",
+        body_text=body,
+        guid=f"b{n}",
+        url=f"https://example.org/{n}",
+        language="en",
+        ninjs={
+            "type": "text",
+            "language": "en",
+            "headlines": [{"role": "main", "value": f"Benchmark story {n}"}],
+            "bodies": [{"role": "main", "contentType": "text/plain", "value": body}],
+        },
+    )
 
 
 async def _with_dispatcher(subscriptions: int, work: Any) -> list[tuple[str, float]]:
@@ -132,17 +145,16 @@ async def _with_dispatcher(subscriptions: int, work: Any) -> list[tuple[str, flo
         with tempfile.TemporaryDirectory(prefix="ingestd-bench-") as folder:
             config = _config(Path(folder), receivers.ports)
             writer = Writer(config.storage.path)
-            await writer.run(writer.store.sync_config_subscriptions, config.subscriptions,
-                             _utcnow())
+            await writer.run(writer.store.sync_config_subscriptions, config.subscriptions, _utcnow())
             async with Dispatcher(writer, config) as dispatcher:
+
                 async def job() -> None:  # the daemon's periodic job
                     while True:
                         await dispatcher.dispatch_due()
                         await asyncio.sleep(DISPATCH_EVERY_S)
 
                 try:
-                    await work(writer, dispatcher,
-                               lambda: jobs.append(asyncio.create_task(job())))
+                    await work(writer, dispatcher, lambda: jobs.append(asyncio.create_task(job())))
                 finally:
                     for task in jobs:
                         task.cancel()
@@ -153,15 +165,16 @@ async def _with_dispatcher(subscriptions: int, work: Any) -> list[tuple[str, flo
 
 
 def _utcnow() -> Any:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 async def _undelivered(writer: Any) -> int:
     def count() -> int:
         return writer.store.db.execute(
-            "SELECT count(*) FROM deliveries WHERE state != 'delivered'").fetchone()[0]
+            "SELECT count(*) FROM deliveries WHERE state != 'delivered'"
+        ).fetchone()[0]
 
     return await writer.run(count)
 
@@ -173,9 +186,11 @@ async def throughput(stories: int, subscriptions: int) -> float:
     async def work(writer: Any, dispatcher: Any, start_job: Any) -> None:
         nonlocal started
         for first in range(0, stories, 100):
-            await writer.run(writer.store.save_stories,
-                             [_story(n) for n in range(first, min(first + 100, stories))],
-                             _utcnow())
+            await writer.run(
+                writer.store.save_stories,
+                [_story(n) for n in range(first, min(first + 100, stories))],
+                _utcnow(),
+            )
         started = time.time()
         start_job()
         while await _undelivered(writer):
@@ -225,15 +240,17 @@ def main() -> None:
     # the daemon's logging, one JSON line per attempt, written to nowhere
     logs.configure("json", "info", stream=open(os.devnull, "w"))
     for subscriptions in (1, 10):
-        rate = statistics.median(asyncio.run(throughput(args.stories, subscriptions))
-                                 for _ in range(args.runs))
-        print(f"throughput  {subscriptions:>2} subscription(s), {args.stories} stories: "
-              f"{rate:,.0f} deliveries/s (median of {args.runs})")
+        rate = statistics.median(
+            asyncio.run(throughput(args.stories, subscriptions)) for _ in range(args.runs)
+        )
+        print(
+            f"throughput  {subscriptions:>2} subscription(s), {args.stories} stories: "
+            f"{rate:,.0f} deliveries/s (median of {args.runs})"
+        )
     for wake in (False, True):
         p50, p99, count = asyncio.run(latency(args.seconds, wake))
         how = "job + dispatch after commit" if wake else "periodic job only"
-        print(f"latency     commit -> receipt, {how} ({count} stories): "
-              f"p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+        print(f"latency     commit -> receipt, {how} ({count} stories): p50 {p50:.1f} ms, p99 {p99:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .config import load_config
 from .opml import OPMLError, export_opml, import_opml
@@ -15,18 +16,20 @@ from .progress import progress_bar
 from .store import Store
 
 
-def add_feeds_actions(feeds_commands: Any,
-                      with_config: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
-                      ) -> None:
+def add_feeds_actions(
+    feeds_commands: Any, with_config: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
+) -> None:
     """Add `import` and `export` to the `feeds` subparsers."""
     imports = feeds_commands.add_parser(
-        "import", help="add the feeds of an OPML file: all of them, or on any error none")
+        "import", help="add the feeds of an OPML file: all of them, or on any error none"
+    )
     imports.set_defaults(handler=import_opml_command)
     with_config(imports).add_argument("file", metavar="FILE.opml")
     exports = feeds_commands.add_parser("export", help="write the feeds as OPML 2.0")
     exports.set_defaults(handler=export_opml_command)
-    with_config(exports).add_argument("-o", "--output", metavar="FILE",
-                                      help="write to FILE (default: stdout)")
+    with_config(exports).add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE (default: stdout)"
+    )
 
 
 def import_opml_command(args: argparse.Namespace) -> int:
@@ -38,8 +41,13 @@ def import_opml_command(args: argparse.Namespace) -> int:
         return 1
     store = Store(config.storage.path)
     try:
-        report = import_opml(store, data, interval=config.scheduler.default_interval,
-                             now=datetime.now(timezone.utc), progress=progress_bar("feeds"))
+        report = import_opml(
+            store,
+            data,
+            interval=config.scheduler.default_interval,
+            now=datetime.now(UTC),
+            progress=progress_bar("feeds"),
+        )
     except OPMLError as exc:
         for problem in exc.problems:
             print(f"{args.file}: {problem}", file=sys.stderr)
@@ -51,8 +59,7 @@ def import_opml_command(args: argparse.Namespace) -> int:
         print(f"{feed.id}  {feed.url}")
     for feed, existing in report.present:
         print(f"{feed.url}: already there as {existing}", file=sys.stderr)
-    print(f"{len(report.added)} feeds imported, {len(report.present)} already there",
-          file=sys.stderr)
+    print(f"{len(report.added)} feeds imported, {len(report.present)} already there", file=sys.stderr)
     return 0
 
 
@@ -63,8 +70,7 @@ def export_opml_command(args: argparse.Namespace) -> int:
     finally:
         store.close()
     for feed in left_out:
-        print(f"{feed.id}: left out: {feed.url} is local (file: feeds are config-only)",
-              file=sys.stderr)
+        print(f"{feed.id}: left out: {feed.url} is local (file: feeds are config-only)", file=sys.stderr)
     if args.output:
         Path(args.output).write_bytes(document)
     else:

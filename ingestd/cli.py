@@ -12,8 +12,9 @@ import asyncio
 import json
 import sys
 import threading
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from . import __version__, api_cli, logs, normalize
 from .config import Config, load_config, reference
@@ -40,8 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="ingestd", description="Feed and wire ingestion daemon: poll, normalize to IPTC "
-        "ninjs, deduplicate, store, and push to subscribers.")
+        prog="ingestd",
+        description="Feed and wire ingestion daemon: poll, normalize to IPTC "
+        "ninjs, deduplicate, store, and push to subscribers.",
+    )
     parser.add_argument("--version", action="version", version=f"ingestd {__version__}")
     commands = parser.add_subparsers(metavar="COMMAND")
 
@@ -51,38 +54,67 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     def with_config(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        sub.add_argument("--config", metavar="PATH",
-                         help="config file (default: $INGESTD_CONFIG, else config/ingestd.toml)")
+        sub.add_argument(
+            "--config",
+            metavar="PATH",
+            help="config file (default: $INGESTD_CONFIG, else config/ingestd.toml)",
+        )
         return sub
 
-    run = with_config(command("run", _run, "Run the daemon: poll feeds on schedule until "
-                                            "SIGTERM/SIGINT."))
-    run.add_argument("--once", action="store_true",
-                     help="poll every feed once, wait for the work to finish, exit")
+    run = with_config(command("run", _run, "Run the daemon: poll feeds on schedule until SIGTERM/SIGINT."))
+    run.add_argument(
+        "--once", action="store_true", help="poll every feed once, wait for the work to finish, exit"
+    )
 
-    replay = with_config(command(
-        "replay", _replay, "Test mode: run the pipeline on local files and folders (no network) "
-        "and print the events, one JSON object a line."))
+    replay = with_config(
+        command(
+            "replay",
+            _replay,
+            "Test mode: run the pipeline on local files and folders (no network) "
+            "and print the events, one JSON object a line.",
+        )
+    )
     replay.add_argument("--db", metavar="PATH", help="database to use (default: a temporary one)")
-    replay.add_argument("--source", metavar="NAME", help="source profile for files of no "
-                        "configured feed (default: detected)")
-    replay.add_argument("--now", metavar="TIME", help="the clock, ISO 8601 (UTC if no zone); "
-                        "same inputs and --now give byte-identical output")
-    replay.add_argument("paths", nargs="+", metavar="PATH", help="feed, page or story files, "
-                        "or folders of them")
+    replay.add_argument(
+        "--source", metavar="NAME", help="source profile for files of no configured feed (default: detected)"
+    )
+    replay.add_argument(
+        "--now",
+        metavar="TIME",
+        help="the clock, ISO 8601 (UTC if no zone); same inputs and --now give byte-identical output",
+    )
+    replay.add_argument(
+        "paths", nargs="+", metavar="PATH", help="feed, page or story files, or folders of them"
+    )
 
-    check = command("check-config", _check_config,
-                    "Check a config file: one line per problem (file: key: reason); exit 2 if any.")
+    check = command(
+        "check-config",
+        _check_config,
+        "Check a config file: one line per problem (file: key: reason); exit 2 if any.",
+    )
     check.add_argument("path", nargs="?", metavar="PATH")
 
-    command("config-reference", _config_reference,
-            "Print the config reference (Markdown) generated from the settings table.")
+    command(
+        "config-reference",
+        _config_reference,
+        "Print the config reference (Markdown) generated from the settings table.",
+    )
 
-    health = with_config(command("healthcheck", _healthcheck,
-                                 "Exit 0 if the running daemon's /healthz answers 200, else 1 "
-                                 "(for a container HEALTHCHECK; needs no curl)."))
-    health.add_argument("--timeout", type=float, default=3.0, metavar="SECONDS",
-                        help="how long to wait for the answer (default 3)")
+    health = with_config(
+        command(
+            "healthcheck",
+            _healthcheck,
+            "Exit 0 if the running daemon's /healthz answers 200, else 1 "
+            "(for a container HEALTHCHECK; needs no curl).",
+        )
+    )
+    health.add_argument(
+        "--timeout",
+        type=float,
+        default=3.0,
+        metavar="SECONDS",
+        help="how long to wait for the answer (default 3)",
+    )
 
     feeds = commands.add_parser("feeds", help="List feeds and their state; resume a feed.")
     feeds_commands = feeds.add_subparsers(metavar="ACTION", required=True)
@@ -90,12 +122,14 @@ def _parser() -> argparse.ArgumentParser:
     feeds_list.set_defaults(handler=_feeds_list)
     with_config(feeds_list).add_argument("--json", action="store_true", help="JSON lines")
     feeds_resume = feeds_commands.add_parser(
-        "resume", help="take a parked or erroring feed back to polling now")
+        "resume", help="take a parked or erroring feed back to polling now"
+    )
     feeds_resume.set_defaults(handler=_feeds_resume)
     with_config(feeds_resume).add_argument("feed_id", metavar="ID")
     identity_reset = feeds_commands.add_parser(
-        "identity-reset", help="forget a feed's learnt identity policy; its next stories "
-        "choose again, from guid")
+        "identity-reset",
+        help="forget a feed's learnt identity policy; its next stories choose again, from guid",
+    )
     identity_reset.set_defaults(handler=_feeds_identity_reset)
     with_config(identity_reset).add_argument("feed_id", metavar="ID")
     api_cli.add_feeds_actions(feeds_commands, with_config)
@@ -138,8 +172,7 @@ def _exit_without_stragglers(code: int) -> None:
     import logging
     import os
 
-    if any(t.is_alive() and not t.daemon for t in threading.enumerate()
-           if t is not threading.main_thread()):
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -151,13 +184,21 @@ def _replay(args: argparse.Namespace) -> int:
 
     config = _setup(args)
     try:
-        now = parse_now(args.now) if args.now else datetime.now(timezone.utc)
+        now = parse_now(args.now) if args.now else datetime.now(UTC)
     except ValueError:
         print(f"--now: {args.now!r} is not an ISO 8601 time", file=sys.stderr)
         return 2
     profiles = normalize.load_profiles(config.normalize.sources_dir)
-    summary = replay(args.paths, config=config, profiles=profiles, now=now, out=sys.stdout,
-                     db_path=args.db, source=args.source, progress=progress_bar("inputs"))
+    summary = replay(
+        args.paths,
+        config=config,
+        profiles=profiles,
+        now=now,
+        out=sys.stdout,
+        db_path=args.db,
+        source=args.source,
+        progress=progress_bar("inputs"),
+    )
     return summary.exit_code
 
 
@@ -203,21 +244,28 @@ def _feeds_list(args: argparse.Namespace) -> int:
     feeds = store.list_feeds()
     policies = store.identity_policies()
     store.close()
-    columns = ("id", "state", "error_count", "last_success_at", "next_poll_at", "identity",
-               "last_error", "url")
+    columns = (
+        "id",
+        "state",
+        "error_count",
+        "last_success_at",
+        "next_poll_at",
+        "identity",
+        "last_error",
+        "url",
+    )
     rows = []
     for feed in feeds:
         policy = policies.get(feed.id)
         identity = f"{policy.name}{' (pinned)' if policy.pinned else ''}" if policy else None
-        rows.append({c: identity if c == "identity" else _plain(getattr(feed, c))
-                     for c in columns})
+        rows.append({c: identity if c == "identity" else _plain(getattr(feed, c)) for c in columns})
     _print_rows(rows, columns, args.json)
     return 0
 
 
 def _feeds_resume(args: argparse.Namespace) -> int:
     store = _open_store(args)
-    resumed = store.resume_feed(args.feed_id, datetime.now(timezone.utc))
+    resumed = store.resume_feed(args.feed_id, datetime.now(UTC))
     store.close()
     if not resumed:
         print(f"no feed {args.feed_id!r}", file=sys.stderr)
@@ -252,8 +300,13 @@ def _stories_show(args: argparse.Namespace) -> int:
     if row is None:
         print(f"no story {args.story_id!r}", file=sys.stderr)
         return 1
-    print(json.dumps({"story": json.loads(row["ninjs"]), "ingest": json.loads(row["ingest"])},
-                     ensure_ascii=False, indent=2))
+    print(
+        json.dumps(
+            {"story": json.loads(row["ninjs"]), "ingest": json.loads(row["ingest"])},
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
     return 0
 
 
@@ -266,8 +319,7 @@ def _print_rows(rows: list[dict[str, Any]], columns: Sequence[str], as_json: boo
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
         return
-    table = [list(columns)] + [["" if r.get(c) is None else str(r.get(c)) for c in columns]
-                               for r in rows]
+    table = [list(columns)] + [["" if r.get(c) is None else str(r.get(c)) for c in columns] for r in rows]
     widths = [min(max(len(row[i]) for row in table), 60) for i in range(len(columns))]
     for row in table:
         print("  ".join(cell[:60].ljust(w) for cell, w in zip(row, widths)).rstrip())

@@ -13,10 +13,11 @@ import ipaddress
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError, Problem
@@ -29,8 +30,16 @@ DEFAULT_CONFIG_PATH = Path("config/ingestd.toml")
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.I)
-_SIZE_UNITS = {None: 1, "b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2,
-               "gb": 1000**3, "gib": 1024**3}
+_SIZE_UNITS = {
+    None: 1,
+    "b": 1,
+    "kb": 1000,
+    "kib": 1024,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "gb": 1000**3,
+    "gib": 1024**3,
+}
 
 
 def parse_duration(value: Any) -> float:
@@ -185,17 +194,24 @@ def _parse_filter(value: Any) -> dict[str, Any]:
         elif key == "first_of_cluster":
             _parse_bool(item)
         else:
-            raise ValueError(f"unknown filter key {key!r} (use {', '.join(_FILTER_LISTS)}, "
-                             f"first_of_cluster)")
+            raise ValueError(f"unknown filter key {key!r} (use {', '.join(_FILTER_LISTS)}, first_of_cluster)")
     return value
 
 
 _TYPE_NAMES = {
-    parse_duration: "duration", parse_size: "size", _parse_bool: "bool", _parse_int: "int",
-    _parse_str: "string", _parse_str_list: "list of strings", _parse_allow_private:
-    "list of CIDRs or host names", _parse_url: "URL or path", _parse_feed_id: "id",
-    _parse_listen: "host:port", _parse_secret: "secret",
-    _parse_secret_list: "secret or list of secrets", _parse_filter: "table",
+    parse_duration: "duration",
+    parse_size: "size",
+    _parse_bool: "bool",
+    _parse_int: "int",
+    _parse_str: "string",
+    _parse_str_list: "list of strings",
+    _parse_allow_private: "list of CIDRs or host names",
+    _parse_url: "URL or path",
+    _parse_feed_id: "id",
+    _parse_listen: "host:port",
+    _parse_secret: "secret",
+    _parse_secret_list: "secret or list of secrets",
+    _parse_filter: "table",
 }
 
 
@@ -215,97 +231,226 @@ class Setting:
 
 _S = Setting
 SETTINGS: list[Setting] = [
-    _S("storage", "path", _parse_str, "data/ingestd.db",
-       "SQLite database file (WAL mode); created with its folder if missing.", path=True),
-    _S("storage", "retention", parse_duration, "90d",
-       "Stories older than this are purged; their identity keys stay (tombstones)."),
-    _S("log", "format", _choice("json", "console"), None,
-       "json (one object per line) or console; unset: console on a terminal, else json."),
-    _S("log", "level", _choice("debug", "info", "warning", "error"), "info",
-       "Lowest level written to stderr."),
-    _S("fetch", "timeout", parse_duration, "20s",
-       "Total time allowed for one fetch, connect to last byte."),
+    _S(
+        "storage",
+        "path",
+        _parse_str,
+        "data/ingestd.db",
+        "SQLite database file (WAL mode); created with its folder if missing.",
+        path=True,
+    ),
+    _S(
+        "storage",
+        "retention",
+        parse_duration,
+        "90d",
+        "Stories older than this are purged; their identity keys stay (tombstones).",
+    ),
+    _S(
+        "log",
+        "format",
+        _choice("json", "console"),
+        None,
+        "json (one object per line) or console; unset: console on a terminal, else json.",
+    ),
+    _S(
+        "log",
+        "level",
+        _choice("debug", "info", "warning", "error"),
+        "info",
+        "Lowest level written to stderr.",
+    ),
+    _S("fetch", "timeout", parse_duration, "20s", "Total time allowed for one fetch, connect to last byte."),
     _S("fetch", "connect_timeout", parse_duration, "10s", "Time allowed to connect."),
-    _S("fetch", "user_agent", _parse_str, "ingestd/0.1 (+https://github.com/ingestd/ingestd)",
-       "User-Agent sent with every request; keep a contact URL in it."),
-    _S("fetch", "allow_private", _parse_allow_private, [],
-       "CIDRs or host names the daemon may connect to although they are private, loopback "
-       "or otherwise non-public; the only switch for that (feeds, pages, webhooks)."),
-    _S("fetch", "max_body", parse_size, "15MB",
-       "Largest response body read, compressed or decoded; larger is an error."),
+    _S(
+        "fetch",
+        "user_agent",
+        _parse_str,
+        "ingestd/0.1 (+https://github.com/ingestd/ingestd)",
+        "User-Agent sent with every request; keep a contact URL in it.",
+    ),
+    _S(
+        "fetch",
+        "allow_private",
+        _parse_allow_private,
+        [],
+        "CIDRs or host names the daemon may connect to although they are private, loopback "
+        "or otherwise non-public; the only switch for that (feeds, pages, webhooks).",
+    ),
+    _S(
+        "fetch",
+        "max_body",
+        parse_size,
+        "15MB",
+        "Largest response body read, compressed or decoded; larger is an error.",
+    ),
     _S("fetch", "max_redirects", _parse_int, 5, "Longest redirect chain followed."),
-    _S("fetch", "adopt_redirect_after", _parse_int, 3,
-       "A permanent redirect (301/308) becomes the feed's URL after this many consecutive "
-       "polls saw the same target; 302/307 never change it."),
+    _S(
+        "fetch",
+        "adopt_redirect_after",
+        _parse_int,
+        3,
+        "A permanent redirect (301/308) becomes the feed's URL after this many consecutive "
+        "polls saw the same target; 302/307 never change it.",
+    ),
     _S("fetch", "global_limit", _parse_int, 50, "Fetches in flight at once, all hosts together."),
     _S("fetch", "per_host_limit", _parse_int, 2, "Fetches in flight at once to one host."),
-    _S("fetch", "per_host_delay", parse_duration, "0s",
-       "Least time between two request starts to one host."),
-    _S("scheduler", "tick", parse_duration, "1s",
-       "How often the scheduler looks for feeds that are due."),
+    _S("fetch", "per_host_delay", parse_duration, "0s", "Least time between two request starts to one host."),
+    _S("scheduler", "tick", parse_duration, "1s", "How often the scheduler looks for feeds that are due."),
     _S("scheduler", "workers", _parse_int, 10, "Polls running at the same time."),
-    _S("scheduler", "default_interval", parse_duration, "5m",
-       "Poll interval of a feed that declares none."),
-    _S("scheduler", "min_interval", parse_duration, "1m",
-       "No feed is polled more often than this, whatever its interval or hints say."),
-    _S("scheduler", "max_interval", parse_duration, "24h",
-       "No healthy feed waits longer than this (Retry-After aside)."),
-    _S("scheduler", "backoff_cap", parse_duration, "6h",
-       "Longest wait after repeated errors (exponential backoff with jitter)."),
-    _S("dedupe", "cluster_window", parse_duration, "3d",
-       "How far apart two stories may be published and still join one cluster."),
-    _S("dedupe", "tracking_params", _parse_str_list,
-       ["utm_*", "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid",
-        "_ga", "yclid", "ref_src", "cmpid", "ocid"],
-       "Query parameters dropped from canonical URLs (* matches any suffix)."),
+    _S("scheduler", "default_interval", parse_duration, "5m", "Poll interval of a feed that declares none."),
+    _S(
+        "scheduler",
+        "min_interval",
+        parse_duration,
+        "1m",
+        "No feed is polled more often than this, whatever its interval or hints say.",
+    ),
+    _S(
+        "scheduler",
+        "max_interval",
+        parse_duration,
+        "24h",
+        "No healthy feed waits longer than this (Retry-After aside).",
+    ),
+    _S(
+        "scheduler",
+        "backoff_cap",
+        parse_duration,
+        "6h",
+        "Longest wait after repeated errors (exponential backoff with jitter).",
+    ),
+    _S(
+        "dedupe",
+        "cluster_window",
+        parse_duration,
+        "3d",
+        "How far apart two stories may be published and still join one cluster.",
+    ),
+    _S(
+        "dedupe",
+        "tracking_params",
+        _parse_str_list,
+        [
+            "utm_*",
+            "fbclid",
+            "gclid",
+            "dclid",
+            "msclkid",
+            "mc_cid",
+            "mc_eid",
+            "igshid",
+            "_ga",
+            "yclid",
+            "ref_src",
+            "cmpid",
+            "ocid",
+        ],
+        "Query parameters dropped from canonical URLs (* matches any suffix).",
+    ),
     _S("webhooks", "timeout", parse_duration, "15s", "Time allowed for one delivery attempt."),
-    _S("webhooks", "concurrency", _parse_int, 4,
-       "Deliveries in flight at once to one subscription."),
-    _S("webhooks", "retry_for", parse_duration, "3d",
-       "How long a failing delivery is retried before it is marked failed."),
-    _S("webhooks", "breaker_after", parse_duration, "1h",
-       "An endpoint failing continuously this long is paused (circuit open) and probed."),
-    _S("webhooks", "probe_interval", parse_duration, "5m",
-       "How often a paused endpoint is probed."),
-    _S("http", "listen", _parse_listen, "127.0.0.1:8080",
-       "Address of the HTTP server (health, metrics, read API)."),
-    _S("http", "token", _parse_secret, None,
-       "Bearer token for everything but health and metrics (or env:NAME / file:PATH); "
-       "unset: those routes answer 401."),
-    _S("normalize", "sources_dir", _parse_str, "sources",
-       "Folder of source profiles (*.toml) that add to or override the built-in ones.",
-       path=True),
+    _S("webhooks", "concurrency", _parse_int, 4, "Deliveries in flight at once to one subscription."),
+    _S(
+        "webhooks",
+        "retry_for",
+        parse_duration,
+        "3d",
+        "How long a failing delivery is retried before it is marked failed.",
+    ),
+    _S(
+        "webhooks",
+        "breaker_after",
+        parse_duration,
+        "1h",
+        "An endpoint failing continuously this long is paused (circuit open) and probed.",
+    ),
+    _S("webhooks", "probe_interval", parse_duration, "5m", "How often a paused endpoint is probed."),
+    _S(
+        "http",
+        "listen",
+        _parse_listen,
+        "127.0.0.1:8080",
+        "Address of the HTTP server (health, metrics, read API).",
+    ),
+    _S(
+        "http",
+        "token",
+        _parse_secret,
+        None,
+        "Bearer token for everything but health and metrics (or env:NAME / file:PATH); "
+        "unset: those routes answer 401.",
+    ),
+    _S(
+        "normalize",
+        "sources_dir",
+        _parse_str,
+        "sources",
+        "Folder of source profiles (*.toml) that add to or override the built-in ones.",
+        path=True,
+    ),
 ]
 
 FEED_SETTINGS: list[Setting] = [
     _S("feeds", "id", _parse_feed_id, None, "Unique id of the feed (required)."),
-    _S("feeds", "url", _parse_url, None,
-       "http(s) URL, or a file:// URL or path (a file, or a folder read in name order; "
-       "relative to the config file) (required)."),
-    _S("feeds", "source", _parse_str, None,
-       "Source profile (yonhap, ap, reuters, afp, …); unset: detected."),
-    _S("feeds", "interval", parse_duration, None,
-       "Nominal poll interval; unset: [scheduler] default_interval."),
-    _S("feeds", "fetch_article", _parse_bool, False,
-       "Fetch each new entry's page and normalize that instead of the feed's summary."),
-    _S("feeds", "quiet_after", parse_duration, None,
-       "A feed with no new story for this long is logged and shown as quiet; unset: "
-       "8 times its usual gap between stories (at least 1 h), once that is known."),
-    _S("feeds", "identity", _choice("guid", "url", "content"), None,
-       "Pin the identity policy; unset: chosen automatically from how the feed behaves."),
+    _S(
+        "feeds",
+        "url",
+        _parse_url,
+        None,
+        "http(s) URL, or a file:// URL or path (a file, or a folder read in name order; "
+        "relative to the config file) (required).",
+    ),
+    _S("feeds", "source", _parse_str, None, "Source profile (yonhap, ap, reuters, afp, …); unset: detected."),
+    _S(
+        "feeds",
+        "interval",
+        parse_duration,
+        None,
+        "Nominal poll interval; unset: [scheduler] default_interval.",
+    ),
+    _S(
+        "feeds",
+        "fetch_article",
+        _parse_bool,
+        False,
+        "Fetch each new entry's page and normalize that instead of the feed's summary.",
+    ),
+    _S(
+        "feeds",
+        "quiet_after",
+        parse_duration,
+        None,
+        "A feed with no new story for this long is logged and shown as quiet; unset: "
+        "8 times its usual gap between stories (at least 1 h), once that is known.",
+    ),
+    _S(
+        "feeds",
+        "identity",
+        _choice("guid", "url", "content"),
+        None,
+        "Pin the identity policy; unset: chosen automatically from how the feed behaves.",
+    ),
 ]
 
 SUBSCRIPTION_SETTINGS: list[Setting] = [
     _S("subscriptions", "id", _parse_feed_id, None, "Unique id of the subscription (required)."),
-    _S("subscriptions", "url", _parse_str, None, "http(s) endpoint receiving the POSTs "
-       "(required)."),
-    _S("subscriptions", "secret", _parse_secret_list, None,
-       "whsec_… signing secret, env:NAME or file:PATH; a list while rotating (required)."),
-    _S("subscriptions", "events", _parse_str_list, ["story.created", "story.updated"],
-       "Event types sent."),
-    _S("subscriptions", "filter", _parse_filter, {},
-       "Table of sources, sections, languages, keywords (lists) and first_of_cluster (bool): "
-       "every key given must match; within a key, any value."),
+    _S("subscriptions", "url", _parse_str, None, "http(s) endpoint receiving the POSTs (required)."),
+    _S(
+        "subscriptions",
+        "secret",
+        _parse_secret_list,
+        None,
+        "whsec_… signing secret, env:NAME or file:PATH; a list while rotating (required).",
+    ),
+    _S("subscriptions", "events", _parse_str_list, ["story.created", "story.updated"], "Event types sent."),
+    _S(
+        "subscriptions",
+        "filter",
+        _parse_filter,
+        {},
+        "Table of sources, sections, languages, keywords (lists) and first_of_cluster (bool): "
+        "every key given must match; within a key, any value.",
+    ),
 ]
 _REQUIRED_KEYS = ("id", "url", "secret")
 EVENT_TYPES = ("story.created", "story.updated")
@@ -338,8 +483,7 @@ def config_path(explicit: str | os.PathLike | None) -> Path | None:
     return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
 
 
-def load_config(path: str | os.PathLike | None = None,
-                env: dict[str, str] | None = None) -> Config:
+def load_config(path: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> Config:
     """Read, check and resolve the config. Raises ConfigError with every problem."""
     env = os.environ if env is None else env
     file = config_path(path)
@@ -388,21 +532,31 @@ def load_config(path: str | os.PathLike | None = None,
         if var in env:
             try:
                 sections[setting.section][setting.key] = _resolve(
-                    setting, setting.parse(env[var]), Path.cwd())
+                    setting, setting.parse(env[var]), Path.cwd()
+                )
             except ValueError as exc:
                 problems.append(Problem(f"${var}", f"{setting.section}.{setting.key}", str(exc)))
 
     default_interval = sections["scheduler"]["default_interval"]
-    feeds = [_feed(values, folder, default_interval) for values in
-             _load_array(raw.get("feeds", []), "feeds", FEED_SETTINGS, label, folder, problems)]
-    subscriptions = [sub for values in _load_array(raw.get("subscriptions", []), "subscriptions",
-                                                   SUBSCRIPTION_SETTINGS, label, folder, problems)
-                     if (sub := _subscription(values, f"subscriptions ({values['id']})", label,
-                                              problems)) is not None]
+    feeds = [
+        _feed(values, folder, default_interval)
+        for values in _load_array(raw.get("feeds", []), "feeds", FEED_SETTINGS, label, folder, problems)
+    ]
+    subscriptions = [
+        sub
+        for values in _load_array(
+            raw.get("subscriptions", []), "subscriptions", SUBSCRIPTION_SETTINGS, label, folder, problems
+        )
+        if (sub := _subscription(values, f"subscriptions ({values['id']})", label, problems)) is not None
+    ]
     if problems:
         raise ConfigError(problems)
-    return Config(file=file, sections={k: SimpleNamespace(**v) for k, v in sections.items()},
-                  feeds=feeds, subscriptions=subscriptions)
+    return Config(
+        file=file,
+        sections={k: SimpleNamespace(**v) for k, v in sections.items()},
+        feeds=feeds,
+        subscriptions=subscriptions,
+    )
 
 
 def _resolve(setting: Setting, value: Any, folder: Path) -> Any:
@@ -423,8 +577,9 @@ def parse_subscription(table: Any, label: str) -> SubscriptionConfig:
     return sub
 
 
-def _load_array(raw: Any, name: str, settings: list[Setting], label: str, folder: Path,
-                problems: list[Problem]) -> list[dict[str, Any]]:
+def _load_array(
+    raw: Any, name: str, settings: list[Setting], label: str, folder: Path, problems: list[Problem]
+) -> list[dict[str, Any]]:
     """An array of tables ([[feeds]], [[subscriptions]]): each checked against its
     settings, required keys present, ids unique. Bad tables are reported and left out."""
     if not isinstance(raw, list):
@@ -440,8 +595,9 @@ def _load_array(raw: Any, name: str, settings: list[Setting], label: str, folder
         item_id = table.get("id") if isinstance(table, dict) else None
         if isinstance(item_id, str):
             if item_id in seen:
-                problems.append(Problem(label, f"{where}.id",
-                                        f"duplicate id {item_id!r} (also {name}[{seen[item_id]}])"))
+                problems.append(
+                    Problem(label, f"{where}.id", f"duplicate id {item_id!r} (also {name}[{seen[item_id]}])")
+                )
                 values = None
             seen.setdefault(item_id, index)
         if values is not None:
@@ -449,8 +605,9 @@ def _load_array(raw: Any, name: str, settings: list[Setting], label: str, folder
     return tables
 
 
-def _check_table(table: Any, where: str, settings: list[Setting], label: str, folder: Path,
-                 problems: list[Problem]) -> dict[str, Any] | None:
+def _check_table(
+    table: Any, where: str, settings: list[Setting], label: str, folder: Path, problems: list[Problem]
+) -> dict[str, Any] | None:
     """One table checked against its settings, required keys present: its values with
     defaults filled in, or None (every problem reported) if any key is bad."""
     if not isinstance(table, dict):
@@ -491,31 +648,48 @@ def _relative_secret_file(value: Any, folder: Path) -> Any:
 
 
 def _feed(values: dict[str, Any], folder: Path, default_interval: float) -> FeedConfig:
-    return FeedConfig(id=values["id"], url=_local_url(values["url"], folder),
-                      source=values["source"], interval=values["interval"] or default_interval,
-                      fetch_article=values["fetch_article"], identity=values["identity"],
-                      quiet_after=values["quiet_after"])
+    return FeedConfig(
+        id=values["id"],
+        url=_local_url(values["url"], folder),
+        source=values["source"],
+        interval=values["interval"] or default_interval,
+        fetch_article=values["fetch_article"],
+        identity=values["identity"],
+        quiet_after=values["quiet_after"],
+    )
 
 
-def _subscription(values: dict[str, Any], where: str, label: str, problems: list[Problem]
-                  ) -> SubscriptionConfig | None:
-    if urlsplit(values["url"]).scheme.lower() not in ("http", "https") or \
-            not urlsplit(values["url"]).hostname:
-        problems.append(Problem(label, _key(where, "url"),
-                                f"{values['url']!r} is not an http(s) URL"))
+def _subscription(
+    values: dict[str, Any], where: str, label: str, problems: list[Problem]
+) -> SubscriptionConfig | None:
+    if (
+        urlsplit(values["url"]).scheme.lower() not in ("http", "https")
+        or not urlsplit(values["url"]).hostname
+    ):
+        problems.append(Problem(label, _key(where, "url"), f"{values['url']!r} is not an http(s) URL"))
         return None
     unknown = set(values["events"]) - set(EVENT_TYPES)
     if unknown:
-        problems.append(Problem(label, _key(where, "events"), f"unknown event types "
-                                f"{sorted(unknown)} (use {', '.join(EVENT_TYPES)})"))
+        problems.append(
+            Problem(
+                label,
+                _key(where, "events"),
+                f"unknown event types {sorted(unknown)} (use {', '.join(EVENT_TYPES)})",
+            )
+        )
         return None
     raw = values["filter"]
     story_filter = SubscriptionFilter(
         **{k: tuple(_parse_str_list(raw[k])) for k in _FILTER_LISTS if k in raw},
-        first_of_cluster=_parse_bool(raw["first_of_cluster"]) if "first_of_cluster" in raw
-        else None)
-    return SubscriptionConfig(id=values["id"], url=values["url"], secrets=tuple(values["secret"]),
-                              events=tuple(values["events"]), filter=story_filter)
+        first_of_cluster=_parse_bool(raw["first_of_cluster"]) if "first_of_cluster" in raw else None,
+    )
+    return SubscriptionConfig(
+        id=values["id"],
+        url=values["url"],
+        secrets=tuple(values["secret"]),
+        events=tuple(values["events"]),
+        filter=story_filter,
+    )
 
 
 def _local_url(url: str, folder: Path) -> str:
@@ -529,12 +703,16 @@ def _local_url(url: str, folder: Path) -> str:
 
 def reference() -> str:
     """The config reference (Markdown), generated from the settings table."""
-    lines = ["# Configuration reference", "",
-             "Generated by `ingestd config-reference` from the settings table in "
-             "`ingestd/config.py`. Any key can be overridden by `INGESTD_<SECTION>_<KEY>` "
-             "(lists comma-separated); `INGESTD_CONFIG` names the file. Relative paths in the "
-             "file are relative to the file's folder; in the environment, to the working "
-             "directory.", ""]
+    lines = [
+        "# Configuration reference",
+        "",
+        "Generated by `ingestd config-reference` from the settings table in "
+        "`ingestd/config.py`. Any key can be overridden by `INGESTD_<SECTION>_<KEY>` "
+        "(lists comma-separated); `INGESTD_CONFIG` names the file. Relative paths in the "
+        "file are relative to the file's folder; in the environment, to the working "
+        "directory.",
+        "",
+    ]
     for section in dict.fromkeys(s.section for s in SETTINGS):
         lines += [f"## [{section}]", "", "| key | type | default | meaning |", "|---|---|---|---|"]
         for s in (s for s in SETTINGS if s.section == section):
@@ -543,8 +721,7 @@ def reference() -> str:
     lines += ["## [[feeds]]", "", "| key | type | default | meaning |", "|---|---|---|---|"]
     for s in FEED_SETTINGS:
         lines.append(f"| `{s.key}` | {s.type_name} | `{_show(s.default)}` | {s.help} |")
-    lines += ["", "## [[subscriptions]]", "", "| key | type | default | meaning |",
-              "|---|---|---|---|"]
+    lines += ["", "## [[subscriptions]]", "", "| key | type | default | meaning |", "|---|---|---|---|"]
     for s in SUBSCRIPTION_SETTINGS:
         lines.append(f"| `{s.key}` | {s.type_name} | `{_show(s.default)}` | {s.help} |")
     return "\n".join(lines) + "\n"

@@ -16,11 +16,12 @@ import dataclasses
 import hashlib
 import signal
 import time
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -33,8 +34,8 @@ from .metrics import Metrics
 from .models import FeedState, Story
 from .pipeline import Processed, process, process_article
 from .store import PollRecord, Writer
-from .webhooks import DISPATCH_EVERY_S, Dispatcher
 from .timeutil import to_iso, utcnow
+from .webhooks import DISPATCH_EVERY_S, Dispatcher
 
 # In-flight polls get this long to finish after SIGTERM before they are cancelled,
 # so that the whole shutdown stays well inside the 5 s a container runtime allows.
@@ -51,7 +52,8 @@ class Daemon:
         self.schedule_settings = schedule.ScheduleSettings(
             min_interval=config.scheduler.min_interval,
             max_interval=config.scheduler.max_interval,
-            backoff_cap=config.scheduler.backoff_cap)
+            backoff_cap=config.scheduler.backoff_cap,
+        )
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._stopping = asyncio.Event()
         self.metrics = Metrics()
@@ -60,19 +62,23 @@ class Daemon:
         self.service = api.ServiceState(tick_interval=config.scheduler.tick)
 
     @contextlib.asynccontextmanager
-    async def open(self) -> AsyncIterator["Daemon"]:
+    async def open(self) -> AsyncIterator[Daemon]:
         """Profiles, the writer, the worker pool and the HTTP client; config feeds synced."""
         self.profiles = normalize.load_profiles(self.config.normalize.sources_dir)
         self.writer = Writer(self.config.storage.path)
         self.cpu = ThreadPoolExecutor(max_workers=CPU_WORKERS, thread_name_prefix="ingestd-cpu")
         try:
             await self.writer.run(self.writer.store.sync_config_feeds, self.config.feeds, utcnow())
-            await self.writer.run(self.writer.store.sync_config_subscriptions,
-                                  self.config.subscriptions, utcnow())
+            await self.writer.run(
+                self.writer.store.sync_config_subscriptions, self.config.subscriptions, utcnow()
+            )
             # the dispatcher exits (draining its sends) before the writer closes
-            async with Fetcher.from_config(self.config) as self.fetcher, \
-                    Dispatcher(self.writer, self.config,
-                               on_attempt=self.metrics.observe_delivery) as self.dispatcher:
+            async with (
+                Fetcher.from_config(self.config) as self.fetcher,
+                Dispatcher(
+                    self.writer, self.config, on_attempt=self.metrics.observe_delivery
+                ) as self.dispatcher,
+            ):
                 yield self
         finally:
             self.cpu.shutdown(wait=False, cancel_futures=True)
@@ -84,8 +90,12 @@ class Daemon:
             loop.add_signal_handler(sig, self._on_signal, sig)
         try:
             async with self.open():
-                self.log.info("daemon started", feeds=len(self.config.feeds),
-                              database=self.config.storage.path, once=self.once)
+                self.log.info(
+                    "daemon started",
+                    feeds=len(self.config.feeds),
+                    database=self.config.storage.path,
+                    once=self.once,
+                )
                 if self.once:
                     await self._poll_all_once()
                 else:
@@ -105,8 +115,7 @@ class Daemon:
         stories = await self.writer.run(self.writer.store.purge_stories, cutoff, now)
         events = await self.writer.run(self.writer.store.prune_outbox, cutoff)
         if stories or events:
-            self.log.info("retention", stories_purged=stories, events_pruned=events,
-                          cutoff=to_iso(cutoff))
+            self.log.info("retention", stories_purged=stories, events_pruned=events, cutoff=to_iso(cutoff))
 
     def _on_signal(self, sig: signal.Signals) -> None:
         self.log.info("shutting down", signal=sig.name)
@@ -114,16 +123,42 @@ class Daemon:
 
     async def _run_scheduler(self) -> None:
         sock = api.bind(self.config.http.listen)  # a taken port fails the start, clearly
-        app = api.build_app(self.config.storage.path, state=self.service, metrics=self.metrics,
-                            token=self.config.http.token, writer=self.writer)
+        app = api.build_app(
+            self.config.storage.path,
+            state=self.service,
+            metrics=self.metrics,
+            token=self.config.http.token,
+            writer=self.writer,
+        )
         http = asyncio.create_task(api.serve(app, sock, self._stopping), name="http")
-        scheduler = AsyncIOScheduler(timezone=timezone.utc)
-        scheduler.add_job(self._tick, "interval", seconds=self.config.scheduler.tick,
-                          id="tick", max_instances=1, coalesce=True, next_run_time=utcnow())
-        scheduler.add_job(self.dispatcher.dispatch_due, "interval", seconds=DISPATCH_EVERY_S,
-                          id="webhooks", max_instances=1, coalesce=True, next_run_time=utcnow())
-        scheduler.add_job(self.retention, "interval", seconds=RETENTION_EVERY_S, id="retention",
-                          max_instances=1, coalesce=True, next_run_time=utcnow())
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(
+            self._tick,
+            "interval",
+            seconds=self.config.scheduler.tick,
+            id="tick",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=utcnow(),
+        )
+        scheduler.add_job(
+            self.dispatcher.dispatch_due,
+            "interval",
+            seconds=DISPATCH_EVERY_S,
+            id="webhooks",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=utcnow(),
+        )
+        scheduler.add_job(
+            self.retention,
+            "interval",
+            seconds=RETENTION_EVERY_S,
+            id="retention",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=utcnow(),
+        )
         scheduler.start()
         self.service.scheduler_running = True
         try:
@@ -137,8 +172,7 @@ class Daemon:
             await http
 
     async def _poll_all_once(self) -> None:
-        feeds = await self.writer.run(self.writer.store.claim_due, utcnow(), 1_000_000,
-                                      all_feeds=True)
+        feeds = await self.writer.run(self.writer.store.claim_due, utcnow(), 1_000_000, all_feeds=True)
         semaphore = asyncio.Semaphore(self.config.scheduler.workers)
 
         async def bounded(feed: FeedState) -> None:
@@ -211,23 +245,35 @@ class Daemon:
                 status, size, processed, update_local = await self._read_local_feed(feed, started)
                 update |= update_local
             else:
-                result = await self.fetcher.fetch(feed.url, etag=feed.etag,
-                                                  last_modified=feed.last_modified)
+                result = await self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
                 status, size, headers = result.status, len(result.body), result.headers
                 fetch_seconds = result.duration_ms / 1000
-                update |= {"etag": result.etag or feed.etag,
-                           "last_modified": result.last_modified or feed.last_modified}
-                update |= redirect_update(feed, result.permanent_redirect,
-                                          self.config.fetch.adopt_redirect_after)
+                update |= {
+                    "etag": result.etag or feed.etag,
+                    "last_modified": result.last_modified or feed.last_modified,
+                }
+                update |= redirect_update(
+                    feed, result.permanent_redirect, self.config.fetch.adopt_redirect_after
+                )
                 if "url" in update:
-                    log.info("permanent redirect adopted", new_url=update["url"],
-                             polls=self.config.fetch.adopt_redirect_after)
+                    log.info(
+                        "permanent redirect adopted",
+                        new_url=update["url"],
+                        polls=self.config.fetch.adopt_redirect_after,
+                    )
                 if not result.not_modified:
                     body_hash = hashlib.sha256(result.body).hexdigest()
                     if body_hash != feed.body_hash:  # a server that ignores conditional GET
-                        processed = [await self._process(
-                            result.body, feed, started, url=result.final_url,
-                            content_type=headers.get("content-type"), allow_pages=False)]
+                        processed = [
+                            await self._process(
+                                result.body,
+                                feed,
+                                started,
+                                url=result.final_url,
+                                content_type=headers.get("content-type"),
+                                allow_pages=False,
+                            )
+                        ]
                         if processed[0].error:
                             raise ParseError(processed[0].error)
                         if feed.fetch_article:
@@ -253,48 +299,73 @@ class Daemon:
         elif not processed and error is None:  # 304 or identical body: what it published before
             published = await self.writer.run(self.writer.store.recent_publish_times, feed.id)
         outcome = schedule.PollOutcome(
-            status=status, error=error, headers=headers,
-            ttl_minutes=_int(hints.get("ttl")), update_period=hints.get("sy_updateperiod"),
-            update_frequency=_int(hints.get("sy_updatefrequency")), published=published)
+            status=status,
+            error=error,
+            headers=headers,
+            ttl_minutes=_int(hints.get("ttl")),
+            update_period=hints.get("sy_updateperiod"),
+            update_frequency=_int(hints.get("sy_updatefrequency")),
+            published=published,
+        )
         update |= self._state_after(feed, outcome, error, started)
         if error is None and not feed.url.startswith("file:"):
             update |= quiet_update(feed, published, started, log)
-        record = PollRecord(feed_id=feed.id, started_at=started,
-                            duration_ms=int((time.monotonic() - clock) * 1000),
-                            status=status, bytes=size, error=error)
+        record = PollRecord(
+            feed_id=feed.id,
+            started_at=started,
+            duration_ms=int((time.monotonic() - clock) * 1000),
+            status=status,
+            bytes=size,
+            error=error,
+        )
         changes = await self.writer.run(
-            self.writer.store.save_poll, record, stories, update, utcnow(),
-            identity=self.pinned_identity.get(feed.id), dedupe_settings=self.dedupe)
+            self.writer.store.save_poll,
+            record,
+            stories,
+            update,
+            utcnow(),
+            identity=self.pinned_identity.get(feed.id),
+            dedupe_settings=self.dedupe,
+        )
         if any(change.event for change in changes):  # deliver now, not at the next pass
             await self.dispatcher.dispatch_due()
-        self.metrics.observe_poll(status=status, error=error, fetch_seconds=fetch_seconds,
-                                  fetched_bytes=size)
+        self.metrics.observe_poll(status=status, error=error, fetch_seconds=fetch_seconds, fetched_bytes=size)
         self.metrics.observe_stored(changes)
         for change in changes:
             if change.matched:
                 self.metrics.observe_dedupe_hit(change.matched)
-        counts = {k: sum(1 for c in changes if c.kind == k)
-                  for k in ("created", "updated", "unchanged")}
+        counts = {k: sum(1 for c in changes if c.kind == k) for k in ("created", "updated", "unchanged")}
         (log.warning if error else log.info)(
-            "poll", status=status, duration_ms=record.duration_ms, bytes=size,
-            new=counts["created"], updated=counts["updated"], unchanged=counts["unchanged"],
-            error=error, next_poll_at=to_iso(update["next_poll_at"]), state=update["state"])
+            "poll",
+            status=status,
+            duration_ms=record.duration_ms,
+            bytes=size,
+            new=counts["created"],
+            updated=counts["updated"],
+            unchanged=counts["unchanged"],
+            error=error,
+            next_poll_at=to_iso(update["next_poll_at"]),
+            state=update["state"],
+        )
 
-    def _state_after(self, feed: FeedState, outcome: "schedule.PollOutcome", error: str | None,
-                     now: datetime) -> dict[str, Any]:
+    def _state_after(
+        self, feed: FeedState, outcome: schedule.PollOutcome, error: str | None, now: datetime
+    ) -> dict[str, Any]:
         if error is None:
             state = {"state": "ok", "error_count": 0, "last_error": None, "last_success_at": now}
             counted = dataclasses.replace(feed, error_count=0)
         else:
             gone = outcome.status == 410
-            state = {"state": "parked" if gone else "erroring",
-                     "error_count": feed.error_count + 1, "last_error": error}
+            state = {
+                "state": "parked" if gone else "erroring",
+                "error_count": feed.error_count + 1,
+                "last_error": error,
+            }
             counted = dataclasses.replace(feed, error_count=feed.error_count + 1)
         state["next_poll_at"] = schedule.next_poll(counted, outcome, now, self.schedule_settings)
         return state
 
-    async def _fetch_articles(self, feed: FeedState, processed: Processed, now: datetime,
-                              log: Any) -> None:
+    async def _fetch_articles(self, feed: FeedState, processed: Processed, now: datetime, log: Any) -> None:
         """Replace each new entry's story by its page's, fetched through the same guarded
         client. A page that fails keeps the feed's version of the story: nothing is lost.
         Entries already stored are left out: their summary must not overwrite the page."""
@@ -309,25 +380,36 @@ class Daemon:
             story, entry = processed.stories[index], processed.entries[index]
             try:
                 result = await self.fetcher.fetch(story.url)  # type: ignore[arg-type]
-                processed.stories[index] = await loop.run_in_executor(self.cpu, partial(
-                    process_article, entry, result.body,
-                    content_type=result.headers.get("content-type"), feed_id=feed.id,
-                    source=feed.source, now=now, profiles=self.profiles))
+                processed.stories[index] = await loop.run_in_executor(
+                    self.cpu,
+                    partial(
+                        process_article,
+                        entry,
+                        result.body,
+                        content_type=result.headers.get("content-type"),
+                        feed_id=feed.id,
+                        source=feed.source,
+                        now=now,
+                        profiles=self.profiles,
+                    ),
+                )
             except Exception as exc:  # one page must not cost the poll its stories
-                log.warning("article not used", article_url=story.url,
-                            error=str(exc) or type(exc).__name__)
+                log.warning("article not used", article_url=story.url, error=str(exc) or type(exc).__name__)
 
         await asyncio.gather(*(article(i) for i, s in enumerate(processed.stories) if s.url))
 
-    async def _process(self, body: bytes, feed: FeedState, now: datetime, **kwargs: Any
-                       ) -> Processed:
+    async def _process(self, body: bytes, feed: FeedState, now: datetime, **kwargs: Any) -> Processed:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.cpu, partial(
-            process, body, feed_id=feed.id, source=feed.source, now=now,
-            profiles=self.profiles, **kwargs))
+        return await loop.run_in_executor(
+            self.cpu,
+            partial(
+                process, body, feed_id=feed.id, source=feed.source, now=now, profiles=self.profiles, **kwargs
+            ),
+        )
 
-    async def _read_local_feed(self, feed: FeedState, now: datetime
-                               ) -> tuple[int, int, list[Processed], dict[str, Any]]:
+    async def _read_local_feed(
+        self, feed: FeedState, now: datetime
+    ) -> tuple[int, int, list[Processed], dict[str, Any]]:
         """A config-declared file or folder: each file is one input; pages allowed."""
         loop = asyncio.get_running_loop()
         files = await loop.run_in_executor(self.cpu, read_local, feed.url)
@@ -341,8 +423,7 @@ class Daemon:
         processed = []
         failures = []
         for path, body in files:
-            result = await self._process(body, feed, now, url=Path(path).as_uri(),
-                                         allow_pages=True)
+            result = await self._process(body, feed, now, url=Path(path).as_uri(), allow_pages=True)
             if result.error:
                 failures.append(f"{path}: {result.error}")
             processed.append(result)
@@ -364,14 +445,12 @@ def redirect_update(feed: FeedState, target: str | None, adopt_after: int) -> di
     return {"redirect_target": target, "redirect_count": count}
 
 
-def quiet_update(feed: FeedState, published: list[datetime], now: datetime, log: Any
-                 ) -> dict[str, Any]:
+def quiet_update(feed: FeedState, published: list[datetime], now: datetime, log: Any) -> dict[str, Any]:
     """Mark a feed quiet once its newest story is older than expected; unmark it when a
     story arrives. Each change of state is logged once."""
     threshold = schedule.quiet_threshold(published, feed.quiet_after)
     newest = max(published, default=None)
-    quiet = threshold is not None and newest is not None and \
-        (now - newest).total_seconds() > threshold
+    quiet = threshold is not None and newest is not None and (now - newest).total_seconds() > threshold
     if quiet and feed.quiet_since is None:
         log.warning("source quiet", last_story_at=to_iso(newest), expected_within_s=threshold)
         return {"quiet_since": now}

@@ -1,17 +1,17 @@
 """ingestd's exceptions.
 
-    IngestError                  bad input or an unreachable peer: logged, recorded, the rest goes on
-    ├── FetchError               the feed could not be fetched
-    │   ├── TransportError       connect/read failure, timeout
-    │   ├── BlockedAddress       the network guard refused the address
-    │   ├── HTTPStatusError      a non-success HTTP status (carries .status)
-    │   ├── RedirectError        a loop, too many hops, or a non-HTTP target
-    │   └── BodyTooLarge         the body passed the size limit
-    ├── ParseError               the bytes are not a feed, page or story we can read
-    └── DropStory                a normalizer step found nothing worth keeping
+IngestError                  bad input or an unreachable peer: logged, recorded, the rest goes on
+├── FetchError               the feed could not be fetched
+│   ├── TransportError       connect/read failure, timeout
+│   ├── BlockedAddress       the network guard refused the address
+│   ├── HTTPStatusError      a non-success HTTP status (carries .status)
+│   ├── RedirectError        a loop, too many hops, or a non-HTTP target
+│   └── BodyTooLarge         the body passed the size limit
+├── ParseError               the bytes are not a feed, page or story we can read
+└── DropStory                a normalizer step found nothing worth keeping
 
-    ConfigError                  outside IngestError: a bad config is the operator's to fix
-                                 (carries .problems, one per file/key/reason)
+ConfigError                  outside IngestError: a bad config is the operator's to fix
+                             (carries .problems, one per file/key/reason)
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -38,8 +38,10 @@ from .netguard import guarded_transport
 
 __all__ = ["Fetcher", "read_local"]
 
-ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
-          "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
 ACCEPT_ENCODING = "gzip, deflate, br"
 DEFAULT_GLOBAL_LIMIT = 50
 DEFAULT_PER_HOST_LIMIT = 2
@@ -59,12 +61,20 @@ class Fetcher:
     `transport` replaces the guarded network transport (tests: respx, MockTransport).
     """
 
-    def __init__(self, *, timeout: float, connect_timeout: float, user_agent: str,
-                 allow_private: list[str], max_body: int, max_redirects: int,
-                 transport: httpx.AsyncBaseTransport | None = None,
-                 global_limit: int = DEFAULT_GLOBAL_LIMIT,
-                 per_host_limit: int = DEFAULT_PER_HOST_LIMIT,
-                 per_host_delay: float = 0.0):
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        connect_timeout: float,
+        user_agent: str,
+        allow_private: list[str],
+        max_body: int,
+        max_redirects: int,
+        transport: httpx.AsyncBaseTransport | None = None,
+        global_limit: int = DEFAULT_GLOBAL_LIMIT,
+        per_host_limit: int = DEFAULT_PER_HOST_LIMIT,
+        per_host_delay: float = 0.0,
+    ):
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.user_agent = user_agent
@@ -74,8 +84,8 @@ class Fetcher:
         self.per_host_delay = per_host_delay
         self._transport = transport or guarded_transport(
             allow_private,
-            limits=httpx.Limits(max_connections=global_limit,
-                                max_keepalive_connections=global_limit))
+            limits=httpx.Limits(max_connections=global_limit, max_keepalive_connections=global_limit),
+        )
         self._global = asyncio.Semaphore(global_limit)
         self._hosts: dict[str, _Host] = {}
         self._client: httpx.AsyncClient | None = None
@@ -102,8 +112,7 @@ class Fetcher:
         self._client = httpx.AsyncClient(
             transport=self._transport,
             timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
-            headers={"User-Agent": self.user_agent, "Accept": ACCEPT,
-                     "Accept-Encoding": ACCEPT_ENCODING},
+            headers={"User-Agent": self.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
             follow_redirects=False,  # followed by hand: loops, schemes, permanence
             trust_env=False,
         )
@@ -127,8 +136,9 @@ class Fetcher:
             return False
         return host.slots.locked() or host.next_start > time.monotonic()
 
-    async def fetch(self, url: str, *, etag: str | None = None,
-                    last_modified: str | None = None) -> FetchResult:
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
         """GET `url`, conditionally when a validator is given."""
         if self._client is None:
             raise RuntimeError("use the Fetcher as 'async with Fetcher(...) as fetcher'")
@@ -174,17 +184,16 @@ class Fetcher:
             if host.users == 0 and host.next_start <= time.monotonic():
                 del self._hosts[key]
 
-    async def _follow(self, client: httpx.AsyncClient, url: str,
-                      headers: dict[str, str]) -> FetchResult:
+    async def _follow(self, client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> FetchResult:
         seen = [url]
         permanent: str | None = None
         only_permanent = True
         current = url
         for _ in range(self.max_redirects + 1):
             async with _mapped_errors(current, self.connect_timeout):
-                response = await client.send(client.build_request("GET", current,
-                                                                  headers=headers),
-                                             stream=True)
+                response = await client.send(
+                    client.build_request("GET", current, headers=headers), stream=True
+                )
                 try:
                     target = self._redirect_target(response, seen)
                     if target is None:
@@ -208,8 +217,7 @@ class Fetcher:
         try:
             target = response.url.join(location)
         except httpx.InvalidURL as exc:
-            raise RedirectError(f"bad redirect Location {location!r} from {response.url}: "
-                                f"{exc}") from None
+            raise RedirectError(f"bad redirect Location {location!r} from {response.url}: {exc}") from None
         if target.scheme not in ("http", "https"):
             raise RedirectError(f"redirect to a non-HTTP URL {target} from {response.url}")
         if str(target) in seen:
@@ -220,32 +228,33 @@ class Fetcher:
         status = response.status_code
         if status != 304 and not 200 <= status < 300:
             phrase = f"HTTP {status} {response.reason_phrase}".rstrip()
-            raise HTTPStatusError(f"{phrase} from {response.url}", status,
-                                  retry_after=response.headers.get("retry-after"))
+            raise HTTPStatusError(
+                f"{phrase} from {response.url}", status, retry_after=response.headers.get("retry-after")
+            )
         body = b"" if status == 304 else await self._read_body(response)
         return FetchResult(
-            url=url, final_url=str(response.url), status=status, body=body,
+            url=url,
+            final_url=str(response.url),
+            status=status,
+            body=body,
             headers=dict(response.headers.items()),  # httpx keys are lower-case
             etag=response.headers.get("etag"),
             last_modified=response.headers.get("last-modified"),
-            fetched_at=datetime.now(timezone.utc),
+            fetched_at=datetime.now(UTC),
         )
 
     async def _read_body(self, response: httpx.Response) -> bytes:
         limit = self.max_body
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise BodyTooLarge(f"body of {response.url} is {declared} bytes, "
-                               f"over the {limit}-byte limit")
+            raise BodyTooLarge(f"body of {response.url} is {declared} bytes, over the {limit}-byte limit")
         if response.is_stream_consumed:
             # A mock transport that built the response from bytes has read and
             # decoded it already; only the decoded limit is left to apply.
             if len(response.content) > limit:
-                raise BodyTooLarge(f"decoded body of {response.url} passed the "
-                                   f"{limit}-byte limit")
+                raise BodyTooLarge(f"decoded body of {response.url} passed the {limit}-byte limit")
             return response.content
-        encodings = [e.strip().lower() for e in
-                     response.headers.get("content-encoding", "").split(",")]
+        encodings = [e.strip().lower() for e in response.headers.get("content-encoding", "").split(",")]
         decoder = _decoder(encodings, str(response.url))
         body = bytearray()
         received = 0
@@ -255,8 +264,7 @@ class Fetcher:
                 raise BodyTooLarge(f"body of {response.url} passed the {limit}-byte limit")
             for piece in decoder.feed(chunk):
                 if len(body) + len(piece) > limit:
-                    raise BodyTooLarge(f"decoded body of {response.url} passed the "
-                                       f"{limit}-byte limit")
+                    raise BodyTooLarge(f"decoded body of {response.url} passed the {limit}-byte limit")
                 body += piece
         return bytes(body)
 
@@ -278,11 +286,13 @@ async def _mapped_errors(url: str, connect_timeout: float) -> AsyncIterator[None
     try:
         yield
     except httpx.ConnectTimeout:
-        raise TransportError(f"timed out: no connection within {connect_timeout:g}s "
-                             f"to {url}") from None
+        raise TransportError(f"timed out: no connection within {connect_timeout:g}s to {url}") from None
     except httpx.TimeoutException as exc:
-        kind = {httpx.ReadTimeout: "read", httpx.WriteTimeout: "write",
-                httpx.PoolTimeout: "connection pool"}.get(type(exc), "")
+        kind = {
+            httpx.ReadTimeout: "read",
+            httpx.WriteTimeout: "write",
+            httpx.PoolTimeout: "connection pool",
+        }.get(type(exc), "")
         raise TransportError(f"timed out: {kind} timeout from {url}") from None
     except httpx.ConnectError as exc:
         raise TransportError(f"{exc or 'cannot connect'} ({url})") from None
@@ -306,8 +316,7 @@ class _Zlib:
 
     def __init__(self, encoding: str, url: str):
         self.encoding, self.url = encoding, url
-        self._z = zlib.decompressobj(zlib.MAX_WBITS | 16 if encoding == "gzip"
-                                     else zlib.MAX_WBITS)
+        self._z = zlib.decompressobj(zlib.MAX_WBITS | 16 if encoding == "gzip" else zlib.MAX_WBITS)
         self._started = False
 
     def feed(self, data: bytes) -> Iterator[bytes]:
@@ -319,8 +328,7 @@ class _Zlib:
                     # Some servers send raw deflate without the zlib header.
                     self._z, self._started = zlib.decompressobj(-zlib.MAX_WBITS), True
                     continue
-                raise FetchError(f"cannot decode {self.encoding} body of {self.url}: "
-                                 f"{exc}") from None
+                raise FetchError(f"cannot decode {self.encoding} body of {self.url}: {exc}") from None
             self._started = True
             data = self._z.unconsumed_tail
             if out:
@@ -386,16 +394,20 @@ def read_local(url: str) -> list[tuple[str, bytes]]:
     path = _local_path(url)
     try:
         if path.is_dir():
-            files = sorted((p for p in path.iterdir()
-                            if not p.name.startswith(".") and p.is_file()),
-                           key=lambda p: p.name)
+            files = sorted(
+                (p for p in path.iterdir() if not p.name.startswith(".") and p.is_file()),
+                key=lambda p: p.name,
+            )
         else:
             files = [path]
         return [(str(p), p.read_bytes()) for p in files]
     except OSError as exc:
         where = exc.filename or path
-        reason = {FileNotFoundError: "not found", PermissionError: "permission denied",
-                  IsADirectoryError: "is a folder"}.get(type(exc), exc.strerror or str(exc))
+        reason = {
+            FileNotFoundError: "not found",
+            PermissionError: "permission denied",
+            IsADirectoryError: "is a folder",
+        }.get(type(exc), exc.strerror or str(exc))
         raise FetchError(f"{where}: {reason}") from None
 
 

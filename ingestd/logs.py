@@ -14,13 +14,17 @@ from typing import Any, TextIO
 
 import structlog
 
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
-           "error": logging.ERROR}
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
 # stdlib loggers chatty at INFO that would drown the per-poll summary lines
-_QUIET = {"httpx": logging.WARNING, "httpcore": logging.WARNING,
-          "apscheduler.executors.default": logging.WARNING, "trafilatura": logging.ERROR,
-          "htmldate": logging.ERROR, "courlan": logging.ERROR}
+_QUIET = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "apscheduler.executors.default": logging.WARNING,
+    "trafilatura": logging.ERROR,
+    "htmldate": logging.ERROR,
+    "courlan": logging.ERROR,
+}
 
 
 def _shared_processors() -> list[Any]:

@@ -8,11 +8,17 @@ by state, the outbox) are read from the store at scrape time and handed to
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Iterable, Iterator
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client import ProcessCollector, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from .models import StoredChange
@@ -31,30 +37,46 @@ FEED_STATES = ("ok", "erroring", "parked", "removed")
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self._polls = Counter("ingestd_polls", "Polls by result: ok, not_modified, error.",
-                              ["result"], registry=self.registry)
+        self._polls = Counter(
+            "ingestd_polls", "Polls by result: ok, not_modified, error.", ["result"], registry=self.registry
+        )
         self._fetch_seconds = Histogram(
-            "ingestd_fetch_duration_seconds", "Time from request to last byte of a feed fetch.",
-            buckets=FETCH_BUCKETS, registry=self.registry)
-        self._fetched_bytes = Counter("ingestd_fetched_bytes", "Bytes of feed bodies read.",
-                                      registry=self.registry)
-        self._stored = Counter("ingestd_stories_stored",
-                               "Story versions stored, by change: created, updated.",
-                               ["change"], registry=self.registry)
+            "ingestd_fetch_duration_seconds",
+            "Time from request to last byte of a feed fetch.",
+            buckets=FETCH_BUCKETS,
+            registry=self.registry,
+        )
+        self._fetched_bytes = Counter(
+            "ingestd_fetched_bytes", "Bytes of feed bodies read.", registry=self.registry
+        )
+        self._stored = Counter(
+            "ingestd_stories_stored",
+            "Story versions stored, by change: created, updated.",
+            ["change"],
+            registry=self.registry,
+        )
         self._dedupe_hits = Counter(
-            "ingestd_dedupe_hits", "Incoming stories recognised as already stored, by what "
-            "recognised them: guid, url, content, cluster.", ["kind"], registry=self.registry)
-        self._deliveries = Counter("ingestd_webhook_deliveries",
-                                   "Webhook delivery attempts by result.", ["result"],
-                                   registry=self.registry)
+            "ingestd_dedupe_hits",
+            "Incoming stories recognised as already stored, by what "
+            "recognised them: guid, url, content, cluster.",
+            ["kind"],
+            registry=self.registry,
+        )
+        self._deliveries = Counter(
+            "ingestd_webhook_deliveries",
+            "Webhook delivery attempts by result.",
+            ["result"],
+            registry=self.registry,
+        )
         ProcessCollector(namespace="ingestd", registry=self.registry)
         for result in POLL_RESULTS:
             self._polls.labels(result)
         for change in STORED_CHANGES:
             self._stored.labels(change)
 
-    def observe_poll(self, *, status: int | None, error: str | None,
-                     fetch_seconds: float | None, fetched_bytes: int) -> None:
+    def observe_poll(
+        self, *, status: int | None, error: str | None, fetch_seconds: float | None, fetched_bytes: int
+    ) -> None:
         """One finished poll. `fetch_seconds` is None when nothing was fetched over HTTP."""
         result = "error" if error else "not_modified" if status == 304 else "ok"
         self._polls.labels(result).inc()
@@ -94,13 +116,18 @@ class _Scrape:
         for state, count in sorted(counts.items()):
             feeds.add_metric([state], count)
         yield feeds
-        yield GaugeMetricFamily("ingestd_feeds_quiet",
-                                "Feeds with no new story for longer than expected.",
-                                value=self.gauges.feeds_quiet)
-        yield GaugeMetricFamily("ingestd_outbox_backlog", "Webhook deliveries still owed.",
-                                value=self.gauges.outbox_backlog)
+        yield GaugeMetricFamily(
+            "ingestd_feeds_quiet",
+            "Feeds with no new story for longer than expected.",
+            value=self.gauges.feeds_quiet,
+        )
+        yield GaugeMetricFamily(
+            "ingestd_outbox_backlog", "Webhook deliveries still owed.", value=self.gauges.outbox_backlog
+        )
         oldest = self.gauges.outbox_oldest_at
         age = max(0.0, (self.now - oldest).total_seconds()) if oldest else 0.0
-        yield GaugeMetricFamily("ingestd_outbox_oldest_age_seconds",
-                                "Age of the oldest undelivered event; 0 when none is owed.",
-                                value=age)
+        yield GaugeMetricFamily(
+            "ingestd_outbox_oldest_age_seconds",
+            "Age of the oldest undelivered event; 0 when none is owed.",
+            value=age,
+        )

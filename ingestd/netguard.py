@@ -135,10 +135,8 @@ class AddressPolicy:
         if _host_key(host) in self.hosts:
             return True
         # "127.0.0.1" also opens ::ffff:127.0.0.1, the same socket by another name.
-        forms = [ip] + ([ip.ipv4_mapped] if isinstance(ip, ipaddress.IPv6Address)
-                        and ip.ipv4_mapped else [])
-        return any(form in net for form in forms for net in self.networks
-                   if form.version == net.version)
+        forms = [ip] + ([ip.ipv4_mapped] if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped else [])
+        return any(form in net for form in forms for net in self.networks if form.version == net.version)
 
 
 def _host_key(host: str) -> str:
@@ -190,8 +188,8 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         for ip in allowed:
             try:
                 return await self.inner.connect_tcp(
-                    str(ip), port, timeout=timeout, local_address=local_address,
-                    socket_options=socket_options)
+                    str(ip), port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
             except httpcore.ConnectError as exc:
                 reason = _os_reason(exc) or str(exc) or "cannot connect"
                 last_error = httpcore.ConnectError(f"{reason} at {ip} port {port}")
@@ -227,10 +225,12 @@ def _os_reason(exc: BaseException) -> str | None:
     return None
 
 
-def guarded_transport(allow_private: Iterable[str] = (), *,
-                      limits: httpx.Limits | None = None,
-                      backend: httpcore.AsyncNetworkBackend | None = None,
-                      ) -> httpx.AsyncHTTPTransport:
+def guarded_transport(
+    allow_private: Iterable[str] = (),
+    *,
+    limits: httpx.Limits | None = None,
+    backend: httpcore.AsyncNetworkBackend | None = None,
+) -> httpx.AsyncHTTPTransport:
     """An httpx transport whose every connection passes the guard.
 
     Environment proxies are ignored (trust_env=False): through a proxy the

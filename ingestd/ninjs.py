@@ -8,7 +8,7 @@ ninjs 3.0 schema shipped in this package, format checks on.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,26 +30,51 @@ _GEOJSON: dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": _GEOJSON_URI,
     "definitions": {
-        "coordinates": {"type": "array",
-                        "items": {"anyOf": [{"type": "number"}, {"$ref": "#/definitions/coordinates"}]}},
-        "geometry": {"anyOf": [
-            {"type": "object", "required": ["type", "coordinates"],
-             "properties": {"type": {"enum": _GEOMETRY_TYPES}, "coordinates": {"$ref": "#/definitions/coordinates"}}},
-            {"type": "object", "required": ["type", "geometries"],
-             "properties": {"type": {"const": "GeometryCollection"},
-                            "geometries": {"type": "array", "items": {"$ref": "#/definitions/geometry"}}}},
-        ]},
-        "feature": {"type": "object", "required": ["type", "geometry", "properties"],
-                    "properties": {"type": {"const": "Feature"},
-                                   "geometry": {"oneOf": [{"type": "null"}, {"$ref": "#/definitions/geometry"}]},
-                                   "properties": {"oneOf": [{"type": "null"}, {"type": "object"}]}}},
+        "coordinates": {
+            "type": "array",
+            "items": {"anyOf": [{"type": "number"}, {"$ref": "#/definitions/coordinates"}]},
+        },
+        "geometry": {
+            "anyOf": [
+                {
+                    "type": "object",
+                    "required": ["type", "coordinates"],
+                    "properties": {
+                        "type": {"enum": _GEOMETRY_TYPES},
+                        "coordinates": {"$ref": "#/definitions/coordinates"},
+                    },
+                },
+                {
+                    "type": "object",
+                    "required": ["type", "geometries"],
+                    "properties": {
+                        "type": {"const": "GeometryCollection"},
+                        "geometries": {"type": "array", "items": {"$ref": "#/definitions/geometry"}},
+                    },
+                },
+            ]
+        },
+        "feature": {
+            "type": "object",
+            "required": ["type", "geometry", "properties"],
+            "properties": {
+                "type": {"const": "Feature"},
+                "geometry": {"oneOf": [{"type": "null"}, {"$ref": "#/definitions/geometry"}]},
+                "properties": {"oneOf": [{"type": "null"}, {"type": "object"}]},
+            },
+        },
     },
     "oneOf": [
         {"$ref": "#/definitions/geometry"},
         {"$ref": "#/definitions/feature"},
-        {"type": "object", "required": ["type", "features"],
-         "properties": {"type": {"const": "FeatureCollection"},
-                        "features": {"type": "array", "items": {"$ref": "#/definitions/feature"}}}},
+        {
+            "type": "object",
+            "required": ["type", "features"],
+            "properties": {
+                "type": {"const": "FeatureCollection"},
+                "features": {"type": "array", "items": {"$ref": "#/definitions/feature"}},
+            },
+        },
     ],
 }
 
@@ -61,8 +86,12 @@ def _schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Draft202012Validator:
-    registry = Registry().with_resource(_GEOJSON_URI, Resource.from_contents(_GEOJSON, default_specification=DRAFT7))
-    return Draft202012Validator(_schema(), registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    registry = Registry().with_resource(
+        _GEOJSON_URI, Resource.from_contents(_GEOJSON, default_specification=DRAFT7)
+    )
+    return Draft202012Validator(
+        _schema(), registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 @cache
@@ -74,7 +103,7 @@ def _key_order() -> dict[str, int]:
 
 def utc_z(moment: datetime) -> str:
     """An aware time as ninjs wants it: UTC, whole seconds, `Z`."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def ordered(doc: dict[str, Any]) -> dict[str, Any]:

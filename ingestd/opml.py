@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 import defusedxml
@@ -43,11 +43,11 @@ class OPMLError(Exception):
 def parse_opml(data: bytes, *, interval: float) -> list[FeedConfig]:
     """The feeds an OPML document lists, in document order. Raises OPMLError."""
     try:
-        root = SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True,
-                                 forbid_external=True)
+        root = SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except defusedxml.DefusedXmlException as exc:
-        raise OPMLError([f"refused: the file declares XML entities or external references "
-                         f"({type(exc).__name__})"]) from None
+        raise OPMLError(
+            [f"refused: the file declares XML entities or external references ({type(exc).__name__})"]
+        ) from None
     except ET.ParseError as exc:
         raise OPMLError([f"not well-formed XML: {exc}"]) from None
     if root.tag != "opml":
@@ -65,8 +65,9 @@ def parse_opml(data: bytes, *, interval: float) -> list[FeedConfig]:
     return feeds
 
 
-def _walk(parent: ET.Element, where: str, interval: float, feeds: list[FeedConfig],
-          problems: list[str]) -> None:
+def _walk(
+    parent: ET.Element, where: str, interval: float, feeds: list[FeedConfig], problems: list[str]
+) -> None:
     for index, outline in enumerate(parent.findall("outline"), start=1):
         attrs = {name.lower(): value for name, value in outline.attrib.items()}
         title = (attrs.get("title") or attrs.get("text") or "").strip()
@@ -77,8 +78,9 @@ def _walk(parent: ET.Element, where: str, interval: float, feeds: list[FeedConfi
             if problem:
                 problems.append(f'outline "{here}": {problem}')
             else:
-                feeds.append(FeedConfig(id=feed_id_for(title, url.strip()), url=url.strip(),
-                                        interval=interval))
+                feeds.append(
+                    FeedConfig(id=feed_id_for(title, url.strip()), url=url.strip(), interval=interval)
+                )
         _walk(outline, here, interval, feeds, problems)
 
 
@@ -92,8 +94,7 @@ def _url_problem(url: str) -> str | None:
     if scheme in ("http", "https"):
         return None if host else f"{url!r} has no host"
     if scheme == "file" or not scheme or len(scheme) == 1:  # C:\… on Windows
-        return (f"{url!r} refused: file: URLs and paths can be feeds only in the config "
-                f"file, never from OPML")
+        return f"{url!r} refused: file: URLs and paths can be feeds only in the config file, never from OPML"
     return f"{url!r} refused: only http and https feeds can be imported"
 
 
@@ -113,15 +114,19 @@ def _slug(text: str) -> str:
     return _NOT_ID.sub("-", ascii_text.lower()).strip("-")
 
 
-def import_opml(store: Store, data: bytes, *, interval: float, now: datetime,
-                progress: Callable[[list[FeedConfig]], Iterable[FeedConfig]] | None = None
-                ) -> ImportReport:
+def import_opml(
+    store: Store,
+    data: bytes,
+    *,
+    interval: float,
+    now: datetime,
+    progress: Callable[[list[FeedConfig]], Iterable[FeedConfig]] | None = None,
+) -> ImportReport:
     """Parse, then add every feed in one transaction (feeds whose URL is known are left)."""
     return store.import_feeds(parse_opml(data, interval=interval), ORIGIN, now, progress)
 
 
-def export_opml(feeds: Iterable[FeedState], title: str = "ingestd feeds"
-                ) -> tuple[bytes, list[FeedState]]:
+def export_opml(feeds: Iterable[FeedState], title: str = "ingestd feeds") -> tuple[bytes, list[FeedState]]:
     """OPML 2.0 of the feeds not removed, and the local (file:) feeds left out of it,
     since no OPML import, ours included, may take them."""
     root = ET.Element("opml", version="2.0")
@@ -134,7 +139,6 @@ def export_opml(feeds: Iterable[FeedState], title: str = "ingestd feeds"
         if urlsplit(feed.url).scheme.lower() not in ("http", "https"):
             left_out.append(feed)
             continue
-        ET.SubElement(body, "outline", text=feed.id, title=feed.id, type="rss",
-                      xmlUrl=feed.url)
+        ET.SubElement(body, "outline", text=feed.id, title=feed.id, type="rss", xmlUrl=feed.url)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n", left_out

@@ -13,7 +13,7 @@ import calendar
 import codecs
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
@@ -24,9 +24,13 @@ from .models import Entry, ParsedDocument
 _SNIFF_BYTES = 16384
 _FEED_ROOT = re.compile(rb"<(?:[\w-]+:)?(rss|feed|rdf|channel)[\s>/]", re.I)
 _HTML_ROOT = re.compile(rb"<(?:!doctype\s+html|html[\s>])", re.I)
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32"),
-         (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
-         (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([\w:.-]+)""", re.I)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w:.-]+)", re.I)
@@ -35,8 +39,9 @@ _BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _JSONFEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/1(\.1)?/?$")
 
 
-def parse(body: bytes, *, url: str | None = None, content_type: str | None = None,
-          allow_pages: bool = False) -> ParsedDocument:
+def parse(
+    body: bytes, *, url: str | None = None, content_type: str | None = None, allow_pages: bool = False
+) -> ParsedDocument:
     """Read one input. Raises ParseError naming the reason when it is not readable."""
     if not body.strip():
         raise ParseError("empty body")
@@ -61,7 +66,7 @@ def _sniff_head(body: bytes) -> bytes:
     head = body[:_SNIFF_BYTES]
     for bom, _ in _BOMS:
         if head.startswith(bom):
-            head = head[len(bom):]
+            head = head[len(bom) :]
             break
     return head.replace(b"\x00", b"").lstrip()
 
@@ -75,6 +80,7 @@ def _looks_binary(body: bytes) -> bool:
 
 
 # ── pages ────────────────────────────────────────────────────────────────────
+
 
 def decode_text(body: bytes, content_type: str | None = None) -> str:
     """BOM, then the header's charset, then <meta>/<?xml?>, then UTF-8, then a guess."""
@@ -105,20 +111,28 @@ def decode_text(body: bytes, content_type: str | None = None) -> str:
 
 def _codec(name: str) -> str:
     # WHATWG: pages that say latin-1 mean windows-1252; EUC-KR pages use its superset
-    aliases = {"iso-8859-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252",
-               "euc-kr": "cp949", "ks_c_5601-1987": "cp949", "gb2312": "gb18030", "gbk": "gb18030",
-               "shift_jis": "cp932", "x-sjis": "cp932"}
+    aliases = {
+        "iso-8859-1": "cp1252",
+        "latin1": "cp1252",
+        "us-ascii": "cp1252",
+        "euc-kr": "cp949",
+        "ks_c_5601-1987": "cp949",
+        "gb2312": "gb18030",
+        "gbk": "gb18030",
+        "shift_jis": "cp932",
+        "x-sjis": "cp932",
+    }
     return aliases.get(name.lower(), name)
 
 
 def _page(body: bytes, kind: str, url: str | None, content_type: str | None) -> ParsedDocument:
     text = decode_text(body, content_type)
-    entry = Entry(kind=kind, page=text, link=url if url and url.startswith("http") else None,
-                  base_url=url)  # type: ignore[arg-type]
+    entry = Entry(kind=kind, page=text, link=url if url and url.startswith("http") else None, base_url=url)  # type: ignore[arg-type]
     return ParsedDocument(format=kind, entries=[entry])
 
 
 # ── XML feeds (feedparser) ───────────────────────────────────────────────────
+
 
 def _parse_xml_feed(body: bytes, url: str | None, content_type: str | None) -> ParsedDocument:
     headers = {"content-type": content_type} if content_type else {}
@@ -139,13 +153,20 @@ def _parse_xml_feed(body: bytes, url: str | None, content_type: str | None) -> P
     feed_language = feed.get("language")
     entries = [_feed_entry(e, feed_language, url) for e in entries_raw]
     # entries read from a broken document are kept; the breakage is a warning
-    warnings = [f"not well-formed ({type(problem).__name__}: {problem}); "
-                f"{len(entries)} entries read anyway"] if problem else []
-    hints = {key: str(feed[key]) for key in ("ttl", "sy_updateperiod", "sy_updatefrequency")
-             if feed.get(key)}
-    return ParsedDocument(format=parsed.get("version") or "unknown", entries=entries,
-                          title=feed.get("title"), language=feed_language, hints=hints,
-                          warnings=warnings)
+    warnings = (
+        [f"not well-formed ({type(problem).__name__}: {problem}); {len(entries)} entries read anyway"]
+        if problem
+        else []
+    )
+    hints = {key: str(feed[key]) for key in ("ttl", "sy_updateperiod", "sy_updatefrequency") if feed.get(key)}
+    return ParsedDocument(
+        format=parsed.get("version") or "unknown",
+        entries=entries,
+        title=feed.get("title"),
+        language=feed_language,
+        hints=hints,
+        warnings=warnings,
+    )
 
 
 def _feed_entry(e: Any, feed_language: str | None, url: str | None) -> Entry:
@@ -169,8 +190,11 @@ def _feed_entry(e: Any, feed_language: str | None, url: str | None) -> Entry:
         # dict.get: FeedParserDict.get would fall back to published, with a warning
         updated=_utc(dict.get(e, "updated_parsed")),
         tags=[t.get("term") for t in e.get("tags") or [] if t.get("term")],
-        enclosures=[{"href": x.get("href"), "type": x.get("type"), "length": x.get("length")}
-                    for x in e.get("enclosures") or [] if x.get("href")],
+        enclosures=[
+            {"href": x.get("href"), "type": x.get("type"), "length": x.get("length")}
+            for x in e.get("enclosures") or []
+            if x.get("href")
+        ],
         language=detail.get("language") or feed_language,
         base_url=detail.get("base") or url,
     )
@@ -184,12 +208,13 @@ def _utc(parsed_time: Any) -> datetime | None:
     if not parsed_time:
         return None
     try:
-        return datetime.fromtimestamp(calendar.timegm(parsed_time), tz=timezone.utc)
+        return datetime.fromtimestamp(calendar.timegm(parsed_time), tz=UTC)
     except (OverflowError, ValueError, TypeError, OSError):
         return None
 
 
 # ── JSON Feed 1.0 / 1.1 (feedparser 6.0.x does not read it) ────────────────
+
 
 def _parse_json_feed(body: bytes, url: str | None) -> ParsedDocument:
     try:
@@ -203,23 +228,26 @@ def _parse_json_feed(body: bytes, url: str | None) -> ParsedDocument:
         raise ParseError("JSON Feed without an items array")
     language = _text(doc.get("language"))
     feed_authors = _json_authors(doc)
-    entries = [_json_entry(item, language, feed_authors, url or _text(doc.get("feed_url")))
-               for item in items if isinstance(item, dict)]
+    entries = [
+        _json_entry(item, language, feed_authors, url or _text(doc.get("feed_url")))
+        for item in items
+        if isinstance(item, dict)
+    ]
     version = "json1.1" if doc["version"].rstrip("/").endswith("1.1") else "json1"
-    return ParsedDocument(format=version, entries=entries, title=_text(doc.get("title")),
-                          language=language)
+    return ParsedDocument(format=version, entries=entries, title=_text(doc.get("title")), language=language)
 
 
-def _json_entry(item: dict, language: str | None, feed_authors: list[str],
-                url: str | None) -> Entry:
+def _json_entry(item: dict, language: str | None, feed_authors: list[str], url: str | None) -> Entry:
     text = _text(item.get("content_text"))
     html = _text(item.get("content_html"))
     if html is None and text is not None:
         html = "".join(f"<p>{_escape(p)}</p>" for p in re.split(r"\n\s*\n", text) if p.strip())
     attachments = item.get("attachments") if isinstance(item.get("attachments"), list) else []
-    enclosures = [{"href": a.get("url"), "type": a.get("mime_type"),
-                   "length": a.get("size_in_bytes")}
-                  for a in attachments if isinstance(a, dict) and _text(a.get("url"))]
+    enclosures = [
+        {"href": a.get("url"), "type": a.get("mime_type"), "length": a.get("size_in_bytes")}
+        for a in attachments
+        if isinstance(a, dict) and _text(a.get("url"))
+    ]
     if _text(item.get("image")):
         enclosures.insert(0, {"href": item["image"], "type": "image", "length": None})
     tags = item.get("tags") if isinstance(item.get("tags"), list) else []
@@ -256,7 +284,7 @@ def _rfc3339(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment.astimezone(timezone.utc) if moment.tzinfo else None
+    return moment.astimezone(UTC) if moment.tzinfo else None
 
 
 def _escape(text: str) -> str:

@@ -29,9 +29,17 @@ class Processed:
     error: str | None = None  # the input as a whole could not be read
 
 
-def process(body: bytes, *, feed_id: str, source: str | None, now: datetime,
-            profiles: Any, url: str | None = None, content_type: str | None = None,
-            allow_pages: bool = False) -> Processed:
+def process(
+    body: bytes,
+    *,
+    feed_id: str,
+    source: str | None,
+    now: datetime,
+    profiles: Any,
+    url: str | None = None,
+    content_type: str | None = None,
+    allow_pages: bool = False,
+) -> Processed:
     try:
         document = parse(body, url=url, content_type=content_type, allow_pages=allow_pages)
     except ParseError as exc:
@@ -41,8 +49,9 @@ def process(body: bytes, *, feed_id: str, source: str | None, now: datetime,
         if entry.language is None and document.language:
             entry.language = document.language
         try:
-            result.stories.append(normalize.normalize_entry(
-                entry, feed_id=feed_id, source=source, now=now, profiles=profiles))
+            result.stories.append(
+                normalize.normalize_entry(entry, feed_id=feed_id, source=source, now=now, profiles=profiles)
+            )
             result.entries.append(entry)
         except DropStory as exc:
             result.dropped.append(f"entry {index}: {exc}")
@@ -51,10 +60,17 @@ def process(body: bytes, *, feed_id: str, source: str | None, now: datetime,
     return result
 
 
-def process_article(entry: Entry, body: bytes, *, content_type: str | None, feed_id: str,
-                    source: str | None, now: datetime, profiles: Any) -> Story:
+def process_article(
+    entry: Entry,
+    body: bytes,
+    *,
+    content_type: str | None,
+    feed_id: str,
+    source: str | None,
+    now: datetime,
+    profiles: Any,
+) -> Story:
     """A feed entry's own page, normalized instead of the feed's summary. The entry's
     guid, link and date stay: they are what identifies the story."""
     page = dataclasses.replace(entry, kind="page-html", page=decode_text(body, content_type))
-    return normalize.normalize_entry(page, feed_id=feed_id, source=source, now=now,
-                                     profiles=profiles)
+    return normalize.normalize_entry(page, feed_id=feed_id, source=source, now=now, profiles=profiles)

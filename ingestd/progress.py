@@ -4,11 +4,11 @@ terminal only, on stderr, so stdout and piped logs stay clean."""
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Iterator, TextIO
+from collections.abc import Callable, Iterator
+from typing import Any, TextIO
 
 
-def progress_bar(unit: str, stream: TextIO | None = None
-                 ) -> Callable[[list[Any]], Iterator[Any]] | None:
+def progress_bar(unit: str, stream: TextIO | None = None) -> Callable[[list[Any]], Iterator[Any]] | None:
     """An iterator wrapper counting `unit`s, or None when the stream is not a terminal."""
     stream = stream or sys.stderr
     if not stream.isatty():

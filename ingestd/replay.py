@@ -44,17 +44,29 @@ def input_files(paths: list[str | os.PathLike]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file()
-                                and not any(part.startswith(".")
-                                            for part in p.relative_to(path).parts)))
+            files.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            )
         else:
             files.append(path)
     return files
 
 
-def replay(paths: list[str | os.PathLike], *, config: Config, profiles: Any, now: datetime,
-           out: TextIO, db_path: str | None = None, source: str | None = None,
-           progress: Any = None) -> ReplaySummary:
+def replay(
+    paths: list[str | os.PathLike],
+    *,
+    config: Config,
+    profiles: Any,
+    now: datetime,
+    out: TextIO,
+    db_path: str | None = None,
+    source: str | None = None,
+    progress: Any = None,
+) -> ReplaySummary:
     log = get_logger()
     summary = ReplaySummary()
     with tempfile.TemporaryDirectory(prefix="ingestd-replay-") as scratch:
@@ -62,24 +74,47 @@ def replay(paths: list[str | os.PathLike], *, config: Config, profiles: Any, now
         settings = dedupe.Settings.from_config(config.dedupe)
         try:
             files = input_files(paths)
-            for path in (progress(files) if progress else files):
+            for path in progress(files) if progress else files:
                 summary.inputs += 1
-                _replay_file(path, store=store, config=config, profiles=profiles, now=now,
-                             source=source, out=out, summary=summary, settings=settings)
+                _replay_file(
+                    path,
+                    store=store,
+                    config=config,
+                    profiles=profiles,
+                    now=now,
+                    source=source,
+                    out=out,
+                    summary=summary,
+                    settings=settings,
+                )
         finally:
             store.close()
     if summary.inputs and summary.created == 0 and summary.updated == 0:
-        log.info("replay: nothing new", unchanged=summary.unchanged,
-                 reason="every story was already stored")
-    log.info("replay done", inputs=summary.inputs, failed=summary.failed,
-             created=summary.created, updated=summary.updated, unchanged=summary.unchanged,
-             dropped=summary.dropped)
+        log.info("replay: nothing new", unchanged=summary.unchanged, reason="every story was already stored")
+    log.info(
+        "replay done",
+        inputs=summary.inputs,
+        failed=summary.failed,
+        created=summary.created,
+        updated=summary.updated,
+        unchanged=summary.unchanged,
+        dropped=summary.dropped,
+    )
     return summary
 
 
-def _replay_file(path: Path, *, store: Store, config: Config, profiles: Any, now: datetime,
-                 source: str | None, out: TextIO, summary: ReplaySummary,
-                 settings: dedupe.Settings) -> None:
+def _replay_file(
+    path: Path,
+    *,
+    store: Store,
+    config: Config,
+    profiles: Any,
+    now: datetime,
+    source: str | None,
+    out: TextIO,
+    summary: ReplaySummary,
+    settings: dedupe.Settings,
+) -> None:
     feed_id, feed_source, identity = _feed_for(path, config)
     log = get_logger(feed_id=feed_id, url=str(path))
     try:
@@ -88,8 +123,15 @@ def _replay_file(path: Path, *, store: Store, config: Config, profiles: Any, now
         summary.failed += 1
         log.error("input unreadable", error=exc.strerror or str(exc))
         return
-    result = process(body, feed_id=feed_id, source=feed_source or source, now=now,
-                     profiles=profiles, url=path.resolve().as_uri(), allow_pages=True)
+    result = process(
+        body,
+        feed_id=feed_id,
+        source=feed_source or source,
+        now=now,
+        profiles=profiles,
+        url=path.resolve().as_uri(),
+        allow_pages=True,
+    )
     if result.error:
         summary.failed += 1
         log.error("input not readable", error=result.error)

@@ -30,7 +30,7 @@ import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from .models import FeedState
@@ -38,8 +38,13 @@ from .models import FeedState
 __all__ = ["ScheduleSettings", "PollOutcome", "next_poll", "quiet_threshold"]
 
 # sy:updatePeriod values (RSS 1.0 syndication module), in seconds.
-UPDATE_PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400,
-                  "monthly": 30 * 86400, "yearly": 365 * 86400}
+UPDATE_PERIODS = {
+    "hourly": 3600,
+    "daily": 86400,
+    "weekly": 7 * 86400,
+    "monthly": 30 * 86400,
+    "yearly": 365 * 86400,
+}
 RATE_WINDOW = 20  # newest entries used to estimate the publishing gap
 RATE_MIN_ENTRIES = 3  # fewer dated entries say too little about a rate
 _RETRY_AFTER_STATUSES = (429, 503)
@@ -59,8 +64,7 @@ class ScheduleSettings:
         if self.min_interval < 1:
             raise ValueError(f"min_interval {self.min_interval}s is under 1s")
         if self.max_interval < self.min_interval:
-            raise ValueError(f"max_interval {self.max_interval}s is under min_interval "
-                             f"{self.min_interval}s")
+            raise ValueError(f"max_interval {self.max_interval}s is under min_interval {self.min_interval}s")
         if not 0 <= self.jitter <= 0.10:
             raise ValueError(f"jitter {self.jitter} is outside 0..0.10")
 
@@ -84,12 +88,16 @@ class PollOutcome:
         """The outcome of a poll that raised `exc` (status and Retry-After if HTTP)."""
         status = getattr(exc, "status", None)
         retry_after = getattr(exc, "retry_after", None)
-        return cls(status=status, error=str(exc) or type(exc).__name__,
-                   headers={"retry-after": retry_after} if retry_after else {})
+        return cls(
+            status=status,
+            error=str(exc) or type(exc).__name__,
+            headers={"retry-after": retry_after} if retry_after else {},
+        )
 
 
-def next_poll(feed: FeedState, outcome: PollOutcome, now: datetime,
-              settings: ScheduleSettings = ScheduleSettings()) -> datetime:
+def next_poll(
+    feed: FeedState, outcome: PollOutcome, now: datetime, settings: ScheduleSettings = ScheduleSettings()
+) -> datetime:
     """When to poll `feed` next, given what the poll at `now` taught.
 
     `feed` is the state this poll leaves: after a failure its error_count
@@ -178,7 +186,7 @@ def _http_date(value: str | None) -> datetime | None:
     except (TypeError, ValueError, IndexError):
         return None
     # "-0000" gives a naive datetime; HTTP dates are always GMT.
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _publishing_gap(published: Sequence[datetime], now: datetime) -> float | None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.anyio
 
 TOKEN = "tok-3f9a1c"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-NOW = datetime(2020, 1, 9, 0, 31, 2, tzinfo=timezone.utc)
+NOW = datetime(2020, 1, 9, 0, 31, 2, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -31,20 +31,39 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def story(n: int, *, headline: str | None = None, body: str | None = None, feed: str = "news",
-          source: str = "generic", section: str | None = None, language: str | None = "en",
-          published: datetime | None = None, byline: str | None = None) -> Story:
+def story(
+    n: int,
+    *,
+    headline: str | None = None,
+    body: str | None = None,
+    feed: str = "news",
+    source: str = "generic",
+    section: str | None = None,
+    language: str | None = "en",
+    published: datetime | None = None,
+    byline: str | None = None,
+) -> Story:
     """Story n, published n minutes before NOW unless told otherwise."""
     headline = headline or f"Story number {n}"
     body = body or f"Body of story {n}, with words enough to be a story."
     published = published or NOW - timedelta(minutes=n)
-    return Story(feed_id=feed, source=source, headline=headline, body_text=body,
-                 guid=f"g{n}", url=f"https://example.org/{n}", section=section,
-                 language=language, byline=byline,
-                 ninjs={"type": "text", "firstCreated": to_iso(published),
-                        "headlines": [{"role": "main", "value": headline}],
-                        "bodies": [{"role": "main", "contentType": "text/plain",
-                                    "value": body}]})
+    return Story(
+        feed_id=feed,
+        source=source,
+        headline=headline,
+        body_text=body,
+        guid=f"g{n}",
+        url=f"https://example.org/{n}",
+        section=section,
+        language=language,
+        byline=byline,
+        ninjs={
+            "type": "text",
+            "firstCreated": to_iso(published),
+            "headlines": [{"role": "main", "value": headline}],
+            "bodies": [{"role": "main", "contentType": "text/plain", "value": body}],
+        },
+    )
 
 
 @pytest.fixture
@@ -63,13 +82,19 @@ def state() -> ServiceState:
 
 
 @contextlib.asynccontextmanager
-async def serving(store: Store, state: ServiceState | None = None, token: str | None = TOKEN,
-                  headers: dict[str, str] | None = None) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_app(store.path, state=state or ServiceState(tick_interval=1.0),
-                    metrics=Metrics(), token=token)
+async def serving(
+    store: Store,
+    state: ServiceState | None = None,
+    token: str | None = TOKEN,
+    headers: dict[str, str] | None = None,
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = build_app(
+        store.path, state=state or ServiceState(tick_interval=1.0), metrics=Metrics(), token=token
+    )
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://ingestd", headers=headers) as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://ingestd", headers=headers
+        ) as client:
             yield client
 
 
@@ -81,16 +106,17 @@ async def page_ids(client: httpx.AsyncClient, **params: str | int) -> list[str]:
 
 # ── health ───────────────────────────────────────────────────────────────────
 
+
 async def test_healthz_is_200_while_the_scheduler_ticks_without_a_token(
-        store: Store, state: ServiceState) -> None:
+    store: Store, state: ServiceState
+) -> None:
     async with serving(store, state) as client:
         response = await client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
 
 
-async def test_healthz_is_503_once_the_tick_is_older_than_expected(
-        store: Store, state: ServiceState) -> None:
+async def test_healthz_is_503_once_the_tick_is_older_than_expected(store: Store, state: ServiceState) -> None:
     state.last_tick = time.monotonic() - state.stale_after - 1
     async with serving(store, state) as client:
         response = await client.get("/healthz")
@@ -99,21 +125,28 @@ async def test_healthz_is_503_once_the_tick_is_older_than_expected(
 
 
 async def test_readyz_is_200_when_ticking_writable_and_not_stopping(
-        store: Store, state: ServiceState) -> None:
+    store: Store, state: ServiceState
+) -> None:
     async with serving(store, state) as client:
         response = await client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"ready": True, "checks": {
-        "database": "ok", "scheduler": "ok", "shutdown": "ok"}}
+    assert response.json() == {
+        "ready": True,
+        "checks": {"database": "ok", "scheduler": "ok", "shutdown": "ok"},
+    }
 
 
-@pytest.mark.parametrize("change, check, reason", [
-    ({"scheduler_running": False}, "scheduler", "not running"),
-    ({"shutting_down": True}, "shutdown", "shutting down"),
-    ({"last_tick": 0.0}, "scheduler", "no tick for"),
-])
-async def test_readyz_is_503_and_says_why(store: Store, state: ServiceState, change: dict,
-                                          check: str, reason: str) -> None:
+@pytest.mark.parametrize(
+    "change, check, reason",
+    [
+        ({"scheduler_running": False}, "scheduler", "not running"),
+        ({"shutting_down": True}, "shutdown", "shutting down"),
+        ({"last_tick": 0.0}, "scheduler", "no tick for"),
+    ],
+)
+async def test_readyz_is_503_and_says_why(
+    store: Store, state: ServiceState, change: dict, check: str, reason: str
+) -> None:
     for name, value in change.items():
         setattr(state, name, value)
     async with serving(store, state) as client:
@@ -125,15 +158,23 @@ async def test_readyz_is_503_and_says_why(store: Store, state: ServiceState, cha
 
 # ── auth ─────────────────────────────────────────────────────────────────────
 
-PROTECTED = [("GET", "/feeds"), ("GET", "/stories"), ("GET", "/stories/st_x"),
-             ("GET", "/openapi.json"), ("GET", "/no-such-path"), ("POST", "/feeds")]
+PROTECTED = [
+    ("GET", "/feeds"),
+    ("GET", "/stories"),
+    ("GET", "/stories/st_x"),
+    ("GET", "/openapi.json"),
+    ("GET", "/no-such-path"),
+    ("POST", "/feeds"),
+]
 
 
 @pytest.mark.parametrize("method, path", PROTECTED)
-@pytest.mark.parametrize("authorization", [None, "Bearer wrong", f"Basic {TOKEN}",
-                                           f"Bearer {TOKEN}x", "Bearer "])
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer wrong", f"Basic {TOKEN}", f"Bearer {TOKEN}x", "Bearer "]
+)
 async def test_missing_or_wrong_token_gets_401_and_nothing_else(
-        store: Store, method: str, path: str, authorization: str | None) -> None:
+    store: Store, method: str, path: str, authorization: str | None
+) -> None:
     headers = {"Authorization": authorization} if authorization is not None else {}
     async with serving(store) as client:
         response = await client.request(method, path, headers=headers)
@@ -144,7 +185,8 @@ async def test_missing_or_wrong_token_gets_401_and_nothing_else(
 
 @pytest.mark.parametrize("authorization", [None, "Bearer ", "Bearer anything"])
 async def test_without_a_configured_token_nobody_gets_in(
-        store: Store, state: ServiceState, authorization: str | None) -> None:
+    store: Store, state: ServiceState, authorization: str | None
+) -> None:
     headers = {"Authorization": authorization} if authorization is not None else {}
     async with serving(store, state, token=None, headers=headers) as client:
         for _, path in PROTECTED[:4]:
@@ -163,13 +205,27 @@ async def test_the_token_opens_the_protected_routes(store: Store) -> None:
 
 # ── feeds ────────────────────────────────────────────────────────────────────
 
+
 async def test_feeds_shows_each_feeds_state_and_last_story(store: Store) -> None:
-    store.sync_config_feeds([FeedConfig(id="good", url="https://a.example/feed"),
-                             FeedConfig(id="bad", url="https://b.example/feed")], NOW)
-    store.save_poll(PollRecord("bad", NOW, 12, 500, 0, "HTTP 500"), [],
-                    {"state": "erroring", "error_count": 1, "last_error": "HTTP 500"}, NOW)
-    store.save_poll(PollRecord("good", NOW, 12, 200, 100), [story(1, feed="good")],
-                    {"state": "ok", "last_success_at": NOW}, NOW)
+    store.sync_config_feeds(
+        [
+            FeedConfig(id="good", url="https://a.example/feed"),
+            FeedConfig(id="bad", url="https://b.example/feed"),
+        ],
+        NOW,
+    )
+    store.save_poll(
+        PollRecord("bad", NOW, 12, 500, 0, "HTTP 500"),
+        [],
+        {"state": "erroring", "error_count": 1, "last_error": "HTTP 500"},
+        NOW,
+    )
+    store.save_poll(
+        PollRecord("good", NOW, 12, 200, 100),
+        [story(1, feed="good")],
+        {"state": "ok", "last_success_at": NOW},
+        NOW,
+    )
     async with serving(store, headers=AUTH) as client:
         response = await client.get("/feeds")
     assert response.status_code == 200
@@ -183,20 +239,29 @@ async def test_feeds_shows_each_feeds_state_and_last_story(store: Store) -> None
 
 # ── stories ──────────────────────────────────────────────────────────────────
 
+
 async def test_stories_come_newest_first_with_their_summary(store: Store) -> None:
     store.save_stories([story(3), story(1, byline="By Kim"), story(2)], NOW)
     async with serving(store, headers=AUTH) as client:
         response = await client.get("/stories")
     body = response.json()
-    assert [s["headline"] for s in body["stories"]] == [
-        "Story number 1", "Story number 2", "Story number 3"]
+    assert [s["headline"] for s in body["stories"]] == ["Story number 1", "Story number 2", "Story number 3"]
     assert body["next_cursor"] is None
     first = body["stories"][0]
     assert first == {
-        "id": first["id"], "version": 1, "feed": "news", "source": "generic",
-        "headline": "Story number 1", "byline": "By Kim", "located": None, "section": None,
-        "language": "en", "first_created": to_iso(NOW - timedelta(minutes=1)),
-        "version_created": to_iso(NOW), "url": "https://example.org/1"}
+        "id": first["id"],
+        "version": 1,
+        "feed": "news",
+        "source": "generic",
+        "headline": "Story number 1",
+        "byline": "By Kim",
+        "located": None,
+        "section": None,
+        "language": "en",
+        "first_created": to_iso(NOW - timedelta(minutes=1)),
+        "version_created": to_iso(NOW),
+        "url": "https://example.org/1",
+    }
 
 
 async def test_pages_stay_stable_while_stories_arrive(store: Store) -> None:
@@ -208,19 +273,27 @@ async def test_pages_stay_stable_while_stories_arrive(store: Store) -> None:
         arrivals = 100
         while cursor := response.json()["next_cursor"]:
             # newer stories, and one late arrival published between older ones
-            store.save_stories([story(arrivals, published=NOW + timedelta(minutes=arrivals)),
-                                story(arrivals + 1, published=NOW - timedelta(minutes=17,
-                                                                              seconds=30))],
-                               NOW)
+            store.save_stories(
+                [
+                    story(arrivals, published=NOW + timedelta(minutes=arrivals)),
+                    story(arrivals + 1, published=NOW - timedelta(minutes=17, seconds=30)),
+                ],
+                NOW,
+            )
             arrivals += 2
             response = await client.get("/stories", params={"limit": 10, "cursor": cursor})
             seen += [s["id"] for s in response.json()["stories"]]
-    originals = {row["id"]: row["first_created"] for row in store.db.query(
-        "SELECT id, first_created FROM stories WHERE guid IN (%s)"
-        % ",".join(f"'g{n}'" for n in range(1, 26)))}
+    originals = {
+        row["id"]: row["first_created"]
+        for row in store.db.query(
+            "SELECT id, first_created FROM stories WHERE guid IN (%s)"
+            % ",".join(f"'g{n}'" for n in range(1, 26))
+        )
+    }
     assert len(seen) == len(set(seen)), "a story came twice"
     assert [i for i in seen if i in originals] == sorted(
-        originals, key=lambda i: (originals[i], i), reverse=True)
+        originals, key=lambda i: (originals[i], i), reverse=True
+    )
     assert not any(store.get_story(i)["first_created"] > to_iso(NOW) for i in seen)
 
 
@@ -228,38 +301,49 @@ async def test_a_page_ends_exactly_at_the_last_story(store: Store) -> None:
     store.save_stories([story(n) for n in range(1, 5)], NOW)
     async with serving(store, headers=AUTH) as client:
         first = (await client.get("/stories", params={"limit": 2})).json()
-        second = (await client.get("/stories", params={
-            "limit": 2, "cursor": first["next_cursor"]})).json()
+        second = (await client.get("/stories", params={"limit": 2, "cursor": first["next_cursor"]})).json()
     assert len(second["stories"]) == 2 and second["next_cursor"] is None
 
 
-@pytest.mark.parametrize("params, expected", [
-    ({"feed": "wire"}, [2]),
-    ({"source": "yonhap"}, [3]),
-    ({"section": "politics"}, [1, 3]),
-    ({"language": "ko"}, [4]),
-    ({"since": "2020-01-09T00:28:02Z"}, [1, 2, 3]),
-    ({"since": "2020-01-09T09:28:02+09:00", "section": "politics"}, [1, 3]),
-])
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"feed": "wire"}, [2]),
+        ({"source": "yonhap"}, [3]),
+        ({"section": "politics"}, [1, 3]),
+        ({"language": "ko"}, [4]),
+        ({"since": "2020-01-09T00:28:02Z"}, [1, 2, 3]),
+        ({"since": "2020-01-09T09:28:02+09:00", "section": "politics"}, [1, 3]),
+    ],
+)
 async def test_filters(store: Store, params: dict[str, str], expected: list[int]) -> None:
-    store.save_stories([story(1, section="politics"), story(2, feed="wire"),
-                        story(3, source="yonhap", section="politics"),
-                        story(4, language="ko")], NOW)
-    ids = {store.get_story(row["id"])["guid"]: row["id"]
-           for row in store.db.query("SELECT id FROM stories")}
+    store.save_stories(
+        [
+            story(1, section="politics"),
+            story(2, feed="wire"),
+            story(3, source="yonhap", section="politics"),
+            story(4, language="ko"),
+        ],
+        NOW,
+    )
+    ids = {store.get_story(row["id"])["guid"]: row["id"] for row in store.db.query("SELECT id FROM stories")}
     async with serving(store, headers=AUTH) as client:
         assert await page_ids(client, **params) == [ids[f"g{n}"] for n in expected]
 
 
 async def test_full_text_search_in_headline_body_and_byline(store: Store) -> None:
-    store.save_stories([
-        story(1, headline="North Korea fires missile", body="Launch over the East Sea."),
-        story(2, headline="Markets close higher", body="U.S.-China trade talks lift stocks."),
-        story(3, headline="Weather", body="Fine dust in Seoul.", byline="By Kim Ji-hoon"),
-        story(4, headline="Défense budget", body="Cost-sharing talks resume."),
-    ], NOW)
+    store.save_stories(
+        [
+            story(1, headline="North Korea fires missile", body="Launch over the East Sea."),
+            story(2, headline="Markets close higher", body="U.S.-China trade talks lift stocks."),
+            story(3, headline="Weather", body="Fine dust in Seoul.", byline="By Kim Ji-hoon"),
+            story(4, headline="Défense budget", body="Cost-sharing talks resume."),
+        ],
+        NOW,
+    )
     guid = {row["id"]: row["guid"] for row in store.db.query("SELECT id, guid FROM stories")}
     async with serving(store, headers=AUTH) as client:
+
         async def found(q: str) -> list[str]:
             return [guid[i] for i in await page_ids(client, q=q)]
 
@@ -289,28 +373,42 @@ async def test_search_follows_new_versions_and_purges(store: Store) -> None:
 
 
 async def test_search_pages_and_filters_together(store: Store) -> None:
-    store.save_stories([story(n, headline=f"Missile report {n}",
-                              section="defense" if n % 2 else "world")
-                        for n in range(1, 8)], NOW)
+    store.save_stories(
+        [
+            story(n, headline=f"Missile report {n}", section="defense" if n % 2 else "world")
+            for n in range(1, 8)
+        ],
+        NOW,
+    )
     async with serving(store, headers=AUTH) as client:
-        first = (await client.get("/stories", params={
-            "q": "missile", "section": "defense", "limit": 2})).json()
-        rest = (await client.get("/stories", params={
-            "q": "missile", "section": "defense", "limit": 2,
-            "cursor": first["next_cursor"]})).json()
+        first = (
+            await client.get("/stories", params={"q": "missile", "section": "defense", "limit": 2})
+        ).json()
+        rest = (
+            await client.get(
+                "/stories",
+                params={"q": "missile", "section": "defense", "limit": 2, "cursor": first["next_cursor"]},
+            )
+        ).json()
     headlines = [s["headline"] for s in first["stories"] + rest["stories"]]
-    assert headlines == ["Missile report 1", "Missile report 3", "Missile report 5",
-                         "Missile report 7"]
+    assert headlines == ["Missile report 1", "Missile report 3", "Missile report 5", "Missile report 7"]
 
 
-@pytest.mark.parametrize("params, names", [
-    ({"limit": "0"}, "limit"), ({"limit": "101"}, "limit"), ({"limit": "ten"}, "limit"),
-    ({"cursor": "not-a-cursor"}, "cursor"), ({"cursor": "WzFd"}, "cursor"),
-    ({"since": "yesterday"}, "since"), ({"q": "-- ..."}, "q"), ({"feed": ""}, "feed"),
-    ({"feed_id": "news"}, "feed_id"),
-])
-async def test_bad_parameters_get_400_naming_them(store: Store, params: dict[str, str],
-                                                  names: str) -> None:
+@pytest.mark.parametrize(
+    "params, names",
+    [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "101"}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": "WzFd"}, "cursor"),
+        ({"since": "yesterday"}, "since"),
+        ({"q": "-- ..."}, "q"),
+        ({"feed": ""}, "feed"),
+        ({"feed_id": "news"}, "feed_id"),
+    ],
+)
+async def test_bad_parameters_get_400_naming_them(store: Store, params: dict[str, str], names: str) -> None:
     async with serving(store, headers=AUTH) as client:
         response = await client.get("/stories", params=params)
     assert response.status_code == 400
@@ -341,8 +439,7 @@ async def test_an_unknown_story_is_404(store: Store) -> None:
 
 
 async def test_openapi_describes_every_route(store: Store) -> None:
-    app = build_app(store.path, state=ServiceState(tick_interval=1.0), metrics=Metrics(),
-                    token=TOKEN)
+    app = build_app(store.path, state=ServiceState(tick_interval=1.0), metrics=Metrics(), token=TOKEN)
     routes = {r.path for r in app.routes if isinstance(r, Route)}
     async with serving(store, headers=AUTH) as client:
         spec = (await client.get("/openapi.json")).json()

@@ -10,9 +10,10 @@ import logging
 import signal
 import threading
 import time
-from datetime import datetime, timezone
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -33,8 +34,9 @@ def db_path(tmp_path: Path) -> str:
     return str(tmp_path / "ingestd.db")
 
 
-def live(db_path: str, check: Callable[[httpx.AsyncClient], Awaitable[Any]],
-         state: ServiceState | None = None) -> Any:
+def live(
+    db_path: str, check: Callable[[httpx.AsyncClient], Awaitable[Any]], state: ServiceState | None = None
+) -> Any:
     """Serve on 127.0.0.1:<free port>, run `check` with a client, stop, and return what
     `check` returned; fails if the server does not stop within 3 s."""
     state = state or ServiceState(tick_interval=1.0)
@@ -46,8 +48,7 @@ def live(db_path: str, check: Callable[[httpx.AsyncClient], Awaitable[Any]],
         stop = asyncio.Event()
         server = asyncio.create_task(serve(app, sock, stop))
         try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}",
-                                         timeout=5) as client:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
                 return await check(client)
         finally:
             stop.set()
@@ -62,9 +63,13 @@ def big_feed(size: int = 15_000_000, items: int = 30) -> bytes:
     entries = "".join(
         f"<item><guid>g{i}</guid><title>Story {i}</title><link>https://example.org/{i}</link>"
         f"<description><![CDATA[{body}]]></description>"
-        f"<pubDate>Thu, 09 Jan 2020 09:25:00 +0900</pubDate></item>" for i in range(items))
-    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Big</title>'
-            f"<language>en</language>{entries}</channel></rss>").encode()
+        f"<pubDate>Thu, 09 Jan 2020 09:25:00 +0900</pubDate></item>"
+        for i in range(items)
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Big</title>'
+        f"<language>en</language>{entries}</channel></rss>"
+    ).encode()
 
 
 def test_healthz_answers_within_a_second_while_a_15mb_feed_parses(db_path: str) -> None:
@@ -72,9 +77,12 @@ def test_healthz_answers_within_a_second_while_a_15mb_feed_parses(db_path: str) 
     assert len(feed) >= 15_000_000
     profiles = normalize.load_profiles(None)
     parsed: list[Any] = []
-    worker = threading.Thread(target=lambda: parsed.append(process(
-        feed, feed_id="big", source=None, now=datetime.now(timezone.utc),
-        profiles=profiles)), daemon=True)
+    worker = threading.Thread(
+        target=lambda: parsed.append(
+            process(feed, feed_id="big", source=None, now=datetime.now(UTC), profiles=profiles)
+        ),
+        daemon=True,
+    )
     state = ServiceState(tick_interval=1.0)
     state.ticked()
 
@@ -103,6 +111,7 @@ def test_serving_leaves_the_signal_handlers_to_the_daemon(db_path: str) -> None:
 
     previous = {sig: signal.signal(sig, ours) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
+
         async def during(client: httpx.AsyncClient) -> Any:
             assert (await client.get("/healthz")).status_code == 200
             return signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
@@ -125,12 +134,10 @@ def json_logs() -> Iterator[io.StringIO]:
     structlog.configure(**config)
 
 
-def test_every_line_the_server_logs_is_one_json_object(db_path: str,
-                                                       json_logs: io.StringIO) -> None:
+def test_every_line_the_server_logs_is_one_json_object(db_path: str, json_logs: io.StringIO) -> None:
     async def requests(client: httpx.AsyncClient) -> None:
         await client.get("/healthz")
-        await client.get("/stories", params={"q": "x"},
-                         headers={"Authorization": f"Bearer {TOKEN}"})
+        await client.get("/stories", params={"q": "x"}, headers={"Authorization": f"Bearer {TOKEN}"})
         await client.get("/feeds")
 
     live(db_path, requests)
@@ -140,8 +147,11 @@ def test_every_line_the_server_logs_is_one_json_object(db_path: str,
     assert any(line.get("logger", "").startswith("uvicorn") for line in lines)
     request_lines = [line for line in lines if line["event"] == "http request"]
     requests_logged = [(line["url"], line["status"], line["level"]) for line in request_lines]
-    assert requests_logged == [("/healthz", 200, "debug"), ("/stories?q=x", 200, "info"),
-                               ("/feeds", 401, "info")]
+    assert requests_logged == [
+        ("/healthz", 200, "debug"),
+        ("/stories?q=x", 200, "info"),
+        ("/feeds", 401, "info"),
+    ]
     assert all(isinstance(line["duration_ms"], float) for line in request_lines)
 
 

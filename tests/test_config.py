@@ -1,14 +1,22 @@
 from __future__ import annotations
 
 import re
-import tomllib
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from ingestd.config import FEED_SETTINGS, SETTINGS, SUBSCRIPTION_SETTINGS, load_config, parse_duration, parse_size, reference
+from ingestd.config import (
+    FEED_SETTINGS,
+    SETTINGS,
+    SUBSCRIPTION_SETTINGS,
+    load_config,
+    parse_duration,
+    parse_size,
+    reference,
+)
 from ingestd.errors import ConfigError
 
 from .conftest import ROOT, write_config
@@ -21,7 +29,9 @@ def problems_of(path: Path, env: dict[str, str] | None = None) -> list[str]:
 
 
 def test_good_config_loads_with_defaults_and_relative_paths(tmp_path: Path) -> None:
-    path = write_config(tmp_path, """
+    path = write_config(
+        tmp_path,
+        """
         [storage]
         path = "db/x.db"
         [[feeds]]
@@ -32,7 +42,8 @@ def test_good_config_loads_with_defaults_and_relative_paths(tmp_path: Path) -> N
         [[feeds]]
         id = "local"
         url = "seeds"
-    """)
+    """,
+    )
     config = load_config(path, env={})
     assert config.storage.path == str((tmp_path / "db/x.db").resolve())
     assert config.fetch.timeout == 20.0
@@ -44,7 +55,9 @@ def test_good_config_loads_with_defaults_and_relative_paths(tmp_path: Path) -> N
 
 
 def test_every_error_is_reported_with_file_key_and_reason(tmp_path: Path) -> None:
-    path = write_config(tmp_path, """
+    path = write_config(
+        tmp_path,
+        """
         [fetch]
         timeout = "5 parsecs"
         colour = "blue"
@@ -57,7 +70,8 @@ def test_every_error_is_reported_with_file_key_and_reason(tmp_path: Path) -> Non
         [[feeds]]
         id = "b"
         url = "https://example.org/other"
-    """)
+    """,
+    )
     problems = problems_of(path)
     assert len(problems) == 5, problems
     text = "\n".join(problems)
@@ -71,7 +85,8 @@ def test_every_error_is_reported_with_file_key_and_reason(tmp_path: Path) -> Non
 
 def test_unknown_section_and_bad_toml(tmp_path: Path) -> None:
     assert problems_of(write_config(tmp_path, "[nonsense]\nx = 1\n")) == [
-        f"{tmp_path / 'ingestd.toml'}: nonsense: unknown section"]
+        f"{tmp_path / 'ingestd.toml'}: nonsense: unknown section"
+    ]
     problems = problems_of(write_config(tmp_path, "[storage\n"))
     assert "not valid TOML" in problems[0]
 
@@ -83,9 +98,14 @@ def test_feed_url_must_be_http_or_local(tmp_path: Path) -> None:
 
 def test_env_overrides_a_key(tmp_path: Path) -> None:
     path = write_config(tmp_path, '[fetch]\ntimeout = "20s"\n')
-    config = load_config(path, env={"INGESTD_FETCH_TIMEOUT": "3s",
-                                    "INGESTD_FETCH_ALLOW_PRIVATE": "127.0.0.1, 10.0.0.0/8",
-                                    "INGESTD_LOG_FORMAT": "console"})
+    config = load_config(
+        path,
+        env={
+            "INGESTD_FETCH_TIMEOUT": "3s",
+            "INGESTD_FETCH_ALLOW_PRIVATE": "127.0.0.1, 10.0.0.0/8",
+            "INGESTD_LOG_FORMAT": "console",
+        },
+    )
     assert config.fetch.timeout == 3.0
     assert config.fetch.allow_private == ["127.0.0.1", "10.0.0.0/8"]
     assert config.log.format == "console"
@@ -97,8 +117,9 @@ def test_bad_listen_address(tmp_path: Path, listen: str) -> None:
     assert "is not host:port" in problems_of(path)[0]
 
 
-def test_subscriptions_are_checked_and_secrets_resolved(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_subscriptions_are_checked_and_secrets_resolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "secret.txt").write_text("whsec_fromfile\n")
     subscription = """
         [[subscriptions]]
@@ -107,13 +128,17 @@ def test_subscriptions_are_checked_and_secrets_resolved(tmp_path: Path,
         secret = ["env:HOOK_SECRET", "file:secret.txt"]
         filter = { sources = ["yonhap"], first_of_cluster = true }
     """
-    path = write_config(tmp_path, subscription + """
+    path = write_config(
+        tmp_path,
+        subscription
+        + """
         [[subscriptions]]
         id = "broken"
         url = "ftp://hooks.example.org/"
         secret = "not-a-whsec"
         filter = { colour = ["red"] }
-    """)
+    """,
+    )
     text = "\n".join(problems_of(path))
     assert "subscriptions[0] (newsroom).secret: environment variable HOOK_SECRET is not set" in text
     assert "subscriptions[1] (broken).secret: a webhook secret must start with whsec_" in text
@@ -128,7 +153,8 @@ def test_subscriptions_are_checked_and_secrets_resolved(tmp_path: Path,
 def test_bad_env_override_names_the_variable(tmp_path: Path) -> None:
     path = write_config(tmp_path, "")
     assert problems_of(path, {"INGESTD_SCHEDULER_WORKERS": "many"}) == [
-        "$INGESTD_SCHEDULER_WORKERS: scheduler.workers: 'many' is not a whole number"]
+        "$INGESTD_SCHEDULER_WORKERS: scheduler.workers: 'many' is not a whole number"
+    ]
 
 
 def test_ingestd_config_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -137,8 +163,9 @@ def test_ingestd_config_names_the_file(tmp_path: Path, monkeypatch: pytest.Monke
     assert load_config().log.level == "debug"
 
 
-@pytest.mark.parametrize("text,seconds", [("5m", 300), ("1h30m", 5400), ("20s", 20),
-                                          ("2d", 172800), (90, 90), ("500ms", 0.5)])
+@pytest.mark.parametrize(
+    "text,seconds", [("5m", 300), ("1h30m", 5400), ("20s", 20), ("2d", 172800), (90, 90), ("500ms", 0.5)]
+)
 def test_durations(text: object, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
@@ -158,13 +185,21 @@ def test_sizes() -> None:
 
 def test_check_config_cli_exit_codes(tmp_path: Path) -> None:
     bad = write_config(tmp_path, '[[feeds]]\nid = "a"\n')
-    run = subprocess.run([sys.executable, "-m", "ingestd", "check-config", str(bad)],
-                         capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-m", "ingestd", "check-config", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert run.returncode == 2
     assert run.stderr.strip() == f"{bad}: feeds[0] (a).url: missing (required)"
     good = ROOT / "config" / "ingestd.toml"
-    run = subprocess.run([sys.executable, "-m", "ingestd", "check-config", str(good)],
-                         capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-m", "ingestd", "check-config", str(good)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     assert "ok" in run.stdout
 
@@ -180,8 +215,9 @@ def test_example_config_documents_every_setting_with_its_default() -> None:
         elif (setting.section, setting.key) == ("storage", "path"):
             assert 'Default "data/ingestd.db"' in text
         else:
-            assert written[setting.section][setting.key] == setting.default, \
+            assert written[setting.section][setting.key] == setting.default, (
                 f"[{setting.section}] {setting.key} differs from its default"
+            )
     for setting in FEED_SETTINGS + SUBSCRIPTION_SETTINGS:
         assert re.search(rf"\b{setting.key}\b", text), setting.key
 

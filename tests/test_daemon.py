@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from datetime import UTC
 from pathlib import Path
 
 import httpx
@@ -24,9 +25,12 @@ def rss(*items: tuple[str, str]) -> bytes:
         f"<item><guid>{guid}</guid><title>{title}</title><link>https://example.org/{guid}</link>"
         f"<description>&lt;p&gt;Body of {title}, a story with enough words to be one."
         f"&lt;/p&gt;</description><pubDate>Thu, 09 Jan 2020 09:25:00 +0900</pubDate></item>"
-        for guid, title in items)
-    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>'
-            f"<language>en</language>{body}</channel></rss>").encode()
+        for guid, title in items
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>'
+        f"<language>en</language>{body}</channel></rss>"
+    ).encode()
 
 
 def config_for(tmp_path: Path, *feeds: tuple[str, str]) -> object:
@@ -50,8 +54,9 @@ async def _poll_cycle(tmp_path: Path) -> None:
     route.side_effect = [
         httpx.Response(200, content=rss(("a", "Alpha"), ("b", "Beta")), headers={"ETag": '"v1"'}),
         httpx.Response(304),
-        httpx.Response(200, content=rss(("a", "Alpha"), ("b", "Beta"), ("c", "Gamma")),
-                       headers={"ETag": '"v2"'}),
+        httpx.Response(
+            200, content=rss(("a", "Alpha"), ("b", "Beta"), ("c", "Gamma")), headers={"ETag": '"v2"'}
+        ),
     ]
     async with Daemon(config_for(tmp_path, ("news", FEED_URL))).open() as daemon:
         with capture_logs() as logs:
@@ -63,7 +68,10 @@ async def _poll_cycle(tmp_path: Path) -> None:
         assert route.calls[2].request.headers["If-None-Match"] == '"v1"'
         lines = poll_lines(logs)
         assert [(l["status"], l["new"], l["unchanged"]) for l in lines] == [
-            (200, 2, 0), (304, 0, 0), (200, 1, 2)]
+            (200, 2, 0),
+            (304, 0, 0),
+            (200, 1, 2),
+        ]
         for line in lines:
             assert line["feed_id"] == "news" and line["url"] == FEED_URL
             assert line["error"] is None and line["duration_ms"] >= 0 and "bytes" in line
@@ -88,16 +96,26 @@ def _refused_url() -> str:
     return f"https://127.0.0.1:{port}/feed.xml"
 
 
-@pytest.mark.parametrize("response,reason", [
-    (httpx.Response(500), "500"),
-    (httpx.Response(200, content=b"<!doctype html><html><body>Not a feed</body></html>",
-                    headers={"Content-Type": "text/html"}), "an HTML page, not a feed"),
-    (httpx.Response(200, content=b""), "empty body"),
-    (httpx.Response(200, content=b"<?xml version='1.0'?><rss version='2.0'><chan"),
-     "not a readable feed"),
-])
-def test_bad_feed_is_recorded_and_others_go_on(tmp_path: Path, response: httpx.Response,
-                                               reason: str) -> None:
+@pytest.mark.parametrize(
+    "response,reason",
+    [
+        (httpx.Response(500), "500"),
+        (
+            httpx.Response(
+                200,
+                content=b"<!doctype html><html><body>Not a feed</body></html>",
+                headers={"Content-Type": "text/html"},
+            ),
+            "an HTML page, not a feed",
+        ),
+        (httpx.Response(200, content=b""), "empty body"),
+        (
+            httpx.Response(200, content=b"<?xml version='1.0'?><rss version='2.0'><chan"),
+            "not a readable feed",
+        ),
+    ],
+)
+def test_bad_feed_is_recorded_and_others_go_on(tmp_path: Path, response: httpx.Response, reason: str) -> None:
     bad_url = "https://bad.example.org/feed.xml"
 
     async def scenario() -> None:
@@ -148,10 +166,10 @@ def test_gone_parks_the_feed_and_resume_brings_it_back(tmp_path: Path) -> None:
                 await poll(daemon, "gone")
                 store = daemon.writer.store
                 assert store.get_feed("gone").state == "parked"
-                assert store.claim_due(store.get_feed("gone").next_poll_at, 10,
-                                       all_feeds=True) == []
-                from datetime import datetime, timezone
-                assert store.resume_feed("gone", datetime.now(timezone.utc))
+                assert store.claim_due(store.get_feed("gone").next_poll_at, 10, all_feeds=True) == []
+                from datetime import datetime
+
+                assert store.resume_feed("gone", datetime.now(UTC))
                 assert store.get_feed("gone").state == "ok"
 
     asyncio.run(scenario())
@@ -184,10 +202,12 @@ def test_permanent_redirect_is_adopted_after_three_consecutive_polls(tmp_path: P
 def test_temporary_redirect_never_changes_the_url(tmp_path: Path) -> None:
     async def scenario() -> None:
         with respx.mock:
-            respx.get(FEED_URL).mock(return_value=httpx.Response(
-                302, headers={"Location": "https://elsewhere.example.org/x.xml"}))
+            respx.get(FEED_URL).mock(
+                return_value=httpx.Response(302, headers={"Location": "https://elsewhere.example.org/x.xml"})
+            )
             respx.get("https://elsewhere.example.org/x.xml").mock(
-                return_value=httpx.Response(200, content=rss(("a", "A"))))
+                return_value=httpx.Response(200, content=rss(("a", "A")))
+            )
             async with Daemon(config_for(tmp_path, ("temp", FEED_URL))).open() as daemon:
                 for _ in range(4):
                     await poll(daemon, "temp")
@@ -212,18 +232,20 @@ def test_retry_after_on_503_is_never_shortened(tmp_path: Path) -> None:
 
 def test_a_304_keeps_adapting_from_what_the_feed_published_before(tmp_path: Path) -> None:
     """A feed posting every minute moves toward min_interval, and a 304 does not undo that."""
-    from datetime import datetime, timedelta, timezone
-    now = datetime.now(timezone.utc)
+    from datetime import datetime, timedelta
+
+    now = datetime.now(UTC)
     items = "".join(
         f"<item><guid>{i}</guid><title>Story {i}</title><description>Body {i} of a busy feed."
         f"</description><pubDate>{(now - timedelta(minutes=i)).strftime('%a, %d %b %Y %H:%M:%S +0000')}"
-        f"</pubDate></item>" for i in range(10))
+        f"</pubDate></item>"
+        for i in range(10)
+    )
     body = f'<rss version="2.0"><channel><title>Busy</title>{items}</channel></rss>'.encode()
 
     async def scenario() -> None:
         with respx.mock:
-            respx.get(FEED_URL).mock(side_effect=[httpx.Response(200, content=body),
-                                                  httpx.Response(304)])
+            respx.get(FEED_URL).mock(side_effect=[httpx.Response(200, content=body), httpx.Response(304)])
             async with Daemon(config_for(tmp_path, ("busy", FEED_URL))).open() as daemon:
                 for _ in range(2):
                     await poll(daemon, "busy")
@@ -247,28 +269,37 @@ says everything the newsroom needs to know about Alpha.</p>
 def test_fetch_article_normalizes_the_page_instead_of_the_summary(tmp_path: Path) -> None:
     async def scenario() -> None:
         with respx.mock:
-            respx.get(FEED_URL).mock(side_effect=[
-                httpx.Response(200, content=rss(("a", "Alpha"), ("b", "Beta"))),
-                httpx.Response(200, content=rss(("a", "Alpha"), ("c", "Gamma")))])
-            third = respx.get("https://example.org/c").mock(return_value=httpx.Response(
-                200, content=ARTICLE.replace(b"Alpha", b"Gamma"),
-                headers={"Content-Type": "text/html"}))
-            page = respx.get("https://example.org/a").mock(return_value=httpx.Response(
-                200, content=ARTICLE, headers={"Content-Type": "text/html; charset=utf-8"}))
+            respx.get(FEED_URL).mock(
+                side_effect=[
+                    httpx.Response(200, content=rss(("a", "Alpha"), ("b", "Beta"))),
+                    httpx.Response(200, content=rss(("a", "Alpha"), ("c", "Gamma"))),
+                ]
+            )
+            third = respx.get("https://example.org/c").mock(
+                return_value=httpx.Response(
+                    200, content=ARTICLE.replace(b"Alpha", b"Gamma"), headers={"Content-Type": "text/html"}
+                )
+            )
+            page = respx.get("https://example.org/a").mock(
+                return_value=httpx.Response(
+                    200, content=ARTICLE, headers={"Content-Type": "text/html; charset=utf-8"}
+                )
+            )
             respx.get("https://example.org/b").mock(return_value=httpx.Response(500))
             config = config_for(tmp_path, ("news", FEED_URL))
-            config.feeds[0] = type(config.feeds[0])(**{**config.feeds[0].__dict__,
-                                                       "fetch_article": True})
+            config.feeds[0] = type(config.feeds[0])(**{**config.feeds[0].__dict__, "fetch_article": True})
             async with Daemon(config).open() as daemon:
                 with capture_logs() as logs:
                     await poll(daemon, "news")
                 store = daemon.writer.store
-                bodies = {r["url"]: r["body_text"] for r in store.db.query(
-                    "SELECT url, body_text FROM stories")}
+                bodies = {
+                    r["url"]: r["body_text"] for r in store.db.query("SELECT url, body_text FROM stories")
+                }
                 assert "full article text" in bodies["https://example.org/a"]
                 assert "Body of Beta" in bodies["https://example.org/b"]  # the page failed
                 assert [l["article_url"] for l in logs if l["event"] == "article not used"] == [
-                    "https://example.org/b"]
+                    "https://example.org/b"
+                ]
                 with capture_logs() as logs:
                     await poll(daemon, "news")  # a's page is not fetched again; c's is
                 assert (page.call_count, third.call_count) == (1, 1)
@@ -279,17 +310,20 @@ def test_fetch_article_normalizes_the_page_instead_of_the_summary(tmp_path: Path
 
 
 def test_a_feed_gone_quiet_is_logged_shown_and_counted(tmp_path: Path) -> None:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from ingestd.metrics import Metrics
-    now = datetime.now(timezone.utc)
+
+    now = datetime.now(UTC)
 
     def feed(*ages_minutes: int) -> bytes:
         items = "".join(
             f"<item><guid>{age}</guid><title>Story {age}</title><description>Body {age} of a "
             f"feed.</description><pubDate>"
             f"{(now - timedelta(minutes=age)).strftime('%a, %d %b %Y %H:%M:%S +0000')}</pubDate>"
-            f"</item>" for age in ages_minutes)
+            f"</item>"
+            for age in ages_minutes
+        )
         return f'<rss version="2.0"><channel><title>F</title>{items}</channel></rss>'.encode()
 
     quiet_for_a_day = feed(*(1440 + 10 * i for i in range(6)))  # every 10 min, until a day ago
@@ -297,8 +331,9 @@ def test_a_feed_gone_quiet_is_logged_shown_and_counted(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         with respx.mock:
-            respx.get(FEED_URL).mock(side_effect=[httpx.Response(200, content=quiet_for_a_day),
-                                                  httpx.Response(200, content=back)])
+            respx.get(FEED_URL).mock(
+                side_effect=[httpx.Response(200, content=quiet_for_a_day), httpx.Response(200, content=back)]
+            )
             async with Daemon(config_for(tmp_path, ("f", FEED_URL))).open() as daemon:
                 store = daemon.writer.store
                 with capture_logs() as logs:
@@ -311,8 +346,7 @@ def test_a_feed_gone_quiet_is_logged_shown_and_counted(tmp_path: Path) -> None:
                 assert "ingestd_feeds_quiet 1.0" in scrape
                 with capture_logs() as logs:
                     await poll(daemon, "f")
-                assert [l["event"] for l in logs if "source" in l["event"]] == [
-                    "source active again"]
+                assert [l["event"] for l in logs if "source" in l["event"]] == ["source active again"]
                 assert store.get_feed("f").quiet_since is None
 
     asyncio.run(scenario())
@@ -321,9 +355,12 @@ def test_a_feed_gone_quiet_is_logged_shown_and_counted(tmp_path: Path) -> None:
 def test_retention_purges_old_stories_and_they_do_not_come_back(tmp_path: Path) -> None:
     async def scenario() -> None:
         with respx.mock:
-            respx.get(FEED_URL).mock(side_effect=[
-                httpx.Response(200, content=rss(("a", "Alpha"))),
-                httpx.Response(200, content=rss(("a", "Alpha"), ("b", "Beta")))])
+            respx.get(FEED_URL).mock(
+                side_effect=[
+                    httpx.Response(200, content=rss(("a", "Alpha"))),
+                    httpx.Response(200, content=rss(("a", "Alpha"), ("b", "Beta"))),
+                ]
+            )
             config = config_for(tmp_path, ("news", FEED_URL))
             async with Daemon(config).open() as daemon:
                 store = daemon.writer.store
@@ -338,7 +375,6 @@ def test_retention_purges_old_stories_and_they_do_not_come_back(tmp_path: Path) 
                 with capture_logs() as logs:
                     await poll(daemon, "news")  # still lists "a": a tombstone, not a new story
                 assert [(l["new"]) for l in poll_lines(logs)] == [1]
-                assert [r["headline"] for r in store.db.query("SELECT headline FROM stories")] == [
-                    "Beta"]
+                assert [r["headline"] for r in store.db.query("SELECT headline FROM stories")] == ["Beta"]
 
     asyncio.run(scenario())

@@ -12,10 +12,12 @@ from ingestd.dedupe import DEFAULT_SETTINGS, Candidate, fingerprint, place, same
 from ingestd.dedupe._clusters import numbers_changed
 
 PAIRS = Path(__file__).parent / "data" / "dedupe" / "pairs.jsonl"
-WIRE = ("SEOUL, Jan. 9 (Yonhap) -- South Korea's current account surplus narrowed for the second "
-        "consecutive month in November, as a slump in semiconductor exports weighed on the trade "
-        "balance, central bank data showed Thursday. The surplus came to US$5.97 billion, down "
-        "from $6.05 billion a year earlier.")
+WIRE = (
+    "SEOUL, Jan. 9 (Yonhap) -- South Korea's current account surplus narrowed for the second "
+    "consecutive month in November, as a slump in semiconductor exports weighed on the trade "
+    "balance, central bank data showed Thursday. The surplus came to US$5.97 billion, down "
+    "from $6.05 billion a year earlier."
+)
 
 
 @cache
@@ -30,23 +32,34 @@ def clustered(pair: dict) -> bool:
         return False
     a = fingerprint(pair["a"]["headline"], pair["a"]["body"])
     b = fingerprint(pair["b"]["headline"], pair["b"]["body"])
-    return a is not None and b is not None and bool(set(a.bands) & set(b.bands)) \
-        and same_story(a, b)
+    return a is not None and b is not None and bool(set(a.bands) & set(b.bands)) and same_story(a, b)
 
 
 def test_the_labelled_set_covers_every_kind_of_pair() -> None:
     in_window = [p for p in pairs() if p["hours_apart"] * 3600 <= DEFAULT_SETTINGS.cluster_window]
     assert len(in_window) >= 200
     assert {p["kind"] for p in in_window} == {
-        "real-same", "small-edits", "other-headline", "boilerplate", "paragraph-dropped",
-        "paragraph-added", "lead-rewrite", "syndicated",
-        "real-different", "shared-quote", "templated"}
+        "real-same",
+        "small-edits",
+        "other-headline",
+        "boilerplate",
+        "paragraph-dropped",
+        "paragraph-added",
+        "lead-rewrite",
+        "syndicated",
+        "real-different",
+        "shared-quote",
+        "templated",
+    }
 
 
 def test_labelled_pairs_meet_the_recall_and_false_merge_bounds() -> None:
     """Recall >= 95 % on copies, false merges <= 1 % on different stories."""
-    same = [p for p in pairs() if p["label"] == "same" and
-            p["hours_apart"] * 3600 <= DEFAULT_SETTINGS.cluster_window]
+    same = [
+        p
+        for p in pairs()
+        if p["label"] == "same" and p["hours_apart"] * 3600 <= DEFAULT_SETTINGS.cluster_window
+    ]
     different = [p for p in pairs() if p["label"] == "different"]
     missed = [p["id"] for p in same if not clustered(p)]
     merged = [p["id"] for p in different if clustered(p)]
@@ -77,10 +90,14 @@ def test_one_corrected_figure_among_several_is_still_the_same_story() -> None:
 
 
 def test_a_shared_quote_does_not_make_two_stories_one() -> None:
-    quote = ('"Exports of chips are expected to recover gradually this year as demand from data '
-             'centers picks up," a central bank official told reporters.')
-    other = ("The finance ministry said on Thursday it would expand support for small exporters, "
-             "offering cheaper loans and insurance to firms hit by the trade dispute. " + quote)
+    quote = (
+        '"Exports of chips are expected to recover gradually this year as demand from data '
+        'centers picks up," a central bank official told reporters.'
+    )
+    other = (
+        "The finance ministry said on Thursday it would expand support for small exporters, "
+        "offering cheaper loans and insurance to firms hit by the trade dispute. " + quote
+    )
     assert not same_story(fingerprint("", WIRE + " " + quote), fingerprint("", other))
 
 
@@ -90,24 +107,29 @@ def test_a_body_too_short_to_judge_has_no_fingerprint() -> None:
 
 def test_bands_never_change_between_releases() -> None:
     """Stored bands are matched against bands computed by later releases."""
-    assert fingerprint("", WIRE).bands[:3] == (
-        -8496563783341499759, 8992055514063713670, 2291460692377266834)
+    assert fingerprint("", WIRE).bands[:3] == (-8496563783341499759, 8992055514063713670, 2291460692377266834)
 
 
 def test_a_new_story_joins_the_cluster_of_its_closest_copy() -> None:
     copy = fingerprint("", WIRE + " (END)")
-    candidates = [Candidate("st_other", "st_other", fingerprint("", WIRE.replace("5.97", "1.00")
-                                                                 .replace("6.05", "2.00"))),
-                  Candidate("st_copy", "st_first", copy)]
+    candidates = [
+        Candidate(
+            "st_other", "st_other", fingerprint("", WIRE.replace("5.97", "1.00").replace("6.05", "2.00"))
+        ),
+        Candidate("st_copy", "st_first", copy),
+    ]
     assert place("st_new", fingerprint("", WIRE), candidates).cluster == "st_first"
     assert place("st_new", fingerprint("", WIRE), []).first_of_cluster
     assert place("st_new", None, candidates).cluster == "st_new"
 
 
-@pytest.mark.parametrize("text", [
-    "鈴木首相は本日、東京で記者会見を開き、新しい経済対策を発表した。対策には中小企業への支援が含まれる。",
-    "Глава правительства провёл сегодня пресс-конференцию и объявил о новых мерах поддержки "
-    "экономики и малого бизнеса в регионах",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "鈴木首相は本日、東京で記者会見を開き、新しい経済対策を発表した。対策には中小企業への支援が含まれる。",
+        "Глава правительства провёл сегодня пресс-конференцию и объявил о новых мерах поддержки "
+        "экономики и малого бизнеса в регионах",
+    ],
+)
 def test_text_without_latin_words_is_fingerprinted(text: str) -> None:
     assert fingerprint("", text) is not None

@@ -22,8 +22,7 @@ def evidence(guid: KeyEvidence = GOOD, url: KeyEvidence = GOOD) -> Evidence:
 
 
 def test_a_new_feed_with_good_guids_starts_on_guid() -> None:
-    assert choose_policy(None, evidence(), None) == Policy("guid",
-                                                           "guids present, unique and stable")
+    assert choose_policy(None, evidence(), None) == Policy("guid", "guids present, unique and stable")
 
 
 def test_guids_repeated_for_different_texts_move_the_feed_to_url() -> None:
@@ -38,8 +37,11 @@ def test_an_entry_listed_twice_is_not_a_repeated_guid() -> None:
 
 
 def test_guids_missing_from_most_entries_move_the_feed_to_url() -> None:
-    batch = [story(None, "https://e.org/a"), story(None, "https://e.org/b", "B"),
-             story("3", "https://e.org/c", "C")]
+    batch = [
+        story(None, "https://e.org/a"),
+        story(None, "https://e.org/b", "B"),
+        story("3", "https://e.org/c", "C"),
+    ]
     assert choose_policy(None, observe(identify(batch, TRACKING), [UNSEEN] * 3), None).name == "url"
 
 
@@ -48,8 +50,7 @@ def test_stories_seen_again_under_new_guids_move_the_feed_to_url() -> None:
     moved = Sighting("st_1", frozenset({"guid:f:old", "url:https://e.org/a"}))
     found = observe(identify([story("new", "https://e.org/a")], TRACKING), [moved])
     assert (found.guid.moved, found.url.kept) == (1, 1)
-    assert choose_policy(current, found, None) == Policy(
-        "url", "guids change while the text stays the same")
+    assert choose_policy(current, found, None) == Policy("url", "guids change while the text stays the same")
 
 
 def test_a_guid_that_was_never_stored_has_not_changed() -> None:
@@ -60,10 +61,8 @@ def test_a_guid_that_was_never_stored_has_not_changed() -> None:
 
 
 def test_without_usable_guids_or_links_the_text_identifies() -> None:
-    chosen = choose_policy(None, evidence(KeyEvidence(2, missing=2), KeyEvidence(2, repeated=2)),
-                           None)
-    assert chosen == Policy("content", "guids missing from most entries; "
-                                       "links repeated within one document")
+    chosen = choose_policy(None, evidence(KeyEvidence(2, missing=2), KeyEvidence(2, repeated=2)), None)
+    assert chosen == Policy("content", "guids missing from most entries; links repeated within one document")
 
 
 def test_a_policy_never_steps_up_by_itself() -> None:

@@ -8,8 +8,9 @@ STORED = Existing("st_1", 2, "2020-01-09T00:25:00Z", frozenset({"h1", "h2"}))
 
 
 def test_an_unknown_story_is_created_under_its_most_trusted_key() -> None:
-    assert decide(["guid:f:1", "url:https://e.org/1"], "h", None) == \
-        Intent("created", story_id_for("guid:f:1"), 1)
+    assert decide(["guid:f:1", "url:https://e.org/1"], "h", None) == Intent(
+        "created", story_id_for("guid:f:1"), 1
+    )
 
 
 def test_a_changed_text_is_the_next_version() -> None:

@@ -34,7 +34,7 @@ def test_every_dependency_is_explained_in_the_readme() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     names = project["dependencies"] + project["optional-dependencies"]["test"]
     readme = (ROOT / "README.md").read_text()
-    table = readme[readme.index("## Dependencies"):]
+    table = readme[readme.index("## Dependencies") :]
     for requirement in names:
         name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0)
         assert re.search(rf"\b{re.escape(name)}\b", table), f"{name}: what is it for?"

@@ -9,7 +9,7 @@ import time
 import tracemalloc
 import zlib
 from collections.abc import Awaitable, Callable
-from datetime import timezone
+from datetime import UTC
 from types import SimpleNamespace
 
 import brotli
@@ -25,9 +25,15 @@ FEED = b"<rss><channel><title>t</title></channel></rss>"
 
 
 def make_fetcher(transport: httpx.AsyncBaseTransport | None = None, **overrides) -> Fetcher:
-    settings = dict(timeout=5.0, connect_timeout=2.0, user_agent="ingestd-test/1 (+http://x/)",
-                    allow_private=LOCAL, max_body=1_000_000, max_redirects=5,
-                    transport=transport)
+    settings = dict(
+        timeout=5.0,
+        connect_timeout=2.0,
+        user_agent="ingestd-test/1 (+http://x/)",
+        allow_private=LOCAL,
+        max_body=1_000_000,
+        max_redirects=5,
+        transport=transport,
+    )
     settings.update(overrides)
     return Fetcher(**settings)
 
@@ -111,19 +117,30 @@ class LocalServer:
 
 def response(body: bytes = FEED, status: str = "200 OK", headers: str = "") -> Route:
     async def route(writer: asyncio.StreamWriter) -> None:
-        writer.write(f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\n{headers}"
-                     f"Connection: close\r\n\r\n".encode() + body)
+        writer.write(
+            f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\n{headers}Connection: close\r\n\r\n".encode()
+            + body
+        )
+
     return route
 
 
 # ── conditional GET and the result ───────────────────────────────────────────
 
+
 def test_200_gives_body_headers_and_validators():
     """A 200 carries the raw body, lower-case headers, validators, final URL and timing."""
+
     def handler(request: httpx.Request) -> httpx.Response:
-        return reply(200, FEED, {
-            "ETag": '"v1"', "Last-Modified": "Wed, 08 Jan 2020 23:00:00 GMT",
-            "Content-Type": "application/rss+xml; charset=EUC-KR"})
+        return reply(
+            200,
+            FEED,
+            {
+                "ETag": '"v1"',
+                "Last-Modified": "Wed, 08 Jan 2020 23:00:00 GMT",
+                "Content-Type": "application/rss+xml; charset=EUC-KR",
+            },
+        )
 
     result = run(fetch_once(make_fetcher(mock(handler)), "https://feeds.example/rss"))
     assert (result.status, result.body) == (200, FEED)
@@ -131,7 +148,7 @@ def test_200_gives_body_headers_and_validators():
     assert result.etag == '"v1"'
     assert result.last_modified == "Wed, 08 Jan 2020 23:00:00 GMT"
     assert result.url == result.final_url == "https://feeds.example/rss"
-    assert result.fetched_at.tzinfo == timezone.utc
+    assert result.fetched_at.tzinfo == UTC
     assert isinstance(result.duration_ms, int) and result.duration_ms >= 0
 
 
@@ -143,8 +160,14 @@ def test_conditional_get_sends_validators_and_reads_304():
         seen.append(request)
         return reply(304)
 
-    result = run(fetch_once(make_fetcher(mock(handler)), "https://feeds.example/rss",
-                            etag='"v1"', last_modified="Wed, 08 Jan 2020 23:00:00 GMT"))
+    result = run(
+        fetch_once(
+            make_fetcher(mock(handler)),
+            "https://feeds.example/rss",
+            etag='"v1"',
+            last_modified="Wed, 08 Jan 2020 23:00:00 GMT",
+        )
+    )
     assert seen[0].headers["if-none-match"] == '"v1"'
     assert seen[0].headers["if-modified-since"] == "Wed, 08 Jan 2020 23:00:00 GMT"
     assert result.not_modified and result.body == b""
@@ -166,13 +189,16 @@ def test_honest_user_agent_and_accepted_encodings():
     assert "if-none-match" not in seen[0].headers
 
 
-@pytest.mark.parametrize("encoding, encode", [
-    ("gzip", gzip.compress),
-    ("deflate", zlib.compress),
-    ("deflate", lambda data: zlib.compress(data)[2:-4]),  # raw deflate, no zlib header
-    ("br", brotli.compress),
-    ("gzip, br", lambda data: brotli.compress(gzip.compress(data))),
-])
+@pytest.mark.parametrize(
+    "encoding, encode",
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", lambda data: zlib.compress(data)[2:-4]),  # raw deflate, no zlib header
+        ("br", brotli.compress),
+        ("gzip, br", lambda data: brotli.compress(gzip.compress(data))),
+    ],
+)
 def test_compressed_bodies_are_decoded(encoding, encode):
     """gzip, deflate (zlib or raw), br and stacked codings come back decoded."""
     body = FEED * 1000
@@ -193,6 +219,7 @@ def test_a_body_the_transport_already_read_is_taken_as_is():
 
 def test_corrupt_gzip_is_a_fetch_error():
     """A body that does not decode as its Content-Encoding says is an error naming it."""
+
     def handler(request: httpx.Request) -> httpx.Response:
         return reply(200, b"not gzip at all", {"Content-Encoding": "gzip"})
 
@@ -201,6 +228,7 @@ def test_corrupt_gzip_is_a_fetch_error():
 
 
 # ── statuses ─────────────────────────────────────────────────────────────────
+
 
 @pytest.mark.parametrize("status", [404, 410, 500])
 def test_error_status_raises_http_status_error(status):
@@ -213,9 +241,11 @@ def test_error_status_raises_http_status_error(status):
 
 def test_retry_after_travels_with_429_from_a_real_server():
     """A 429's Retry-After reaches the caller on the exception."""
+
     async def go():
-        async with LocalServer({"/": response(b"slow down", "429 Too Many Requests",
-                                              "Retry-After: 120\r\n")}) as server:
+        async with LocalServer(
+            {"/": response(b"slow down", "429 Too Many Requests", "Retry-After: 120\r\n")}
+        ) as server:
             return await fetch_once(make_fetcher(), server.url("/"))
 
     with pytest.raises(HTTPStatusError) as caught:
@@ -225,13 +255,16 @@ def test_retry_after_travels_with_429_from_a_real_server():
 
 # ── redirects ────────────────────────────────────────────────────────────────
 
+
 def redirects(chain: dict[str, tuple[int, str]]) -> httpx.MockTransport:
     """path -> (status, Location); any other path answers 200."""
+
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path in chain:
             status, location = chain[request.url.path]
             return reply(status, headers={"Location": location})
         return reply(200, FEED)
+
     return mock(handler)
 
 
@@ -262,11 +295,15 @@ def test_temporary_redirect_reports_nothing(status):
 
 def test_redirect_loop_is_an_error_from_a_real_server():
     """/a -> /b -> /a is caught as a loop at once, not after max_redirects hops."""
+
     async def go():
         async with LocalServer({}) as server:
-            server.routes.update({
-                "/a": response(b"", "302 Found", f"Location: {server.url('/b')}\r\n"),
-                "/b": response(b"", "301 Moved Permanently", "Location: /a\r\n")})
+            server.routes.update(
+                {
+                    "/a": response(b"", "302 Found", f"Location: {server.url('/b')}\r\n"),
+                    "/b": response(b"", "301 Moved Permanently", "Location: /a\r\n"),
+                }
+            )
             with pytest.raises(RedirectError, match="redirect loop"):
                 await fetch_once(make_fetcher(), server.url("/a"))
             return len(server.arrivals)
@@ -280,13 +317,11 @@ def test_too_many_redirects():
     with pytest.raises(RedirectError, match="more than 5 redirects"):
         run(fetch_once(make_fetcher(redirects(chain)), "https://feeds.example/0"))
     # exactly max_redirects hops still works
-    result = run(fetch_once(make_fetcher(redirects(chain), max_redirects=6),
-                            "https://feeds.example/0"))
+    result = run(fetch_once(make_fetcher(redirects(chain), max_redirects=6), "https://feeds.example/0"))
     assert result.final_url == "https://feeds.example/6"
 
 
-@pytest.mark.parametrize("location", ["file:///etc/passwd", "ftp://feeds.example/rss",
-                                      "gopher://x/"])
+@pytest.mark.parametrize("location", ["file:///etc/passwd", "ftp://feeds.example/rss", "gopher://x/"])
 def test_redirect_to_non_http_scheme_is_refused(location):
     """A redirect may only lead to http or https."""
     transport = redirects({"/rss": (301, location)})
@@ -302,8 +337,10 @@ def test_non_http_url_is_not_fetched():
 
 # ── hard limits, against a real server ───────────────────────────────────────
 
+
 def test_connection_refused_names_the_reason():
     """A closed port gives TransportError saying 'connection refused'."""
+
     async def go():
         server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
@@ -330,6 +367,7 @@ def test_dns_failure_names_the_reason(monkeypatch):
 def test_slow_drip_is_cut_off_by_the_total_deadline():
     """A server sending one byte every 0.1 s never trips the read timeout, but the
     total deadline ends the fetch."""
+
     async def drip(writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
         while True:
@@ -349,6 +387,7 @@ def test_slow_drip_is_cut_off_by_the_total_deadline():
 
 def test_read_timeout_names_the_reason():
     """A server that says nothing after connecting trips the read timeout."""
+
     async def silent(writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(5)
 
@@ -363,6 +402,7 @@ def test_read_timeout_names_the_reason():
 
 def test_endless_body_is_cut_off_at_max_body():
     """A chunked body that never ends stops at max_body."""
+
     async def endless(writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
         chunk = b"x" * 65536
@@ -398,8 +438,7 @@ def test_gzip_bomb_is_cut_off_without_inflating_it():
     assert len(bomb) < 1_000_000  # passes the raw limit: only the decoded one stops it
 
     async def go():
-        async with LocalServer({"/": response(bomb, headers="Content-Encoding: gzip\r\n")}
-                               ) as server:
+        async with LocalServer({"/": response(bomb, headers="Content-Encoding: gzip\r\n")}) as server:
             await fetch_once(make_fetcher(max_body=1_000_000), server.url("/"))
 
     tracemalloc.start()
@@ -428,15 +467,18 @@ def test_brotli_bomb_is_cut_off_without_inflating_it():
 
 # ── politeness: the host budget ──────────────────────────────────────────────
 
+
 def slow(seconds: float) -> Route:
     async def route(writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(seconds)
         await response()(writer)
+
     return route
 
 
 def test_per_host_limit_bounds_requests_in_flight():
     """With per_host_limit=2, six fetches of one host never put three on the server."""
+
     async def go():
         async with LocalServer({"/": slow(0.2)}) as server:
             async with make_fetcher(per_host_limit=2) as fetcher:
@@ -448,10 +490,10 @@ def test_per_host_limit_bounds_requests_in_flight():
 
 def test_global_limit_bounds_requests_in_flight():
     """global_limit caps fetches across hosts too."""
+
     async def go():
         async with LocalServer({"/": slow(0.2)}) as server:
-            fetcher = make_fetcher(global_limit=3, per_host_limit=10,
-                                   allow_private=["127.0.0.0/8"])
+            fetcher = make_fetcher(global_limit=3, per_host_limit=10, allow_private=["127.0.0.0/8"])
             async with fetcher:
                 await asyncio.gather(*(fetcher.fetch(server.url("/")) for _ in range(8)))
             return server.max_in_flight
@@ -461,14 +503,14 @@ def test_global_limit_bounds_requests_in_flight():
 
 def test_host_busy_while_its_budget_is_spent():
     """host_busy() is true for a host at its limit, false for another host and after."""
+
     async def go():
         async with LocalServer({"/": slow(0.3)}) as server:
             async with make_fetcher(per_host_limit=1) as fetcher:
                 assert not fetcher.host_busy(server.url("/"))
                 task = asyncio.create_task(fetcher.fetch(server.url("/")))
                 await asyncio.sleep(0.1)
-                busy = (fetcher.host_busy(server.url("/x")),
-                        fetcher.host_busy("http://other.example/"))
+                busy = (fetcher.host_busy(server.url("/x")), fetcher.host_busy("http://other.example/"))
                 await task
                 return busy, fetcher.host_busy(server.url("/"))
 
@@ -477,13 +519,13 @@ def test_host_busy_while_its_budget_is_spent():
 
 def test_per_host_delay_spaces_request_starts():
     """per_host_delay keeps request starts to one host apart, and host_busy says so."""
+
     async def go():
         async with LocalServer({"/": response()}) as server:
             async with make_fetcher(per_host_delay=0.3) as fetcher:
                 await fetcher.fetch(server.url("/"))
                 busy = fetcher.host_busy(server.url("/"))
-                await asyncio.gather(fetcher.fetch(server.url("/")),
-                                     fetcher.fetch(server.url("/")))
+                await asyncio.gather(fetcher.fetch(server.url("/")), fetcher.fetch(server.url("/")))
             times = [t for _, t in server.arrivals]
             return busy, [b - a for a, b in zip(times, times[1:], strict=False)]
 
@@ -494,12 +536,22 @@ def test_per_host_delay_spaces_request_starts():
 
 # ── set-up ───────────────────────────────────────────────────────────────────
 
+
 def test_from_config_reads_durations_and_sizes():
     """The [fetch] table works with parsed numbers or their written forms."""
-    config = SimpleNamespace(fetch=SimpleNamespace(
-        timeout="20s", connect_timeout=10.0, user_agent="ua", allow_private=["10.0.0.0/8"],
-        max_body="15MB", max_redirects=5, global_limit=50, per_host_limit=2,
-        per_host_delay="2s"))
+    config = SimpleNamespace(
+        fetch=SimpleNamespace(
+            timeout="20s",
+            connect_timeout=10.0,
+            user_agent="ua",
+            allow_private=["10.0.0.0/8"],
+            max_body="15MB",
+            max_redirects=5,
+            global_limit=50,
+            per_host_limit=2,
+            per_host_delay="2s",
+        )
+    )
     fetcher = Fetcher.from_config(config, per_host_limit=4)
     assert (fetcher.timeout, fetcher.connect_timeout, fetcher.max_body) == (20.0, 10.0, 15_000_000)
     assert (fetcher.per_host_limit, fetcher.per_host_delay) == (4, 2.0)
@@ -513,15 +565,16 @@ def test_fetch_outside_async_with_is_a_programming_error():
 
 def test_guarded_transport_serves_the_default_fetcher():
     """Without a transport argument the Fetcher connects through the guard."""
+
     async def go():
         async with LocalServer({"/": response()}) as server:
-            return await fetch_once(make_fetcher(transport=guarded_transport(LOCAL)),
-                                    server.url("/"))
+            return await fetch_once(make_fetcher(transport=guarded_transport(LOCAL)), server.url("/"))
 
     assert run(go()).body == FEED
 
 
 # ── read_local ───────────────────────────────────────────────────────────────
+
 
 def test_read_local_reads_a_file_url_and_a_path(tmp_path):
     """A file:// URL and a plain path give [(path, bytes)]."""
@@ -537,8 +590,7 @@ def test_read_local_reads_a_folder_in_name_order(tmp_path):
         (tmp_path / name).write_bytes(name.encode())
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "d.xml").write_bytes(b"d")
-    assert [p.rsplit("/", 1)[-1] for p, _ in read_local(tmp_path.as_uri())] == [
-        "a.txt", "b.xml", "c.json"]
+    assert [p.rsplit("/", 1)[-1] for p, _ in read_local(tmp_path.as_uri())] == ["a.txt", "b.xml", "c.json"]
 
 
 def test_read_local_names_the_missing_path(tmp_path):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -32,8 +32,11 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def samples(text: bytes | str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """{(sample name, sorted labels): value} from the text exposition."""
     text = text.decode() if isinstance(text, bytes) else text
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def value(text: bytes | str, name: str, **labels: str) -> float:
@@ -48,10 +51,17 @@ def test_every_name_is_prefixed_ingestd_and_none_is_a_created_timestamp() -> Non
     names = {name for name, _ in samples(metrics.render(NO_GAUGES, NOW))}
     assert all(name.startswith("ingestd_") for name in names), names
     assert not any(name.endswith("_created") for name in names)
-    assert {"ingestd_polls_total", "ingestd_fetch_duration_seconds_bucket",
-            "ingestd_fetched_bytes_total", "ingestd_stories_stored_total",
-            "ingestd_dedupe_hits_total", "ingestd_webhook_deliveries_total", "ingestd_feeds",
-            "ingestd_outbox_backlog", "ingestd_outbox_oldest_age_seconds"} <= names
+    assert {
+        "ingestd_polls_total",
+        "ingestd_fetch_duration_seconds_bucket",
+        "ingestd_fetched_bytes_total",
+        "ingestd_stories_stored_total",
+        "ingestd_dedupe_hits_total",
+        "ingestd_webhook_deliveries_total",
+        "ingestd_feeds",
+        "ingestd_outbox_backlog",
+        "ingestd_outbox_oldest_age_seconds",
+    } <= names
 
 
 def test_saved_stories_count_as_created_and_updated() -> None:
@@ -59,8 +69,9 @@ def test_saved_stories_count_as_created_and_updated() -> None:
     with_store = Store(":memory:")
     try:
         metrics.observe_stored(with_store.save_stories([story(1), story(2), story(3)], NOW))
-        metrics.observe_stored(with_store.save_stories(
-            [story(1, headline="Retitled"), story(2)], NOW + timedelta(minutes=1)))
+        metrics.observe_stored(
+            with_store.save_stories([story(1, headline="Retitled"), story(2)], NOW + timedelta(minutes=1))
+        )
     finally:
         with_store.close()
     text = metrics.render(NO_GAUGES, NOW)
@@ -110,11 +121,9 @@ def test_each_metrics_has_its_own_registry() -> None:
 
 
 def test_feed_states_are_read_from_the_store(store: Store) -> None:
-    store.sync_config_feeds([FeedConfig(id=f"f{n}", url=f"https://e.example/{n}")
-                             for n in range(4)], NOW)
+    store.sync_config_feeds([FeedConfig(id=f"f{n}", url=f"https://e.example/{n}") for n in range(4)], NOW)
     store.save_poll(PollRecord("f0", NOW, 1, 410, 0, "gone"), [], {"state": "parked"}, NOW)
-    store.save_poll(PollRecord("f1", NOW, 1, 500, 0, "HTTP 500"), [], {"state": "erroring"},
-                    NOW)
+    store.save_poll(PollRecord("f1", NOW, 1, 500, 0, "HTTP 500"), [], {"state": "erroring"}, NOW)
     text = Metrics().render(store.service_gauges(), NOW)
     assert value(text, "ingestd_feeds", state="ok") == 2
     assert value(text, "ingestd_feeds", state="parked") == 1
@@ -131,17 +140,16 @@ def test_outbox_age_is_that_of_the_oldest_undelivered_event() -> None:
 
 
 async def _scrape(store: Store, metrics: Metrics) -> httpx.Response:
-    app = build_app(store.path, state=ServiceState(tick_interval=1.0), metrics=metrics,
-                    token="t")
+    app = build_app(store.path, state=ServiceState(tick_interval=1.0), metrics=metrics, token="t")
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://ingestd") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://ingestd"
+        ) as client:
             return await client.get("/metrics")
 
 
 def test_the_endpoint_shows_counters_and_store_gauges_without_a_token(store: Store) -> None:
-    store.sync_config_feeds([FeedConfig(id="f", url="https://e.example/feed")],
-                            datetime.now(timezone.utc))
+    store.sync_config_feeds([FeedConfig(id="f", url="https://e.example/feed")], datetime.now(UTC))
     metrics = Metrics()
     metrics.observe_stored(store.save_stories([story(1)], NOW))
     response = asyncio.run(_scrape(store, metrics))

@@ -24,8 +24,7 @@ class RecordingBackend(httpcore.AsyncNetworkBackend):
     def __init__(self):
         self.connects: list[tuple[str, int]] = []
 
-    async def connect_tcp(self, host, port, timeout=None, local_address=None,
-                          socket_options=None):
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         self.connects.append((host, port))
         raise httpcore.ConnectError("recorded, not connected")
 
@@ -34,9 +33,15 @@ class RecordingBackend(httpcore.AsyncNetworkBackend):
 
 
 def make_fetcher(allow_private=(), backend=None, **overrides) -> Fetcher:
-    settings = dict(timeout=5.0, connect_timeout=1.0, user_agent="ingestd-test",
-                    allow_private=list(allow_private), max_body=1_000_000, max_redirects=5,
-                    transport=guarded_transport(allow_private, backend=backend))
+    settings = dict(
+        timeout=5.0,
+        connect_timeout=1.0,
+        user_agent="ingestd-test",
+        allow_private=list(allow_private),
+        max_body=1_000_000,
+        max_redirects=5,
+        transport=guarded_transport(allow_private, backend=backend),
+    )
     settings.update(overrides)
     return Fetcher(**settings)
 
@@ -45,6 +50,7 @@ def fetch(url: str, allow_private=(), backend=None):
     async def go():
         async with make_fetcher(allow_private, backend) as fetcher:
             return await fetcher.fetch(url)
+
     return asyncio.run(asyncio.wait_for(go(), 10))
 
 
@@ -88,9 +94,15 @@ BLOCKED = [
     ("2001:0:4136:e378:8000:63bf:3f57:fefe", "private via Teredo"),
 ]
 
-PUBLIC = ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "::ffff:93.184.216.34",
-          "64:ff9b::5db8:d822", "2002:5db8:d822::1",
-          "2001:0:4136:e378:8000:63bf:a247:27dd"]  # Teredo client 93.184.216.34
+PUBLIC = [
+    "93.184.216.34",
+    "8.8.8.8",
+    "2606:4700:4700::1111",
+    "::ffff:93.184.216.34",
+    "64:ff9b::5db8:d822",
+    "2002:5db8:d822::1",
+    "2001:0:4136:e378:8000:63bf:a247:27dd",
+]  # Teredo client 93.184.216.34
 
 
 @pytest.mark.parametrize("address, reason", BLOCKED)
@@ -125,8 +137,11 @@ def test_hostname_resolving_to_loopback_is_blocked():
 
 def fake_dns(monkeypatch, answers: dict[str, list[str]]) -> None:
     async def getaddrinfo(host, port, **kwargs):
-        return [(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM, 6, "",
-                 (ip, port)) for ip in answers[host]]
+        return [
+            (socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))
+            for ip in answers[host]
+        ]
+
     monkeypatch.setattr("ingestd.netguard.anyio.getaddrinfo", getaddrinfo)
 
 
@@ -143,12 +158,12 @@ def test_connection_goes_to_the_checked_address_not_the_name(monkeypatch):
 def test_a_name_resolving_only_to_private_addresses_is_blocked(monkeypatch):
     """A public-looking name pointing at metadata is refused as a blocked address."""
     fake_dns(monkeypatch, {"metadata.example": ["169.254.169.254"]})
-    with pytest.raises(BlockedAddress, match="blocked address 169.254.169.254 for host "
-                                             "metadata.example"):
+    with pytest.raises(BlockedAddress, match="blocked address 169.254.169.254 for host metadata.example"):
         fetch("http://metadata.example/latest/", backend=RecordingBackend())
 
 
 # ── allow_private, the only opener ───────────────────────────────────────────
+
 
 def test_policy_opens_listed_networks_only():
     """A CIDR opens its addresses (and their IPv4-mapped form), nothing else."""
@@ -191,6 +206,7 @@ def ok(port: int) -> dict[bytes, bytes]:
 
 def with_server(routes, url: str, allow_private):
     """Fetch `url` ("{port}" filled in) with the given allow list from a local server."""
+
     async def go():
         server = await serve(routes)
         try:
@@ -199,13 +215,17 @@ def with_server(routes, url: str, allow_private):
         finally:
             server.close()
             await server.wait_closed()
+
     return asyncio.run(asyncio.wait_for(go(), 10))
 
 
 def test_local_server_is_blocked_by_default():
     """Without allow_private, 127.0.0.1 is refused, as a blocked address."""
-    with pytest.raises(BlockedAddress, match="blocked address 127.0.0.1 for host 127.0.0.1 "
-                                             r"\(loopback\)"):
+    with pytest.raises(
+        BlockedAddress,
+        match="blocked address 127.0.0.1 for host 127.0.0.1 "
+        r"\(loopback\)",
+    ):
         with_server(ok, "http://127.0.0.1:{port}/", [])
 
 
@@ -225,14 +245,20 @@ def test_ipv4_mapped_literal_is_blocked():
         with_server(ok, "http://[::ffff:127.0.0.1]:{port}/", [])
 
 
-@pytest.mark.parametrize("target", ["http://127.0.0.2:{port}/", "http://[::1]:{port}/",
-                                    "http://169.254.169.254/latest/meta-data/"])
+@pytest.mark.parametrize(
+    "target", ["http://127.0.0.2:{port}/", "http://[::1]:{port}/", "http://169.254.169.254/latest/meta-data/"]
+)
 def test_redirect_from_allowed_to_blocked_is_refused(target):
     """Every hop is checked: an allowed server cannot send us on to a blocked address."""
+
     def routes(port: int) -> dict[bytes, bytes]:
         location = target.format(port=port)
-        return {b"/": (f"HTTP/1.1 302 Found\r\nLocation: {location}\r\n"
-                       f"Content-Length: 0\r\nConnection: close\r\n\r\n").encode()}
+        return {
+            b"/": (
+                f"HTTP/1.1 302 Found\r\nLocation: {location}\r\n"
+                f"Content-Length: 0\r\nConnection: close\r\n\r\n"
+            ).encode()
+        }
 
     with pytest.raises(BlockedAddress):
         with_server(routes, "http://127.0.0.1:{port}/", ["127.0.0.1"])

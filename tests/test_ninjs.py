@@ -37,7 +37,9 @@ def test_iptc_should_fail(path):
 def test_shipped_schema_is_iptcs():
     """The package's copy of the schema is the one in shared/."""
     shipped = json.loads(ninjs.SCHEMA_PATH.read_text(encoding="utf-8"))
-    assert shipped == json.loads((SHARED / "schemas" / "ninjs" / "ninjs-schema_3.0.json").read_text(encoding="utf-8"))
+    assert shipped == json.loads(
+        (SHARED / "schemas" / "ninjs" / "ninjs-schema_3.0.json").read_text(encoding="utf-8")
+    )
 
 
 @pytest.mark.parametrize("bad", ["2020-13-45T00:00:00Z", "2020-01-09 00:25", "January 9, 2020"])

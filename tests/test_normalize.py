@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from ingestd.errors import DropStory
 from ingestd.models import Entry
 from ingestd.normalize import _chain, load_profiles, normalize_entry
 
-NOW = datetime(2020, 1, 10, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2020, 1, 10, 12, 0, tzinfo=UTC)
 PROFILES = load_profiles(None)
 BODY = "<p>The council approved the budget on Tuesday after a long debate about schools and roads.</p>"
 
@@ -39,23 +39,36 @@ def flags(story) -> list[str]:
 
 
 class TestDateline:
-    @pytest.mark.parametrize("lead, source, place, date, agency", [
-        ("SEOUL, Jan. 9 (Yonhap) -- The government said", "yonhap", "SEOUL", "2020-01-09", "Yonhap"),
-        # 03:00 UTC on 9 Jan is still 8 Jan in New York, the AP profile's zone
-        ("WASHINGTON (AP) — The president said", "ap", "WASHINGTON", "2020-01-08", "AP"),
-        ("BATON ROUGE, La. (AP) — The governor said", "ap", "BATON ROUGE, La.", "2020-01-08", "AP"),
-        ("LONDON, Jan 8 (Reuters) - British factories", "reuters", "LONDON", "2020-01-08", "Reuters"),
-        ("WASHINGTON/LONDON (Reuters) - Officials", "reuters", "WASHINGTON/LONDON", "2020-01-09", "Reuters"),
-        ("PARIS (AFP) - French unions", "afp", "PARIS", "2020-01-09", "AFP"),
-        ("Paris, Jan 8, 2020 (AFP) - French unions", "afp", "Paris", "2020-01-08", "AFP"),
-        ("BERLIN, Jan. 8 (dpa) - German officials", "generic", "BERLIN", "2020-01-08", "dpa"),
-        ("NEW YORK — Dockworkers walked off", "generic", "NEW YORK", "2020-01-09", None),
-        ("(부산=연합뉴스) 김철수 기자 = 부산시는", "yonhap", "부산", "2020-01-09", "Yonhap"),
-    ])
+    @pytest.mark.parametrize(
+        "lead, source, place, date, agency",
+        [
+            ("SEOUL, Jan. 9 (Yonhap) -- The government said", "yonhap", "SEOUL", "2020-01-09", "Yonhap"),
+            # 03:00 UTC on 9 Jan is still 8 Jan in New York, the AP profile's zone
+            ("WASHINGTON (AP) — The president said", "ap", "WASHINGTON", "2020-01-08", "AP"),
+            ("BATON ROUGE, La. (AP) — The governor said", "ap", "BATON ROUGE, La.", "2020-01-08", "AP"),
+            ("LONDON, Jan 8 (Reuters) - British factories", "reuters", "LONDON", "2020-01-08", "Reuters"),
+            (
+                "WASHINGTON/LONDON (Reuters) - Officials",
+                "reuters",
+                "WASHINGTON/LONDON",
+                "2020-01-09",
+                "Reuters",
+            ),
+            ("PARIS (AFP) - French unions", "afp", "PARIS", "2020-01-09", "AFP"),
+            ("Paris, Jan 8, 2020 (AFP) - French unions", "afp", "Paris", "2020-01-08", "AFP"),
+            ("BERLIN, Jan. 8 (dpa) - German officials", "generic", "BERLIN", "2020-01-08", "dpa"),
+            ("NEW YORK — Dockworkers walked off", "generic", "NEW YORK", "2020-01-09", None),
+            ("(부산=연합뉴스) 김철수 기자 = 부산시는", "yonhap", "부산", "2020-01-09", "Yonhap"),
+        ],
+    )
     def test_dateline_read_and_source_detected(self, lead, source, place, date, agency):
         """Each agency's dateline form gives place, date, agency, and picks that agency's profile."""
-        story = run(feed(f"<p>{lead} on Thursday that the plan would go ahead as scheduled.</p>",
-                         published=datetime(2020, 1, 9, 3, 0, tzinfo=timezone.utc)))
+        story = run(
+            feed(
+                f"<p>{lead} on Thursday that the plan would go ahead as scheduled.</p>",
+                published=datetime(2020, 1, 9, 3, 0, tzinfo=UTC),
+            )
+        )
         assert story.source == source
         assert story.located == place
         assert story.ingest["dateline"] == {"place": place, "date": date, "agency": agency}
@@ -63,8 +76,12 @@ class TestDateline:
 
     def test_dateline_date_near_new_year_is_last_years(self):
         """'Dec. 31' in a story published on 1 January is 31 December of the year before."""
-        story = run(feed("<p>WASHINGTON, Dec. 31 (Yonhap) -- The talks ended without a deal on Tuesday.</p>",
-                         published=datetime(2020, 1, 1, 1, 0, tzinfo=timezone.utc)))
+        story = run(
+            feed(
+                "<p>WASHINGTON, Dec. 31 (Yonhap) -- The talks ended without a deal on Tuesday.</p>",
+                published=datetime(2020, 1, 1, 1, 0, tzinfo=UTC),
+            )
+        )
         assert story.ingest["dateline"]["date"] == "2019-12-31"
 
     def test_sentence_is_not_a_dateline(self):
@@ -85,15 +102,23 @@ class TestDateline:
 
 
 class TestHeadline:
-    @pytest.mark.parametrize("title, source, headline, tags", [
-        ("(LEAD) N. Korea fires missiles", "yonhap", "N. Korea fires missiles", ["LEAD"]),
-        ("(3rd LD) (URGENT) Moon meets Abe", "yonhap", "Moon meets Abe", ["3rd LD", "URGENT"]),
-        ("(Yonhap Interview) Envoy sees room for talks", "yonhap", "Envoy sees room for talks", ["Yonhap Interview"]),
-        ("UPDATE 2-Oil prices fall", "reuters", "Oil prices fall", ["UPDATE 2"]),
-        ("RPT-EXCLUSIVE-Boeing weighs cuts", "reuters", "Boeing weighs cuts", ["RPT", "EXCLUSIVE"]),
-        ("AP Exclusive: Files show delays", "ap", "Files show delays", ["AP Exclusive"]),
-        ("COVID-19 cases rise in Seoul", "generic", "COVID-19 cases rise in Seoul", None),
-    ])
+    @pytest.mark.parametrize(
+        "title, source, headline, tags",
+        [
+            ("(LEAD) N. Korea fires missiles", "yonhap", "N. Korea fires missiles", ["LEAD"]),
+            ("(3rd LD) (URGENT) Moon meets Abe", "yonhap", "Moon meets Abe", ["3rd LD", "URGENT"]),
+            (
+                "(Yonhap Interview) Envoy sees room for talks",
+                "yonhap",
+                "Envoy sees room for talks",
+                ["Yonhap Interview"],
+            ),
+            ("UPDATE 2-Oil prices fall", "reuters", "Oil prices fall", ["UPDATE 2"]),
+            ("RPT-EXCLUSIVE-Boeing weighs cuts", "reuters", "Boeing weighs cuts", ["RPT", "EXCLUSIVE"]),
+            ("AP Exclusive: Files show delays", "ap", "Files show delays", ["AP Exclusive"]),
+            ("COVID-19 cases rise in Seoul", "generic", "COVID-19 cases rise in Seoul", None),
+        ],
+    )
     def test_headline_tags_removed_and_kept(self, title, source, headline, tags):
         """Wire tags leave the headline and are kept in ingest.headline_tags."""
         story = run(feed(title=title), source=source)
@@ -118,15 +143,18 @@ class TestHeadline:
 
 
 class TestByline:
-    @pytest.mark.parametrize("line, by, title", [
-        ("By Lee Haye-ah", "Lee Haye-ah", None),
-        ("By ZEKE MILLER and JOSH BOAK", "Zeke Miller and Josh Boak", None),
-        ("By ZEKE MILLER, Associated Press", "Zeke Miller", "Associated Press"),
-        ("By JOSH BOAK AP Economics Writer", "Josh Boak", "AP Economics Writer"),
-        ("BY JANE DOE, JOHN ROE and MARY MAJOR", "Jane Doe, John Roe and Mary Major", None),
-        ("By Jean-Pierre Durand and Ana de la Cruz", "Jean-Pierre Durand and Ana de la Cruz", None),
-        ("By Sarah Kim, Staff Writer", "Sarah Kim", "Staff Writer"),
-    ])
+    @pytest.mark.parametrize(
+        "line, by, title",
+        [
+            ("By Lee Haye-ah", "Lee Haye-ah", None),
+            ("By ZEKE MILLER and JOSH BOAK", "Zeke Miller and Josh Boak", None),
+            ("By ZEKE MILLER, Associated Press", "Zeke Miller", "Associated Press"),
+            ("By JOSH BOAK AP Economics Writer", "Josh Boak", "AP Economics Writer"),
+            ("BY JANE DOE, JOHN ROE and MARY MAJOR", "Jane Doe, John Roe and Mary Major", None),
+            ("By Jean-Pierre Durand and Ana de la Cruz", "Jean-Pierre Durand and Ana de la Cruz", None),
+            ("By Sarah Kim, Staff Writer", "Sarah Kim", "Staff Writer"),
+        ],
+    )
     def test_byline_forms(self, line, by, title):
         """Bylines lose 'By' and job titles; names in capitals are recased."""
         story = run(feed(f"<p>{line}</p><p>WASHINGTON (AP) — The Senate voted on Thursday.</p>"))
@@ -136,8 +164,12 @@ class TestByline:
 
     def test_two_byline_lines_make_one_byline(self):
         """Two "By" lines under a headline are one byline with both names."""
-        story = run(page("Moon and Trump agree to keep talking on North Korea\n\nBy Kim Soo-yeon\n\n"
-                         "By Lee Haye-ah\n\nSEOUL, Jan. 9 (Yonhap) -- The leaders spoke by phone on Thursday."))
+        story = run(
+            page(
+                "Moon and Trump agree to keep talking on North Korea\n\nBy Kim Soo-yeon\n\n"
+                "By Lee Haye-ah\n\nSEOUL, Jan. 9 (Yonhap) -- The leaders spoke by phone on Thursday."
+            )
+        )
         assert story.byline == "Kim Soo-yeon and Lee Haye-ah"
         assert story.ingest["authors"] == ["Kim Soo-yeon", "Lee Haye-ah"]
         assert story.summary == "" and story.body_text.startswith("SEOUL, Jan. 9 (Yonhap)")
@@ -166,8 +198,12 @@ class TestByline:
 class TestDates:
     def test_local_time_read_in_profile_zone(self):
         """Yonhap's page time is Seoul time: 00:12 on 10 Jan is 15:12 UTC on 9 Jan."""
-        story = run(page("Kim inspects artillery drill in western area\n\nNorth Korea 00:12 January 10, 2020\n\n"
-                         "SEOUL, Jan. 10 (Yonhap) -- North Korean leader Kim Jong-un oversaw a drill."))
+        story = run(
+            page(
+                "Kim inspects artillery drill in western area\n\nNorth Korea 00:12 January 10, 2020\n\n"
+                "SEOUL, Jan. 10 (Yonhap) -- North Korean leader Kim Jong-un oversaw a drill."
+            )
+        )
         assert story.ninjs["firstCreated"] == "2020-01-09T15:12:00Z"
         assert story.ingest["dateline"]["date"] == "2020-01-10"
 
@@ -184,13 +220,13 @@ class TestDates:
 
     def test_future_time_is_clamped_to_fetch_time(self):
         """A publish time beyond a few minutes ahead of the fetch becomes the fetch time."""
-        story = run(feed(published=datetime(2020, 1, 11, tzinfo=timezone.utc)))
+        story = run(feed(published=datetime(2020, 1, 11, tzinfo=UTC)))
         assert story.first_created == NOW
         assert any("in the future: clamped to fetch time" in f for f in flags(story))
 
     def test_slightly_ahead_is_kept(self):
         """Clock skew of a minute or two is not clamped."""
-        ahead = datetime(2020, 1, 10, 12, 2, tzinfo=timezone.utc)
+        ahead = datetime(2020, 1, 10, 12, 2, tzinfo=UTC)
         assert run(feed(published=ahead)).first_created == ahead
 
     def test_unparseable_date_is_flagged_and_fetch_time_used(self):
@@ -202,9 +238,12 @@ class TestDates:
 
     def test_json_ld_time_with_zone(self):
         """A page's datePublished keeps its own zone."""
-        html = ('<html><head><script type="application/ld+json">{"@type": "NewsArticle", "headline": "H h h h",'
-                '"datePublished": "2020-01-08T23:10:00+01:00"}</script></head><body><article>'
-                + BODY * 3 + "</article></body></html>")
+        html = (
+            '<html><head><script type="application/ld+json">{"@type": "NewsArticle", "headline": "H h h h",'
+            '"datePublished": "2020-01-08T23:10:00+01:00"}</script></head><body><article>'
+            + BODY * 3
+            + "</article></body></html>"
+        )
         story = run(Entry(kind="page-html", page=html))
         assert story.ninjs["firstCreated"] == "2020-01-08T22:10:00Z"
 
@@ -217,9 +256,11 @@ class TestHygiene:
 
     def test_html_is_sanitized_and_links_absolute(self):
         """No script, style, iframe, on* attributes or javascript: URLs; relative links resolved."""
-        html = ('<script>steal()</script><style>p{}</style><p onclick="x()">Read <a href="/a/b?c=1">more</a> '
-                '<a href="javascript:evil()">here</a></p><iframe src="https://x.example/"></iframe>'
-                '<p><img src="x.jpg" onerror="bad()" alt="A photo"></p>')
+        html = (
+            '<script>steal()</script><style>p{}</style><p onclick="x()">Read <a href="/a/b?c=1">more</a> '
+            '<a href="javascript:evil()">here</a></p><iframe src="https://x.example/"></iframe>'
+            '<p><img src="x.jpg" onerror="bad()" alt="A photo"></p>'
+        )
         story = run(feed(html, base_url="https://news.example.org/world/"))
         for bad in ("script", "steal", "style", "iframe", "onclick", "onerror", "javascript"):
             assert bad not in story.body_html
@@ -228,7 +269,9 @@ class TestHygiene:
 
     def test_mis_decoded_utf8_is_repaired(self):
         """UTF-8 read as cp1252 ("lâ€™aÃ©roport") is turned back, word by word."""
-        story = run(feed("<p>Ce que lâ€™on sait de lâ€™aÃ©roport, São Paulo.</p>", title="Ð¡Ðš Ð²Ð¾Ð·Ð±ÑƒÐ´Ð¸Ð»"))
+        story = run(
+            feed("<p>Ce que lâ€™on sait de lâ€™aÃ©roport, São Paulo.</p>", title="Ð¡Ðš Ð²Ð¾Ð·Ð±ÑƒÐ´Ð¸Ð»")
+        )
         assert story.body_text == "Ce que l’on sait de l’aéroport, São Paulo."
         assert story.headline == "СК возбудил"
 
@@ -240,10 +283,15 @@ class TestHygiene:
 
     def test_hard_wrapped_page_text_is_rejoined(self):
         """Lines a hard wrap split become one paragraph again."""
-        story = run(page("Council approves the budget for schools\n\nThe council approved the budget for\n"
-                         "the new year after a long debate.\nA second paragraph."))
-        assert story.body_text == ("The council approved the budget for the new year after a long debate."
-                                   "\n\nA second paragraph.")
+        story = run(
+            page(
+                "Council approves the budget for schools\n\nThe council approved the budget for\n"
+                "the new year after a long debate.\nA second paragraph."
+            )
+        )
+        assert story.body_text == (
+            "The council approved the budget for the new year after a long debate.\n\nA second paragraph."
+        )
 
 
 class TestLanguage:
@@ -254,8 +302,12 @@ class TestLanguage:
 
     def test_detected_when_not_declared(self):
         """With no declaration, the language is detected from the text."""
-        story = run(feed("<p>Der Stadtrat hat am Dienstag nach langer Debatte den Haushalt beschlossen.</p>",
-                         title="Stadtrat beschließt Haushalt"))
+        story = run(
+            feed(
+                "<p>Der Stadtrat hat am Dienstag nach langer Debatte den Haushalt beschlossen.</p>",
+                title="Stadtrat beschließt Haushalt",
+            )
+        )
         assert story.language == "de" and story.ingest["language_by"] == "detected"
 
     def test_bad_declaration_is_flagged_and_detection_used(self):
@@ -313,8 +365,10 @@ class TestBadInput:
 
     def test_a_failing_step_is_skipped_and_flagged(self, monkeypatch):
         """A bug in one step costs that step, not the story."""
+
         def broken(draft):
             raise RuntimeError("boom")
+
         monkeypatch.setattr(_chain, "CHAIN", (broken, *_chain.CHAIN))
         story = run(feed())
         assert "step broken failed: RuntimeError: boom" in flags(story)
@@ -340,10 +394,16 @@ class TestOutput:
     def test_example_site_profile(self):
         """config/sources/koreaherald.toml reads its own byline and time line formats."""
         profiles = load_profiles(Path(__file__).resolve().parents[1] / "config" / "sources")
-        story = run(page("Seoul to expand subsidies for electric cars\n\nPublished : Jan. 9, 2020 - 16:31\n\n"
-                         "By Choi Si-young (siyoungchoi@heraldcorp.com)\n\n"
-                         "The government will expand subsidies for electric vehicles this year.\n\n"
-                         "siyoungchoi@heraldcorp.com"), source="koreaherald", profiles=profiles)
+        story = run(
+            page(
+                "Seoul to expand subsidies for electric cars\n\nPublished : Jan. 9, 2020 - 16:31\n\n"
+                "By Choi Si-young (siyoungchoi@heraldcorp.com)\n\n"
+                "The government will expand subsidies for electric vehicles this year.\n\n"
+                "siyoungchoi@heraldcorp.com"
+            ),
+            source="koreaherald",
+            profiles=profiles,
+        )
         assert story.byline == "Choi Si-young"
         assert story.ninjs["firstCreated"] == "2020-01-09T07:31:00Z"
         assert story.body_text == "The government will expand subsidies for electric vehicles this year."

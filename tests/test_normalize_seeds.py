@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,15 +23,17 @@ from ingestd.parse import parse
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 GOLDEN = Path(__file__).resolve().parent / "golden"
-FETCHED = datetime(2020, 1, 10, 12, 0, tzinfo=timezone.utc)
+FETCHED = datetime(2020, 1, 10, 12, 0, tzinfo=UTC)
 PROFILES = load_profiles(None)
 
 
 def seed_entries(path: Path) -> list[Entry]:
     """The seed as the parse stage hands it over; pages keep no URL (as in replay of a
     bare file), so the golden stories do not depend on where the checkout lives."""
-    return [dataclasses.replace(entry, base_url=None) if entry.kind != "feed-entry" else entry
-            for entry in parse(path.read_bytes(), allow_pages=True).entries]
+    return [
+        dataclasses.replace(entry, base_url=None) if entry.kind != "feed-entry" else entry
+        for entry in parse(path.read_bytes(), allow_pages=True).entries
+    ]
 
 
 def as_json(story: Story) -> dict:
@@ -42,8 +44,10 @@ def as_json(story: Story) -> dict:
 
 
 def normalized(path: Path) -> list[Story]:
-    return [normalize_entry(e, feed_id="seeds", source=None, now=FETCHED, profiles=PROFILES)
-            for e in seed_entries(path)]
+    return [
+        normalize_entry(e, feed_id="seeds", source=None, now=FETCHED, profiles=PROFILES)
+        for e in seed_entries(path)
+    ]
 
 
 SEED_FILES = sorted(p for p in SEEDS.iterdir() if p.suffix in (".txt", ".html", ".xml"))
@@ -91,7 +95,13 @@ def test_yonhap_seed_gives_the_readme_table():
     caption = "This AFP file photo shows the U.S. Department of State in Washington. (Yonhap)"
     assert [p.caption for p in story.pictures] == [caption]
     assert story.ninjs["associations"][0]["descriptions"] == [{"role": "caption", "value": caption}]
-    for gone in (caption, "Go to Contents", "Send Feedback", "How can we improve?", "Thanks for your feedback!"):
+    for gone in (
+        caption,
+        "Go to Contents",
+        "Send Feedback",
+        "How can we improve?",
+        "Thanks for your feedback!",
+    ):
         assert gone not in story.body_text and gone not in story.body_html
 
 
@@ -99,41 +109,88 @@ def test_yonhap_seed_gives_the_readme_table():
 EXPECTED = {
     "yonhap-2020-01-10-north-korea-lead-past-midnight.txt": dict(
         headline="N. Korea's Kim inspects artillery drill, calls for stronger deterrence",
-        headline_tags=["LEAD"], section="North Korea", first_created="2020-01-09T15:12:00Z",
-        byline="Kim Soo-yeon", located="SEOUL",
-        dateline={"place": "SEOUL", "date": "2020-01-10", "agency": "Yonhap"}, paragraphs=5, pictures=2,
-        last="passed without progress."),
+        headline_tags=["LEAD"],
+        section="North Korea",
+        first_created="2020-01-09T15:12:00Z",
+        byline="Kim Soo-yeon",
+        located="SEOUL",
+        dateline={"place": "SEOUL", "date": "2020-01-10", "agency": "Yonhap"},
+        paragraphs=5,
+        pictures=2,
+        last="passed without progress.",
+    ),
     "yonhap-2020-01-09-economy-finance-2nd-ld.txt": dict(
         headline="S. Korea's current account surplus narrows for 2nd month on weak chip exports",
-        headline_tags=["2nd LD", "News Focus"], section="Economy & Finance",
-        first_created="2020-01-09T07:48:00Z", byline="Kang Yoon-seung and Choi Kyong-ae", located="SEOUL",
-        dateline={"place": "SEOUL", "date": "2020-01-09", "agency": "Yonhap"}, paragraphs=4, pictures=0,
-        last="a BOK official told reporters."),
+        headline_tags=["2nd LD", "News Focus"],
+        section="Economy & Finance",
+        first_created="2020-01-09T07:48:00Z",
+        byline="Kang Yoon-seung and Choi Kyong-ae",
+        located="SEOUL",
+        dateline={"place": "SEOUL", "date": "2020-01-09", "agency": "Yonhap"},
+        paragraphs=4,
+        pictures=0,
+        last="a BOK official told reporters.",
+    ),
     "ap-2020-01-08-white-house-two-bylines.txt": dict(
-        headline="Trump says Iran appears to be standing down after missile strikes", headline_tags=None,
-        section=None, first_created="2020-01-08T20:42:00Z", byline="Zeke Miller and Josh Boak",
-        located="WASHINGTON", dateline={"place": "WASHINGTON", "date": "2020-01-08", "agency": "AP"},
-        paragraphs=4, pictures=1, last="behind the strike that started the crisis."),
+        headline="Trump says Iran appears to be standing down after missile strikes",
+        headline_tags=None,
+        section=None,
+        first_created="2020-01-08T20:42:00Z",
+        byline="Zeke Miller and Josh Boak",
+        located="WASHINGTON",
+        dateline={"place": "WASHINGTON", "date": "2020-01-08", "agency": "AP"},
+        paragraphs=4,
+        pictures=1,
+        last="behind the strike that started the crisis.",
+    ),
     "reuters-2020-01-08-uk-factory-output.txt": dict(
-        headline="UK factory output slips as Brexit uncertainty weighs on orders", headline_tags=["UPDATE 2"],
-        section="Business News", first_created="2020-01-08T15:05:00Z", byline="Kate Holton", located="LONDON",
-        dateline={"place": "LONDON", "date": "2020-01-08", "agency": "Reuters"}, paragraphs=4, pictures=0,
-        last="after the data was published."),
+        headline="UK factory output slips as Brexit uncertainty weighs on orders",
+        headline_tags=["UPDATE 2"],
+        section="Business News",
+        first_created="2020-01-08T15:05:00Z",
+        byline="Kate Holton",
+        located="LONDON",
+        dateline={"place": "LONDON", "date": "2020-01-08", "agency": "Reuters"},
+        paragraphs=4,
+        pictures=0,
+        last="after the data was published.",
+    ),
     "feed-afp-script-iframe-relative-links.xml": dict(
-        headline="France braces for new strike day as pension talks stall", headline_tags=None, section=None,
-        first_created="2020-01-09T06:45:00Z", byline=None, located="PARIS",
-        dateline={"place": "PARIS", "date": "2020-01-09", "agency": "AFP"}, paragraphs=4, pictures=1,
-        last="meet union leaders again on Friday."),
+        headline="France braces for new strike day as pension talks stall",
+        headline_tags=None,
+        section=None,
+        first_created="2020-01-09T06:45:00Z",
+        byline=None,
+        located="PARIS",
+        dateline={"place": "PARIS", "date": "2020-01-09", "agency": "AFP"},
+        paragraphs=4,
+        pictures=1,
+        last="meet union leaders again on Friday.",
+    ),
     "html-2020-01-08-harbor-gazette-port-strike.html": dict(
-        headline="Dockworkers walk off the job at East Coast ports", headline_tags=None, section="Business",
-        first_created="2020-01-08T21:45:00Z", byline="Maria Lopez", located="NEW YORK",
-        dateline={"place": "NEW YORK", "date": "2020-01-08", "agency": None}, paragraphs=5, pictures=1,
-        last="already on its way from Asia."),
+        headline="Dockworkers walk off the job at East Coast ports",
+        headline_tags=None,
+        section="Business",
+        first_created="2020-01-08T21:45:00Z",
+        byline="Maria Lopez",
+        located="NEW YORK",
+        dateline={"place": "NEW YORK", "date": "2020-01-08", "agency": None},
+        paragraphs=5,
+        pictures=1,
+        last="already on its way from Asia.",
+    ),
     "yonhap-ko-2020-01-09-fine-dust-euc-kr.html": dict(
-        headline="정부, 미세먼지 저감 대책 발표…노후 경유차 운행 제한 확대", headline_tags=None, section="사회",
-        first_created="2020-01-09T00:25:00Z", byline="김민수", located="서울",
-        dateline={"place": "서울", "date": "2020-01-09", "agency": "Yonhap"}, paragraphs=4, pictures=0,
-        last="동원하겠다\"고 말했다."),
+        headline="정부, 미세먼지 저감 대책 발표…노후 경유차 운행 제한 확대",
+        headline_tags=None,
+        section="사회",
+        first_created="2020-01-09T00:25:00Z",
+        byline="김민수",
+        located="서울",
+        dateline={"place": "서울", "date": "2020-01-09", "agency": "Yonhap"},
+        paragraphs=4,
+        pictures=0,
+        last='동원하겠다"고 말했다.',
+    ),
 }
 
 
@@ -170,9 +227,11 @@ def test_trailers_become_credits():
     (reuters,) = normalized(SEEDS / "reuters-2020-01-08-uk-factory-output.txt")
     (ap,) = normalized(SEEDS / "ap-2020-01-08-white-house-two-bylines.txt")
     assert reuters.ingest["credits"] == [
-        "Reporting by Kate Holton; additional reporting by David Milliken; Editing by Alison Williams"]
+        "Reporting by Kate Holton; additional reporting by David Milliken; Editing by Alison Williams"
+    ]
     assert ap.ingest["credits"] == [
-        "Associated Press writers Lolita C. Baldor and Deb Riechmann contributed to this report."]
+        "Associated Press writers Lolita C. Baldor and Deb Riechmann contributed to this report."
+    ]
     assert ap.ingest["byline_title"] == "Associated Press"
     assert ap.ingest["authors"] == ["Zeke Miller", "Josh Boak"]
     assert "Reporting by" not in reuters.body_text and "contributed" not in ap.body_text
@@ -182,7 +241,16 @@ def test_feed_entry_html_is_sanitized_with_absolute_links():
     """script, style, iframe, on* and javascript: are gone; relative links are absolute."""
     (story,) = normalized(SEEDS / "feed-afp-script-iframe-relative-links.xml")
     html = story.body_html
-    for bad in ("<script", "<style", "<iframe", "onclick", "javascript:", "track(", "display: none", "pixel.gif"):
+    for bad in (
+        "<script",
+        "<style",
+        "<iframe",
+        "onclick",
+        "javascript:",
+        "track(",
+        "display: none",
+        "pixel.gif",
+    ):
         assert bad not in html and bad not in story.body_text
     assert 'href="https://news.example.org/world/pension-reform"' in html
     assert story.pictures[0].href == "https://news.example.org/img/2020/01/paris-march.jpg"
@@ -192,8 +260,16 @@ def test_feed_entry_html_is_sanitized_with_absolute_links():
 def test_html_page_chrome_is_gone():
     """Navigation, share buttons, related links and footer stay out of the story."""
     (story,) = normalized(SEEDS / "html-2020-01-08-harbor-gazette-port-strike.html")
-    for chrome in ("Home", "Share on", "Related stories", "Ports bet on automation", "All rights reserved",
-                   "Privacy policy", "dataLayer", "By Maria Lopez"):
+    for chrome in (
+        "Home",
+        "Share on",
+        "Related stories",
+        "Ports bet on automation",
+        "All rights reserved",
+        "Privacy policy",
+        "dataLayer",
+        "By Maria Lopez",
+    ):
         assert chrome not in story.body_text
     assert story.url == "https://www.harborgazette.example/business/2020/01/08/dockworkers-strike"
     assert story.pictures[0].credit == "Sam Lee/The Harbor Gazette"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import io
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -18,7 +18,7 @@ from ingestd.store import Store
 
 from .conftest import write_config
 
-NOW = datetime(2020, 1, 9, tzinfo=timezone.utc)
+NOW = datetime(2020, 1, 9, tzinfo=UTC)
 
 NESTED = b"""<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0">
@@ -66,33 +66,41 @@ def test_the_same_file_again_adds_nothing(store: Store) -> None:
     again = import_opml(store, NESTED, interval=300, now=NOW)
     assert again.added == []
     assert [existing for _, existing in again.present] == [
-        "yonhap-news", "ap-top-news", "yna-co-kr-rss-all-xml", "yonhap-news-2"]
+        "yonhap-news",
+        "ap-top-news",
+        "yna-co-kr-rss-all-xml",
+        "yonhap-news-2",
+    ]
 
 
 def test_an_id_taken_by_a_config_feed_gets_a_suffix(store: Store) -> None:
     store.sync_config_feeds([FeedConfig(id="ap-top-news", url="https://other.example/")], NOW)
     report = import_opml(store, NESTED, interval=300, now=NOW)
-    assert ("ap-top-news-2", "https://ap.example/top.rss") in [
-        (f.id, f.url) for f in report.added]
+    assert ("ap-top-news-2", "https://ap.example/top.rss") in [(f.id, f.url) for f in report.added]
 
 
-@pytest.mark.parametrize("title, url, expected", [
-    ("Reuters World", "https://r.example/world", "reuters-world"),
-    ("yonhap-en", "https://x.example/", "yonhap-en"),  # already an id: kept
-    ("Défense & Sécurité", "https://x.example/", "defense-securite"),
-    ("", "https://www.example.org/feeds/top.xml", "example-org-feeds-top-xml"),
-    ("!!!", "https://example.org/", "example-org"),
-    ("x" * 80 + " long", "https://x.example/", "x" * 64),
-])
+@pytest.mark.parametrize(
+    "title, url, expected",
+    [
+        ("Reuters World", "https://r.example/world", "reuters-world"),
+        ("yonhap-en", "https://x.example/", "yonhap-en"),  # already an id: kept
+        ("Défense & Sécurité", "https://x.example/", "defense-securite"),
+        ("", "https://www.example.org/feeds/top.xml", "example-org-feeds-top-xml"),
+        ("!!!", "https://example.org/", "example-org"),
+        ("x" * 80 + " long", "https://x.example/", "x" * 64),
+    ],
+)
 def test_feed_ids(title: str, url: str, expected: str) -> None:
     assert feed_id_for(title, url) == expected
 
 
-def test_file_urls_are_refused_naming_the_outline_and_nothing_is_imported(
-        store: Store) -> None:
-    opml = NESTED.replace(b'<outline text="Asia">', b'<outline text="Asia">'
-                          b'<outline text="Local copy" xmlUrl="file:///etc/passwd"/>'
-                          b'<outline text="Plain path" xmlUrl="feeds/local.xml"/>')
+def test_file_urls_are_refused_naming_the_outline_and_nothing_is_imported(store: Store) -> None:
+    opml = NESTED.replace(
+        b'<outline text="Asia">',
+        b'<outline text="Asia">'
+        b'<outline text="Local copy" xmlUrl="file:///etc/passwd"/>'
+        b'<outline text="Plain path" xmlUrl="feeds/local.xml"/>',
+    )
     with pytest.raises(OPMLError) as error:
         import_opml(store, opml, interval=300, now=NOW)
     assert len(error.value.problems) == 2
@@ -103,26 +111,35 @@ def test_file_urls_are_refused_naming_the_outline_and_nothing_is_imported(
     assert feeds_of(store) == {}
 
 
-@pytest.mark.parametrize("document, message", [
-    (b"<opml><body><outline text='x' xmlUrl='https://a.example/'>", "not well-formed"),
-    (b"<rss version='2.0'><channel/></rss>", "root element is <rss>"),
-    (b"<opml version='2.0'><head/></opml>", "no <body>"),
-    (b"<?xml version='1.0'?><!DOCTYPE opml [<!ENTITY a 'aaaaaaaaaa'>"
-     b"<!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'>]>"
-     b"<opml><body><outline text='&b;' xmlUrl='https://a.example/'/></body></opml>",
-     "entities"),
-    (b"<?xml version='1.0'?><!DOCTYPE opml [<!ENTITY x SYSTEM 'file:///etc/passwd'>]>"
-     b"<opml><body><outline text='&x;' xmlUrl='https://a.example/'/></body></opml>",
-     "entities"),
-    (b"<opml><body><outline text='ftp' xmlUrl='ftp://a.example/feed'/></body></opml>",
-     "only http and https"),
-    (b"<opml><body><outline text='js' xmlUrl='javascript:alert(1)'/></body></opml>",
-     "only http and https"),
-    (b"<opml><body><outline text='nohost' xmlUrl='https:///feed'/></body></opml>",
-     "has no host"),
-])
-def test_bad_opml_is_a_clear_error_and_imports_nothing(store: Store, document: bytes,
-                                                       message: str) -> None:
+@pytest.mark.parametrize(
+    "document, message",
+    [
+        (b"<opml><body><outline text='x' xmlUrl='https://a.example/'>", "not well-formed"),
+        (b"<rss version='2.0'><channel/></rss>", "root element is <rss>"),
+        (b"<opml version='2.0'><head/></opml>", "no <body>"),
+        (
+            b"<?xml version='1.0'?><!DOCTYPE opml [<!ENTITY a 'aaaaaaaaaa'>"
+            b"<!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'>]>"
+            b"<opml><body><outline text='&b;' xmlUrl='https://a.example/'/></body></opml>",
+            "entities",
+        ),
+        (
+            b"<?xml version='1.0'?><!DOCTYPE opml [<!ENTITY x SYSTEM 'file:///etc/passwd'>]>"
+            b"<opml><body><outline text='&x;' xmlUrl='https://a.example/'/></body></opml>",
+            "entities",
+        ),
+        (
+            b"<opml><body><outline text='ftp' xmlUrl='ftp://a.example/feed'/></body></opml>",
+            "only http and https",
+        ),
+        (
+            b"<opml><body><outline text='js' xmlUrl='javascript:alert(1)'/></body></opml>",
+            "only http and https",
+        ),
+        (b"<opml><body><outline text='nohost' xmlUrl='https:///feed'/></body></opml>", "has no host"),
+    ],
+)
+def test_bad_opml_is_a_clear_error_and_imports_nothing(store: Store, document: bytes, message: str) -> None:
     good = b"<outline text='good' xmlUrl='https://good.example/feed'/>"
     document = document.replace(b"<body>", b"<body>" + good, 1)
     with pytest.raises(OPMLError, match=message):
@@ -132,8 +149,9 @@ def test_bad_opml_is_a_clear_error_and_imports_nothing(store: Store, document: b
 
 def test_a_file_without_feeds_is_an_error(store: Store) -> None:
     with pytest.raises(OPMLError, match="no feeds"):
-        import_opml(store, b"<opml version='2.0'><body><outline text='folder'/></body></opml>",
-                    interval=300, now=NOW)
+        import_opml(
+            store, b"<opml version='2.0'><body><outline text='folder'/></body></opml>", interval=300, now=NOW
+        )
 
 
 def test_a_failure_half_way_through_the_import_leaves_nothing(store: Store) -> None:
@@ -149,8 +167,13 @@ def test_a_failure_half_way_through_the_import_leaves_nothing(store: Store) -> N
 
 def test_export_then_import_gives_the_same_feeds(store: Store, tmp_path: Path) -> None:
     import_opml(store, NESTED, interval=300, now=NOW)
-    store.sync_config_feeds([FeedConfig(id="local", url="file:///srv/feeds/"),
-                             FeedConfig(id="Wire.EN_1", url="https://wire.example/en")], NOW)
+    store.sync_config_feeds(
+        [
+            FeedConfig(id="local", url="file:///srv/feeds/"),
+            FeedConfig(id="Wire.EN_1", url="https://wire.example/en"),
+        ],
+        NOW,
+    )
     document, left_out = export_opml(store.list_feeds())
     assert [f.id for f in left_out] == ["local"]
     assert parse_opml(document, interval=300)  # what we write, we read
@@ -172,6 +195,7 @@ def test_removed_feeds_are_not_exported(store: Store) -> None:
 
 # ── the commands ─────────────────────────────────────────────────────────────
 
+
 def run_feeds(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="ingestd")
     feeds = parser.add_subparsers().add_parser("feeds").add_subparsers(required=True)
@@ -186,8 +210,9 @@ def run_feeds(*argv: str) -> int:
 
 
 def test_import_and_export_commands(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    config = write_config(tmp_path, f'[storage]\npath = "{tmp_path / "db.sqlite"}"\n'
-                                    '[scheduler]\ndefault_interval = "10m"\n')
+    config = write_config(
+        tmp_path, f'[storage]\npath = "{tmp_path / "db.sqlite"}"\n[scheduler]\ndefault_interval = "10m"\n'
+    )
     source = tmp_path / "in.opml"
     source.write_bytes(NESTED)
     assert run_feeds("import", str(source), "--config", str(config)) == 0
@@ -201,8 +226,7 @@ def test_import_and_export_commands(tmp_path: Path, capsys: pytest.CaptureFixtur
     store.close()
 
 
-def test_import_command_reports_a_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture
-                                           ) -> None:
+def test_import_command_reports_a_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     config = write_config(tmp_path, f'[storage]\npath = "{tmp_path / "db.sqlite"}"\n')
     source = tmp_path / "bad.opml"
     source.write_bytes(b"<opml><body><outline text='x' xmlUrl='file:///x'/></body></opml>")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from ingestd.models import Entry
 from ingestd.normalize import load_profiles, normalize_entry
 
 ROOT = Path(__file__).resolve().parents[1]
-NOW = datetime(2020, 1, 10, tzinfo=timezone.utc)
+NOW = datetime(2020, 1, 10, tzinfo=UTC)
 
 
 def write(folder: Path, name: str, body: str) -> Path:
@@ -49,12 +49,16 @@ def test_example_override_in_config_loads():
 
 def test_override_merges_over_the_builtin(tmp_path):
     """An override's lists go in front of the built-in's; its scalars replace them."""
-    write(tmp_path, "yonhap.toml", """
+    write(
+        tmp_path,
+        "yonhap.toml",
+        """
         name = "yonhap"
         time_zone = "Asia/Tokyo"
         [boilerplate]
         lines = ["Yonhap Exclusive Banner"]
-    """)
+    """,
+    )
     yonhap = load_profiles(tmp_path).get("yonhap")
     assert str(yonhap.time_zone) == "Asia/Tokyo"
     assert yonhap.is_boilerplate("Yonhap Exclusive Banner")
@@ -63,13 +67,17 @@ def test_override_merges_over_the_builtin(tmp_path):
 
 def test_new_profile_extends_generic(tmp_path):
     """A new site profile gets generic's rules behind its own."""
-    write(tmp_path, "gazette.toml", """
+    write(
+        tmp_path,
+        "gazette.toml",
+        """
         name = "gazette"
         agency = "Gazette"
         agency_tags = ["Gazette"]
         hosts = ["gazette.example"]
         time_zone = "Europe/Berlin"
-    """)
+    """,
+    )
     gazette = load_profiles(tmp_path).get("gazette")
     assert gazette.is_boilerplate("Skip to content")
     assert gazette.byline_patterns == load_profiles(None).generic.byline_patterns
@@ -79,8 +87,12 @@ def test_host_picks_the_profile(tmp_path):
     """With no dateline tag, the page's host decides the source."""
     write(tmp_path, "gazette.toml", 'name = "gazette"\nhosts = ["gazette.example"]\n')
     profiles = load_profiles(tmp_path)
-    entry = Entry(kind="feed-entry", title="Council approves budget", link="https://www.gazette.example/a/1",
-                  content_html="<p>The council approved the budget on Tuesday after a long debate.</p>")
+    entry = Entry(
+        kind="feed-entry",
+        title="Council approves budget",
+        link="https://www.gazette.example/a/1",
+        content_html="<p>The council approved the budget on Tuesday after a long debate.</p>",
+    )
     story = normalize_entry(entry, feed_id="f", source=None, now=NOW, profiles=profiles)
     assert story.source == "gazette"
     assert story.ingest["source_by"] == "host"
@@ -96,15 +108,22 @@ def test_unknown_zone_names_file_key_and_reason(tmp_path):
 
 def test_bad_regex_and_missing_group_are_reported(tmp_path):
     """A broken pattern and a pattern without its named group are each one problem."""
-    write(tmp_path, "bad.toml", """
+    write(
+        tmp_path,
+        "bad.toml",
+        """
         name = "bad"
         [dateline]
         patterns = ["^(?P<place>[A-Z"]
         [byline]
         patterns = ["^By (.+)$"]
-    """)
+    """,
+    )
     found = problems(tmp_path)
-    assert [(f, k) for f, k, _ in found] == [("bad.toml", "dateline.patterns"), ("bad.toml", "byline.patterns")]
+    assert [(f, k) for f, k, _ in found] == [
+        ("bad.toml", "dateline.patterns"),
+        ("bad.toml", "byline.patterns"),
+    ]
     assert "bad regular expression" in found[0][2]
     assert "(?P<by>" in found[1][2]
 
@@ -136,11 +155,15 @@ def test_extends_unknown_and_loop(tmp_path):
 
 def test_section_line_needs_date_and_time(tmp_path):
     """A section line pattern without date and time groups cannot be used."""
-    write(tmp_path, "bad.toml", """
+    write(
+        tmp_path,
+        "bad.toml",
+        """
         name = "bad"
         [[section_lines]]
         pattern = '^(?P<section>\\w+)$'
         format = "%H:%M"
-    """)
+    """,
+    )
     [(file, key, reason)] = problems(tmp_path)
     assert key == "section_lines" and "(?P<date>" in reason

@@ -16,8 +16,14 @@ NOW = "2020-01-09T00:31:02Z"
 def replay(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")}
     env["INGESTD_LOG_FORMAT"] = "json"
-    return subprocess.run([sys.executable, "-m", "ingestd", "replay", *args],
-                          capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ingestd", "replay", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+    )
 
 
 def events(run: subprocess.CompletedProcess[str]) -> list[dict]:
@@ -33,7 +39,8 @@ def test_seed_replays_to_one_story_created(tmp_path: Path) -> None:
     assert event["timestamp"] == NOW
     story = event["data"]["story"]
     assert story["headlines"][0]["value"] == (
-        "U.S. cites progress in defense cost-sharing talks with S. Korea")
+        "U.S. cites progress in defense cost-sharing talks with S. Korea"
+    )
     assert set(event["data"]) == {"story", "ingest"}
     assert event["data"]["ingest"]["version"] == 1
     for line in run.stderr.splitlines():  # logs: JSON, on stderr only
@@ -69,13 +76,21 @@ def test_unreadable_input_is_named_and_the_rest_go_on(tmp_path: Path) -> None:
 
 
 def test_json_feed_file_replays_each_item(tmp_path: Path) -> None:
-    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "J",
-            "items": [{"id": str(i), "url": f"https://example.org/{i}", "title": f"Item {i}",
-                       "content_text": f"Text of item {i}, long enough to count."}
-                      for i in range(3)]}
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "J",
+        "items": [
+            {
+                "id": str(i),
+                "url": f"https://example.org/{i}",
+                "title": f"Item {i}",
+                "content_text": f"Text of item {i}, long enough to count.",
+            }
+            for i in range(3)
+        ],
+    }
     path = tmp_path / "feed.json"
     path.write_text(json.dumps(feed))
     run = replay("--now", NOW, str(path), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert [e["data"]["ingest"]["url"] for e in events(run)] == [
-        f"https://example.org/{i}" for i in range(3)]
+    assert [e["data"]["ingest"]["url"] for e in events(run)] == [f"https://example.org/{i}" for i in range(3)]

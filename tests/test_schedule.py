@@ -6,25 +6,32 @@ Jitter is set to 0 except in the tests about jitter itself.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ingestd import schedule
 from ingestd.errors import HTTPStatusError
 from ingestd.models import FeedState
-from ingestd import schedule
 from ingestd.schedule import PollOutcome, ScheduleSettings, next_poll
 
-NOW = datetime(2020, 1, 9, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2020, 1, 9, 0, 0, tzinfo=UTC)
 EXACT = ScheduleSettings(jitter=0.0)
 OK = PollOutcome(status=200)
 HTTP_NOW = "Thu, 09 Jan 2020 00:00:00 GMT"
 
 
 def feed(interval: float = 300.0, error_count: int = 0, id: str = "f") -> FeedState:
-    return FeedState(id=id, url="https://feeds.example/rss", source=None, interval=interval,
-                     fetch_article=False, origin="config", state="ok",
-                     error_count=error_count)
+    return FeedState(
+        id=id,
+        url="https://feeds.example/rss",
+        source=None,
+        interval=interval,
+        fetch_article=False,
+        origin="config",
+        state="ok",
+        error_count=error_count,
+    )
 
 
 def after(seconds: float) -> datetime:
@@ -32,8 +39,9 @@ def after(seconds: float) -> datetime:
 
 
 def failure(status: int | None = 500, **headers: str) -> PollOutcome:
-    return PollOutcome(status=status, error="boom",
-                       headers={k.replace("_", "-"): v for k, v in headers.items()})
+    return PollOutcome(
+        status=status, error="boom", headers={k.replace("_", "-"): v for k, v in headers.items()}
+    )
 
 
 class TestInterval:
@@ -58,8 +66,9 @@ class TestInterval:
         """An interval over max_interval is cut to it (default 24 h)."""
         assert next_poll(feed(3 * 86400), OK, NOW, EXACT) == after(86400)
 
-    @pytest.mark.parametrize("settings", [
-        dict(min_interval=0.5), dict(min_interval=600, max_interval=60), dict(jitter=0.2)])
+    @pytest.mark.parametrize(
+        "settings", [dict(min_interval=0.5), dict(min_interval=600, max_interval=60), dict(jitter=0.2)]
+    )
     def test_bad_settings_are_refused(self, settings):
         """min_interval under 1 s, max under min, or jitter over 10% is a ValueError."""
         with pytest.raises(ValueError):
@@ -74,8 +83,7 @@ class TestServerHints:
 
     def test_age_is_taken_off_max_age(self):
         """A cached response's Age shortens what is left of max-age."""
-        outcome = PollOutcome(status=200, headers={"cache-control": "max-age=900",
-                                                   "age": "200"})
+        outcome = PollOutcome(status=200, headers={"cache-control": "max-age=900", "age": "200"})
         assert next_poll(feed(300), outcome, NOW, EXACT) == after(700)
 
     def test_short_max_age_does_not_shorten_the_interval(self):
@@ -85,28 +93,37 @@ class TestServerHints:
 
     def test_no_cache_gives_no_hint(self):
         """no-cache / no-store mean no freshness hint, even beside an Expires."""
-        outcome = PollOutcome(status=200, headers={
-            "cache-control": "no-cache", "expires": "Thu, 09 Jan 2020 02:00:00 GMT"})
+        outcome = PollOutcome(
+            status=200, headers={"cache-control": "no-cache", "expires": "Thu, 09 Jan 2020 02:00:00 GMT"}
+        )
         assert next_poll(feed(300), outcome, NOW, EXACT) == after(300)
 
     def test_expires_is_read_against_the_servers_date(self):
         """Expires minus the server's Date (not our clock) is a lower bound."""
-        outcome = PollOutcome(status=200, headers={
-            "date": "Wed, 08 Jan 2020 23:00:00 GMT",  # server clock an hour behind ours
-            "expires": "Thu, 09 Jan 2020 00:00:00 GMT"})
+        outcome = PollOutcome(
+            status=200,
+            headers={
+                "date": "Wed, 08 Jan 2020 23:00:00 GMT",  # server clock an hour behind ours
+                "expires": "Thu, 09 Jan 2020 00:00:00 GMT",
+            },
+        )
         assert next_poll(feed(300), outcome, NOW, EXACT) == after(3600)
 
     def test_max_age_beats_expires(self):
         """With both, max-age wins (RFC 9111)."""
-        outcome = PollOutcome(status=200, headers={
-            "cache-control": "max-age=600", "date": HTTP_NOW,
-            "expires": "Thu, 09 Jan 2020 05:00:00 GMT"})
+        outcome = PollOutcome(
+            status=200,
+            headers={
+                "cache-control": "max-age=600",
+                "date": HTTP_NOW,
+                "expires": "Thu, 09 Jan 2020 05:00:00 GMT",
+            },
+        )
         assert next_poll(feed(300), outcome, NOW, EXACT) == after(600)
 
     def test_rss_ttl_is_a_lower_bound(self):
         """<ttl>60</ttl> keeps a 5-minute feed away for an hour."""
-        assert next_poll(feed(300), PollOutcome(status=200, ttl_minutes=60), NOW,
-                         EXACT) == after(3600)
+        assert next_poll(feed(300), PollOutcome(status=200, ttl_minutes=60), NOW, EXACT) == after(3600)
 
     def test_sy_update_period_and_frequency(self):
         """sy:updatePeriod hourly, sy:updateFrequency 2 -> at least 30 min."""
@@ -120,16 +137,20 @@ class TestServerHints:
 
     def test_largest_hint_wins(self):
         """Of several hints the longest counts."""
-        outcome = PollOutcome(status=200, ttl_minutes=30, update_period="daily",
-                              update_frequency=4, headers={"cache-control": "max-age=900"})
+        outcome = PollOutcome(
+            status=200,
+            ttl_minutes=30,
+            update_period="daily",
+            update_frequency=4,
+            headers={"cache-control": "max-age=900"},
+        )
         assert next_poll(feed(300), outcome, NOW, EXACT) == after(6 * 3600)
 
 
 class TestRetryAfter:
     def test_retry_after_seconds_on_429(self):
         """Retry-After in seconds on a 429 pushes the poll past the error backoff."""
-        assert next_poll(feed(300), failure(429, retry_after="7200"), NOW,
-                         EXACT) == after(7200)
+        assert next_poll(feed(300), failure(429, retry_after="7200"), NOW, EXACT) == after(7200)
 
     def test_retry_after_http_date_on_503(self):
         """Retry-After as an HTTP date is read against the server's Date."""
@@ -144,8 +165,7 @@ class TestRetryAfter:
 
     def test_retry_after_is_capped_at_24_hours(self):
         """A Retry-After of a week waits 24 h."""
-        assert next_poll(feed(300), failure(503, retry_after="604800"), NOW,
-                         EXACT) == after(86400)
+        assert next_poll(feed(300), failure(503, retry_after="604800"), NOW, EXACT) == after(86400)
 
     def test_short_retry_after_does_not_undercut_backoff(self):
         """Retry-After is a floor: a longer error backoff stands."""
@@ -153,8 +173,7 @@ class TestRetryAfter:
 
     def test_retry_after_only_counts_on_429_and_503(self):
         """A 500's Retry-After is ignored; the backoff applies."""
-        assert next_poll(feed(300, 1), failure(500, retry_after="7200"), NOW,
-                         EXACT) == after(600)
+        assert next_poll(feed(300, 1), failure(500, retry_after="7200"), NOW, EXACT) == after(600)
 
     def test_failed_reads_status_and_retry_after_from_the_exception(self):
         """PollOutcome.failed(HTTPStatusError) carries both to next_poll."""
@@ -216,14 +235,14 @@ class TestAdaptive:
 
     def test_too_few_dated_entries_leave_the_interval(self):
         """Two entries (or future-dated ones) say nothing about a rate."""
-        outcome = PollOutcome(status=200, published=every(timedelta(minutes=1), 2)
-                              + [NOW + timedelta(days=1)] * 5)
+        outcome = PollOutcome(
+            status=200, published=every(timedelta(minutes=1), 2) + [NOW + timedelta(days=1)] * 5
+        )
         assert next_poll(feed(300), outcome, NOW, EXACT) == after(300)
 
     def test_hints_still_bound_an_adapted_interval(self):
         """A busy feed with <ttl>30</ttl> still waits 30 min."""
-        outcome = PollOutcome(status=200, ttl_minutes=30,
-                              published=every(timedelta(minutes=2), 10))
+        outcome = PollOutcome(status=200, ttl_minutes=30, published=every(timedelta(minutes=2), 10))
         assert next_poll(feed(300), outcome, NOW, EXACT) == after(1800)
 
 
@@ -258,13 +277,12 @@ class TestQuietThreshold:
 
     def test_unknown_until_enough_dated_stories(self) -> None:
         """Four stories say too little about what is usual."""
-        base = datetime(2026, 1, 1, tzinfo=timezone.utc)
-        assert schedule.quiet_threshold([base - timedelta(minutes=i) for i in range(4)],
-                                        None) is None
+        base = datetime(2026, 1, 1, tzinfo=UTC)
+        assert schedule.quiet_threshold([base - timedelta(minutes=i) for i in range(4)], None) is None
 
     def test_eight_median_gaps_at_least_an_hour(self) -> None:
         """Every 30 min -> quiet after 4 h; every minute -> the 1 h floor."""
-        base = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        base = datetime(2026, 1, 1, tzinfo=UTC)
         half_hourly = [base - timedelta(minutes=30 * i) for i in range(10)]
         assert schedule.quiet_threshold(half_hourly, None) == 4 * 3600
         minutely = [base - timedelta(minutes=i) for i in range(10)]

@@ -12,8 +12,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -58,11 +59,12 @@ def _stories(db: Path) -> int:
         return 0
 
 
-def test_run_stores_stories_then_sigterm_exits_0_within_5s(tmp_path: Path,
-                                                           feed_server: str) -> None:
+def test_run_stores_stories_then_sigterm_exits_0_within_5s(tmp_path: Path, feed_server: str) -> None:
     db = tmp_path / "data" / "ingestd.db"
     port = free_port()
-    config = write_config(tmp_path, f"""
+    config = write_config(
+        tmp_path,
+        f"""
         [storage]
         path = "data/ingestd.db"
         [log]
@@ -77,13 +79,25 @@ def test_run_stores_stories_then_sigterm_exits_0_within_5s(tmp_path: Path,
         id = "local-http"
         url = "{feed_server}"
         interval = "1m"
-    """)
-    proc = subprocess.Popen([*INGESTD, "run", "--config", str(config)], cwd=tmp_path,
-                            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """,
+    )
+    proc = subprocess.Popen(
+        [*INGESTD, "run", "--config", str(config)],
+        cwd=tmp_path,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _wait_for(lambda: _stories(db) == 2)
-        health = subprocess.run([*INGESTD, "healthcheck", "--config", str(config)],
-                                env=_env(), capture_output=True, text=True, timeout=30)
+        health = subprocess.run(
+            [*INGESTD, "healthcheck", "--config", str(config)],
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert health.returncode == 0, health.stderr
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
         assert 'ingestd_stories_stored_total{change="created"} 2.0' in metrics
@@ -110,8 +124,13 @@ def test_run_stores_stories_then_sigterm_exits_0_within_5s(tmp_path: Path,
 
 def test_healthcheck_fails_without_a_running_daemon(tmp_path: Path) -> None:
     config = write_config(tmp_path, f'[http]\nlisten = "127.0.0.1:{free_port()}"\n')
-    run = subprocess.run([*INGESTD, "healthcheck", "--config", str(config)], env=_env(),
-                         capture_output=True, text=True, timeout=30)
+    run = subprocess.run(
+        [*INGESTD, "healthcheck", "--config", str(config)],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert run.returncode == 1
     assert "unhealthy" in run.stderr and "ConnectError" in run.stderr
 
@@ -141,24 +160,36 @@ def test_the_images_command_line_runs_outside_docker(tmp_path: Path) -> None:
     # loopback port: the test must not touch the network
     config = tmp_path / "config" / "ingestd.toml"
     config.parent.mkdir()
-    config.write_text(re.sub(r'url = "https?://[^"]+"', 'url = "http://127.0.0.1:9/feed"',
-                             (ROOT / "config" / "ingestd.toml").read_text()))
+    config.write_text(
+        re.sub(
+            r'url = "https?://[^"]+"',
+            'url = "http://127.0.0.1:9/feed"',
+            (ROOT / "config" / "ingestd.toml").read_text(),
+        )
+    )
     (tmp_path / "seeds").symlink_to(ROOT / "seeds")
-    env = env | {"INGESTD_CONFIG": str(config),
-                 "INGESTD_STORAGE_PATH": str(tmp_path / "data" / "ingestd.db"),
-                 "INGESTD_SCHEDULER_TICK": "200ms",
-                 "INGESTD_HTTP_LISTEN": f"127.0.0.1:{free_port()}"}
+    env = env | {
+        "INGESTD_CONFIG": str(config),
+        "INGESTD_STORAGE_PATH": str(tmp_path / "data" / "ingestd.db"),
+        "INGESTD_SCHEDULER_TICK": "200ms",
+        "INGESTD_HTTP_LISTEN": f"127.0.0.1:{free_port()}",
+    }
     entry = re.search(r'^ENTRYPOINT \["(.+)"\]', text, re.M).group(1)
     cmd = re.search(r'^CMD \["(.+)"\]', text, re.M).group(1)
     health = re.search(r'CMD \["ingestd", "(healthcheck)"\]', text).group(1)
     assert entry == "ingestd"
-    proc = subprocess.Popen([*INGESTD, cmd], cwd=tmp_path, env=_env(**env),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*INGESTD, cmd],
+        cwd=tmp_path,
+        env=_env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         db = tmp_path / "data" / "ingestd.db"
         _wait_for(lambda: _stories(db) >= 1)  # the baked-in seeds feed
-        run = subprocess.run([*INGESTD, health], env=_env(**env), capture_output=True,
-                             text=True, timeout=30)
+        run = subprocess.run([*INGESTD, health], env=_env(**env), capture_output=True, text=True, timeout=30)
         assert run.returncode == 0, run.stderr
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
@@ -170,8 +201,11 @@ def test_the_images_command_line_runs_outside_docker(tmp_path: Path) -> None:
 def test_run_once_polls_every_feed_then_exits(tmp_path: Path, feed_server: str) -> None:
     (tmp_path / "inbox").mkdir()
     (tmp_path / "inbox" / "story.txt").write_bytes(
-        (ROOT / "seeds" / "yonhap-2020-01-09-defense-cost-sharing.txt").read_bytes())
-    config = write_config(tmp_path, f"""
+        (ROOT / "seeds" / "yonhap-2020-01-09-defense-cost-sharing.txt").read_bytes()
+    )
+    config = write_config(
+        tmp_path,
+        f"""
         [storage]
         path = "once.db"
         [fetch]
@@ -182,15 +216,25 @@ def test_run_once_polls_every_feed_then_exits(tmp_path: Path, feed_server: str) 
         [[feeds]]
         id = "inbox"
         url = "inbox"
-    """)
-    run = subprocess.run([*INGESTD, "run", "--once", "--config", str(config)], env=_env(),
-                         capture_output=True, text=True, timeout=60)
+    """,
+    )
+    run = subprocess.run(
+        [*INGESTD, "run", "--once", "--config", str(config)],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0, run.stderr
     assert _stories(tmp_path / "once.db") == 3
-    listing = subprocess.run([*INGESTD, "feeds", "list", "--json", "--config", str(config)],
-                             env=_env(), capture_output=True, text=True, timeout=30)
-    states = {row["id"]: row["state"] for row in map(__import__("json").loads,
-                                                      listing.stdout.splitlines())}
+    listing = subprocess.run(
+        [*INGESTD, "feeds", "list", "--json", "--config", str(config)],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    states = {row["id"]: row["state"] for row in map(__import__("json").loads, listing.stdout.splitlines())}
     assert states == {"http": "ok", "inbox": "ok"}
 
 
@@ -202,8 +246,13 @@ def test_compose_example_is_consistent(tmp_path: Path) -> None:
         assert (ROOT / mount).exists(), mount
     config_name = re.search(r"INGESTD_CONFIG: /app/config/([\w.]+)", text).group(1)
     env = dict(re.findall(r"^\s+(INGESTD_API_TOKEN|RECEIVER_WEBHOOK_SECRET): (\S+)$", text, re.M))
-    run = subprocess.run([*INGESTD, "check-config", str(ROOT / "config" / config_name)],
-                         env=_env(**env), capture_output=True, text=True, timeout=30)
+    run = subprocess.run(
+        [*INGESTD, "check-config", str(ROOT / "config" / config_name)],
+        env=_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert run.returncode == 0, run.stderr
 
 
@@ -213,25 +262,33 @@ def test_example_receiver_accepts_ingestd_signatures(tmp_path: Path) -> None:
 
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     port = free_port()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "examples" / "receiver.py"), str(port)],
-                            env=_env(WEBHOOK_SECRET=secret), stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "examples" / "receiver.py"), str(port)],
+        env=_env(WEBHOOK_SECRET=secret),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
-        body = json.dumps({"type": "story.created", "id": "evt_1", "timestamp": "2020-01-09T00:31:02Z",
-                           "data": {"story": {"headlines": [{"value": "Hello"}]}}}).encode()
+        body = json.dumps(
+            {
+                "type": "story.created",
+                "id": "evt_1",
+                "timestamp": "2020-01-09T00:31:02Z",
+                "data": {"story": {"headlines": [{"value": "Hello"}]}},
+            }
+        ).encode()
         headers = signature_headers([signing_key(secret)], "evt_1", int(time.time()), body)
         deadline = time.monotonic() + 10
         while True:
             try:
-                response = httpx.post(f"http://127.0.0.1:{port}/", content=body,
-                                      headers=headers, timeout=5)
+                response = httpx.post(f"http://127.0.0.1:{port}/", content=body, headers=headers, timeout=5)
                 break
             except httpx.ConnectError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
         assert response.status_code == 204
-        forged = httpx.post(f"http://127.0.0.1:{port}/", content=body + b" ", headers=headers,
-                            timeout=5)
+        forged = httpx.post(f"http://127.0.0.1:{port}/", content=body + b" ", headers=headers, timeout=5)
         assert forged.status_code == 401
     finally:
         proc.terminate()
@@ -240,30 +297,56 @@ def test_example_receiver_accepts_ingestd_signatures(tmp_path: Path) -> None:
 
 
 def test_identity_reset_takes_a_feed_back_out_of_a_learnt_policy(tmp_path: Path) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from ingestd.config import load_config
     from ingestd.models import Story
     from ingestd.store import Store
 
-    config = write_config(tmp_path, '[storage]\npath = "s.db"\n[[feeds]]\nid = "f"\n'
-                                    'url = "https://example.org/feed.xml"\n')
+    config = write_config(
+        tmp_path, '[storage]\npath = "s.db"\n[[feeds]]\nid = "f"\nurl = "https://example.org/feed.xml"\n'
+    )
     store = Store(tmp_path / "s.db")
-    store.sync_config_feeds(load_config(config).feeds, datetime.now(timezone.utc))
-    store.save_stories([Story(feed_id="f", source="generic", headline=f"H{i}",
-                              body_text=f"Body {i} of the story.", guid="same",
-                              url=f"https://example.org/{i}") for i in range(3)],
-                       datetime.now(timezone.utc))
+    store.sync_config_feeds(load_config(config).feeds, datetime.now(UTC))
+    store.save_stories(
+        [
+            Story(
+                feed_id="f",
+                source="generic",
+                headline=f"H{i}",
+                body_text=f"Body {i} of the story.",
+                guid="same",
+                url=f"https://example.org/{i}",
+            )
+            for i in range(3)
+        ],
+        datetime.now(UTC),
+    )
     assert store.identity_policy("f").name == "url"  # a repeated guid identifies nothing
     store.close()
-    listing = subprocess.run([*INGESTD, "feeds", "list", "--json", "--config", str(config)],
-                             env=_env(), capture_output=True, text=True, timeout=30)
+    listing = subprocess.run(
+        [*INGESTD, "feeds", "list", "--json", "--config", str(config)],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert json.loads(listing.stdout.splitlines()[0])["identity"] == "url"
-    reset = subprocess.run([*INGESTD, "feeds", "identity-reset", "f", "--config", str(config)],
-                           env=_env(), capture_output=True, text=True, timeout=30)
+    reset = subprocess.run(
+        [*INGESTD, "feeds", "identity-reset", "f", "--config", str(config)],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert reset.returncode == 0, reset.stderr
-    again = subprocess.run([*INGESTD, "feeds", "identity-reset", "f", "--config", str(config)],
-                           env=_env(), capture_output=True, text=True, timeout=30)
+    again = subprocess.run(
+        [*INGESTD, "feeds", "identity-reset", "f", "--config", str(config)],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert again.returncode == 1 and "no learnt identity policy" in again.stderr
 
 
@@ -272,12 +355,16 @@ def test_a_taken_port_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        config = write_config(tmp_path, f'[storage]\npath = "x.db"\n[log]\nformat = "json"\n'
-                                        f'[http]\nlisten = "127.0.0.1:{port}"\n')
-        run = subprocess.run([*INGESTD, "run", "--config", str(config)], env=_env(),
-                             capture_output=True, text=True, timeout=30)
+        config = write_config(
+            tmp_path,
+            f'[storage]\npath = "x.db"\n[log]\nformat = "json"\n[http]\nlisten = "127.0.0.1:{port}"\n',
+        )
+        run = subprocess.run(
+            [*INGESTD, "run", "--config", str(config)], env=_env(), capture_output=True, text=True, timeout=30
+        )
     assert run.returncode == 1
     assert "Traceback" not in run.stderr
-    [failure] = [json.loads(l) for l in run.stderr.splitlines()
-                 if json.loads(l)["event"] == "daemon cannot start"]
+    [failure] = [
+        json.loads(l) for l in run.stderr.splitlines() if json.loads(l)["event"] == "daemon cannot start"
+    ]
     assert str(port) in failure["error"]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,30 +10,53 @@ from ingestd.dedupe import Policy
 from ingestd.models import FeedConfig, Story
 from ingestd.store import PollRecord, Store
 
-NOW = datetime(2020, 1, 9, 0, 31, 2, tzinfo=timezone.utc)
-WIRE = ("SEOUL, Jan. 9 (Yonhap) -- South Korea's current account surplus narrowed for the second "
-        "consecutive month in November, as a slump in semiconductor exports weighed on the trade "
-        "balance, central bank data showed Thursday.\n\nThe current account surplus came to "
-        "US$5.97 billion in November, down from $6.05 billion a year earlier, according to the "
-        "Bank of Korea.")
+NOW = datetime(2020, 1, 9, 0, 31, 2, tzinfo=UTC)
+WIRE = (
+    "SEOUL, Jan. 9 (Yonhap) -- South Korea's current account surplus narrowed for the second "
+    "consecutive month in November, as a slump in semiconductor exports weighed on the trade "
+    "balance, central bank data showed Thursday.\n\nThe current account surplus came to "
+    "US$5.97 billion in November, down from $6.05 billion a year earlier, according to the "
+    "Bank of Korea."
+)
 
 
-def story(guid: str | None = "g1", url: str | None = "https://example.org/1",
-          headline: str = "Headline", body: str = "A body with words.",
-          feed_id: str = "f", published: datetime | None = None,
-          tags: list[str] | None = None) -> Story:
-    return Story(feed_id=feed_id, source="generic", headline=headline, body_text=body,
-                 guid=guid, url=url, first_created=published, tags=tags or [],
-                 ninjs={"type": "text", "headlines": [{"role": "main", "value": headline}],
-                        "bodies": [{"role": "main", "contentType": "text/plain",
-                                    "value": body}]})
+def story(
+    guid: str | None = "g1",
+    url: str | None = "https://example.org/1",
+    headline: str = "Headline",
+    body: str = "A body with words.",
+    feed_id: str = "f",
+    published: datetime | None = None,
+    tags: list[str] | None = None,
+) -> Story:
+    return Story(
+        feed_id=feed_id,
+        source="generic",
+        headline=headline,
+        body_text=body,
+        guid=guid,
+        url=url,
+        first_created=published,
+        tags=tags or [],
+        ninjs={
+            "type": "text",
+            "headlines": [{"role": "main", "value": headline}],
+            "bodies": [{"role": "main", "contentType": "text/plain", "value": body}],
+        },
+    )
 
 
 def feed_poll(poll: int, stories: int = 3) -> list[Story]:
     """One poll of a feed whose guids change every time while links and texts do not."""
-    return [story(guid=f"urn:poll{poll}:item{i}", url=f"https://example.org/{i}?utm_source={poll}",
-                  headline=f"Story {i}", body=f"The text of story number {i}.")
-            for i in range(stories)]
+    return [
+        story(
+            guid=f"urn:poll{poll}:item{i}",
+            url=f"https://example.org/{i}?utm_source={poll}",
+            headline=f"Story {i}",
+            body=f"The text of story number {i}.",
+        )
+        for i in range(stories)
+    ]
 
 
 @pytest.fixture
@@ -65,23 +88,23 @@ def test_retitled_story_is_version_2_with_an_updated_event(store: Store) -> None
 
 
 def test_same_feed_polled_again_stores_nothing_new(store: Store) -> None:
-    poll = [story(guid=f"g{i}", url=f"https://example.org/{i}", body=f"Text {i}.")
-            for i in range(3)]
+    poll = [story(guid=f"g{i}", url=f"https://example.org/{i}", body=f"Text {i}.") for i in range(3)]
     store.save_stories(poll, NOW)
     assert kinds(store.save_stories(poll, NOW + timedelta(minutes=5))) == ["unchanged"] * 3
     assert store.count("stories") == 3 and store.count("events") == 3
 
 
-def test_guids_changing_every_poll_switch_the_feed_to_url_without_duplicates(
-        store: Store) -> None:
+def test_guids_changing_every_poll_switch_the_feed_to_url_without_duplicates(store: Store) -> None:
     with capture_logs() as logs:
-        changes = [store.save_stories(feed_poll(n), NOW + timedelta(minutes=5 * n))
-                   for n in range(3)]
+        changes = [store.save_stories(feed_poll(n), NOW + timedelta(minutes=5 * n)) for n in range(3)]
     assert [kinds(c) for c in changes] == [["created"] * 3, ["unchanged"] * 3, ["unchanged"] * 3]
     created = store.db.execute("SELECT COUNT(*) FROM events WHERE type = 'story.created'")
     assert created.fetchone()[0] == 3 and store.count("stories") == 3
-    switches = [(e["feed_id"], e["from"], e["to"], e["reason"]) for e in logs
-                if e["event"] == "identity policy changed"]
+    switches = [
+        (e["feed_id"], e["from"], e["to"], e["reason"])
+        for e in logs
+        if e["event"] == "identity policy changed"
+    ]
     assert switches == [("f", "guid", "url", "guids change while the text stays the same")]
     assert store.identity_policy("f") == Policy("url", "guids change while the text stays the same")
 
@@ -89,8 +112,15 @@ def test_guids_changing_every_poll_switch_the_feed_to_url_without_duplicates(
 def test_a_policy_switch_never_creates_stories_again(store: Store) -> None:
     """Stored under guid; then guids and links both break: the text still finds them."""
     store.save_stories(feed_poll(0), NOW)
-    broken = [story(guid="same", url="https://example.org/", headline=f"Story {i}",
-                    body=f"The text of story number {i}.") for i in range(3)]
+    broken = [
+        story(
+            guid="same",
+            url="https://example.org/",
+            headline=f"Story {i}",
+            body=f"The text of story number {i}.",
+        )
+        for i in range(3)
+    ]
     with capture_logs():
         assert kinds(store.save_stories(broken, NOW)) == ["unchanged"] * 3
     assert store.identity_policy("f").name == "content"
@@ -113,11 +143,11 @@ def test_reset_policy_is_chosen_again(store: Store) -> None:
 
 
 def test_tracking_parameters_and_reordered_tags_are_no_change(store: Store) -> None:
-    [first] = store.save_stories([story(url="https://example.org/1?utm_source=a",
-                                        tags=["a", "b"])], NOW)
+    [first] = store.save_stories([story(url="https://example.org/1?utm_source=a", tags=["a", "b"])], NOW)
     assert first.event["data"]["ingest"]["url"] == "https://example.org/1"
-    assert kinds(store.save_stories([story(url="https://example.org/1?utm_source=b&fbclid=x",
-                                           tags=["b", "a"])], NOW)) == ["unchanged"]
+    assert kinds(
+        store.save_stories([story(url="https://example.org/1?utm_source=b&fbclid=x", tags=["b", "a"])], NOW)
+    ) == ["unchanged"]
 
 
 def test_a_text_a_version_already_had_is_no_change(store: Store) -> None:
@@ -135,43 +165,68 @@ def test_whitespace_alone_is_not_a_change(store: Store) -> None:
 def test_dedupe_by_guid_then_link(store: Store) -> None:
     store.save_stories([story(guid="g1", url="https://example.org/1")], NOW)
     # new guid, same link (case and fragment aside): the same story
-    assert kinds(store.save_stories(
-        [story(guid="other", url="HTTPS://Example.org/1#top")], NOW)) == ["unchanged"]
+    assert kinds(store.save_stories([story(guid="other", url="HTTPS://Example.org/1#top")], NOW)) == [
+        "unchanged"
+    ]
 
 
 def test_same_text_through_another_feed_is_stored_once(store: Store) -> None:
     store.save_stories([story(feed_id="a", guid="1", url="https://a.example/1")], NOW)
-    assert kinds(store.save_stories(
-        [story(feed_id="b", guid="1", url="https://b.example/x")], NOW)) == ["unchanged"]
+    assert kinds(store.save_stories([story(feed_id="b", guid="1", url="https://b.example/x")], NOW)) == [
+        "unchanged"
+    ]
 
 
 def test_guids_repeated_within_a_document_identify_nothing(store: Store) -> None:
-    batch = [story(guid="same", url=f"https://example.org/{i}", body=f"Body {i}")
-             for i in range(3)]
+    batch = [story(guid="same", url=f"https://example.org/{i}", body=f"Body {i}") for i in range(3)]
     assert kinds(store.save_stories(batch, NOW)) == ["created"] * 3
 
 
 def test_copy_through_another_feed_joins_the_first_story_s_cluster(store: Store) -> None:
-    [first] = store.save_stories([story(feed_id="a", guid="1", url="https://a.example/1",
-                                        body=WIRE, published=NOW)], NOW)
-    [copy] = store.save_stories([story(
-        feed_id="b", guid="x", url="https://b.example/x", headline="Surplus narrows again",
-        body=WIRE + "\n\n(END)", published=NOW + timedelta(hours=5))], NOW)
+    [first] = store.save_stories(
+        [story(feed_id="a", guid="1", url="https://a.example/1", body=WIRE, published=NOW)], NOW
+    )
+    [copy] = store.save_stories(
+        [
+            story(
+                feed_id="b",
+                guid="x",
+                url="https://b.example/x",
+                headline="Surplus narrows again",
+                body=WIRE + "\n\n(END)",
+                published=NOW + timedelta(hours=5),
+            )
+        ],
+        NOW,
+    )
     assert copy.kind == "created" and copy.story_id != first.story_id
-    assert first.event["data"]["ingest"].items() >= {"cluster": first.story_id,
-                                                     "first_of_cluster": True}.items()
-    assert copy.event["data"]["ingest"].items() >= {"cluster": first.story_id,
-                                                    "first_of_cluster": False}.items()
+    assert (
+        first.event["data"]["ingest"].items() >= {"cluster": first.story_id, "first_of_cluster": True}.items()
+    )
+    assert (
+        copy.event["data"]["ingest"].items() >= {"cluster": first.story_id, "first_of_cluster": False}.items()
+    )
     assert store.get_story(copy.story_id)["cluster_id"] == first.story_id
 
 
 def test_cluster_stays_with_a_story_s_new_version(store: Store) -> None:
     [first] = store.save_stories([story(feed_id="a", guid="1", body=WIRE, published=NOW)], NOW)
-    [copy] = store.save_stories([story(feed_id="b", guid="2", url="https://b.example/2",
-                                       body=WIRE + " (END)", published=NOW)], NOW)
-    [update] = store.save_stories([story(feed_id="b", guid="2", url="https://b.example/2",
-                                         headline="(LEAD) Retitled", body=WIRE + " (END)",
-                                         published=NOW)], NOW)
+    [copy] = store.save_stories(
+        [story(feed_id="b", guid="2", url="https://b.example/2", body=WIRE + " (END)", published=NOW)], NOW
+    )
+    [update] = store.save_stories(
+        [
+            story(
+                feed_id="b",
+                guid="2",
+                url="https://b.example/2",
+                headline="(LEAD) Retitled",
+                body=WIRE + " (END)",
+                published=NOW,
+            )
+        ],
+        NOW,
+    )
     assert update.kind == "updated" and update.story_id == copy.story_id
     assert update.event["data"]["ingest"]["cluster"] == first.story_id
     assert store.count("story_bands") == 32  # the update's bands replaced the old ones
@@ -179,17 +234,36 @@ def test_cluster_stays_with_a_story_s_new_version(store: Store) -> None:
 
 def test_copy_published_outside_the_window_starts_its_own_cluster(store: Store) -> None:
     store.save_stories([story(feed_id="a", body=WIRE, published=NOW)], NOW)
-    [late] = store.save_stories([story(feed_id="b", guid="2", url="https://b.example/2",
-                                       body=WIRE + " (END)", published=NOW + timedelta(days=4))],
-                                NOW + timedelta(days=4))
+    [late] = store.save_stories(
+        [
+            story(
+                feed_id="b",
+                guid="2",
+                url="https://b.example/2",
+                body=WIRE + " (END)",
+                published=NOW + timedelta(days=4),
+            )
+        ],
+        NOW + timedelta(days=4),
+    )
     assert late.event["data"]["ingest"]["first_of_cluster"] is True
 
 
 def test_next_day_s_templated_item_is_not_a_copy(store: Store) -> None:
     store.save_stories([story(feed_id="a", body=WIRE, published=NOW)], NOW)
     tomorrow = WIRE.replace("Jan. 9", "Jan. 10").replace("5.97", "4.12").replace("6.05", "5.01")
-    [other] = store.save_stories([story(feed_id="a", guid="2", url="https://example.org/2",
-                                        body=tomorrow, published=NOW + timedelta(days=1))], NOW)
+    [other] = store.save_stories(
+        [
+            story(
+                feed_id="a",
+                guid="2",
+                url="https://example.org/2",
+                body=tomorrow,
+                published=NOW + timedelta(days=1),
+            )
+        ],
+        NOW,
+    )
     assert other.event["data"]["ingest"]["first_of_cluster"] is True
 
 
@@ -212,8 +286,9 @@ def test_event_is_written_with_its_story(store: Store) -> None:
 def test_config_sync_keeps_learnt_state_and_sets_aside_removed_feeds(store: Store) -> None:
     feed = FeedConfig(id="f", url="https://example.org/feed", interval=300)
     store.sync_config_feeds([feed], NOW)
-    store.save_poll(PollRecord("f", NOW, 5, 200, 10), [],
-                    {"etag": '"x"', "error_count": 0, "state": "ok"}, NOW)
+    store.save_poll(
+        PollRecord("f", NOW, 5, 200, 10), [], {"etag": '"x"', "error_count": 0, "state": "ok"}, NOW
+    )
     store.sync_config_feeds([FeedConfig(id="f", url=feed.url, interval=600)], NOW)
     state = store.get_feed("f")
     assert state.etag == '"x"' and state.interval == 600

@@ -4,8 +4,8 @@ status codes, validation naming the field, config subscriptions, auth, no secret
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import httpx
 import pytest
@@ -42,35 +42,51 @@ def db_path(tmp_path: Path) -> str:
 
 
 @contextlib.asynccontextmanager
-async def serving(db_path: str, headers: dict[str, str] | None = AUTH
-                  ) -> AsyncIterator[httpx.AsyncClient]:
+async def serving(db_path: str, headers: dict[str, str] | None = AUTH) -> AsyncIterator[httpx.AsyncClient]:
     writer = Writer(db_path)
-    app = build_app(db_path, state=ServiceState(tick_interval=1.0), metrics=Metrics(),
-                    token=TOKEN, writer=writer)
+    app = build_app(
+        db_path, state=ServiceState(tick_interval=1.0), metrics=Metrics(), token=TOKEN, writer=writer
+    )
     try:
         async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                         base_url="http://ingestd", headers=headers) as client:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://ingestd", headers=headers
+            ) as client:
                 yield client
     finally:
         writer.close()
 
 
-async def test_post_adds_a_subscription_and_answers_201_without_the_secret(
-        db_path: str) -> None:
+async def test_post_adds_a_subscription_and_answers_201_without_the_secret(db_path: str) -> None:
     async with serving(db_path) as client:
-        response = await client.post("/subscriptions", json={
-            **DESK, "secret": [SECRET, OLD_SECRET], "events": ["story.updated"],
-            "filter": {"sections": ["Defense"], "first_of_cluster": True}})
+        response = await client.post(
+            "/subscriptions",
+            json={
+                **DESK,
+                "secret": [SECRET, OLD_SECRET],
+                "events": ["story.updated"],
+                "filter": {"sections": ["Defense"], "first_of_cluster": True},
+            },
+        )
         assert response.status_code == 201, response.text
         assert response.headers["location"] == "/subscriptions/desk"
         body = response.json()
-        assert body == {"id": "desk", "url": HOOK, "origin": "api", "events": ["story.updated"],
-                        "filter": {"sections": ["Defense"], "first_of_cluster": True},
-                        "secret_fingerprints": [fingerprint(SECRET), fingerprint(OLD_SECRET)],
-                        "state": "active", "reason": None, "backlog": 0, "failed": 0,
-                        "delivered": 0, "last_success_at": None, "last_error": None,
-                        "last_error_at": None}
+        assert body == {
+            "id": "desk",
+            "url": HOOK,
+            "origin": "api",
+            "events": ["story.updated"],
+            "filter": {"sections": ["Defense"], "first_of_cluster": True},
+            "secret_fingerprints": [fingerprint(SECRET), fingerprint(OLD_SECRET)],
+            "state": "active",
+            "reason": None,
+            "backlog": 0,
+            "failed": 0,
+            "delivered": 0,
+            "last_success_at": None,
+            "last_error": None,
+            "last_error_at": None,
+        }
         assert (await client.get("/subscriptions/desk")).json() == body
         listing = await client.get("/subscriptions")
         assert [s["id"] for s in listing.json()["subscriptions"]] == ["desk", "newsroom"]
@@ -86,25 +102,29 @@ async def test_post_adds_a_subscription_and_answers_201_without_the_secret(
         assert taken.status_code == 409 and "declared in the config" in taken.json()["error"]
 
 
-@pytest.mark.parametrize("body, error", [
-    ({**DESK, "url": "ftp://hooks.example.org/"},
-     "url: 'ftp://hooks.example.org/' is not an http(s) URL"),
-    ({**DESK, "url": "file:///etc/passwd"}, "url: 'file:///etc/passwd' is not an http(s) URL"),
-    ({**DESK, "secret": "not-a-whsec"}, "secret: a webhook secret must start with whsec_"),
-    ({**DESK, "secret": "whsec_%%%"}, "secret: what follows whsec_ is not base64"),
-    ({**DESK, "secret": "env:HOME"}, "secret: env: and file: are for the config file"),
-    ({**DESK, "secret": [SECRET, "file:/etc/hostname"]}, "secret: env: and file: are for"),
-    ({**DESK, "events": ["story.deleted"]}, "events: unknown event types ['story.deleted']"),
-    ({**DESK, "filter": {"colour": ["red"]}}, "filter: unknown filter key 'colour'"),
-    ({**DESK, "filter": {"first_of_cluster": "maybe"}}, "filter: 'maybe' is not true or false"),
-    ({**DESK, "id": "no spaces"}, "id: 'no spaces' is not an id"),
-    ({**DESK, "colour": "red"}, "colour: unknown key"),
-    ({"id": "desk"}, "url: missing (required); secret: missing (required)"),
-    (["desk"], "body: must be a JSON object"),
-    ("{not json", "body: not JSON"),
-])
-async def test_post_refuses_a_bad_field_with_400_naming_it(db_path: str, body: object,
-                                                           error: str) -> None:
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        (
+            {**DESK, "url": "ftp://hooks.example.org/"},
+            "url: 'ftp://hooks.example.org/' is not an http(s) URL",
+        ),
+        ({**DESK, "url": "file:///etc/passwd"}, "url: 'file:///etc/passwd' is not an http(s) URL"),
+        ({**DESK, "secret": "not-a-whsec"}, "secret: a webhook secret must start with whsec_"),
+        ({**DESK, "secret": "whsec_%%%"}, "secret: what follows whsec_ is not base64"),
+        ({**DESK, "secret": "env:HOME"}, "secret: env: and file: are for the config file"),
+        ({**DESK, "secret": [SECRET, "file:/etc/hostname"]}, "secret: env: and file: are for"),
+        ({**DESK, "events": ["story.deleted"]}, "events: unknown event types ['story.deleted']"),
+        ({**DESK, "filter": {"colour": ["red"]}}, "filter: unknown filter key 'colour'"),
+        ({**DESK, "filter": {"first_of_cluster": "maybe"}}, "filter: 'maybe' is not true or false"),
+        ({**DESK, "id": "no spaces"}, "id: 'no spaces' is not an id"),
+        ({**DESK, "colour": "red"}, "colour: unknown key"),
+        ({"id": "desk"}, "url: missing (required); secret: missing (required)"),
+        (["desk"], "body: must be a JSON object"),
+        ("{not json", "body: not JSON"),
+    ],
+)
+async def test_post_refuses_a_bad_field_with_400_naming_it(db_path: str, body: object, error: str) -> None:
     async with serving(db_path) as client:
         if isinstance(body, str):
             response = await client.post("/subscriptions", content=body)
@@ -112,24 +132,30 @@ async def test_post_refuses_a_bad_field_with_400_naming_it(db_path: str, body: o
             response = await client.post("/subscriptions", json=body)
         assert response.status_code == 400
         assert response.json()["error"].startswith(error)
-        assert [s["id"] for s in (await client.get("/subscriptions")).json()[
-            "subscriptions"]] == ["newsroom"]
+        assert [s["id"] for s in (await client.get("/subscriptions")).json()["subscriptions"]] == ["newsroom"]
 
 
 async def test_patch_merges_the_fields_given(db_path: str) -> None:
     async with serving(db_path) as client:
-        await client.post("/subscriptions", json={**DESK, "filter": {
-            "sources": ["yonhap"], "sections": ["Defense"]}})
-        response = await client.patch("/subscriptions/desk", json={
-            "url": HOOK + "/v2", "secret": OLD_SECRET, "filter": {"sections": None,
-                                                                   "languages": ["en"]}})
+        await client.post(
+            "/subscriptions", json={**DESK, "filter": {"sources": ["yonhap"], "sections": ["Defense"]}}
+        )
+        response = await client.patch(
+            "/subscriptions/desk",
+            json={
+                "url": HOOK + "/v2",
+                "secret": OLD_SECRET,
+                "filter": {"sections": None, "languages": ["en"]},
+            },
+        )
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["url"] == HOOK + "/v2"
         assert body["filter"] == {"sources": ["yonhap"], "languages": ["en"]}
         assert body["secret_fingerprints"] == [fingerprint(OLD_SECRET)]
-        response = await client.patch("/subscriptions/desk", json={"filter": None,
-                                                                   "events": ["story.created"]})
+        response = await client.patch(
+            "/subscriptions/desk", json={"filter": None, "events": ["story.created"]}
+        )
         assert (response.json()["filter"], response.json()["events"]) == ({}, ["story.created"])
         bad = await client.patch("/subscriptions/desk", json={"url": "gopher://x"})
         assert bad.status_code == 400 and bad.json()["error"].startswith("url: ")
@@ -150,7 +176,9 @@ async def test_patch_state_disables_and_enables_any_subscription(db_path: str) -
             response = await client.patch(f"/subscriptions/{sub_id}", json={"state": "disabled"})
             assert response.status_code == 200
             assert (response.json()["state"], response.json()["reason"]) == (
-                "disabled", "disabled by operator")
+                "disabled",
+                "disabled by operator",
+            )
             response = await client.patch(f"/subscriptions/{sub_id}", json={"state": "active"})
             assert response.json()["state"] == "active"
         bad = await client.patch("/subscriptions/desk", json={"state": "paused"})
@@ -170,11 +198,11 @@ async def test_a_config_subscription_keeps_its_declared_fields_and_stays(db_path
         assert response.status_code == 409
         assert response.json()["error"].startswith(
             "subscription 'newsroom' is declared in the config and cannot be changed at run "
-            "time: edit the config file")
+            "time: edit the config file"
+        )
         response = await client.delete("/subscriptions/newsroom")
         assert response.status_code == 409
-        assert "'newsroom' is declared in the config and cannot be removed" in \
-            response.json()["error"]
+        assert "'newsroom' is declared in the config and cannot be removed" in response.json()["error"]
         assert (await client.get("/subscriptions/newsroom")).json()["url"] == HOOK
 
 
@@ -187,17 +215,25 @@ async def test_delete_removes_a_runtime_subscription_and_its_deliveries(db_path:
         response = await client.delete("/subscriptions/desk")
         assert (response.status_code, response.content) == (204, b"")
         assert (await client.get("/subscriptions/desk")).status_code == 404
-        assert store.db.execute("SELECT count(*) FROM deliveries WHERE subscription_id = "
-                                "'desk'").fetchone()[0] == 0
+        assert (
+            store.db.execute("SELECT count(*) FROM deliveries WHERE subscription_id = 'desk'").fetchone()[0]
+            == 0
+        )
         store.close()
         assert (await client.delete("/subscriptions/desk")).status_code == 404
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/subscriptions"), ("POST", "/subscriptions"), ("GET", "/subscriptions/newsroom"),
-    ("PATCH", "/subscriptions/newsroom"), ("DELETE", "/subscriptions/newsroom")])
-async def test_every_subscription_route_needs_the_token(db_path: str, method: str,
-                                                       path: str) -> None:
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/subscriptions"),
+        ("POST", "/subscriptions"),
+        ("GET", "/subscriptions/newsroom"),
+        ("PATCH", "/subscriptions/newsroom"),
+        ("DELETE", "/subscriptions/newsroom"),
+    ],
+)
+async def test_every_subscription_route_needs_the_token(db_path: str, method: str, path: str) -> None:
     async with serving(db_path, headers={"Authorization": "Bearer wrong"}) as client:
         response = await client.request(method, path, json={"state": "disabled"})
     assert response.status_code == 401 and response.json() == {"error": "unauthorized"}
@@ -207,11 +243,11 @@ async def test_every_subscription_route_needs_the_token(db_path: str, method: st
 
 
 async def test_without_a_writer_the_app_writes_through_its_own(db_path: str) -> None:
-    app = build_app(db_path, state=ServiceState(tick_interval=1.0), metrics=Metrics(),
-                    token=TOKEN)
+    app = build_app(db_path, state=ServiceState(tick_interval=1.0), metrics=Metrics(), token=TOKEN)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://ingestd", headers=AUTH) as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://ingestd", headers=AUTH
+        ) as client:
             assert (await client.post("/subscriptions", json=DESK)).status_code == 201
     store = Store(db_path)
     assert store.stored_subscription("desk").secrets == (SECRET,)  # type: ignore[union-attr]
@@ -219,13 +255,11 @@ async def test_without_a_writer_the_app_writes_through_its_own(db_path: str) -> 
 
 
 async def test_openapi_describes_each_route_and_method(db_path: str) -> None:
-    app = build_app(db_path, state=ServiceState(tick_interval=1.0), metrics=Metrics(),
-                    token=TOKEN)
+    app = build_app(db_path, state=ServiceState(tick_interval=1.0), metrics=Metrics(), token=TOKEN)
     served: dict[str, set[str]] = {}
     for route in app.routes:
         if isinstance(route, Route):
-            served.setdefault(route.path, set()).update(
-                m.lower() for m in route.methods or () if m != "HEAD")
+            served.setdefault(route.path, set()).update(m.lower() for m in route.methods or () if m != "HEAD")
     async with serving(db_path) as client:
         spec = (await client.get("/openapi.json")).json()
     assert {path: set(item) for path, item in spec["paths"].items()} == served

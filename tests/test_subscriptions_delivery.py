@@ -50,8 +50,10 @@ def test_subscriptions_added_changed_and_removed_are_taken_up_at_once(tmp_path: 
             webhooks(config.file, "add", "desk", "--url", first.url, "--secret", SECRET)
             await save(writer, story(1), story(2))
             await deliver_until(dispatcher, lambda: len(first.received) >= 2)
-            assert [r.event["data"]["story"]["headlines"][0]["value"] for r in first.received
-                    ] == ["Story number 1", "Story number 2"]  # from when it was added
+            assert [r.event["data"]["story"]["headlines"][0]["value"] for r in first.received] == [
+                "Story number 1",
+                "Story number 2",
+            ]  # from when it was added
 
             webhooks(config.file, "change", "desk", "--url", second.url, "--secret", OLD_SECRET)
             await save(writer, story(3))
@@ -90,6 +92,7 @@ def test_a_subscription_removed_while_an_attempt_is_out_ends_cleanly(tmp_path: P
 
 # ── a real daemon ────────────────────────────────────────────────────────────
 
+
 @pytest.fixture
 def feed() -> Iterator[LocalFeed]:
     with local_feed(rss()) as served:
@@ -118,10 +121,14 @@ class Daemon:
         env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")}
         self.log = log.open("a")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ingestd", "run", "--config", str(config)], cwd=ROOT,
-            env=env, stderr=self.log)
-        self.api = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5,
-                                headers={"Authorization": f"Bearer {TOKEN}"})
+            [sys.executable, "-m", "ingestd", "run", "--config", str(config)],
+            cwd=ROOT,
+            env=env,
+            stderr=self.log,
+        )
+        self.api = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", timeout=5, headers={"Authorization": f"Bearer {TOKEN}"}
+        )
         wait_for(lambda: answers(f"http://127.0.0.1:{port}/readyz"), "the daemon to be ready")
 
     def stop(self) -> None:
@@ -135,9 +142,12 @@ class Daemon:
 
 
 def test_a_running_daemon_delivers_to_subscriptions_added_by_the_cli_and_the_api(
-        tmp_path: Path, feed: LocalFeed) -> None:
+    tmp_path: Path, feed: LocalFeed
+) -> None:
     port = free_port()
-    config = write_config(tmp_path, f"""
+    config = write_config(
+        tmp_path,
+        f"""
         [storage]
         path = "ingestd.db"
         [log]
@@ -153,18 +163,22 @@ def test_a_running_daemon_delivers_to_subscriptions_added_by_the_cli_and_the_api
         id = "wire"
         url = "{feed.url}"
         interval = "1h"
-    """)
+    """,
+    )
     with receiving() as by_cli, receiving(secret=OLD_SECRET) as by_api:
         daemon = Daemon(config, port, tmp_path / "daemon.log")
         try:
             webhooks(config, "add", "by-cli", "--url", by_cli.url, "--secret", SECRET)
-            response = daemon.api.post("/subscriptions", json={
-                "id": "by-api", "url": by_api.url, "secret": OLD_SECRET})
+            response = daemon.api.post(
+                "/subscriptions", json={"id": "by-api", "url": by_api.url, "secret": OLD_SECRET}
+            )
             assert response.status_code == 201, response.text
             feed.body = rss(("s1", "Story 1"), ("s2", "Story 2"))
             assert main(["feeds", "resume", "wire", "--config", str(config)]) == 0  # poll now
-            wait_for(lambda: len(by_cli.received) >= 2 and len(by_api.received) >= 2,
-                     "deliveries to both run-time subscriptions")
+            wait_for(
+                lambda: len(by_cli.received) >= 2 and len(by_api.received) >= 2,
+                "deliveries to both run-time subscriptions",
+            )
         finally:
             daemon.stop()
 
@@ -172,7 +186,9 @@ def test_a_running_daemon_delivers_to_subscriptions_added_by_the_cli_and_the_api
         try:
             listing = daemon.api.get("/subscriptions").json()["subscriptions"]
             assert [(s["id"], s["origin"], s["state"]) for s in listing] == [
-                ("by-api", "api", "active"), ("by-cli", "cli", "active")]
+                ("by-api", "api", "active"),
+                ("by-cli", "cli", "active"),
+            ]
             assert daemon.api.delete("/subscriptions/by-cli").status_code == 204
             feed.body = rss(("s1", "Story 1"), ("s2", "Story 2"), ("s3", "Story 3"))
             assert main(["feeds", "resume", "wire", "--config", str(config)]) == 0

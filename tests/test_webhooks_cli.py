@@ -32,8 +32,7 @@ def started(tmp_path: Path, *subscriptions: str) -> tuple[Config, Store]:
     return config, store
 
 
-def test_list_shows_state_backlog_and_last_error(tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_list_shows_state_backlog_and_last_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config, store = started(tmp_path, subscription("newsroom", "https://hooks.example.org/in"))
     store.save_stories([story(1), story(2)], utcnow())
     store.close()
@@ -59,8 +58,7 @@ def test_disable_then_enable(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert code == 1 and "no subscription 'nobody'" in err
 
 
-def test_redeliver_since_a_time_or_a_duration(tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_redeliver_since_a_time_or_a_duration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config, store = started(tmp_path, subscription("newsroom", "https://hooks.example.org/in"))
     store.save_stories([story(1)], utcnow() - timedelta(hours=3))
     store.save_stories([story(2)], utcnow())
@@ -76,8 +74,7 @@ def test_redeliver_since_a_time_or_a_duration(tmp_path: Path,
     assert code == 2 and "--since" in err
 
 
-def test_test_sends_a_signed_webhook_test_event(tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_test_sends_a_signed_webhook_test_event(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with receiving(replies=[(200, {}), (500, {})]) as receiver:
         config = config_with(tmp_path, subscription("newsroom", receiver.url))
         code, out, _ = cli(capsys, "test", "newsroom", "--config", str(config.file))
@@ -100,8 +97,16 @@ def test_every_action_has_help_and_docs() -> None:
     parser = _parser()
     webhooks = parser._subparsers._group_actions[0].choices["webhooks"]  # type: ignore[union-attr]
     actions = webhooks._subparsers._group_actions[0]  # type: ignore[union-attr]
-    assert set(actions.choices) == {"list", "add", "change", "remove", "test", "redeliver",
-                                    "enable", "disable"}
+    assert set(actions.choices) == {
+        "list",
+        "add",
+        "change",
+        "remove",
+        "test",
+        "redeliver",
+        "enable",
+        "disable",
+    }
     for name, sub in actions.choices.items():
         assert sub.description, name
         assert re.search(rf"`ingestd webhooks {name}\b", docs), name

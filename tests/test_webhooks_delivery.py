@@ -54,8 +54,12 @@ async def save(writer: Writer, *stories: Any) -> list[Any]:
 
 
 def delivery_states(store: Store, sub_id: str = "newsroom") -> list[str]:
-    return [r[0] for r in store.db.execute(
-        "SELECT state FROM deliveries WHERE subscription_id = ? ORDER BY event_seq", [sub_id])]
+    return [
+        r[0]
+        for r in store.db.execute(
+            "SELECT state FROM deliveries WHERE subscription_id = ? ORDER BY event_seq", [sub_id]
+        )
+    ]
 
 
 def test_every_event_arrives_signed_and_exactly_as_stored(tmp_path: Path) -> None:
@@ -122,7 +126,10 @@ def test_500_500_200_is_one_success_and_two_logged_failures(tmp_path: Path) -> N
                 await deliver_until(dispatcher, lambda: len(receiver.received) >= 3)
             lines = attempt_lines(logs)
             assert [(l["status"], l["attempt"], l["outcome"]) for l in lines] == [
-                (500, 1, "pending"), (500, 2, "pending"), (200, 3, "delivered")]
+                (500, 1, "pending"),
+                (500, 2, "pending"),
+                (200, 3, "delivered"),
+            ]
             assert [l["log_level"] for l in lines] == ["warning", "warning", "info"]
             assert lines[0]["error"] == "HTTP 500: nope" and lines[0]["next_attempt_at"]
             assert {l["event_id"] for l in lines} == {change.event["id"]}
@@ -166,11 +173,16 @@ def test_filters_select_the_right_stories(tmp_path: Path) -> None:
     with receiving() as defense, receiving() as korean_alliance:
         config = config_with(
             tmp_path,
-            subscription("defense", defense.url, more='filter = { sections = ["Defense"], '
-                                                      'sources = ["yonhap", "ap"] }'),
-            subscription("alliance", korean_alliance.url,
-                         more='events = ["story.created"]\n'
-                              'filter = { languages = ["ko", "en"], keywords = ["alliance"] }'))
+            subscription(
+                "defense", defense.url, more='filter = { sections = ["Defense"], sources = ["yonhap", "ap"] }'
+            ),
+            subscription(
+                "alliance",
+                korean_alliance.url,
+                more='events = ["story.created"]\n'
+                'filter = { languages = ["ko", "en"], keywords = ["alliance"] }',
+            ),
+        )
 
         async def scenario() -> None:
             writer, dispatcher = await opened(config)
@@ -180,22 +192,22 @@ def test_filters_select_the_right_stories(tmp_path: Path) -> None:
                 story("d-reuters", section="Defense", source="reuters"),
                 story("e-ap", section="Economy", source="ap", body="Alliances shift."),
                 story("ko", section="Politics", language="ko", body="ALLIANCE talks"),
-                story("fr", language="fr", body="alliance"))
+                story("fr", language="fr", body="alliance"),
+            )
             ids = {c.story_id: c.event["id"] for c in changes}
             by_headline = dict(zip(["d-yonhap", "d-reuters", "e-ap", "ko", "fr"], ids.values()))
-            await deliver_until(dispatcher, lambda: len(defense.received) >= 1
-                                and len(korean_alliance.received) >= 2)
+            await deliver_until(
+                dispatcher, lambda: len(defense.received) >= 1 and len(korean_alliance.received) >= 2
+            )
             await save(writer, story("d-yonhap", section="Defense", body="The alliance broke."))
             await deliver_until(dispatcher, lambda: len(defense.received) >= 2)
             for _ in range(3):  # give a wrong delivery every chance to show up
                 await dispatcher.dispatch_due()
                 await asyncio.sleep(0.05)
             await dispatcher.join()
-            assert [r.event["type"] for r in defense.received] == ["story.created",
-                                                                   "story.updated"]
+            assert [r.event["type"] for r in defense.received] == ["story.created", "story.updated"]
             assert defense.received[0].webhook_id == by_headline["d-yonhap"]
-            assert sorted(korean_alliance.ids) == sorted([by_headline["d-yonhap"],
-                                                          by_headline["ko"]])
+            assert sorted(korean_alliance.ids) == sorted([by_headline["d-yonhap"], by_headline["ko"]])
             await closed(writer, dispatcher)
 
         run(scenario)
@@ -286,20 +298,21 @@ def test_concurrency_is_limited_per_subscription(tmp_path: Path) -> None:
         run(scenario)
 
 
-def test_failing_endpoint_is_paused_probed_and_resumes_with_its_backlog_in_order(
-        tmp_path: Path) -> None:
+def test_failing_endpoint_is_paused_probed_and_resumes_with_its_backlog_in_order(tmp_path: Path) -> None:
     with receiving(replies=[(500, {})] * 100) as receiver:
         config = config_with(tmp_path, subscription("newsroom", receiver.url))
 
         async def scenario() -> None:
             # one at a time, so that arrival order is claim order
-            settings = dataclasses.replace(FAST, concurrency=1, breaker_after=0.3,
-                                           probe_interval=0.25, max_delay=0.1)
+            settings = dataclasses.replace(
+                FAST, concurrency=1, breaker_after=0.3, probe_interval=0.25, max_delay=0.1
+            )
             writer, dispatcher = await opened(config, settings)
             with capture_logs() as logs:
                 changes = await save(writer, *(story(n) for n in range(4)))
-                await deliver_until(dispatcher, lambda: any(
-                    l["event"] == "subscription paused" for l in logs))
+                await deliver_until(
+                    dispatcher, lambda: any(l["event"] == "subscription paused" for l in logs)
+                )
                 paused_at = time.monotonic()
                 await deliver_until(dispatcher, lambda: time.monotonic() - paused_at > 1.0)
                 probes = [l for l in attempt_lines(logs) if l["probe"]]
@@ -333,8 +346,9 @@ def test_delivery_fails_after_retry_for_and_redeliver_sends_it_again(tmp_path: P
             started = utcnow()
             with capture_logs() as logs:
                 [change] = await save(writer, story(1))
-                await deliver_until(dispatcher, lambda: any(
-                    l["outcome"] == "failed" for l in attempt_lines(logs)))
+                await deliver_until(
+                    dispatcher, lambda: any(l["outcome"] == "failed" for l in attempt_lines(logs))
+                )
             assert attempt_lines(logs)[-1]["next_attempt_at"] is None
             assert writer.store.list_subscriptions()[0].failed == 1
             receiver.replies.clear()
@@ -350,9 +364,11 @@ def test_delivery_fails_after_retry_for_and_redeliver_sends_it_again(tmp_path: P
 
 def test_rotating_secrets_sign_for_both(tmp_path: Path) -> None:
     with receiving(secret=OLD_SECRET) as old, receiving(secret=SECRET) as new:
-        config = config_with(tmp_path,
-                             subscription("old", old.url, secret=[SECRET, OLD_SECRET]),
-                             subscription("new", new.url, secret=[SECRET, OLD_SECRET]))
+        config = config_with(
+            tmp_path,
+            subscription("old", old.url, secret=[SECRET, OLD_SECRET]),
+            subscription("new", new.url, secret=[SECRET, OLD_SECRET]),
+        )
 
         async def scenario() -> None:
             writer, dispatcher = await opened(config)
@@ -367,8 +383,7 @@ def test_rotating_secrets_sign_for_both(tmp_path: Path) -> None:
 
 def test_private_address_is_refused_without_allow_private(tmp_path: Path) -> None:
     with receiving() as receiver:
-        config = config_with(tmp_path, subscription("newsroom", receiver.url),
-                             allow_private=False)
+        config = config_with(tmp_path, subscription("newsroom", receiver.url), allow_private=False)
 
         async def scenario() -> None:
             writer, dispatcher = await opened(config)

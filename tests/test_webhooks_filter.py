@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,7 +12,7 @@ from ingestd.webhooks import matches, wants
 
 from .test_webhooks_support import story
 
-NOW = datetime(2020, 1, 9, 0, 31, 2, tzinfo=timezone.utc)
+NOW = datetime(2020, 1, 9, 0, 31, 2, tzinfo=UTC)
 
 
 def event(kind: str = "created", **story_fields: object) -> dict:
@@ -40,35 +40,51 @@ def test_any_value_within_a_key_matches() -> None:
 
 
 def test_sources_and_sections_ignore_case() -> None:
-    assert matches(SubscriptionFilter(sources=("Yonhap",), sections=("defense",)),
-                   event(source="yonhap", section="Defense"))
+    assert matches(
+        SubscriptionFilter(sources=("Yonhap",), sections=("defense",)),
+        event(source="yonhap", section="Defense"),
+    )
 
 
-@pytest.mark.parametrize("language,wanted,expected", [
-    ("en", "en", True), ("en-GB", "en", True), ("EN", "en", True), ("en", "en-GB", False),
-    ("eng", "en", False), (None, "en", False), ("ko", "en", False),
-])
-def test_language_matches_itself_and_its_regional_forms(language: str | None, wanted: str,
-                                                        expected: bool) -> None:
+@pytest.mark.parametrize(
+    "language,wanted,expected",
+    [
+        ("en", "en", True),
+        ("en-GB", "en", True),
+        ("EN", "en", True),
+        ("en", "en-GB", False),
+        ("eng", "en", False),
+        (None, "en", False),
+        ("ko", "en", False),
+    ],
+)
+def test_language_matches_itself_and_its_regional_forms(
+    language: str | None, wanted: str, expected: bool
+) -> None:
     assert matches(SubscriptionFilter(languages=(wanted,)), event(language=language)) is expected
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("The Alliance holds.", True),          # case-insensitive
-    ("alliance-wide talks", True),          # a hyphen ends a word
-    ("(alliance)", True),
-    ("alliances grow", False),              # whole words only
-    ("the realliance", False),
-    ("no such word", False),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("The Alliance holds.", True),  # case-insensitive
+        ("alliance-wide talks", True),  # a hyphen ends a word
+        ("(alliance)", True),
+        ("alliances grow", False),  # whole words only
+        ("the realliance", False),
+        ("no such word", False),
+    ],
+)
 def test_keywords_are_case_insensitive_whole_words(text: str, expected: bool) -> None:
-    assert matches(SubscriptionFilter(keywords=("alliance",)),
-                   event(body=text, headline="Headline")) is expected
+    assert (
+        matches(SubscriptionFilter(keywords=("alliance",)), event(body=text, headline="Headline")) is expected
+    )
 
 
 def test_keywords_look_at_the_headline_too() -> None:
-    assert matches(SubscriptionFilter(keywords=("tariff",)),
-                   event(headline="New tariff announced", body="Nothing more."))
+    assert matches(
+        SubscriptionFilter(keywords=("tariff",)), event(headline="New tariff announced", body="Nothing more.")
+    )
 
 
 def test_a_keyword_phrase_matches_across_any_whitespace() -> None:
@@ -86,11 +102,12 @@ def test_blank_keywords_are_ignored() -> None:
     assert matches(SubscriptionFilter(keywords=("", "  ")), event(body="anything"))
 
 
-@pytest.mark.parametrize("first,wanted,expected", [
-    (True, True, True), (False, True, False), (False, False, True), (True, False, False)])
+@pytest.mark.parametrize(
+    "first,wanted,expected",
+    [(True, True, True), (False, True, False), (False, False, True), (True, False, False)],
+)
 def test_first_of_cluster(first: bool, wanted: bool, expected: bool) -> None:
-    assert matches(SubscriptionFilter(first_of_cluster=wanted),
-                   event(first_of_cluster=first)) is expected
+    assert matches(SubscriptionFilter(first_of_cluster=wanted), event(first_of_cluster=first)) is expected
 
 
 def test_wants_needs_the_event_type_and_the_filter() -> None:

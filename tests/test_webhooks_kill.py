@@ -40,8 +40,7 @@ def _event_ids(db: Path) -> set[str]:
 
 def _undelivered(db: Path) -> int:
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT count(*) FROM deliveries WHERE state != 'delivered'"
-                            ).fetchone()[0]
+        return conn.execute("SELECT count(*) FROM deliveries WHERE state != 'delivered'").fetchone()[0]
 
 
 def _wait_for(predicate: object, what: str, timeout: float = 15.0) -> None:
@@ -52,11 +51,12 @@ def _wait_for(predicate: object, what: str, timeout: float = 15.0) -> None:
         time.sleep(0.02)
 
 
-def test_sigkill_mid_burst_then_restart_delivers_every_event(tmp_path: Path,
-                                                             feed: str) -> None:
+def test_sigkill_mid_burst_then_restart_delivers_every_event(tmp_path: Path, feed: str) -> None:
     db = tmp_path / "ingestd.db"
     with receiving(delay=0.03) as receiver:
-        config = write_config(tmp_path, f"""
+        config = write_config(
+            tmp_path,
+            f"""
             [storage]
             path = "ingestd.db"
             [log]
@@ -77,10 +77,10 @@ def test_sigkill_mid_burst_then_restart_delivers_every_event(tmp_path: Path,
             id = "newsroom"
             url = "{receiver.url}"
             secret = "{SECRET}"
-        """)
+        """,
+        )
         env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")}
-        first = subprocess.Popen([*DAEMON, str(config)], cwd=ROOT, env=env,
-                                 stderr=subprocess.DEVNULL)
+        first = subprocess.Popen([*DAEMON, str(config)], cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
         try:
             _wait_for(lambda: len(receiver.received) >= 30, "the burst to be under way")
             first.send_signal(signal.SIGKILL)
@@ -91,8 +91,9 @@ def test_sigkill_mid_burst_then_restart_delivers_every_event(tmp_path: Path,
         assert len(_event_ids(db)) == TOTAL
         assert 30 <= len(received_at_kill) < TOTAL  # killed mid-burst
 
-        second = subprocess.Popen([*DAEMON, str(config)], cwd=ROOT, env=env,
-                                  stderr=subprocess.PIPE, text=True)
+        second = subprocess.Popen(
+            [*DAEMON, str(config)], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
+        )
         try:
             _wait_for(lambda: _undelivered(db) == 0, "every delivery to be recorded")
             second.send_signal(signal.SIGTERM)

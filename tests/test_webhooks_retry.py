@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from ingestd.webhooks import Attempt, WebhookSettings, backoff
 from ingestd.webhooks._breaker import Breaker, after_attempt
 from ingestd.webhooks._retry import decide
 
-NOW = datetime(2020, 1, 9, 0, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2020, 1, 9, 0, 0, 0, tzinfo=UTC)
 SETTINGS = WebhookSettings()
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "webhooks.md"
 
@@ -74,10 +74,12 @@ def test_retry_after_as_an_http_date() -> None:
 
 
 def test_retry_after_is_kept_within_bounds() -> None:
-    assert decide(failed(429, "0"), 1, NOW, "d", NOW, SETTINGS).next_attempt_at == \
-        NOW + timedelta(seconds=SETTINGS.first_delay)
-    assert decide(failed(429, "999999"), 1, NOW, "d", NOW, SETTINGS).next_attempt_at == \
-        NOW + timedelta(seconds=SETTINGS.retry_after_cap)
+    assert decide(failed(429, "0"), 1, NOW, "d", NOW, SETTINGS).next_attempt_at == NOW + timedelta(
+        seconds=SETTINGS.first_delay
+    )
+    assert decide(failed(429, "999999"), 1, NOW, "d", NOW, SETTINGS).next_attempt_at == NOW + timedelta(
+        seconds=SETTINGS.retry_after_cap
+    )
 
 
 def test_retry_after_on_other_statuses_or_unreadable_follows_the_schedule() -> None:
@@ -105,12 +107,13 @@ def test_breaker_opens_after_breaker_after_and_probes_every_probe_interval() -> 
     assert breaker == Breaker("paused", NOW, hour + timedelta(minutes=5))
     probe = hour + timedelta(minutes=5)
     assert after_attempt(breaker, False, probe, SETTINGS) == (
-        Breaker("paused", NOW, probe + timedelta(minutes=5)), None)
+        Breaker("paused", NOW, probe + timedelta(minutes=5)),
+        None,
+    )
 
 
 def test_a_success_closes_the_breaker() -> None:
-    assert after_attempt(Breaker("paused", NOW, NOW), True, NOW, SETTINGS) == (
-        Breaker("active"), "resumed")
+    assert after_attempt(Breaker("paused", NOW, NOW), True, NOW, SETTINGS) == (Breaker("active"), "resumed")
     assert after_attempt(Breaker("active", NOW), True, NOW, SETTINGS) == (Breaker("active"), None)
 
 
@@ -122,5 +125,4 @@ def test_documented_schedule_is_the_schedule() -> None:
     units = {"s": 1, "min": 60, "h": 3600}
     for number, wait in table:
         value, unit = re.fullmatch(r"([\d.]+) ?(\w+)", wait).groups()
-        assert backoff(int(number), "d", exact) == pytest.approx(float(value) * units[unit],
-                                                                 rel=0.01), number
+        assert backoff(int(number), "d", exact) == pytest.approx(float(value) * units[unit], rel=0.01), number

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -30,9 +30,8 @@ def test_published_test_vector() -> None:
 
 def test_package_reproduces_the_vector_too() -> None:
     """The reference package agrees with the vector, so comparing against it means something."""
-    moment = datetime.fromtimestamp(VECTOR_TIMESTAMP, tz=timezone.utc)
-    assert Webhook(VECTOR_SECRET).sign(VECTOR_ID, moment,
-                                       VECTOR_BODY.decode()) == VECTOR_SIGNATURE
+    moment = datetime.fromtimestamp(VECTOR_TIMESTAMP, tz=UTC)
+    assert Webhook(VECTOR_SECRET).sign(VECTOR_ID, moment, VECTOR_BODY.decode()) == VECTOR_SIGNATURE
 
 
 def test_byte_identical_to_the_package_on_varied_input() -> None:
@@ -43,9 +42,10 @@ def test_byte_identical_to_the_package_on_varied_input() -> None:
         msg_id = f"evt_{rng.getrandbits(96):024x}"
         timestamp = rng.randint(0, 2**33)
         body = "".join(rng.choice('ab "{}\\é한글\n') for _ in range(rng.randint(0, 300)))
-        moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
-        assert sign(signing_key(secret), msg_id, timestamp, body.encode()) == \
-            Webhook(secret).sign(msg_id, moment, body)
+        moment = datetime.fromtimestamp(timestamp, tz=UTC)
+        assert sign(signing_key(secret), msg_id, timestamp, body.encode()) == Webhook(secret).sign(
+            msg_id, moment, body
+        )
 
 
 def test_unpadded_secret_is_read_like_the_package_reads_it() -> None:
@@ -53,14 +53,14 @@ def test_unpadded_secret_is_read_like_the_package_reads_it() -> None:
     assert padded.endswith("=")
     unpadded = padded.rstrip("=")
     assert signing_key(unpadded) == signing_key(padded)
-    moment = datetime.fromtimestamp(1, tz=timezone.utc)
+    moment = datetime.fromtimestamp(1, tz=UTC)
     assert sign(signing_key(unpadded), "m", 1, b"x") == Webhook(unpadded).sign("m", moment, "x")
 
 
 def test_each_secret_gives_a_signature_while_rotating() -> None:
     """Two secrets, two space-separated v1 signatures; a receiver with either verifies."""
     new, old = ("whsec_" + base64.b64encode(k).decode() for k in (b"new-key-1", b"old-key-2"))
-    now = int(datetime.now(timezone.utc).timestamp())
+    now = int(datetime.now(UTC).timestamp())
     headers = signature_headers([signing_key(new), signing_key(old)], "evt_1", now, b'{"a":1}')
     assert headers["webhook-id"] == "evt_1" and headers["webhook-timestamp"] == str(now)
     assert [s[:3] for s in headers["webhook-signature"].split(" ")] == ["v1,", "v1,"]
@@ -68,20 +68,27 @@ def test_each_secret_gives_a_signature_while_rotating() -> None:
         assert Webhook(secret).verify(b'{"a":1}', headers) == {"a": 1}
 
 
-@pytest.mark.parametrize("secret,reason", [
-    ("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "starts with whsec_"),
-    ("whsec_not base64!", "not base64"),
-    ("whsec_", "empty"),
-])
+@pytest.mark.parametrize(
+    "secret,reason",
+    [
+        ("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "starts with whsec_"),
+        ("whsec_not base64!", "not base64"),
+        ("whsec_", "empty"),
+    ],
+)
 def test_bad_secrets_are_refused(secret: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         signing_key(secret)
 
 
 def test_bad_secret_in_config_is_a_config_error_naming_it() -> None:
-    config = SimpleNamespace(file="ingestd.toml", subscriptions=[
-        SimpleNamespace(id="ok", secrets=(VECTOR_SECRET,)),
-        SimpleNamespace(id="newsroom", secrets=(VECTOR_SECRET, "whsec_%%%"))])
+    config = SimpleNamespace(
+        file="ingestd.toml",
+        subscriptions=[
+            SimpleNamespace(id="ok", secrets=(VECTOR_SECRET,)),
+            SimpleNamespace(id="newsroom", secrets=(VECTOR_SECRET, "whsec_%%%")),
+        ],
+    )
     with pytest.raises(ConfigError) as error:
         signing_keys(config)
     [problem] = error.value.problems

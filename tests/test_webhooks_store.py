@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,14 +14,18 @@ from ingestd.webhooks import Attempt
 
 from .test_webhooks_support import FAST, SECRET, story
 
-NOW = datetime(2020, 1, 9, 0, 31, 2, tzinfo=timezone.utc)
+NOW = datetime(2020, 1, 9, 0, 31, 2, tzinfo=UTC)
 
 
-def sub(sub_id: str = "newsroom", url: str = "https://hooks.example.org/in",
-        events: tuple[str, ...] = ("story.created", "story.updated"),
-        **story_filter: object) -> SubscriptionConfig:
-    return SubscriptionConfig(id=sub_id, url=url, secrets=(SECRET,), events=events,
-                              filter=SubscriptionFilter(**story_filter))  # type: ignore[arg-type]
+def sub(
+    sub_id: str = "newsroom",
+    url: str = "https://hooks.example.org/in",
+    events: tuple[str, ...] = ("story.created", "story.updated"),
+    **story_filter: object,
+) -> SubscriptionConfig:
+    return SubscriptionConfig(
+        id=sub_id, url=url, secrets=(SECRET,), events=events, filter=SubscriptionFilter(**story_filter)
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -33,9 +37,14 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def deliveries(store: Store, sub_id: str = "newsroom") -> list[tuple[str, int, str]]:
     """(event type, version, state) of a subscription's deliveries, in event order."""
-    return [tuple(r) for r in store.db.execute(
-        "SELECT e.type, d.version, d.state FROM deliveries d JOIN events e ON e.seq = d.event_seq "
-        "WHERE d.subscription_id = ? ORDER BY d.event_seq", [sub_id])]
+    return [
+        tuple(r)
+        for r in store.db.execute(
+            "SELECT e.type, d.version, d.state FROM deliveries d JOIN events e ON e.seq = d.event_seq "
+            "WHERE d.subscription_id = ? ORDER BY d.event_seq",
+            [sub_id],
+        )
+    ]
 
 
 def subscription_state(store: Store, sub_id: str = "newsroom") -> tuple[str, str | None]:
@@ -46,8 +55,9 @@ def subscription_state(store: Store, sub_id: str = "newsroom") -> tuple[str, str
 def test_a_delivery_row_is_written_with_its_event(store: Store) -> None:
     store.sync_config_subscriptions([sub()], NOW)
     [change] = store.save_stories([story(1)], NOW)
-    row = store.db.execute("SELECT event_id, story_id, version, state, next_attempt_at "
-                           "FROM deliveries").fetchone()
+    row = store.db.execute(
+        "SELECT event_id, story_id, version, state, next_attempt_at FROM deliveries"
+    ).fetchone()
     assert row == (change.event["id"], change.story_id, 1, "pending", "2020-01-09T00:31:02.000Z")
 
 
@@ -62,13 +72,16 @@ def test_no_delivery_without_its_story_and_event(store: Store) -> None:
 
 
 def test_unwanted_events_are_kept_as_filtered(store: Store) -> None:
-    store.sync_config_subscriptions([sub(sections=("Defense",)),
-                                     sub("created-only", events=("story.created",))], NOW)
+    store.sync_config_subscriptions(
+        [sub(sections=("Defense",)), sub("created-only", events=("story.created",))], NOW
+    )
     store.save_stories([story(1, section="Defense"), story(2, section="Economy")], NOW)
     store.save_stories([story(1, section="Defense", headline="Retitled")], NOW)
-    assert deliveries(store) == [("story.created", 1, "pending"),
-                                 ("story.created", 1, "filtered"),
-                                 ("story.updated", 2, "pending")]
+    assert deliveries(store) == [
+        ("story.created", 1, "pending"),
+        ("story.created", 1, "filtered"),
+        ("story.updated", 2, "pending"),
+    ]
     assert [d[2] for d in deliveries(store, "created-only")] == ["pending", "pending", "filtered"]
 
 
@@ -91,7 +104,10 @@ def test_disabled_stays_disabled_across_a_restart(tmp_path: Path) -> None:
     again.sync_config_subscriptions([sub(url="https://hooks.example.org/moved")], NOW)
     [status] = again.list_subscriptions()
     assert (status.state, status.reason, status.url) == (
-        "disabled", "disabled by operator", "https://hooks.example.org/moved")
+        "disabled",
+        "disabled by operator",
+        "https://hooks.example.org/moved",
+    )
     again.close()
 
 
@@ -139,8 +155,7 @@ def test_v2_goes_once_v1_has_failed(store: Store) -> None:
     store.save_stories([story(1, headline="Retitled")], NOW)
     first = claim(store)
     late = NOW + timedelta(seconds=FAST.retry_for)
-    assert store.record_attempt(first, Attempt(500, 3, error="HTTP 500"), late,
-                                FAST).state == "failed"
+    assert store.record_attempt(first, Attempt(500, 3, error="HTTP 500"), late, FAST).state == "failed"
     assert b'"type":"story.updated"' in claim(store, late).body
 
 
@@ -148,8 +163,7 @@ def test_a_subscriber_first_matching_at_v2_gets_v2_as_updated(store: Store) -> N
     store.sync_config_subscriptions([sub(keywords=("ceasefire",))], NOW)
     store.save_stories([story(1, body="Talks go on.")], NOW)
     store.save_stories([story(1, body="Talks go on. A ceasefire was agreed.")], NOW)
-    assert deliveries(store) == [("story.created", 1, "filtered"),
-                                 ("story.updated", 2, "pending")]
+    assert deliveries(store) == [("story.created", 1, "filtered"), ("story.updated", 2, "pending")]
     assert b'"type":"story.updated"' in claim(store).body
 
 
@@ -186,8 +200,7 @@ def test_410_disables_with_a_reason_and_enable_makes_the_backlog_due(store: Stor
 def test_retry_after_holds_the_whole_subscription(store: Store) -> None:
     store.sync_config_subscriptions([sub()], NOW)
     store.save_stories([story(1), story(2)], NOW)
-    store.record_attempt(claim(store), Attempt(429, 3, error="HTTP 429", retry_after="2"),
-                         NOW, FAST)
+    store.record_attempt(claim(store), Attempt(429, 3, error="HTTP 429", retry_after="2"), NOW, FAST)
     assert claim(store, NOW + timedelta(seconds=1.9)) is None  # story 2 is held too
     assert claim(store, NOW + timedelta(seconds=2)) is not None
 
@@ -198,8 +211,9 @@ def test_breaker_pauses_then_a_successful_probe_resumes_in_order(store: Store) -
     store.save_stories([story(n) for n in range(1, 4)], NOW)
     failure = Attempt(500, 3, error="HTTP 500")
     store.record_attempt(claim(store), failure, NOW, settings)
-    recorded = store.record_attempt(claim(store, NOW + timedelta(seconds=10)), failure,
-                                    NOW + timedelta(seconds=10), settings)
+    recorded = store.record_attempt(
+        claim(store, NOW + timedelta(seconds=10)), failure, NOW + timedelta(seconds=10), settings
+    )
     assert (recorded.change, recorded.subscription_state) == ("paused", "paused")
     assert "HTTP 500" in subscription_state(store)[1]
     paused_at = NOW + timedelta(seconds=10)
@@ -213,8 +227,11 @@ def test_breaker_pauses_then_a_successful_probe_resumes_in_order(store: Store) -
     recorded = store.record_attempt(probe, Attempt(200, 3), probe_at, settings)
     assert (recorded.change, recorded.subscription_state) == ("resumed", "active")
     backlog = [claim(store, probe_at) for _ in range(3)]
-    assert [b"Story number 2" in backlog[0].body, b"Story number 3" in backlog[1].body,
-            b"Story number 4" in backlog[2].body] == [True, True, True]
+    assert [
+        b"Story number 2" in backlog[0].body,
+        b"Story number 3" in backlog[1].body,
+        b"Story number 4" in backlog[2].body,
+    ] == [True, True, True]
 
 
 def test_a_paused_subscription_fails_what_outlived_retry_for(store: Store) -> None:
@@ -223,8 +240,7 @@ def test_a_paused_subscription_fails_what_outlived_retry_for(store: Store) -> No
     store.save_stories([story(1), story(2)], NOW)
     late = NOW + timedelta(seconds=61)
     store.save_stories([story(3)], late)
-    recorded = store.record_attempt(claim(store), Attempt(None, 3, error="refused"), late,
-                                    settings)
+    recorded = store.record_attempt(claim(store), Attempt(None, 3, error="refused"), late, settings)
     assert recorded.state == "failed" and recorded.expired == 1
     assert [d[2] for d in deliveries(store)] == ["failed", "failed", "pending"]
     [status] = store.list_subscriptions()
@@ -240,10 +256,11 @@ def test_redeliver_requeues_wanted_events_with_the_same_ids(store: Store) -> Non
     store.disable_subscription("newsroom", NOW)
     store.save_stories([story(4, section="Defense")], NOW)  # while disabled: nothing queued
     assert store.redeliver("newsroom", NOW - timedelta(hours=1), NOW) == 2
-    rows = store.db.execute("SELECT event_id, state, attempts FROM deliveries "
-                            "WHERE subscription_id = 'newsroom' ORDER BY event_seq").fetchall()
-    assert [r[1:] for r in rows] == [("delivered", 1), ("pending", 0), ("filtered", 0),
-                                     ("pending", 0)]
+    rows = store.db.execute(
+        "SELECT event_id, state, attempts FROM deliveries "
+        "WHERE subscription_id = 'newsroom' ORDER BY event_seq"
+    ).fetchall()
+    assert [r[1:] for r in rows] == [("delivered", 1), ("pending", 0), ("filtered", 0), ("pending", 0)]
     assert store.redeliver("nobody", NOW, NOW) is None
 
 
@@ -251,13 +268,13 @@ def test_list_counts_backlog_failed_delivered_and_last_outcomes(store: Store) ->
     store.sync_config_subscriptions([sub()], NOW)
     store.save_stories([story(1), story(2)], NOW)
     store.record_attempt(claim(store), Attempt(200, 3), NOW, FAST)
-    store.record_attempt(claim(store), Attempt(500, 3, error="HTTP 500: nope"),
-                         NOW + timedelta(seconds=1), FAST)
+    store.record_attempt(
+        claim(store), Attempt(500, 3, error="HTTP 500: nope"), NOW + timedelta(seconds=1), FAST
+    )
     [status] = store.list_subscriptions()
     assert (status.backlog, status.failed, status.delivered) == (1, 0, 1)
     assert status.last_success_at == NOW
-    assert (status.last_error, status.last_error_at) == ("HTTP 500: nope",
-                                                         NOW + timedelta(seconds=1))
+    assert (status.last_error, status.last_error_at) == ("HTTP 500: nope", NOW + timedelta(seconds=1))
 
 
 def test_pruning_keeps_what_is_still_due(store: Store) -> None:
@@ -266,8 +283,12 @@ def test_pruning_keeps_what_is_still_due(store: Store) -> None:
     store.save_stories([story(3)], NOW + timedelta(days=2))
     store.record_attempt(claim(store), Attempt(200, 3), NOW, FAST)  # story 1: done everywhere
     assert store.prune_outbox(NOW + timedelta(days=1)) == 1
-    left = [r[0] for r in store.db.execute(
-        "SELECT DISTINCT e.headline FROM (SELECT json_extract(payload, "
-        "'$.data.story.headlines[0].value') AS headline, seq FROM events) e ORDER BY seq")]
+    left = [
+        r[0]
+        for r in store.db.execute(
+            "SELECT DISTINCT e.headline FROM (SELECT json_extract(payload, "
+            "'$.data.story.headlines[0].value') AS headline, seq FROM events) e ORDER BY seq"
+        )
+    ]
     assert left == ["Story number 2", "Story number 3"]  # 2 is still pending, 3 is recent
     assert store.count("deliveries") == 4

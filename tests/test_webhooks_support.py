@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -30,14 +30,21 @@ SECRET = "whsec_" + base64.b64encode(b"ingestd-test-key-0123456789abcdef").decod
 OLD_SECRET = "whsec_" + base64.b64encode(b"the-key-being-rotated-out-000000").decode()
 
 # Sub-second schedule: doubling from 50 ms to 400 ms, retried for 5 s.
-FAST = WebhookSettings(timeout=2.0, concurrency=4, retry_for=5.0, breaker_after=60.0,
-                       probe_interval=0.3, first_delay=0.05, max_delay=0.4)
+FAST = WebhookSettings(
+    timeout=2.0,
+    concurrency=4,
+    retry_for=5.0,
+    breaker_after=60.0,
+    probe_interval=0.3,
+    first_delay=0.05,
+    max_delay=0.4,
+)
 
 Reply = tuple[int, dict[str, str]]
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -130,9 +137,16 @@ class Receiver:
                     self.unverified += 1
                 return 401, {}
             with self._lock:
-                self.received.append(Received(
-                    headers["webhook-id"], headers["webhook-timestamp"],
-                    headers["webhook-signature"], body, handler.path, time.monotonic()))
+                self.received.append(
+                    Received(
+                        headers["webhook-id"],
+                        headers["webhook-timestamp"],
+                        headers["webhook-signature"],
+                        body,
+                        handler.path,
+                        time.monotonic(),
+                    )
+                )
                 return self.replies.pop(0) if self.replies else (200, {})
         finally:
             with self._lock:
@@ -161,8 +175,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def config_with(tmp_path: Path, *subscriptions: str, allow_private: bool = True,
-                extra: str = "") -> Config:
+def config_with(tmp_path: Path, *subscriptions: str, allow_private: bool = True, extra: str = "") -> Config:
     """`subscriptions`: TOML bodies of [[subscriptions]] tables."""
     text = f'[storage]\npath = "{tmp_path / "db.sqlite"}"\n'
     if allow_private:
@@ -173,30 +186,48 @@ def config_with(tmp_path: Path, *subscriptions: str, allow_private: bool = True,
     return load_config(write_config(tmp_path, text), env={})
 
 
-def subscription(sub_id: str, url: str, *, secret: str | list[str] = SECRET,
-                 more: str = "") -> str:
+def subscription(sub_id: str, url: str, *, secret: str | list[str] = SECRET, more: str = "") -> str:
     return f'id = "{sub_id}"\nurl = "{url}"\nsecret = {json.dumps(secret)}\n{more}'
 
 
-def story(n: int | str, *, headline: str | None = None, body: str | None = None,
-          source: str = "yonhap", section: str | None = None, language: str | None = "en",
-          first_of_cluster: bool = True) -> Story:
+def story(
+    n: int | str,
+    *,
+    headline: str | None = None,
+    body: str | None = None,
+    source: str = "yonhap",
+    section: str | None = None,
+    language: str | None = "en",
+    first_of_cluster: bool = True,
+) -> Story:
     headline = headline or f"Story number {n}"
     body = body or f"The body of story {n}, with a few more words in it."
-    ninjs: dict[str, Any] = {"type": "text", "headlines": [{"role": "main", "value": headline}],
-                             "bodies": [{"role": "main", "contentType": "text/plain",
-                                         "value": body}]}
+    ninjs: dict[str, Any] = {
+        "type": "text",
+        "headlines": [{"role": "main", "value": headline}],
+        "bodies": [{"role": "main", "contentType": "text/plain", "value": body}],
+    }
     if language:
         ninjs["language"] = language
     if section:
         ninjs["subjects"] = [{"name": section, "rel": "section"}]
-    return Story(feed_id="f", source=source, headline=headline, body_text=body,
-                 guid=f"g{n}", url=f"https://example.org/{n}", section=section,
-                 language=language, ingest={"first_of_cluster": first_of_cluster}, ninjs=ninjs)
+    return Story(
+        feed_id="f",
+        source=source,
+        headline=headline,
+        body_text=body,
+        guid=f"g{n}",
+        url=f"https://example.org/{n}",
+        section=section,
+        language=language,
+        ingest={"first_of_cluster": first_of_cluster},
+        ninjs=ninjs,
+    )
 
 
-async def deliver_until(dispatcher: Dispatcher, done: Callable[[], bool],
-                        timeout: float = 10.0, every: float = 0.02) -> None:
+async def deliver_until(
+    dispatcher: Dispatcher, done: Callable[[], bool], timeout: float = 10.0, every: float = 0.02
+) -> None:
     """Call dispatch_due as the daemon's job would, until `done()`; then let lanes finish."""
     deadline = time.monotonic() + timeout
     while not done():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from datetime import datetime, timezone
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -28,8 +28,14 @@ from ._state import ServiceState
 from ._subscriptions import SubscriptionRoutes
 
 
-def build_app(db_path: str | Path, *, state: ServiceState, metrics: Metrics,
-              token: str | None, writer: Writer | None = None) -> Starlette:
+def build_app(
+    db_path: str | Path,
+    *,
+    state: ServiceState,
+    metrics: Metrics,
+    token: str | None,
+    writer: Writer | None = None,
+) -> Starlette:
     """The app over the database at `db_path` (migrated already, by the daemon's writer).
     Reads go to a few read-only connections on their own threads; they close with the
     app's lifespan. Writes (subscription changes) go through `writer`, the daemon's;
@@ -50,17 +56,26 @@ def build_app(db_path: str | Path, *, state: ServiceState, metrics: Metrics,
                 await asyncio.to_thread(own.close)
 
     return Starlette(
-        routes=[Route("/healthz", handlers.healthz), Route("/readyz", handlers.readyz),
-                Route("/metrics", handlers.metrics), Route("/feeds", handlers.feeds),
-                Route("/stories", handlers.stories),
-                Route("/stories/{story_id}", handlers.story),
-                *subscriptions.routes(),
-                Route("/openapi.json", handlers.openapi)],
+        routes=[
+            Route("/healthz", handlers.healthz),
+            Route("/readyz", handlers.readyz),
+            Route("/metrics", handlers.metrics),
+            Route("/feeds", handlers.feeds),
+            Route("/stories", handlers.stories),
+            Route("/stories/{story_id}", handlers.story),
+            *subscriptions.routes(),
+            Route("/openapi.json", handlers.openapi),
+        ],
         middleware=[Middleware(AccessLog), Middleware(BearerAuth, token=token)],
-        exception_handlers={HTTPException: _http_error, BadQuery: _bad_query,
-                            ConfigError: _bad_subscription, UnknownSubscription: _not_found,
-                            SubscriptionConflict: _conflict},
-        lifespan=lifespan)
+        exception_handlers={
+            HTTPException: _http_error,
+            BadQuery: _bad_query,
+            ConfigError: _bad_subscription,
+            UnknownSubscription: _not_found,
+            SubscriptionConflict: _conflict,
+        },
+        lifespan=lifespan,
+    )
 
 
 class _Handlers:
@@ -71,18 +86,23 @@ class _Handlers:
         """Alive while the scheduler ticks; reads no database, so it answers at once."""
         age = self.state.tick_age()
         fresh = age <= self.state.stale_after
-        return JSONResponse({"status": "ok" if fresh else "stale",
-                             "last_tick_age_s": round(age, 3),
-                             "stale_after_s": self.state.stale_after},
-                            status_code=200 if fresh else 503)
+        return JSONResponse(
+            {
+                "status": "ok" if fresh else "stale",
+                "last_tick_age_s": round(age, 3),
+                "stale_after_s": self.state.stale_after,
+            },
+            status_code=200 if fresh else 503,
+        )
 
     async def readyz(self, request: Request) -> Response:
-        checks = {"database": _writable(self.db_path),
-                  "scheduler": self._scheduler_check(),
-                  "shutdown": "shutting down" if self.state.shutting_down else "ok"}
+        checks = {
+            "database": _writable(self.db_path),
+            "scheduler": self._scheduler_check(),
+            "shutdown": "shutting down" if self.state.shutting_down else "ok",
+        }
         ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"ready": ready, "checks": checks},
-                            status_code=200 if ready else 503)
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     def _scheduler_check(self) -> str:
         if not self.state.scheduler_running:
@@ -93,7 +113,7 @@ class _Handlers:
         return "ok"
 
     async def metrics(self, request: Request) -> Response:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         body = await self.readers.run(lambda s: self.counted.render(s.service_gauges(), now))
         return Response(body, media_type=CONTENT_TYPE)
 
@@ -103,8 +123,12 @@ class _Handlers:
     async def stories(self, request: Request) -> Response:
         query = story_query(request.query_params)
         page = await self.readers.run(lambda s: s.stories_page(query))
-        return JSONResponse({"stories": page.stories, "next_cursor":
-                             encode_cursor(page.next_after) if page.next_after else None})
+        return JSONResponse(
+            {
+                "stories": page.stories,
+                "next_cursor": encode_cursor(page.next_after) if page.next_after else None,
+            }
+        )
 
     async def story(self, request: Request) -> Response:
         story_id = request.path_params["story_id"]
@@ -128,8 +152,7 @@ def _writable(db_path: Path) -> str:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return JSONResponse({"error": exc.detail}, status_code=exc.status_code,
-                        headers=exc.headers)
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
 async def _bad_query(request: Request, exc: Exception) -> Response:
@@ -139,8 +162,7 @@ async def _bad_query(request: Request, exc: Exception) -> Response:
 async def _bad_subscription(request: Request, exc: Exception) -> Response:
     """Every problem, each naming its field: `url: 'ftp://…' is not an http(s) URL`."""
     assert isinstance(exc, ConfigError)
-    return JSONResponse({"error": "; ".join(f"{p.key}: {p.reason}" for p in exc.problems)},
-                        status_code=400)
+    return JSONResponse({"error": "; ".join(f"{p.key}: {p.reason}" for p in exc.problems)}, status_code=400)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

@@ -15,8 +15,9 @@ from ..logs import get_logger
 # logged at debug so that they don't drown the poll lines.
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
-_UNAUTHORIZED = JSONResponse({"error": "unauthorized"}, status_code=401,
-                             headers={"WWW-Authenticate": "Bearer"})
+_UNAUTHORIZED = JSONResponse(
+    {"error": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+)
 
 
 class BearerAuth:
@@ -41,8 +42,7 @@ class BearerAuth:
             if name == b"authorization":
                 scheme, _, credentials = value.partition(b" ")
                 # constant time: the comparison must not tell how much of a guess was right
-                return (scheme.lower() == b"bearer"
-                        and hmac.compare_digest(credentials.strip(), self._token))
+                return scheme.lower() == b"bearer" and hmac.compare_digest(credentials.strip(), self._token)
         return False
 
 
@@ -69,8 +69,10 @@ class AccessLog:
         finally:
             query = scope.get("query_string", b"").decode("latin-1")
             fields: dict[str, Any] = {
-                "method": scope["method"], "status": status,
+                "method": scope["method"],
+                "status": status,
                 "url": scope["path"] + (f"?{query}" if query else ""),
-                "duration_ms": round((time.monotonic() - started) * 1000, 1)}
+                "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            }
             quiet = scope["path"] in PUBLIC_PATHS and status < 500
             (self.log.debug if quiet else self.log.info)("http request", **fields)

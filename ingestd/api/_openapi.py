@@ -16,10 +16,16 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _param(name: str, description: str, schema: dict[str, Any] | None = None,
-           where: str = "query") -> dict[str, Any]:
-    return {"name": name, "in": where, "required": where == "path",
-            "description": description, "schema": schema or {"type": "string"}}
+def _param(
+    name: str, description: str, schema: dict[str, Any] | None = None, where: str = "query"
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": where,
+        "required": where == "path",
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
 
 
 _TIME = {"type": "string", "format": "date-time"}
@@ -27,186 +33,353 @@ _NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 _NULLABLE_TEXT = {"type": ["string", "null"]}
 _ERRORS = {"401": _json(_ref("Error"), "No token configured, or a missing or wrong token.")}
 _STRINGS = {"type": "array", "items": {"type": "string"}}
-_EVENTS = {"type": "array", "items": {"enum": ["story.created", "story.updated"]},
-           "description": "event types sent; default both"}
-_SECRET = {"oneOf": [{"type": "string"}, _STRINGS],
-           "description": "whsec_… (Standard Webhooks); a list while rotating. Stored in the "
-                          "database, never shown again; env: and file: are refused here"}
-_FILTER = {"type": "object", "additionalProperties": False,
-           "description": "every key given must match; within a key, any value; "
-                          "{} or left out: everything",
-           "properties": {"sources": _STRINGS, "sections": _STRINGS, "languages": _STRINGS,
-                          "keywords": {**_STRINGS, "description": "whole words in headline "
-                                                                  "or body, any case"},
-                          "first_of_cluster": {"type": "boolean"}}}
+_EVENTS = {
+    "type": "array",
+    "items": {"enum": ["story.created", "story.updated"]},
+    "description": "event types sent; default both",
+}
+_SECRET = {
+    "oneOf": [{"type": "string"}, _STRINGS],
+    "description": "whsec_… (Standard Webhooks); a list while rotating. Stored in the "
+    "database, never shown again; env: and file: are refused here",
+}
+_FILTER = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "every key given must match; within a key, any value; {} or left out: everything",
+    "properties": {
+        "sources": _STRINGS,
+        "sections": _STRINGS,
+        "languages": _STRINGS,
+        "keywords": {**_STRINGS, "description": "whole words in headline or body, any case"},
+        "first_of_cluster": {"type": "boolean"},
+    },
+}
 _SUBSCRIPTION_PATH = _param("subscription_id", "the subscription's id", where="path")
 _NOT_FOUND = {"404": _json(_ref("Error"), "no such subscription")}
-_DECLARED = {"409": _json(_ref("Error"), "the config declares this subscription: only its "
-                                         "state can change at run time")}
+_DECLARED = {
+    "409": _json(
+        _ref("Error"), "the config declares this subscription: only its state can change at run time"
+    )
+}
 _SECURED: dict[str, Any] = {"security": [{"bearer": []}]}
 _PUBLIC: dict[str, Any] = {"security": []}
 
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
-    "info": {"title": "ingestd", "version": __version__,
-             "description": "Health, metrics, the stored stories and the webhook "
-                            "subscriptions of an ingestd daemon. "
-                            "Everything but /healthz, /readyz and /metrics needs "
-                            "`Authorization: Bearer <token>` ([http] token)."},
+    "info": {
+        "title": "ingestd",
+        "version": __version__,
+        "description": "Health, metrics, the stored stories and the webhook "
+        "subscriptions of an ingestd daemon. "
+        "Everything but /healthz, /readyz and /metrics needs "
+        "`Authorization: Bearer <token>` ([http] token).",
+    },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "schemas": {
-            "Error": {"type": "object", "required": ["error"],
-                      "properties": {"error": {"type": "string"}}},
-            "Health": {"type": "object", "properties": {
-                "status": {"enum": ["ok", "stale"]}, "last_tick_age_s": {"type": "number"},
-                "stale_after_s": {"type": "number"}}},
-            "Ready": {"type": "object", "properties": {
-                "ready": {"type": "boolean"},
-                "checks": {"type": "object", "description": '"ok", or why not',
-                           "properties": {k: {"type": "string"} for k in
-                                          ("database", "scheduler", "shutdown")}}}},
-            "Feed": {"type": "object", "properties": {
-                "id": {"type": "string"}, "url": {"type": "string"},
-                "source": _NULLABLE_TEXT,
-                "origin": {"type": "string", "description": "config, cli, opml, …"},
-                "state": {"type": "string", "description": "ok, erroring, parked, removed"},
-                "interval": {"type": "number", "description": "seconds"},
-                "error_count": {"type": "integer"}, "last_error": _NULLABLE_TEXT,
-                "last_poll_at": _NULLABLE_TIME, "last_success_at": _NULLABLE_TIME,
-                "next_poll_at": _NULLABLE_TIME,
-                "last_story_at": {**_NULLABLE_TIME, "description":
-                                  "when this feed last brought a story new to the store"}}},
-            "StorySummary": {"type": "object", "properties": {
-                "id": {"type": "string"}, "version": {"type": "integer"},
-                "feed": {"type": "string"}, "source": {"type": "string"},
-                "headline": {"type": "string"}, "byline": _NULLABLE_TEXT,
-                "located": _NULLABLE_TEXT, "section": _NULLABLE_TEXT,
-                "language": _NULLABLE_TEXT, "first_created": _TIME,
-                "version_created": _TIME, "url": _NULLABLE_TEXT}},
-            "StoryPage": {"type": "object", "properties": {
-                "stories": {"type": "array", "items": _ref("StorySummary")},
-                "next_cursor": {"type": ["string", "null"],
-                                "description": "pass as `cursor` for the next page; "
-                                               "null on the last page"}}},
-            "Version": {"type": "object", "properties": {
-                "version": {"type": "integer"}, "created_at": _TIME,
-                "story": {"type": "object", "description": "IPTC ninjs 3.0"},
-                "ingest": {"type": "object"}}},
-            "Subscription": {"type": "object", "properties": {
-                "id": {"type": "string"}, "url": {"type": "string"},
-                "origin": {"enum": ["config", "cli", "api"]},
-                "events": _EVENTS, "filter": _FILTER,
-                "secret_fingerprints": {"type": ["array", "null"], "items": {"type": "string"},
-                                        "description": "sha256:<12 hex> of each stored "
-                                                       "secret; null for the config's"},
-                "state": {"enum": ["active", "paused", "disabled", "removed"]},
-                "reason": _NULLABLE_TEXT,
-                "backlog": {"type": "integer", "description": "deliveries pending or in "
-                                                              "flight"},
-                "failed": {"type": "integer"}, "delivered": {"type": "integer"},
-                "last_success_at": _NULLABLE_TIME, "last_error": _NULLABLE_TEXT,
-                "last_error_at": _NULLABLE_TIME}},
+            "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+            "Health": {
+                "type": "object",
+                "properties": {
+                    "status": {"enum": ["ok", "stale"]},
+                    "last_tick_age_s": {"type": "number"},
+                    "stale_after_s": {"type": "number"},
+                },
+            },
+            "Ready": {
+                "type": "object",
+                "properties": {
+                    "ready": {"type": "boolean"},
+                    "checks": {
+                        "type": "object",
+                        "description": '"ok", or why not',
+                        "properties": {k: {"type": "string"} for k in ("database", "scheduler", "shutdown")},
+                    },
+                },
+            },
+            "Feed": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "url": {"type": "string"},
+                    "source": _NULLABLE_TEXT,
+                    "origin": {"type": "string", "description": "config, cli, opml, …"},
+                    "state": {"type": "string", "description": "ok, erroring, parked, removed"},
+                    "interval": {"type": "number", "description": "seconds"},
+                    "error_count": {"type": "integer"},
+                    "last_error": _NULLABLE_TEXT,
+                    "last_poll_at": _NULLABLE_TIME,
+                    "last_success_at": _NULLABLE_TIME,
+                    "next_poll_at": _NULLABLE_TIME,
+                    "last_story_at": {
+                        **_NULLABLE_TIME,
+                        "description": "when this feed last brought a story new to the store",
+                    },
+                },
+            },
+            "StorySummary": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "version": {"type": "integer"},
+                    "feed": {"type": "string"},
+                    "source": {"type": "string"},
+                    "headline": {"type": "string"},
+                    "byline": _NULLABLE_TEXT,
+                    "located": _NULLABLE_TEXT,
+                    "section": _NULLABLE_TEXT,
+                    "language": _NULLABLE_TEXT,
+                    "first_created": _TIME,
+                    "version_created": _TIME,
+                    "url": _NULLABLE_TEXT,
+                },
+            },
+            "StoryPage": {
+                "type": "object",
+                "properties": {
+                    "stories": {"type": "array", "items": _ref("StorySummary")},
+                    "next_cursor": {
+                        "type": ["string", "null"],
+                        "description": "pass as `cursor` for the next page; null on the last page",
+                    },
+                },
+            },
+            "Version": {
+                "type": "object",
+                "properties": {
+                    "version": {"type": "integer"},
+                    "created_at": _TIME,
+                    "story": {"type": "object", "description": "IPTC ninjs 3.0"},
+                    "ingest": {"type": "object"},
+                },
+            },
+            "Subscription": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "url": {"type": "string"},
+                    "origin": {"enum": ["config", "cli", "api"]},
+                    "events": _EVENTS,
+                    "filter": _FILTER,
+                    "secret_fingerprints": {
+                        "type": ["array", "null"],
+                        "items": {"type": "string"},
+                        "description": "sha256:<12 hex> of each stored secret; null for the config's",
+                    },
+                    "state": {"enum": ["active", "paused", "disabled", "removed"]},
+                    "reason": _NULLABLE_TEXT,
+                    "backlog": {"type": "integer", "description": "deliveries pending or in flight"},
+                    "failed": {"type": "integer"},
+                    "delivered": {"type": "integer"},
+                    "last_success_at": _NULLABLE_TIME,
+                    "last_error": _NULLABLE_TEXT,
+                    "last_error_at": _NULLABLE_TIME,
+                },
+            },
             "NewSubscription": {
-                "type": "object", "required": ["id", "url", "secret"],
-                "additionalProperties": False, "properties": {
+                "type": "object",
+                "required": ["id", "url", "secret"],
+                "additionalProperties": False,
+                "properties": {
                     "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
                     "url": {"type": "string", "description": "http(s)"},
-                    "secret": _SECRET, "events": _EVENTS, "filter": _FILTER}},
+                    "secret": _SECRET,
+                    "events": _EVENTS,
+                    "filter": _FILTER,
+                },
+            },
             "SubscriptionPatch": {
-                "type": "object", "additionalProperties": False,
+                "type": "object",
+                "additionalProperties": False,
                 "description": "JSON merge patch (RFC 7396): a key given replaces the value, "
-                               "null restores the default; filter keys merge one by one",
+                "null restores the default; filter keys merge one by one",
                 "properties": {
-                    "url": {"type": "string"}, "secret": _SECRET, "events": _EVENTS,
-                    "filter": _FILTER, "state": {"enum": ["active", "disabled"],
-                                                 "description": "enable or disable; the "
-                                                                "only change a config "
-                                                                "subscription takes"}}},
-            "StoryDocument": {"type": "object", "properties": {
-                "id": {"type": "string"},
-                "story": {"type": "object", "description": "IPTC ninjs 3.0, current version"},
-                "ingest": {"type": "object", "description": "what ninjs has no field for"},
-                "versions": {"type": "array", "items": _ref("Version"),
-                             "description": "newest first"}}},
+                    "url": {"type": "string"},
+                    "secret": _SECRET,
+                    "events": _EVENTS,
+                    "filter": _FILTER,
+                    "state": {
+                        "enum": ["active", "disabled"],
+                        "description": "enable or disable; the only change a config subscription takes",
+                    },
+                },
+            },
+            "StoryDocument": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "story": {"type": "object", "description": "IPTC ninjs 3.0, current version"},
+                    "ingest": {"type": "object", "description": "what ninjs has no field for"},
+                    "versions": {"type": "array", "items": _ref("Version"), "description": "newest first"},
+                },
+            },
         },
     },
     "security": [{"bearer": []}],
     "paths": {
-        "/healthz": {"get": {**_PUBLIC, "summary": "Alive: 503 when the scheduler stopped "
-                                                   "ticking.", "responses": {
-            "200": _json(_ref("Health"), "working"),
-            "503": _json(_ref("Health"), "no scheduler tick for too long")}}},
-        "/readyz": {"get": {**_PUBLIC, "summary": "Ready: database writable, scheduler "
-                                                  "running, not shutting down.", "responses": {
-            "200": _json(_ref("Ready"), "ready"), "503": _json(_ref("Ready"), "not ready")}}},
-        "/metrics": {"get": {**_PUBLIC, "summary": "Prometheus metrics (ingestd_*).",
-                             "responses": {"200": {"description": "text exposition format",
-                                                   "content": {"text/plain": {}}}}}},
-        "/feeds": {"get": {**_SECURED, "summary": "Every feed and its state.", "responses": {
-            "200": _json({"type": "object", "properties": {
-                "feeds": {"type": "array", "items": _ref("Feed")}}}, "the feeds, by id"),
-            **_ERRORS}}},
-        "/stories": {"get": {
-            **_SECURED, "summary": "Stories, newest first (by firstCreated, then id).",
-            "description": "Cursor pagination: a page continues after the last story of the "
-                           "one before, so stories stored meanwhile never repeat or shift "
-                           "what follows.",
-            "parameters": [
-                _param("limit", f"stories per page (default {DEFAULT_LIMIT})",
-                       {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
-                _param("cursor", "next_cursor of the page before"),
-                _param("since", "only stories first created at or after this time",
-                       _TIME),
-                _param("feed", "feed id"), _param("source", "source profile, e.g. yonhap"),
-                _param("section", "section"), _param("language", "language code, e.g. en"),
-                _param("q", 'full-text search in headline, body and byline: every word or '
-                            '"quoted phrase" must occur; word* matches a prefix'),
-            ],
-            "responses": {"200": _json(_ref("StoryPage"), "one page"),
-                          "400": _json(_ref("Error"), "a parameter is wrong; the error "
-                                                      "names it"), **_ERRORS}}},
-        "/stories/{story_id}": {"get": {
-            **_SECURED, "summary": "One story: its ninjs document and every version.",
-            "parameters": [_param("story_id", "the story's id (st_…)", where="path")],
-            "responses": {"200": _json(_ref("StoryDocument"), "the story"),
-                          "404": _json(_ref("Error"), "no such story"), **_ERRORS}}},
+        "/healthz": {
+            "get": {
+                **_PUBLIC,
+                "summary": "Alive: 503 when the scheduler stopped ticking.",
+                "responses": {
+                    "200": _json(_ref("Health"), "working"),
+                    "503": _json(_ref("Health"), "no scheduler tick for too long"),
+                },
+            }
+        },
+        "/readyz": {
+            "get": {
+                **_PUBLIC,
+                "summary": "Ready: database writable, scheduler running, not shutting down.",
+                "responses": {"200": _json(_ref("Ready"), "ready"), "503": _json(_ref("Ready"), "not ready")},
+            }
+        },
+        "/metrics": {
+            "get": {
+                **_PUBLIC,
+                "summary": "Prometheus metrics (ingestd_*).",
+                "responses": {
+                    "200": {"description": "text exposition format", "content": {"text/plain": {}}}
+                },
+            }
+        },
+        "/feeds": {
+            "get": {
+                **_SECURED,
+                "summary": "Every feed and its state.",
+                "responses": {
+                    "200": _json(
+                        {"type": "object", "properties": {"feeds": {"type": "array", "items": _ref("Feed")}}},
+                        "the feeds, by id",
+                    ),
+                    **_ERRORS,
+                },
+            }
+        },
+        "/stories": {
+            "get": {
+                **_SECURED,
+                "summary": "Stories, newest first (by firstCreated, then id).",
+                "description": "Cursor pagination: a page continues after the last story of the "
+                "one before, so stories stored meanwhile never repeat or shift "
+                "what follows.",
+                "parameters": [
+                    _param(
+                        "limit",
+                        f"stories per page (default {DEFAULT_LIMIT})",
+                        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                    ),
+                    _param("cursor", "next_cursor of the page before"),
+                    _param("since", "only stories first created at or after this time", _TIME),
+                    _param("feed", "feed id"),
+                    _param("source", "source profile, e.g. yonhap"),
+                    _param("section", "section"),
+                    _param("language", "language code, e.g. en"),
+                    _param(
+                        "q",
+                        "full-text search in headline, body and byline: every word or "
+                        '"quoted phrase" must occur; word* matches a prefix',
+                    ),
+                ],
+                "responses": {
+                    "200": _json(_ref("StoryPage"), "one page"),
+                    "400": _json(_ref("Error"), "a parameter is wrong; the error names it"),
+                    **_ERRORS,
+                },
+            }
+        },
+        "/stories/{story_id}": {
+            "get": {
+                **_SECURED,
+                "summary": "One story: its ninjs document and every version.",
+                "parameters": [_param("story_id", "the story's id (st_…)", where="path")],
+                "responses": {
+                    "200": _json(_ref("StoryDocument"), "the story"),
+                    "404": _json(_ref("Error"), "no such story"),
+                    **_ERRORS,
+                },
+            }
+        },
         "/subscriptions": {
-            "get": {**_SECURED, "summary": "Every subscription, from the config or added at "
-                                           "run time, and its state; never its secrets.",
-                    "responses": {"200": _json({"type": "object", "properties": {
-                        "subscriptions": {"type": "array", "items": _ref("Subscription")}}},
-                        "the subscriptions, by id"), **_ERRORS}},
-            "post": {**_SECURED, "summary": "Add a subscription at run time; it gets the "
-                                            "events stored from now on.",
-                     "requestBody": {"required": True, "content": {"application/json": {
-                         "schema": _ref("NewSubscription")}}},
-                     "responses": {
-                         "201": _json(_ref("Subscription"), "added; Location names it"),
-                         "400": _json(_ref("Error"), "a field is wrong; the error names it"),
-                         "409": _json(_ref("Error"), "the id is taken"), **_ERRORS}}},
+            "get": {
+                **_SECURED,
+                "summary": "Every subscription, from the config or added at "
+                "run time, and its state; never its secrets.",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {"subscriptions": {"type": "array", "items": _ref("Subscription")}},
+                        },
+                        "the subscriptions, by id",
+                    ),
+                    **_ERRORS,
+                },
+            },
+            "post": {
+                **_SECURED,
+                "summary": "Add a subscription at run time; it gets the events stored from now on.",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("NewSubscription")}},
+                },
+                "responses": {
+                    "201": _json(_ref("Subscription"), "added; Location names it"),
+                    "400": _json(_ref("Error"), "a field is wrong; the error names it"),
+                    "409": _json(_ref("Error"), "the id is taken"),
+                    **_ERRORS,
+                },
+            },
+        },
         "/subscriptions/{subscription_id}": {
-            "get": {**_SECURED, "summary": "One subscription and its state.",
-                    "parameters": [_SUBSCRIPTION_PATH],
-                    "responses": {"200": _json(_ref("Subscription"), "the subscription"),
-                                  **_NOT_FOUND, **_ERRORS}},
-            "patch": {**_SECURED, "summary": "Change a run-time subscription's fields (queued "
-                                             "deliveries keep theirs); enable or disable any.",
-                      "parameters": [_SUBSCRIPTION_PATH],
-                      "requestBody": {"required": True, "content": {
-                          "application/merge-patch+json": {"schema": _ref("SubscriptionPatch")},
-                          "application/json": {"schema": _ref("SubscriptionPatch")}}},
-                      "responses": {
-                          "200": _json(_ref("Subscription"), "changed"),
-                          "400": _json(_ref("Error"), "a field is wrong; the error names it"),
-                          **_NOT_FOUND, **_DECLARED, **_ERRORS}},
-            "delete": {**_SECURED, "summary": "Remove a run-time subscription with its secret "
-                                              "and deliveries (those owed are dropped).",
-                       "parameters": [_SUBSCRIPTION_PATH],
-                       "responses": {"204": {"description": "removed"}, **_NOT_FOUND,
-                                     **_DECLARED, **_ERRORS}}},
-        "/openapi.json": {"get": {**_SECURED, "summary": "This description.", "responses": {
-            "200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}},
-            **_ERRORS}}},
+            "get": {
+                **_SECURED,
+                "summary": "One subscription and its state.",
+                "parameters": [_SUBSCRIPTION_PATH],
+                "responses": {
+                    "200": _json(_ref("Subscription"), "the subscription"),
+                    **_NOT_FOUND,
+                    **_ERRORS,
+                },
+            },
+            "patch": {
+                **_SECURED,
+                "summary": "Change a run-time subscription's fields (queued "
+                "deliveries keep theirs); enable or disable any.",
+                "parameters": [_SUBSCRIPTION_PATH],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/merge-patch+json": {"schema": _ref("SubscriptionPatch")},
+                        "application/json": {"schema": _ref("SubscriptionPatch")},
+                    },
+                },
+                "responses": {
+                    "200": _json(_ref("Subscription"), "changed"),
+                    "400": _json(_ref("Error"), "a field is wrong; the error names it"),
+                    **_NOT_FOUND,
+                    **_DECLARED,
+                    **_ERRORS,
+                },
+            },
+            "delete": {
+                **_SECURED,
+                "summary": "Remove a run-time subscription with its secret "
+                "and deliveries (those owed are dropped).",
+                "parameters": [_SUBSCRIPTION_PATH],
+                "responses": {"204": {"description": "removed"}, **_NOT_FOUND, **_DECLARED, **_ERRORS},
+            },
+        },
+        "/openapi.json": {
+            "get": {
+                **_SECURED,
+                "summary": "This description.",
+                "responses": {
+                    "200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}},
+                    **_ERRORS,
+                },
+            }
+        },
     },
 }

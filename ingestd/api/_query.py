@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from ..store._reads import StoryQuery
 from ..timeutil import parse_now, to_iso
@@ -38,10 +38,13 @@ def story_query(params: Mapping[str, str]) -> StoryQuery:
             if not params[name]:
                 raise BadQuery(f"{name} is empty")
             filters[name] = params[name]
-    return StoryQuery(limit=_limit(params.get("limit")),
-                      after=decode_cursor(params["cursor"]) if "cursor" in params else None,
-                      since=_since(params.get("since")),
-                      match=fts_query(params["q"]) if "q" in params else None, **filters)
+    return StoryQuery(
+        limit=_limit(params.get("limit")),
+        after=decode_cursor(params["cursor"]) if "cursor" in params else None,
+        since=_since(params.get("since")),
+        match=fts_query(params["q"]) if "q" in params else None,
+        **filters,
+    )
 
 
 def _limit(text: str | None) -> int:
@@ -85,7 +88,6 @@ def decode_cursor(text: str) -> tuple[str, str]:
         value = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
     except (binascii.Error, ValueError):
         value = None
-    if (not isinstance(value, list) or len(value) != 2
-            or not all(isinstance(v, str) for v in value)):
+    if not isinstance(value, list) or len(value) != 2 or not all(isinstance(v, str) for v in value):
         raise BadQuery("cursor is not one this server gave")
     return value[0], value[1]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from ..store import Store
 
@@ -22,8 +23,7 @@ READ_THREADS = 2
 class Readers:
     def __init__(self, db_path: str | Path, threads: int = READ_THREADS):
         self._path = db_path
-        self._executor = ThreadPoolExecutor(max_workers=threads,
-                                            thread_name_prefix="ingestd-api-read")
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ingestd-api-read")
         self._local = threading.local()
         self._opened: list[Store] = []
         self._lock = threading.Lock()

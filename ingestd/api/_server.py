@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import logging
 import socket
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 
@@ -34,16 +35,21 @@ def bind(listen: str) -> socket.socket:
     try:
         return socket.create_server((host, int(port)), family=family)
     except OSError as exc:
-        raise OSError(exc.errno, f"[http] listen: cannot listen on {listen}: "
-                                 f"{exc.strerror or exc}") from None
+        raise OSError(exc.errno, f"[http] listen: cannot listen on {listen}: {exc.strerror or exc}") from None
 
 
 async def serve(app: Any, listen: str | socket.socket, stop: asyncio.Event) -> None:
     """Serve until `stop` is set, then let open requests finish briefly and return."""
     sock = listen if isinstance(listen, socket.socket) else bind(listen)
     _drop_color_messages()
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
-                            server_header=False, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
     server = _Server(config)
 
     async def stop_when_told() -> None:
@@ -52,8 +58,7 @@ async def serve(app: Any, listen: str | socket.socket, stop: asyncio.Event) -> N
 
     watcher = asyncio.create_task(stop_when_told())
     host, port = sock.getsockname()[:2]
-    get_logger().info("http server listening",
-                      url=f"http://{f'[{host}]' if ':' in host else host}:{port}")
+    get_logger().info("http server listening", url=f"http://{f'[{host}]' if ':' in host else host}:{port}")
     try:
         await server.serve(sockets=[sock])
     finally:

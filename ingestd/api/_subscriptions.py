@@ -48,11 +48,13 @@ class SubscriptionRoutes:
         self.readers, self.writer = readers, writer
 
     def routes(self) -> list[Route]:
-        return [Route("/subscriptions", self.index, methods=["GET"]),
-                Route("/subscriptions", self.add, methods=["POST"]),
-                Route("/subscriptions/{subscription_id}", self.show, methods=["GET"]),
-                Route("/subscriptions/{subscription_id}", self.change, methods=["PATCH"]),
-                Route("/subscriptions/{subscription_id}", self.remove, methods=["DELETE"])]
+        return [
+            Route("/subscriptions", self.index, methods=["GET"]),
+            Route("/subscriptions", self.add, methods=["POST"]),
+            Route("/subscriptions/{subscription_id}", self.show, methods=["GET"]),
+            Route("/subscriptions/{subscription_id}", self.change, methods=["PATCH"]),
+            Route("/subscriptions/{subscription_id}", self.remove, methods=["DELETE"]),
+        ]
 
     async def index(self, request: Request) -> Response:
         statuses = await self.readers.run(lambda s: s.list_subscriptions())
@@ -66,8 +68,9 @@ class SubscriptionRoutes:
         sub = runtime_subscription(_literal_secrets(body), _LABEL)
         writer = self._writer()
         await writer.run(writer.store.add_subscription, sub, "api", utcnow())
-        return JSONResponse(await self._described(sub.id), status_code=201,
-                            headers={"Location": f"/subscriptions/{sub.id}"})
+        return JSONResponse(
+            await self._described(sub.id), status_code=201, headers={"Location": f"/subscriptions/{sub.id}"}
+        )
 
     async def change(self, request: Request) -> Response:
         sub_id = request.path_params["subscription_id"]
@@ -77,21 +80,26 @@ class SubscriptionRoutes:
             raise HTTPException(400, f"state: {state!r} is not one of {', '.join(_STATES)}")
         writer = self._writer()
         if patch:
-            await writer.run(writer.store.change_subscription, sub_id,
-                             lambda current: changed(current, [patch], _LABEL), utcnow())
+            await writer.run(
+                writer.store.change_subscription,
+                sub_id,
+                lambda current: changed(current, [patch], _LABEL),
+                utcnow(),
+            )
         if state is not None:
-            toggle = (writer.store.enable_subscription if state == "active"
-                      else writer.store.disable_subscription)
+            toggle = (
+                writer.store.enable_subscription if state == "active" else writer.store.disable_subscription
+            )
             if not await writer.run(toggle, sub_id, utcnow()):
                 await self._described(sub_id)  # 404 when there is none
-                raise SubscriptionConflict(f"subscription {sub_id!r} has left the config "
-                                           f"(state removed): declare it there again")
+                raise SubscriptionConflict(
+                    f"subscription {sub_id!r} has left the config (state removed): declare it there again"
+                )
         return JSONResponse(await self._described(sub_id))
 
     async def remove(self, request: Request) -> Response:
         writer = self._writer()
-        await writer.run(writer.store.remove_subscription,
-                         request.path_params["subscription_id"])
+        await writer.run(writer.store.remove_subscription, request.path_params["subscription_id"])
         return Response(status_code=204)
 
     def _writer(self) -> Writer:
@@ -119,8 +127,9 @@ def _literal_secrets(body: dict[str, Any]) -> dict[str, Any]:
     secret = body.get("secret")
     for value in secret if isinstance(secret, list) else [secret]:
         if isinstance(value, str) and value.startswith(("env:", "file:")):
-            raise HTTPException(400, "secret: env: and file: are for the config file and the "
-                                     "CLI; over HTTP a secret is the whsec_… value itself")
+            raise HTTPException(
+                400,
+                "secret: env: and file: are for the config file and the "
+                "CLI; over HTTP a secret is the whsec_… value itself",
+            )
     return body
-
-

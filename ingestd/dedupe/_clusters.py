@@ -54,8 +54,7 @@ def same_story(a: Fingerprint, b: Fingerprint) -> bool:
     return containment(a, b) >= CONTAINMENT and not numbers_changed(a, b)
 
 
-def place(story_id: str, fingerprint: Fingerprint | None, candidates: list[Candidate]
-          ) -> Placement:
+def place(story_id: str, fingerprint: Fingerprint | None, candidates: list[Candidate]) -> Placement:
     """The cluster of the closest candidate that is the same story; else a new cluster."""
     if fingerprint is not None:
         matches = [c for c in candidates if same_story(fingerprint, c.fingerprint)]

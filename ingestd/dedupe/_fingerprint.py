@@ -56,8 +56,7 @@ def tokens(text: str) -> list[str]:
 def fingerprint(headline: str, body: str) -> Fingerprint | None:
     """None when the body is too short to be recognised as a copy of anything."""
     words = tokens(body)
-    shingles = frozenset(_hash(" ".join(words[i:i + SHINGLE]))
-                         for i in range(len(words) - SHINGLE + 1))
+    shingles = frozenset(_hash(" ".join(words[i : i + SHINGLE])) for i in range(len(words) - SHINGLE + 1))
     if len(shingles) < MIN_SHINGLES:
         return None
     numbers = {("b", *place): found for place, found in _places(words).items()}
@@ -85,6 +84,12 @@ def _bands(shingles: frozenset[int]) -> tuple[int, ...]:
     with np.errstate(over="ignore"):  # multiply-shift hashing wraps modulo 2**64 on purpose
         signature = ((values[:, None] * _MUL + _ADD) >> np.uint64(32)).min(axis=0)
     return tuple(
-        int.from_bytes(hashlib.blake2b(bytes([band]) + signature[band * ROWS:(band + 1) * ROWS]
-                                       .tobytes(), digest_size=8).digest(), "little", signed=True)
-        for band in range(BANDS))
+        int.from_bytes(
+            hashlib.blake2b(
+                bytes([band]) + signature[band * ROWS : (band + 1) * ROWS].tobytes(), digest_size=8
+            ).digest(),
+            "little",
+            signed=True,
+        )
+        for band in range(BANDS)
+    )

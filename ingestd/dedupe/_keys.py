@@ -42,8 +42,11 @@ class Identity:
 
         A headline alone identifies a story only when nothing else does: two
         entries titled "Live updates" are not one story."""
-        named = {"guid": [k for k in (self.guid, self.url) if k],
-                 "url": [self.url] if self.url else [], "content": []}[policy]
+        named = {
+            "guid": [k for k in (self.guid, self.url) if k],
+            "url": [self.url] if self.url else [],
+            "content": [],
+        }[policy]
         return named + [self.content] if self.has_body or not named else named
 
     def recorded(self, policy: PolicyName) -> list[str]:
@@ -79,12 +82,18 @@ def identify(stories: list[Story], tracking_params: tuple[str, ...]) -> list[Ide
         guid_state = _state(story.guid, guid_texts)
         url_state = _state(url, url_texts)
         has_body = bool(story.body_text.strip())
-        identities.append(Identity(
-            feed_id=story.feed_id,
-            guid=f"guid:{story.feed_id}:{story.guid}" if guid_state == "ok" else None,
-            url=f"url:{url}" if url_state == "ok" else None,
-            content=f"content:{text_hash}" if has_body else f"content:{story.feed_id}:{text_hash}",
-            text_hash=text_hash, has_body=has_body, guid_state=guid_state, url_state=url_state))
+        identities.append(
+            Identity(
+                feed_id=story.feed_id,
+                guid=f"guid:{story.feed_id}:{story.guid}" if guid_state == "ok" else None,
+                url=f"url:{url}" if url_state == "ok" else None,
+                content=f"content:{text_hash}" if has_body else f"content:{story.feed_id}:{text_hash}",
+                text_hash=text_hash,
+                has_body=has_body,
+                guid_state=guid_state,
+                url_state=url_state,
+            )
+        )
     return identities
 
 

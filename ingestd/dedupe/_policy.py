@@ -62,6 +62,7 @@ def observe(identities: list[Identity], sightings: list[Sighting]) -> Evidence:
     """One poll's evidence about its feed's guids and URLs. A story seen again counts
     only if it was stored with a key of the kind: under the url policy guids are not
     kept, and a guid that was never stored has not changed."""
+
     def tally(kind: str) -> KeyEvidence:
         kept = moved = 0
         for ident, sighting in zip(identities, sightings):
@@ -74,17 +75,25 @@ def observe(identities: list[Identity], sightings: list[Sighting]) -> Evidence:
             elif any(k.startswith(prefix) for k in sighting.holder_keys):
                 moved += 1
         states = [getattr(i, f"{kind}_state") for i in identities]
-        return KeyEvidence(entries=len(identities), missing=states.count("missing"),
-                           repeated=states.count("repeated"), kept=kept, moved=moved)
+        return KeyEvidence(
+            entries=len(identities),
+            missing=states.count("missing"),
+            repeated=states.count("repeated"),
+            kept=kept,
+            moved=moved,
+        )
+
     return Evidence(guid=tally("guid"), url=tally("url"))
 
 
-_TRUSTED = {"guid": "guids present, unique and stable", "url": "links present, unique and stable",
-            "content": "no usable guids or links"}
+_TRUSTED = {
+    "guid": "guids present, unique and stable",
+    "url": "links present, unique and stable",
+    "content": "no usable guids or links",
+}
 
 
-def choose_policy(current: Policy | None, evidence: Evidence, pinned: PolicyName | None
-                  ) -> Policy:
+def choose_policy(current: Policy | None, evidence: Evidence, pinned: PolicyName | None) -> Policy:
     """The policy after one poll: `current` itself when nothing calls for a change."""
     if pinned:
         if current and current.pinned and current.name == pinned:
@@ -99,7 +108,7 @@ def choose_policy(current: Policy | None, evidence: Evidence, pinned: PolicyName
             return learnt
         return Policy(name, "; ".join(reasons) or _TRUSTED[name])
 
-    for name in POLICIES[POLICIES.index(learnt.name) if learnt else 0:-1]:
+    for name in POLICIES[POLICIES.index(learnt.name) if learnt else 0 : -1]:
         problem = problems[name]
         if problem is None:
             return settle(name)

@@ -17,8 +17,9 @@ class Settings:
     @classmethod
     def from_config(cls, section: Any) -> Settings:
         """From a loaded config's `[dedupe]` section (`config.dedupe`)."""
-        return cls(cluster_window=float(section.cluster_window),
-                   tracking_params=tuple(section.tracking_params))
+        return cls(
+            cluster_window=float(section.cluster_window), tracking_params=tuple(section.tracking_params)
+        )
 
 
 def _defaults() -> Settings:

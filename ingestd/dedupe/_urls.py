@@ -44,7 +44,9 @@ def canonical_url(url: str, tracking_params: tuple[str, ...]) -> str | None:
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    query = "&".join(pair for pair in parts.query.split("&")
-                     if pair and not is_tracking(unquote_plus(pair.split("=", 1)[0]),
-                                                 tracking_params))
+    query = "&".join(
+        pair
+        for pair in parts.query.split("&")
+        if pair and not is_tracking(unquote_plus(pair.split("=", 1)[0]), tracking_params)
+    )
     return canonicalize_url(urlunsplit((scheme, netloc, parts.path or "/", query, "")))

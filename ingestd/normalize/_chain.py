@@ -57,8 +57,9 @@ CHAIN: tuple[Step, ...] = (
 log = structlog.get_logger("ingestd.normalize")
 
 
-def normalize_entry(entry: Entry, *, feed_id: str, source: str | None, now: datetime,
-                    profiles: Profiles) -> Story:
+def normalize_entry(
+    entry: Entry, *, feed_id: str, source: str | None, now: datetime, profiles: Profiles
+) -> Story:
     """One entry -> one Story with its ninjs document; DropStory when nothing is usable.
 
     `now` is the fetch time (aware) and the only clock: the same entry and `now`
@@ -80,6 +81,11 @@ def normalize_entry(entry: Entry, *, feed_id: str, source: str | None, now: date
             if step is build_ninjs:
                 raise DropStory(f"cannot build the ninjs document: {exc!r}") from exc
             draft.flag(f"step {step.__name__} failed: {type(exc).__name__}: {exc}")
-            log.warning("normalize step failed", step=step.__name__, feed_id=feed_id,
-                        url=draft.story.url, error=repr(exc))
+            log.warning(
+                "normalize step failed",
+                step=step.__name__,
+                feed_id=feed_id,
+                url=draft.story.url,
+                error=repr(exc),
+            )
     return draft.story

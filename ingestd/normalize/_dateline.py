@@ -25,7 +25,13 @@ def find_dateline(draft: Draft) -> Draft:
                 draft.dateline_by = (groups.get("by") or "").strip() or None
                 tag = (groups.get("agency") or "").strip() or None
                 known = draft.profiles.for_agency_tag(tag) if tag else None
-                draft.note("dateline", {"place": draft.story.located, "date": None,
-                                        "agency": known.agency if known and known.agency else tag})
+                draft.note(
+                    "dateline",
+                    {
+                        "place": draft.story.located,
+                        "date": None,
+                        "agency": known.agency if known and known.agency else tag,
+                    },
+                )
                 return draft
     return draft

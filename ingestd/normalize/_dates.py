@@ -10,7 +10,7 @@ CLOCK_SKEW is clamped to the fetch time (`now`, the only clock) and flagged.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from dateutil import parser as dateutil_parser
 
@@ -18,13 +18,37 @@ from ._draft import Draft
 
 CLOCK_SKEW = timedelta(minutes=5)
 # month-name prefixes: English, then the French, German, Spanish and Portuguese ones that differ
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)} | {
-    "janv": 1, "fév": 2, "fev": 2, "mär": 3, "mrz": 3, "avr": 4, "abr": 4, "mai": 5, "juin": 6,
-    "juil": 7, "aoû": 8, "aou": 8, "ago": 8, "set": 9, "okt": 10, "out": 10, "déc": 12, "dez": 12,
-    "ene": 1, "dic": 12}
-_MONTH_DAY = re.compile(r"([^\W\d_]{3,9})\.?\s+(\d{1,2})(?:,?\s+(\d{4}))?"  # Jan. 8, 2020
-                        r"|(\d{1,2})\s+([^\W\d_]{3,9})\.?(?:\s+(\d{4}))?")  # 8 Jan 2020
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1
+    )
+} | {
+    "janv": 1,
+    "fév": 2,
+    "fev": 2,
+    "mär": 3,
+    "mrz": 3,
+    "avr": 4,
+    "abr": 4,
+    "mai": 5,
+    "juin": 6,
+    "juil": 7,
+    "aoû": 8,
+    "aou": 8,
+    "ago": 8,
+    "set": 9,
+    "okt": 10,
+    "out": 10,
+    "déc": 12,
+    "dez": 12,
+    "ene": 1,
+    "dic": 12,
+}
+_MONTH_DAY = re.compile(
+    r"([^\W\d_]{3,9})\.?\s+(\d{1,2})(?:,?\s+(\d{4}))?"  # Jan. 8, 2020
+    r"|(\d{1,2})\s+([^\W\d_]{3,9})\.?(?:\s+(\d{4}))?"
+)  # 8 Jan 2020
 
 
 def resolve_dates(draft: Draft) -> Draft:
@@ -34,10 +58,14 @@ def resolve_dates(draft: Draft) -> Draft:
         draft.flag("no publication time found: fetch time used")
         first = draft.now
     story.first_created = _clamped(draft, first, "publication")
-    modified = story.updated or (_read(draft, draft.page.modified) if draft.page and draft.page.modified else None)
-    story.updated = _clamped(draft, modified, "update") if modified and modified > story.first_created else None
+    modified = story.updated or (
+        _read(draft, draft.page.modified) if draft.page and draft.page.modified else None
+    )
+    story.updated = (
+        _clamped(draft, modified, "update") if modified and modified > story.first_created else None
+    )
     if "dateline" in story.ingest:
-        local_day = story.first_created.astimezone(zone or timezone.utc).date()
+        local_day = story.first_created.astimezone(zone or UTC).date()
         day = _dateline_day(draft.dateline_date, local_day) if draft.dateline_date else local_day
         if day is None:
             draft.flag(f"dateline date unreadable: {draft.dateline_date!r}")
@@ -76,15 +104,15 @@ def _aware(draft: Draft, moment: datetime, what: str) -> datetime:
         zone: tzinfo | None = draft.profile.time_zone
         if zone is None:
             draft.flag(f"{what} has no zone and the profile none: read as UTC")
-            zone = timezone.utc
+            zone = UTC
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def _clamped(draft: Draft, moment: datetime, what: str) -> datetime:
     if moment > draft.now + CLOCK_SKEW:
         draft.flag(f"{what} time {moment.isoformat()} is in the future: clamped to fetch time")
-        return draft.now.astimezone(timezone.utc)
+        return draft.now.astimezone(UTC)
     return moment
 
 

@@ -8,9 +8,10 @@ order lives in `_chain.py`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from ..models import Entry, Picture, Story
 from ._profiles import Profile, Profiles

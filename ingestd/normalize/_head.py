@@ -17,8 +17,31 @@ from ._profiles import Profile
 from ._text import clean_inline
 
 _NAME_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|\bund\b|\bet\b|\by\b|·)\s*")
-_PARTICLES = frozenset({"de", "da", "di", "del", "der", "den", "van", "von", "al", "el", "bin", "ibn",
-                        "la", "le", "du", "dos", "das", "ter", "zu", "st.", "mc"})
+_PARTICLES = frozenset(
+    {
+        "de",
+        "da",
+        "di",
+        "del",
+        "der",
+        "den",
+        "van",
+        "von",
+        "al",
+        "el",
+        "bin",
+        "ibn",
+        "la",
+        "le",
+        "du",
+        "dos",
+        "das",
+        "ter",
+        "zu",
+        "st.",
+        "mc",
+    }
+)
 _TITLE_EDGE = " ,;|/–—-"
 _SITE_SEPARATORS = re.compile(r"\s+(?:[|–—:·•»-]|::)\s+")
 _HEADLINE_MAX = 300
@@ -26,6 +49,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 # ── section/time line ────────────────────────────────────────────────────────
+
 
 def read_section_line(draft: Draft) -> Draft:
     found = None
@@ -58,6 +82,7 @@ def _section_line(draft: Draft, text: str) -> tuple[str | None, datetime | None]
 
 # ── byline ───────────────────────────────────────────────────────────────────
 
+
 def read_byline(draft: Draft) -> Draft:
     profile, head = draft.profile, draft.head()
     byline = None
@@ -72,7 +97,10 @@ def read_byline(draft: Draft) -> Draft:
                 names = byline[1] + more[1]
                 byline = (_joined(names), names, byline[2] or more[2])
             # "Associated Press" on the line under the names is the byline's title
-            if index in draft.head() and _title(profile, draft.blocks[index].text) == draft.blocks[index].text:
+            if (
+                index in draft.head()
+                and _title(profile, draft.blocks[index].text) == draft.blocks[index].text
+            ):
                 byline = (byline[0], byline[1], draft.remove(index).text)
             break
     if not byline and draft.page:
@@ -80,8 +108,13 @@ def read_byline(draft: Draft) -> Draft:
     if not byline and draft.dateline_by:
         byline = _names(profile, draft.dateline_by)
     if not byline:  # the input's own author list: names as given, never split further
-        authors = [n for n in (clean_inline(a) for a in draft.entry.authors or
-                               (draft.page.authors if draft.page else [])) if n]
+        authors = [
+            n
+            for n in (
+                clean_inline(a) for a in draft.entry.authors or (draft.page.authors if draft.page else [])
+            )
+            if n
+        ]
         byline = (_joined(authors), authors, None) if authors else None
     if byline:
         draft.story.byline, authors, title = byline
@@ -93,7 +126,7 @@ def read_byline(draft: Draft) -> Draft:
 
 
 def parse_byline(profile: Profile, line: str) -> tuple[str, list[str], str | None] | None:
-    """"By ZEKE MILLER and JOSH BOAK, Associated Press" -> ("Zeke Miller and Josh Boak", names, title)."""
+    """ "By ZEKE MILLER and JOSH BOAK, Associated Press" -> ("Zeke Miller and Josh Boak", names, title)."""
     for pattern in profile.byline_patterns:
         match = pattern.match(line)
         if match and match.end() == len(line):
@@ -135,8 +168,14 @@ def _is_name(name: str) -> bool:
     words = name.split()
     if not 1 <= len(words) <= 5:
         return False
-    return all(w[0].isupper() or w.casefold() in _PARTICLES or not w.isascii() and w[0].isalpha()
-               and not w[0].islower() for w in words)
+    return all(
+        w[0].isupper()
+        or w.casefold() in _PARTICLES
+        or not w.isascii()
+        and w[0].isalpha()
+        and not w[0].islower()
+        for w in words
+    )
 
 
 def _recase(name: str) -> str:
@@ -147,6 +186,7 @@ def _recase(name: str) -> str:
 
 
 # ── headline ─────────────────────────────────────────────────────────────────
+
 
 def read_headline(draft: Draft) -> Draft:
     if draft.entry.kind == "page-text":
@@ -170,8 +210,9 @@ def _headline_from_text(draft: Draft) -> int | None:
     (chrome sits higher up); else the first one; else the longest short line.
     """
     head = [i for i in draft.head() if len(draft.blocks[i].text) <= _HEADLINE_MAX]
-    likely = [i for i in head if len(draft.blocks[i].text.split()) >= 4
-              and not draft.blocks[i].text.endswith(".")]
+    likely = [
+        i for i in head if len(draft.blocks[i].text.split()) >= 4 and not draft.blocks[i].text.endswith(".")
+    ]
     above = [i for i in likely if draft.head_anchor is not None and i < draft.head_anchor]
     if above:
         chosen = above[-1]
@@ -227,7 +268,7 @@ def _strip_tags(draft: Draft) -> None:
         changed = False
         for pattern in draft.profile.headline_tags:
             match = pattern.search(headline)
-            rest = (headline[: match.start()] + " " + headline[match.end():]).strip() if match else ""
+            rest = (headline[: match.start()] + " " + headline[match.end() :]).strip() if match else ""
             if match and match.group(0).strip() and rest:
                 tags.append(match["tag"].strip())
                 headline, changed = rest, True
@@ -242,6 +283,7 @@ def _anchor(draft: Draft, index: int) -> None:
 
 
 # ── nothing usable ───────────────────────────────────────────────────────────
+
 
 def require_content(draft: Draft) -> Draft:
     """Drop a story with neither headline nor body; a body alone lends its first sentence."""

@@ -28,8 +28,14 @@ _JUNK_MIN = 16  # a stray control character or two in a short page is not binary
 def intake(entry: Entry, *, feed_id: str, source: str | None, now: datetime, profiles: Profiles) -> Draft:
     entry = _repaired(entry)
     story = Story(feed_id=feed_id, source=source or "generic", headline="", body_text="")
-    draft = Draft(entry=entry, story=story, now=now, profiles=profiles, profile=profiles.generic,
-                  requested_source=source)
+    draft = Draft(
+        entry=entry,
+        story=story,
+        now=now,
+        profiles=profiles,
+        profile=profiles.generic,
+        requested_source=source,
+    )
     story.guid = clean_inline(entry.guid) if entry.guid else None
     story.url = _absolute(entry.link, entry.base_url)
     story.tags = list(dict.fromkeys(t for t in (plain(tag) for tag in entry.tags) if t))
@@ -69,7 +75,9 @@ def _page_html(draft: Draft) -> None:
     entry, story = draft.entry, draft.story
     markup = _capped(draft, _readable(entry.page), MAX_HTML_CHARS)
     # a page read from a file has a file: base; links must not point there
-    base = next((u for u in (entry.link, entry.base_url) if u and u.startswith(("http://", "https://"))), None)
+    base = next(
+        (u for u in (entry.link, entry.base_url) if u and u.startswith(("http://", "https://"))), None
+    )
     try:
         draft.blocks, draft.pictures, page = read_page(markup, base)
     except ValueError as exc:
@@ -83,8 +91,11 @@ def _page_html(draft: Draft) -> None:
 
 def _repaired(entry: Entry) -> Entry:
     """The entry with mis-decoded text fields repaired (see `unmangle`)."""
-    fields = {name: unmangle(value) for name in ("title", "summary_html", "content_html", "page")
-              if isinstance(value := getattr(entry, name), str)}
+    fields = {
+        name: unmangle(value)
+        for name in ("title", "summary_html", "content_html", "page")
+        if isinstance(value := getattr(entry, name), str)
+    }
     fields["authors"] = [unmangle(a) for a in entry.authors]
     return dataclasses.replace(entry, **fields)
 
@@ -94,8 +105,11 @@ def _readable(text: str | None) -> str:
     if not text or not text.strip():
         raise DropStory("empty input")
     sample = text[:_JUNK_SAMPLE]
-    unreadable = sum(1 for ch in sample if ch == "\ufffd" or (
-        unicodedata.category(ch) in ("Cc", "Co", "Cs") and ch not in "\n\r\t"))
+    unreadable = sum(
+        1
+        for ch in sample
+        if ch == "\ufffd" or (unicodedata.category(ch) in ("Cc", "Co", "Cs") and ch not in "\n\r\t")
+    )
     if unreadable > max(_JUNK_RATIO * len(sample), _JUNK_MIN):
         raise DropStory(f"binary content: {unreadable} of {len(sample)} characters are not text")
     return text

@@ -23,8 +23,15 @@ def build_ninjs(draft: Draft) -> Draft:
     doc["headlines"] = [{"role": "main", "value": story.headline}]
     if story.summary:
         doc["descriptions"] = [{"role": "summary", "value": story.summary}]
-    doc["bodies"] = [{"role": "main", "contentType": "text/plain", "value": story.body_text,
-                      "charCount": len(story.body_text), "wordCount": len(story.body_text.split())}]
+    doc["bodies"] = [
+        {
+            "role": "main",
+            "contentType": "text/plain",
+            "value": story.body_text,
+            "charCount": len(story.body_text),
+            "wordCount": len(story.body_text.split()),
+        }
+    ]
     if story.body_html:
         doc["bodies"].append({"role": "main", "contentType": "text/html", "value": story.body_html})
     if story.byline:

@@ -9,7 +9,8 @@ need them.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import lxml.etree
 import lxml.html
@@ -20,8 +21,18 @@ from ..models import Picture
 from ._draft import Block, PageMeta
 from ._text import clean_inline, drop_unwanted, html_blocks, parse_fragment
 
-_ARTICLE_TYPES = frozenset({"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle",
-                            "BlogPosting", "OpinionNewsArticle", "BackgroundNewsArticle", "Report"})
+_ARTICLE_TYPES = frozenset(
+    {
+        "NewsArticle",
+        "Article",
+        "ReportageNewsArticle",
+        "AnalysisNewsArticle",
+        "BlogPosting",
+        "OpinionNewsArticle",
+        "BackgroundNewsArticle",
+        "Report",
+    }
+)
 _ARTICLE_SCOPE = ('//*[@itemprop="articleBody"]', "//article", "//main", '//*[@role="main"]')
 _PAGE_LINE_MAX = 200  # longer lines are paragraphs, not bylines or time lines
 _PAGE_LINES = 400
@@ -45,8 +56,9 @@ def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture],
     pictures = [p for p in scope_pictures if p.caption]
     # bare_extraction, not extract: extract also fingerprints the text, a second
     # pass that costs as much as the extraction on a large page
-    document = trafilatura.bare_extraction(tree, url=url, include_links=True, include_images=False,
-                                           include_comments=False, include_tables=True)
+    document = trafilatura.bare_extraction(
+        tree, url=url, include_links=True, include_images=False, include_comments=False, include_tables=True
+    )
     if document is not None and document.body is not None and len(document.body):
         body = lxml.etree.tostring(convert_to_html(document.body).find("body"), encoding=str)
         blocks, _ = html_blocks(parse_fragment(body, url))
@@ -73,7 +85,9 @@ def _metadata(tree: lxml.html.HtmlElement) -> PageMeta:
     article = _json_ld_article(tree)
     title = tree.findtext(".//title")
     canonical = tree.xpath('string(//link[@rel="canonical"]/@href)') or metas.get("og:url") or None
-    authors = _names(article.get("author")) or _split_authors(metas.get("author") or metas.get("article:author"))
+    authors = _names(article.get("author")) or _split_authors(
+        metas.get("author") or metas.get("article:author")
+    )
     section = article.get("articleSection")
     if isinstance(section, list):
         section = section[0] if section else None
@@ -85,14 +99,16 @@ def _metadata(tree: lxml.html.HtmlElement) -> PageMeta:
         title=clean_inline(title) if title else None,
         headline=_text(article.get("headline")) or _text(metas.get("og:title") or metas.get("twitter:title")),
         authors=authors,
-        published=_text(article.get("datePublished")) or _text(metas.get("article:published_time")
-                                                              or metas.get("pubdate") or metas.get("date")),
+        published=_text(article.get("datePublished"))
+        or _text(metas.get("article:published_time") or metas.get("pubdate") or metas.get("date")),
         modified=_text(article.get("dateModified")) or _text(metas.get("article:modified_time")),
         section=_text(section) or _text(metas.get("article:section")),
-        description=_text(article.get("description")) or _text(metas.get("og:description")
-                                                               or metas.get("description")),
-        language=_text(tree.get("lang")) or _text(article.get("inLanguage"))
-        or _text(metas.get("content-language")) or _text(metas.get("og:locale")),
+        description=_text(article.get("description"))
+        or _text(metas.get("og:description") or metas.get("description")),
+        language=_text(tree.get("lang"))
+        or _text(article.get("inLanguage"))
+        or _text(metas.get("content-language"))
+        or _text(metas.get("og:locale")),
         site_name=_text(metas.get("og:site_name"))
         or (_text(publisher.get("name")) if isinstance(publisher, dict) else None),
         canonical=canonical,

@@ -13,9 +13,10 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ConfigError, Problem
@@ -124,9 +125,7 @@ class Profile:
     caption_max_chars: int
 
     def is_boilerplate(self, line: str) -> bool:
-        return _fold(line) in self.boilerplate_lines or any(
-            p.search(line) for p in self.boilerplate_patterns
-        )
+        return _fold(line) in self.boilerplate_lines or any(p.search(line) for p in self.boilerplate_patterns)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,36 @@ import nh3
 
 from ._draft import Draft
 
-_TAGS = {"p", "h2", "h3", "h4", "h5", "h6", "ul", "li", "blockquote", "pre", "a", "b", "strong", "i",
-         "em", "u", "s", "sub", "sup", "small", "mark", "q", "cite", "abbr", "time", "code", "span", "br"}
+_TAGS = {
+    "p",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "li",
+    "blockquote",
+    "pre",
+    "a",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "s",
+    "sub",
+    "sup",
+    "small",
+    "mark",
+    "q",
+    "cite",
+    "abbr",
+    "time",
+    "code",
+    "span",
+    "br",
+}
 _ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "time": {"datetime"}, "q": {"cite"}}
 _SCHEMES = {"http", "https", "mailto"}
 
@@ -35,5 +63,11 @@ def render_body(draft: Draft) -> Draft:
 
 def sanitize(markup: str) -> str:
     """No script, style, iframe, on* attributes or javascript: URLs survive."""
-    return nh3.clean(markup, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES,
-                     link_rel="noopener noreferrer nofollow", strip_comments=True)
+    return nh3.clean(
+        markup,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes=_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )

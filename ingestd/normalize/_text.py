@@ -19,21 +19,82 @@ _SPACE = re.compile(r"\s+")
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
 _MARKUP_HINT = re.compile(r"<[a-zA-Z/!]|&[#\w]+;")
 # cp1252 letters of a UTF-8 sequence (lead byte, then continuation bytes): the mark of mis-decoding
-_CONT = ("[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014"
-         "\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
+_CONT = (
+    "[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014"
+    "\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
 _MOJIBAKE = re.compile(f"[\u00c2-\u00df]{_CONT}|[\u00e0-\u00ef]{_CONT}{{2}}|[\u00f0-\u00f4]{_CONT}{{3}}")
 _TERMINAL = re.compile(r"[.!?:;\"'”’»)\]…。]$")
-_DROP_TAGS = ("script", "style", "iframe", "noscript", "object", "embed", "form", "button",
-              "svg", "template", "select", "input", "textarea", "canvas", "video", "audio")
-_BLOCK_TAGS = frozenset({
-    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote", "pre",
-    "section", "article", "header", "footer", "main", "aside", "nav", "table", "thead", "tbody",
-    "tr", "td", "th", "dl", "dt", "dd", "figure", "figcaption", "hr", "address", "center",
-    "body", "html",
-})
+_DROP_TAGS = (
+    "script",
+    "style",
+    "iframe",
+    "noscript",
+    "object",
+    "embed",
+    "form",
+    "button",
+    "svg",
+    "template",
+    "select",
+    "input",
+    "textarea",
+    "canvas",
+    "video",
+    "audio",
+)
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "ul",
+        "ol",
+        "blockquote",
+        "pre",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "main",
+        "aside",
+        "nav",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "td",
+        "th",
+        "dl",
+        "dt",
+        "dd",
+        "figure",
+        "figcaption",
+        "hr",
+        "address",
+        "center",
+        "body",
+        "html",
+    }
+)
 _UTF8 = lxml.html.HTMLParser(encoding="utf-8")
-_KEEP_TAG = {"h1": "h2", "h2": "h2", "h3": "h3", "h4": "h4", "h5": "h5", "h6": "h6",
-             "li": "li", "blockquote": "blockquote", "pre": "pre"}
+_KEEP_TAG = {
+    "h1": "h2",
+    "h2": "h2",
+    "h3": "h3",
+    "h4": "h4",
+    "h5": "h5",
+    "h6": "h6",
+    "li": "li",
+    "blockquote": "blockquote",
+    "pre": "pre",
+}
 
 
 def unmangle(text: str) -> str:
@@ -78,7 +139,11 @@ def text_blocks(text: str) -> list[Block]:
         lines = [clean_inline(line) for line in chunk.split("\n")]
         current = ""
         for line in filter(None, lines):
-            wrapped = current and not _TERMINAL.search(current) and (line[0].islower() or current.endswith(("-", ",")))
+            wrapped = (
+                current
+                and not _TERMINAL.search(current)
+                and (line[0].islower() or current.endswith(("-", ",")))
+            )
             if wrapped:
                 current += ("" if current.endswith("-") else " ") + line
             else:

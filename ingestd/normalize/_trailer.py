@@ -37,7 +37,7 @@ def _cut_at_end_marker(draft: Draft, signoffs: list[str]) -> None:
             match = marker.search(block.text)
             if match and match.group(0).strip():
                 signoffs.append(match.group(0).strip())
-                del draft.blocks[index + 1:]
+                del draft.blocks[index + 1 :]
                 _trim(draft, index, match.start())
                 return
 
@@ -75,5 +75,9 @@ def _trim(draft: Draft, index: int, end: int) -> None:
     escaped = html.escape(cut, quote=False)
     body = block.html.rstrip()
     # drop the cut text from the HTML when it ends the markup as plain text; else rebuild from text
-    new_html = body[: -len(escaped)].rstrip() if escaped and body.endswith(escaped) else html.escape(kept, quote=False)
+    new_html = (
+        body[: -len(escaped)].rstrip()
+        if escaped and body.endswith(escaped)
+        else html.escape(kept, quote=False)
+    )
     draft.blocks[index] = Block(kept, new_html, block.tag)

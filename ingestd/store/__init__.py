@@ -12,9 +12,10 @@ that was stored always has its event.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from . import _base, _feeds, _reads, _stories, _webhooks
 from ._feeds import FeedsMixin, PollRecord
@@ -29,8 +30,13 @@ T = TypeVar("T")
 
 # WebhooksMixin before ReadsMixin: it answers outbox_backlog() for the metrics
 class Store(FeedsMixin, StoriesMixin, WebhooksMixin, ReadsMixin):
-    migrations = [*_base.MIGRATIONS, *_feeds.MIGRATIONS, *_stories.MIGRATIONS,
-                  *_reads.MIGRATIONS, *_webhooks.MIGRATIONS]
+    migrations = [
+        *_base.MIGRATIONS,
+        *_feeds.MIGRATIONS,
+        *_stories.MIGRATIONS,
+        *_reads.MIGRATIONS,
+        *_webhooks.MIGRATIONS,
+    ]
 
 
 class Writer:

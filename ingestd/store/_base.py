@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import sqlite_utils
 
@@ -34,8 +35,9 @@ class StoreBase:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
         conn.execute("PRAGMA journal_mode=WAL")
         # FULL: a committed story and its outbox event survive power loss, not only a crash
         conn.execute("PRAGMA synchronous=FULL")
@@ -53,14 +55,14 @@ class StoreBase:
     def _migrate(self) -> None:
         """Named migrations, each applied once: parts of the store add theirs independently."""
         with self.transaction():
-            self.db.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
-                            "(name TEXT PRIMARY KEY, applied_at TEXT)")
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+            )
             done = {row[0] for row in self.db.execute("SELECT name FROM schema_migrations")}
             for name, migration in self.migrations:
                 if name not in done:
                     migration(self.db)
-                    self.db.execute("INSERT INTO schema_migrations VALUES (?, datetime('now'))",
-                                    [name])
+                    self.db.execute("INSERT INTO schema_migrations VALUES (?, datetime('now'))", [name])
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

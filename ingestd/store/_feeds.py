@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
-from ..models import FeedConfig, FeedState, Story, StoredChange
+from ..models import FeedConfig, FeedState, StoredChange, Story
 from ..timeutil import from_iso, to_iso
 from ._base import Migration, StoreBase, stamp
 
@@ -17,16 +17,47 @@ CLAIM_LEASE = timedelta(minutes=5)
 
 
 def _feeds_1(db: sqlite_utils.Database) -> None:
-    db["feeds"].create({
-        "id": str, "url": str, "declared_url": str, "source": str, "interval": float,
-        "fetch_article": int, "origin": str, "state": str, "etag": str, "last_modified": str,
-        "body_hash": str, "next_poll_at": str, "last_poll_at": str, "last_success_at": str,
-        "last_error": str, "error_count": int, "created_at": str, "updated_at": str,
-    }, pk="id", not_null={"url", "state", "origin"}, defaults={"error_count": 0, "state": "ok"})
+    db["feeds"].create(
+        {
+            "id": str,
+            "url": str,
+            "declared_url": str,
+            "source": str,
+            "interval": float,
+            "fetch_article": int,
+            "origin": str,
+            "state": str,
+            "etag": str,
+            "last_modified": str,
+            "body_hash": str,
+            "next_poll_at": str,
+            "last_poll_at": str,
+            "last_success_at": str,
+            "last_error": str,
+            "error_count": int,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"url", "state", "origin"},
+        defaults={"error_count": 0, "state": "ok"},
+    )
     db["feeds"].create_index(["state", "next_poll_at"])
-    db["polls"].create({
-        "id": int, "feed_id": str, "started_at": str, "duration_ms": int, "status": int,
-        "bytes": int, "new": int, "updated": int, "unchanged": int, "error": str}, pk="id")
+    db["polls"].create(
+        {
+            "id": int,
+            "feed_id": str,
+            "started_at": str,
+            "duration_ms": int,
+            "status": int,
+            "bytes": int,
+            "new": int,
+            "updated": int,
+            "unchanged": int,
+            "error": str,
+        },
+        pk="id",
+    )
     db["polls"].create_index(["feed_id", "started_at"])
 
 
@@ -40,8 +71,7 @@ def _feeds_3(db: sqlite_utils.Database) -> None:
     db["feeds"].add_column("quiet_since", str)
 
 
-MIGRATIONS: list[Migration] = [("feeds-1", _feeds_1), ("feeds-2", _feeds_2),
-                               ("feeds-3", _feeds_3)]
+MIGRATIONS: list[Migration] = [("feeds-1", _feeds_1), ("feeds-2", _feeds_2), ("feeds-3", _feeds_3)]
 
 
 @dataclass
@@ -63,17 +93,36 @@ class FeedsMixin(StoreBase):
             table = self.db["feeds"]
             for feed in feeds:
                 row = self._feed_row(feed.id)
-                declared = {"source": feed.source, "interval": feed.interval,
-                            "fetch_article": int(feed.fetch_article), "origin": "config",
-                            "quiet_after": feed.quiet_after, "updated_at": at}
+                declared = {
+                    "source": feed.source,
+                    "interval": feed.interval,
+                    "fetch_article": int(feed.fetch_article),
+                    "origin": "config",
+                    "quiet_after": feed.quiet_after,
+                    "updated_at": at,
+                }
                 if row is None:
-                    table.insert({"id": feed.id, "url": feed.url, "declared_url": feed.url,
-                                  "state": "ok", "error_count": 0, "next_poll_at": at,
-                                  "created_at": at, **declared})
+                    table.insert(
+                        {
+                            "id": feed.id,
+                            "url": feed.url,
+                            "declared_url": feed.url,
+                            "state": "ok",
+                            "error_count": 0,
+                            "next_poll_at": at,
+                            "created_at": at,
+                            **declared,
+                        }
+                    )
                     continue
                 if row["declared_url"] != feed.url:  # the operator changed it: it wins
-                    declared |= {"url": feed.url, "declared_url": feed.url, "etag": None,
-                                 "last_modified": None, "body_hash": None}
+                    declared |= {
+                        "url": feed.url,
+                        "declared_url": feed.url,
+                        "etag": None,
+                        "last_modified": None,
+                        "body_hash": None,
+                    }
                 if row["state"] == "removed":
                     declared |= {"state": "ok", "next_poll_at": at}
                 table.update(feed.id, declared)
@@ -81,7 +130,8 @@ class FeedsMixin(StoreBase):
             self.db.execute(
                 f"UPDATE feeds SET state = 'removed', updated_at = ? WHERE origin = 'config' "
                 f"AND state != 'removed' AND id NOT IN ({','.join('?' * len(ids))})",
-                [at, *ids])
+                [at, *ids],
+            )
 
     def add_feed(self, feed: FeedConfig, origin: str, now: datetime) -> bool:
         """A feed added at run time (CLI, API, OPML); False if the id is taken.
@@ -90,11 +140,22 @@ class FeedsMixin(StoreBase):
         with self.transaction():
             if self._feed_row(feed.id) is not None:
                 return False
-            self.db["feeds"].insert({
-                "id": feed.id, "url": feed.url, "declared_url": feed.url, "source": feed.source,
-                "interval": feed.interval, "fetch_article": int(feed.fetch_article),
-                "origin": origin, "state": "ok", "error_count": 0, "next_poll_at": at,
-                "created_at": at, "updated_at": at})
+            self.db["feeds"].insert(
+                {
+                    "id": feed.id,
+                    "url": feed.url,
+                    "declared_url": feed.url,
+                    "source": feed.source,
+                    "interval": feed.interval,
+                    "fetch_article": int(feed.fetch_article),
+                    "origin": origin,
+                    "state": "ok",
+                    "error_count": 0,
+                    "next_poll_at": at,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+            )
         return True
 
     def _feed_row(self, feed_id: str) -> dict[str, Any] | None:
@@ -116,9 +177,11 @@ class FeedsMixin(StoreBase):
             if not all_feeds:
                 where += " AND next_poll_at <= ?"
                 params.append(to_iso(now))
-            rows = list(self.db.query(
-                f"SELECT * FROM feeds WHERE {where} ORDER BY next_poll_at, id LIMIT ?",
-                [*params, limit]))
+            rows = list(
+                self.db.query(
+                    f"SELECT * FROM feeds WHERE {where} ORDER BY next_poll_at, id LIMIT ?", [*params, limit]
+                )
+            )
             lease = to_iso(now + CLAIM_LEASE)
             for row in rows:
                 self.db.execute("UPDATE feeds SET next_poll_at = ? WHERE id = ?", [lease, row["id"]])
@@ -129,7 +192,8 @@ class FeedsMixin(StoreBase):
         with self.transaction():
             self.db.execute(
                 f"UPDATE feeds SET next_poll_at = ? WHERE id IN ({','.join('?' * len(feed_ids))})",
-                [to_iso(now), *feed_ids])
+                [to_iso(now), *feed_ids],
+            )
 
     def resume_feed(self, feed_id: str, now: datetime) -> bool:
         """Take a parked or erroring feed back to polling now."""
@@ -137,58 +201,92 @@ class FeedsMixin(StoreBase):
             cursor = self.db.execute(
                 "UPDATE feeds SET state = 'ok', error_count = 0, next_poll_at = ?, "
                 "updated_at = ? WHERE id = ? AND state != 'removed'",
-                [to_iso(now), to_iso(now), feed_id])
+                [to_iso(now), to_iso(now), feed_id],
+            )
         return cursor.rowcount > 0
 
-    def save_poll(self, poll: PollRecord, stories: list[Story], feed_update: dict[str, Any],
-                  now: datetime, *, identity: str | None = None,
-                  dedupe_settings: Any = None) -> list[StoredChange]:
+    def save_poll(
+        self,
+        poll: PollRecord,
+        stories: list[Story],
+        feed_update: dict[str, Any],
+        now: datetime,
+        *,
+        identity: str | None = None,
+        dedupe_settings: Any = None,
+    ) -> list[StoredChange]:
         """Everything one poll learnt, in one transaction: stories, versions, events,
         the feed's new state and the poll's history row. `identity`: the feed's pinned
         identity policy, if its config pins one."""
         with self.transaction():
             changes = self._save_stories(  # type: ignore[attr-defined]  # StoriesMixin
-                stories, now, identity=identity, settings=dedupe_settings)
-            counts = {k: sum(1 for c in changes if c.kind == k)
-                      for k in ("created", "updated", "unchanged")}
-            self.db["polls"].insert({
-                "feed_id": poll.feed_id, "started_at": to_iso(poll.started_at),
-                "duration_ms": poll.duration_ms, "status": poll.status, "bytes": poll.bytes,
-                "new": counts["created"], "updated": counts["updated"],
-                "unchanged": counts["unchanged"], "error": poll.error})
+                stories, now, identity=identity, settings=dedupe_settings
+            )
+            counts = {k: sum(1 for c in changes if c.kind == k) for k in ("created", "updated", "unchanged")}
+            self.db["polls"].insert(
+                {
+                    "feed_id": poll.feed_id,
+                    "started_at": to_iso(poll.started_at),
+                    "duration_ms": poll.duration_ms,
+                    "status": poll.status,
+                    "bytes": poll.bytes,
+                    "new": counts["created"],
+                    "updated": counts["updated"],
+                    "unchanged": counts["unchanged"],
+                    "error": poll.error,
+                }
+            )
             if feed_update and self._feed_row(poll.feed_id) is not None:
-                self.db["feeds"].update(poll.feed_id,
-                                        {k: stamp(v) for k, v in feed_update.items()})
+                self.db["feeds"].update(poll.feed_id, {k: stamp(v) for k, v in feed_update.items()})
         return changes
 
     def known_urls(self, urls: list[str]) -> set[str]:
         """Which of these links are already stored stories' links."""
         known: set[str] = set()
         for start in range(0, len(urls), 500):  # SQLite's bound-parameter limit
-            chunk = urls[start:start + 500]
-            known.update(row[0] for row in self.db.execute(
-                f"SELECT url FROM stories WHERE url IN ({','.join('?' * len(chunk))})", chunk))
+            chunk = urls[start : start + 500]
+            known.update(
+                row[0]
+                for row in self.db.execute(
+                    f"SELECT url FROM stories WHERE url IN ({','.join('?' * len(chunk))})", chunk
+                )
+            )
         return known
 
     def recent_publish_times(self, feed_id: str, limit: int = 20) -> list[datetime]:
         """The feed's newest stories' publish times, for polls that brought no document."""
-        rows = self.db.execute("SELECT first_created FROM stories WHERE feed_id = ? AND "
-                               "first_created IS NOT NULL ORDER BY first_created DESC LIMIT ?",
-                               [feed_id, limit]).fetchall()
+        rows = self.db.execute(
+            "SELECT first_created FROM stories WHERE feed_id = ? AND "
+            "first_created IS NOT NULL ORDER BY first_created DESC LIMIT ?",
+            [feed_id, limit],
+        ).fetchall()
         return [moment for (text,) in rows if (moment := from_iso(text)) is not None]
 
     def recent_polls(self, feed_id: str, limit: int = 10) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM polls WHERE feed_id = ? ORDER BY id DESC LIMIT ?",
-                                  [feed_id, limit]))
+        return list(
+            self.db.query("SELECT * FROM polls WHERE feed_id = ? ORDER BY id DESC LIMIT ?", [feed_id, limit])
+        )
 
 
 def _feed_state(row: dict[str, Any]) -> FeedState:
     return FeedState(
-        id=row["id"], url=row["url"], source=row["source"], interval=row["interval"] or 300.0,
-        fetch_article=bool(row["fetch_article"]), origin=row["origin"], state=row["state"],
-        etag=row["etag"], last_modified=row["last_modified"], body_hash=row["body_hash"],
-        next_poll_at=from_iso(row["next_poll_at"]), last_poll_at=from_iso(row["last_poll_at"]),
-        last_success_at=from_iso(row["last_success_at"]), last_error=row["last_error"],
-        error_count=row["error_count"] or 0, redirect_target=row["redirect_target"],
-        redirect_count=row["redirect_count"] or 0, quiet_after=row["quiet_after"],
-        quiet_since=from_iso(row["quiet_since"]))
+        id=row["id"],
+        url=row["url"],
+        source=row["source"],
+        interval=row["interval"] or 300.0,
+        fetch_article=bool(row["fetch_article"]),
+        origin=row["origin"],
+        state=row["state"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        body_hash=row["body_hash"],
+        next_poll_at=from_iso(row["next_poll_at"]),
+        last_poll_at=from_iso(row["last_poll_at"]),
+        last_success_at=from_iso(row["last_success_at"]),
+        last_error=row["last_error"],
+        error_count=row["error_count"] or 0,
+        redirect_target=row["redirect_target"],
+        redirect_count=row["redirect_count"] or 0,
+        quiet_after=row["quiet_after"],
+        quiet_since=from_iso(row["quiet_since"]),
+    )

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import sqlite_utils
@@ -75,10 +76,12 @@ MIGRATIONS: list[Migration] = [("reads-1", _reads_1)]
 
 _STORY_COLUMNS = (
     "s.id, s.version, s.feed_id AS feed, s.source, s.headline, s.byline, s.located, "
-    "s.section, s.language, s.first_created, s.version_created, s.url")
+    "s.section, s.language, s.first_created, s.version_created, s.url"
+)
 _FEED_COLUMNS = (
     "id, url, source, origin, state, interval, error_count, last_error, last_poll_at, "
-    "last_success_at, next_poll_at, quiet_since")
+    "last_success_at, next_poll_at, quiet_since"
+)
 
 
 @dataclass(frozen=True)
@@ -127,9 +130,13 @@ class ReadsMixin(StoreBase):
         never migrates (the daemon's writer has, before the server starts)."""
         reader = cls.__new__(cls)
         reader.path = str(path)
-        conn = sqlite3.connect(f"file:{quote(str(Path(path).resolve()))}?mode=ro", uri=True,
-                               timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(
+            f"file:{quote(str(Path(path).resolve()))}?mode=ro",
+            uri=True,
+            timeout=BUSY_TIMEOUT_S,
+            isolation_level=None,
+            check_same_thread=False,
+        )
         conn.execute("PRAGMA query_only=ON")
         reader.db = sqlite_utils.Database(conn)
         return reader
@@ -141,12 +148,18 @@ class ReadsMixin(StoreBase):
         params: list[Any] = []
         tables = "stories s"
         if query.match:
-            tables = ("stories_fts JOIN stories_fts_ids i ON i.rowid = stories_fts.rowid "
-                      "JOIN stories s ON s.id = i.story_id")
+            tables = (
+                "stories_fts JOIN stories_fts_ids i ON i.rowid = stories_fts.rowid "
+                "JOIN stories s ON s.id = i.story_id"
+            )
             where.append("stories_fts MATCH ?")
             params.append(query.match)
-        for column, value in (("feed_id", query.feed), ("source", query.source),
-                              ("section", query.section), ("language", query.language)):
+        for column, value in (
+            ("feed_id", query.feed),
+            ("source", query.source),
+            ("section", query.section),
+            ("language", query.language),
+        ):
             if value is not None:
                 where.append(f"s.{column} = ?")
                 params.append(value)
@@ -158,41 +171,57 @@ class ReadsMixin(StoreBase):
             key, story_id = query.after
             where.append(f"{NEWEST} <= ? AND ({NEWEST} < ? OR s.id < ?)")
             params.extend([key, key, story_id])
-        sql = (f"SELECT {_STORY_COLUMNS}, {NEWEST} AS sort_key FROM {tables} "
-               f"{'WHERE ' + ' AND '.join(where) if where else ''} "
-               f"ORDER BY {NEWEST} DESC, s.id DESC LIMIT ?")
+        sql = (
+            f"SELECT {_STORY_COLUMNS}, {NEWEST} AS sort_key FROM {tables} "
+            f"{'WHERE ' + ' AND '.join(where) if where else ''} "
+            f"ORDER BY {NEWEST} DESC, s.id DESC LIMIT ?"
+        )
         rows = list(self.db.query(sql, [*params, query.limit + 1]))
         more = len(rows) > query.limit
-        rows = rows[:query.limit]
+        rows = rows[: query.limit]
         keys = [(row.pop("sort_key"), row["id"]) for row in rows]
         return StoryPage(rows, keys[-1] if more else None)
 
     def story_document(self, story_id: str) -> dict[str, Any] | None:
         """The current ninjs document, its ingest data, and every version, newest first."""
-        row = self.db.execute("SELECT ninjs, ingest FROM stories WHERE id = ?",
-                              [story_id]).fetchone()
+        row = self.db.execute("SELECT ninjs, ingest FROM stories WHERE id = ?", [story_id]).fetchone()
         if row is None:
             return None
         versions = [
-            {"version": version, "created_at": created_at, "story": json.loads(ninjs),
-             "ingest": json.loads(ingest)}
+            {
+                "version": version,
+                "created_at": created_at,
+                "story": json.loads(ninjs),
+                "ingest": json.loads(ingest),
+            }
             for version, created_at, ninjs, ingest in self.db.execute(
                 "SELECT version, created_at, ninjs, ingest FROM story_versions "
-                "WHERE story_id = ? ORDER BY version DESC", [story_id])]
-        return {"id": story_id, "story": json.loads(row[0]), "ingest": json.loads(row[1]),
-                "versions": versions}
+                "WHERE story_id = ? ORDER BY version DESC",
+                [story_id],
+            )
+        ]
+        return {
+            "id": story_id,
+            "story": json.loads(row[0]),
+            "ingest": json.loads(row[1]),
+            "versions": versions,
+        }
 
     def feeds_overview(self) -> list[dict[str, Any]]:
         """Each feed's state, and when it last brought a story stored for the first time."""
-        return list(self.db.query(
-            f"SELECT {_FEED_COLUMNS}, (SELECT max(created_at) FROM stories "
-            f"WHERE feed_id = feeds.id) AS last_story_at FROM feeds ORDER BY id"))
+        return list(
+            self.db.query(
+                f"SELECT {_FEED_COLUMNS}, (SELECT max(created_at) FROM stories "
+                f"WHERE feed_id = feeds.id) AS last_story_at FROM feeds ORDER BY id"
+            )
+        )
 
     def service_gauges(self) -> StoreGauges:
         by_state = dict(self.db.execute("SELECT state, count(*) FROM feeds GROUP BY state"))
         backlog, oldest = self.outbox_backlog()
-        quiet = self.db.execute("SELECT count(*) FROM feeds WHERE quiet_since IS NOT NULL "
-                                "AND state != 'removed'").fetchone()[0]
+        quiet = self.db.execute(
+            "SELECT count(*) FROM feeds WHERE quiet_since IS NOT NULL AND state != 'removed'"
+        ).fetchone()[0]
         return StoreGauges(by_state, backlog, from_iso(oldest), quiet)
 
     def outbox_backlog(self) -> tuple[int, str | None]:
@@ -201,9 +230,13 @@ class ReadsMixin(StoreBase):
         bases); without subscriptions nothing is owed."""
         return 0, None
 
-    def import_feeds(self, feeds: list[FeedConfig], origin: str, now: datetime,
-                     progress: Callable[[list[FeedConfig]], Iterable[FeedConfig]] | None = None
-                     ) -> ImportReport:
+    def import_feeds(
+        self,
+        feeds: list[FeedConfig],
+        origin: str,
+        now: datetime,
+        progress: Callable[[list[FeedConfig]], Iterable[FeedConfig]] | None = None,
+    ) -> ImportReport:
         """Add feeds in one transaction: all of them or, on any error, none. A feed whose
         URL is already known is left as it is; an id already taken gets a -2, -3, … suffix.
         Like `add_feed`, this never checks URLs: callers refuse file: and non-HTTP ones."""
@@ -212,21 +245,31 @@ class ReadsMixin(StoreBase):
         with self.transaction():
             known: dict[str, str] = {}
             taken: set[str] = set()
-            for feed_id, url, declared in self.db.execute(
-                    "SELECT id, url, declared_url FROM feeds"):
+            for feed_id, url, declared in self.db.execute("SELECT id, url, declared_url FROM feeds"):
                 taken.add(feed_id)
                 known.setdefault(url, feed_id)
                 known.setdefault(declared, feed_id)
-            for feed in (progress(feeds) if progress else feeds):
+            for feed in progress(feeds) if progress else feeds:
                 if feed.url in known:
                     report.present.append((feed, known[feed.url]))
                     continue
                 feed_id = _unique(feed.id, taken)
-                self.db.table("feeds").insert({
-                    "id": feed_id, "url": feed.url, "declared_url": feed.url,
-                    "source": feed.source, "interval": feed.interval,
-                    "fetch_article": int(feed.fetch_article), "origin": origin, "state": "ok",
-                    "error_count": 0, "next_poll_at": at, "created_at": at, "updated_at": at})
+                self.db.table("feeds").insert(
+                    {
+                        "id": feed_id,
+                        "url": feed.url,
+                        "declared_url": feed.url,
+                        "source": feed.source,
+                        "interval": feed.interval,
+                        "fetch_article": int(feed.fetch_article),
+                        "origin": origin,
+                        "state": "ok",
+                        "error_count": 0,
+                        "next_poll_at": at,
+                        "created_at": at,
+                        "updated_at": at,
+                    }
+                )
                 taken.add(feed_id)
                 known[feed.url] = feed_id
                 report.added.append(replace(feed, id=feed_id))
@@ -238,5 +281,5 @@ def _unique(feed_id: str, taken: set[str]) -> str:
     while candidate in taken:
         n += 1
         suffix = f"-{n}"
-        candidate = feed_id[:_FEED_ID_MAX - len(suffix)] + suffix
+        candidate = feed_id[: _FEED_ID_MAX - len(suffix)] + suffix
     return candidate

@@ -27,7 +27,7 @@ import contextlib
 import dataclasses
 import json
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlite_utils
@@ -61,19 +61,50 @@ _VERSION_KEY = "subscriptions.version"
 
 
 def _webhooks_1(db: sqlite_utils.Database) -> None:
-    db["subscriptions"].create({
-        "id": str, "url": str, "events": str, "filter": str, "origin": str, "state": str,
-        "reason": str, "state_since": str, "failing_since": str, "next_send_at": str,
-        "last_success_at": str, "last_error": str, "last_error_at": str, "created_at": str,
-        "updated_at": str,
-    }, pk="id", not_null={"url", "state", "origin"}, defaults={"state": "active"})
-    db["deliveries"].create({
-        "id": int, "subscription_id": str, "event_seq": int, "event_id": str, "story_id": str,
-        "version": int, "state": str, "attempts": int, "queued_at": str, "next_attempt_at": str,
-        "lease_until": str, "last_status": int, "last_error": str, "last_attempt_at": str,
-        "delivered_at": str,
-    }, pk="id", not_null={"subscription_id", "event_seq", "event_id", "state"},
-        defaults={"attempts": 0})
+    db["subscriptions"].create(
+        {
+            "id": str,
+            "url": str,
+            "events": str,
+            "filter": str,
+            "origin": str,
+            "state": str,
+            "reason": str,
+            "state_since": str,
+            "failing_since": str,
+            "next_send_at": str,
+            "last_success_at": str,
+            "last_error": str,
+            "last_error_at": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"url", "state", "origin"},
+        defaults={"state": "active"},
+    )
+    db["deliveries"].create(
+        {
+            "id": int,
+            "subscription_id": str,
+            "event_seq": int,
+            "event_id": str,
+            "story_id": str,
+            "version": int,
+            "state": str,
+            "attempts": int,
+            "queued_at": str,
+            "next_attempt_at": str,
+            "lease_until": str,
+            "last_status": int,
+            "last_error": str,
+            "last_attempt_at": str,
+            "delivered_at": str,
+        },
+        pk="id",
+        not_null={"subscription_id", "event_seq", "event_id", "state"},
+        defaults={"attempts": 0},
+    )
     db["deliveries"].create_index(["subscription_id", "event_id"], unique=True)
     db["deliveries"].create_index(["subscription_id", "state", "event_seq"])
     db["deliveries"].create_index(["subscription_id", "story_id", "version"])
@@ -92,8 +123,8 @@ class WebhooksMixin(StoreBase):
     def outbox_backlog(self) -> tuple[int, str | None]:
         """Deliveries still owed (pending or being sent), and when the oldest was queued."""
         count, oldest = self.db.execute(
-            "SELECT count(*), min(queued_at) FROM deliveries "
-            "WHERE state IN ('pending', 'delivering')").fetchone()
+            "SELECT count(*), min(queued_at) FROM deliveries WHERE state IN ('pending', 'delivering')"
+        ).fetchone()
         return count, oldest
 
     # ── the outbox: deliveries written with their event ──────────────────────
@@ -101,23 +132,34 @@ class WebhooksMixin(StoreBase):
     def _event_written(self, event: dict[str, Any], story: Any) -> None:
         super()._event_written(event, story)
         seq, story_id, version, created_at = self.db.execute(
-            "SELECT seq, story_id, version, created_at FROM events WHERE id = ?",
-            [event["id"]]).fetchone()
+            "SELECT seq, story_id, version, created_at FROM events WHERE id = ?", [event["id"]]
+        ).fetchone()
         queued = _stamp(from_iso(created_at))
         rows = self.db.execute(
-            f"SELECT id, events, filter FROM subscriptions WHERE state IN {_LIVE_SQL}").fetchall()
+            f"SELECT id, events, filter FROM subscriptions WHERE state IN {_LIVE_SQL}"
+        ).fetchall()
         self.db.conn.executemany(
             "INSERT INTO deliveries (subscription_id, event_seq, event_id, story_id, version, "
             "state, attempts, queued_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) "
             "ON CONFLICT (subscription_id, event_id) DO NOTHING",
-            [(sub_id, seq, event["id"], story_id, version,
-              "pending" if wants(json.loads(types), _filter(flt), event) else "filtered",
-              queued, queued) for sub_id, types, flt in rows])
+            [
+                (
+                    sub_id,
+                    seq,
+                    event["id"],
+                    story_id,
+                    version,
+                    "pending" if wants(json.loads(types), _filter(flt), event) else "filtered",
+                    queued,
+                    queued,
+                )
+                for sub_id, types, flt in rows
+            ],
+        )
 
     # ── subscriptions: config and run-time state ─────────────────────────────
 
-    def sync_config_subscriptions(self, subscriptions: list[SubscriptionConfig],
-                                  now: datetime) -> None:
+    def sync_config_subscriptions(self, subscriptions: list[SubscriptionConfig], now: datetime) -> None:
         """Create config subscriptions or update their declared fields (url, events,
         filter); run-time state (disabled, paused) is never undone. One no longer in
         the config is set aside (state 'removed'): no deliveries, none sent. The config
@@ -126,13 +168,12 @@ class WebhooksMixin(StoreBase):
         at = _stamp(now)
         with self.transaction():
             for sub in subscriptions:
-                declared = {**_declared(sub), "origin": "config", "secrets": None,
-                            "updated_at": at}
+                declared = {**_declared(sub), "origin": "config", "secrets": None, "updated_at": at}
                 row = self._subscription(sub.id)
                 if row is None:
-                    self.db["subscriptions"].insert({"id": sub.id, "state": "active",
-                                                     "state_since": at, "created_at": at,
-                                                     **declared})
+                    self.db["subscriptions"].insert(
+                        {"id": sub.id, "state": "active", "state_since": at, "created_at": at, **declared}
+                    )
                     continue
                 if row["state"] == "removed":
                     declared |= {"state": "active", "reason": None, "state_since": at}
@@ -141,7 +182,9 @@ class WebhooksMixin(StoreBase):
             self.db.execute(
                 f"UPDATE subscriptions SET state = 'removed', reason = 'not in the config', "
                 f"state_since = ?, updated_at = ? WHERE origin = 'config' AND state != 'removed' "
-                f"AND id NOT IN ({','.join('?' * len(ids))})", [at, at, *ids])
+                f"AND id NOT IN ({','.join('?' * len(ids))})",
+                [at, at, *ids],
+            )
             self._subscriptions_changed()
 
     def add_subscription(self, sub: SubscriptionConfig, origin: Origin, now: datetime) -> None:
@@ -153,15 +196,23 @@ class WebhooksMixin(StoreBase):
             if row is not None:
                 declared = " (declared in the config)" if row["origin"] == "config" else ""
                 raise SubscriptionConflict(f"subscription {sub.id!r} exists already{declared}")
-            self.db["subscriptions"].insert({
-                "id": sub.id, **_declared(sub), "origin": origin,
-                "secrets": dumps(list(sub.secrets)), "state": "active", "state_since": at,
-                "created_at": at, "updated_at": at})
+            self.db["subscriptions"].insert(
+                {
+                    "id": sub.id,
+                    **_declared(sub),
+                    "origin": origin,
+                    "secrets": dumps(list(sub.secrets)),
+                    "state": "active",
+                    "state_since": at,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+            )
             self._subscriptions_changed()
 
-    def change_subscription(self, subscription_id: str,
-                            change: Callable[[SubscriptionConfig], SubscriptionConfig],
-                            now: datetime) -> None:
+    def change_subscription(
+        self, subscription_id: str, change: Callable[[SubscriptionConfig], SubscriptionConfig], now: datetime
+    ) -> None:
         """Replace a run-time subscription's url, secrets, events and filter with
         `change(current)`, read and written in one transaction (whatever `change`
         raises leaves it as it was). Its state, and deliveries already queued, stay.
@@ -169,9 +220,10 @@ class WebhooksMixin(StoreBase):
         with self.transaction():
             current = self._runtime(subscription_id, "change")
             new = change(current)
-            self.db["subscriptions"].update(subscription_id, {
-                **_declared(new), "secrets": dumps(list(new.secrets)),
-                "updated_at": _stamp(now)})
+            self.db["subscriptions"].update(
+                subscription_id,
+                {**_declared(new), "secrets": dumps(list(new.secrets)), "updated_at": _stamp(now)},
+            )
             self._subscriptions_changed()
 
     def remove_subscription(self, subscription_id: str) -> int:
@@ -187,9 +239,10 @@ class WebhooksMixin(StoreBase):
                 raise SubscriptionConflict(_declared_in_config(subscription_id, "remove"))
             owed = self.db.execute(
                 "SELECT count(*) FROM deliveries WHERE subscription_id = ? "
-                "AND state IN ('pending', 'delivering')", [subscription_id]).fetchone()[0]
-            self.db.execute("DELETE FROM deliveries WHERE subscription_id = ?",
-                            [subscription_id])
+                "AND state IN ('pending', 'delivering')",
+                [subscription_id],
+            ).fetchone()[0]
+            self.db.execute("DELETE FROM deliveries WHERE subscription_id = ?", [subscription_id])
             self.db.execute("DELETE FROM subscriptions WHERE id = ?", [subscription_id])
             self._subscriptions_changed()
         return owed
@@ -202,13 +255,16 @@ class WebhooksMixin(StoreBase):
     def runtime_secrets(self, seen: int | None) -> tuple[int, dict[str, list[str]] | None]:
         """The subscriptions' version and, unless it is `seen`, the stored secrets of
         every run-time subscription: one cheap read when nothing changed."""
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?",
-                              [_VERSION_KEY]).fetchone()
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [_VERSION_KEY]).fetchone()
         version = int(row[0]) if row else 0
         if version == seen:
             return version, None
-        return version, {sub_id: json.loads(secrets) for sub_id, secrets in self.db.execute(
-            "SELECT id, secrets FROM subscriptions WHERE secrets IS NOT NULL")}
+        return version, {
+            sub_id: json.loads(secrets)
+            for sub_id, secrets in self.db.execute(
+                "SELECT id, secrets FROM subscriptions WHERE secrets IS NOT NULL"
+            )
+        }
 
     def enable_subscription(self, subscription_id: str, now: datetime) -> bool:
         """Back to active from disabled or paused; its backlog is due now, in order."""
@@ -217,22 +273,28 @@ class WebhooksMixin(StoreBase):
             cursor = self.db.execute(
                 "UPDATE subscriptions SET state = 'active', reason = NULL, state_since = ?, "
                 "failing_since = NULL, next_send_at = NULL, updated_at = ? "
-                "WHERE id = ? AND state != 'removed'", [at, at, subscription_id])
+                "WHERE id = ? AND state != 'removed'",
+                [at, at, subscription_id],
+            )
             if cursor.rowcount:
-                self.db.execute("UPDATE deliveries SET next_attempt_at = ? "
-                                "WHERE subscription_id = ? AND state = 'pending'",
-                                [at, subscription_id])
+                self.db.execute(
+                    "UPDATE deliveries SET next_attempt_at = ? "
+                    "WHERE subscription_id = ? AND state = 'pending'",
+                    [at, subscription_id],
+                )
         return cursor.rowcount > 0
 
-    def disable_subscription(self, subscription_id: str, now: datetime,
-                             reason: str = "disabled by operator") -> bool:
+    def disable_subscription(
+        self, subscription_id: str, now: datetime, reason: str = "disabled by operator"
+    ) -> bool:
         """No new deliveries and no sending until enabled; pending ones wait."""
         at = _stamp(now)
         with self.transaction():
             cursor = self.db.execute(
                 "UPDATE subscriptions SET state = 'disabled', reason = ?, state_since = ?, "
                 "next_send_at = NULL, updated_at = ? WHERE id = ? AND state != 'removed'",
-                [reason, at, at, subscription_id])
+                [reason, at, at, subscription_id],
+            )
         return cursor.rowcount > 0
 
     def redeliver(self, subscription_id: str, since: datetime, now: datetime) -> int | None:
@@ -246,8 +308,9 @@ class WebhooksMixin(StoreBase):
             types, story_filter = json.loads(sub["events"]), _filter(sub["filter"])
             queued = 0
             for seq, story_id, version, payload in self.db.execute(
-                    "SELECT seq, story_id, version, payload FROM events WHERE created_at >= ? "
-                    "ORDER BY seq", [to_iso(since)]).fetchall():
+                "SELECT seq, story_id, version, payload FROM events WHERE created_at >= ? ORDER BY seq",
+                [to_iso(since)],
+            ).fetchall():
                 event = json.loads(payload)
                 if not wants(types, story_filter, event):
                     continue
@@ -260,7 +323,8 @@ class WebhooksMixin(StoreBase):
                     "next_attempt_at = excluded.next_attempt_at, last_error = NULL, "
                     "delivered_at = NULL "
                     "WHERE state != 'delivering'",
-                    [subscription_id, seq, event["id"], story_id, version, at, at]).rowcount
+                    [subscription_id, seq, event["id"], story_id, version, at, at],
+                ).rowcount
         return queued
 
     def list_subscriptions(self) -> list[SubscriptionStatus]:
@@ -279,40 +343,57 @@ class WebhooksMixin(StoreBase):
             " AND d.state = 'failed') AS failed, "
             "(SELECT count(*) FROM deliveries d WHERE d.subscription_id = s.id "
             " AND d.state = 'delivered') AS delivered "
-            f"FROM subscriptions s {where} ORDER BY s.id", params)
-        return [SubscriptionStatus(
-            id=r["id"], url=r["url"], origin=r["origin"], events=tuple(json.loads(r["events"])),
-            filter=_filter(r["filter"]),
-            secret_fingerprints=None if r["secrets"] is None else tuple(
-                fingerprint(secret) for secret in json.loads(r["secrets"])),
-            state=r["state"], reason=r["reason"], backlog=r["backlog"],
-            failed=r["failed"], delivered=r["delivered"],
-            last_success_at=from_iso(r["last_success_at"]), last_error=r["last_error"],
-            last_error_at=from_iso(r["last_error_at"])) for r in rows]
+            f"FROM subscriptions s {where} ORDER BY s.id",
+            params,
+        )
+        return [
+            SubscriptionStatus(
+                id=r["id"],
+                url=r["url"],
+                origin=r["origin"],
+                events=tuple(json.loads(r["events"])),
+                filter=_filter(r["filter"]),
+                secret_fingerprints=None
+                if r["secrets"] is None
+                else tuple(fingerprint(secret) for secret in json.loads(r["secrets"])),
+                state=r["state"],
+                reason=r["reason"],
+                backlog=r["backlog"],
+                failed=r["failed"],
+                delivered=r["delivered"],
+                last_success_at=from_iso(r["last_success_at"]),
+                last_error=r["last_error"],
+                last_error_at=from_iso(r["last_error_at"]),
+            )
+            for r in rows
+        ]
 
     # ── the dispatcher's side: what is due, claims, attempts ─────────────────
 
-    def subscriptions_due(self, now: datetime, ids: list[str], limit: int
-                          ) -> list[DueSubscription]:
+    def subscriptions_due(self, now: datetime, ids: list[str], limit: int) -> list[DueSubscription]:
         """Live subscriptions among `ids` with deliveries that may go now (counted up
         to `limit`). A paused one counts its whole backlog: its probe is due."""
         at = _stamp(now)
         due = []
         for sub_id, state in self.db.execute(
-                f"SELECT id, state FROM subscriptions WHERE state IN {_LIVE_SQL} "
-                f"AND (next_send_at IS NULL OR next_send_at <= ?) "
-                f"AND id IN ({','.join('?' * len(ids))}) ORDER BY id", [at, *ids]).fetchall():
+            f"SELECT id, state FROM subscriptions WHERE state IN {_LIVE_SQL} "
+            f"AND (next_send_at IS NULL OR next_send_at <= ?) "
+            f"AND id IN ({','.join('?' * len(ids))}) ORDER BY id",
+            [at, *ids],
+        ).fetchall():
             count = self.db.execute(
                 "SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE subscription_id = ? AND "
                 "((state = 'pending' AND (? OR next_attempt_at <= ?)) "
                 " OR (state = 'delivering' AND lease_until <= ?)) LIMIT ?)",
-                [sub_id, state == "paused", at, at, limit]).fetchone()[0]
+                [sub_id, state == "paused", at, at, limit],
+            ).fetchone()[0]
             if count:
                 due.append(DueSubscription(sub_id, state, count))
         return due
 
-    def claim_delivery(self, subscription_id: str, now: datetime, settings: WebhookSettings
-                       ) -> Claimed | None:
+    def claim_delivery(
+        self, subscription_id: str, now: datetime, settings: WebhookSettings
+    ) -> Claimed | None:
         """The oldest delivery that may go now, leased to the caller; None if none.
 
         Never a later version of a story while an earlier one to the same
@@ -322,13 +403,15 @@ class WebhooksMixin(StoreBase):
         at = _stamp(now)
         with self._bookkeeping():
             sub = self._subscription(subscription_id)
-            if sub is None or sub["state"] not in _LIVE or \
-                    (sub["next_send_at"] and sub["next_send_at"] > at):
+            if sub is None or sub["state"] not in _LIVE or (sub["next_send_at"] and sub["next_send_at"] > at):
                 return None
             # a sender that crashed left its claims: their leases have run out
-            self.db.execute("UPDATE deliveries SET state = 'pending', lease_until = NULL "
-                            "WHERE subscription_id = ? AND state = 'delivering' "
-                            "AND lease_until <= ?", [subscription_id, at])
+            self.db.execute(
+                "UPDATE deliveries SET state = 'pending', lease_until = NULL "
+                "WHERE subscription_id = ? AND state = 'delivering' "
+                "AND lease_until <= ?",
+                [subscription_id, at],
+            )
             probe = sub["state"] == "paused"
             row = self.db.execute(
                 "SELECT d.id, d.event_id, d.attempts, e.payload FROM deliveries d "
@@ -338,32 +421,49 @@ class WebhooksMixin(StoreBase):
                 " SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id "
                 " AND p.story_id = d.story_id AND p.version < d.version "
                 " AND p.state IN ('pending', 'delivering')) "
-                "ORDER BY d.event_seq LIMIT 1", [subscription_id, probe, at]).fetchone()
+                "ORDER BY d.event_seq LIMIT 1",
+                [subscription_id, probe, at],
+            ).fetchone()
             if row is None:
                 return None
             lease = _stamp(now + timedelta(seconds=settings.lease))
-            self.db.execute("UPDATE deliveries SET state = 'delivering', lease_until = ? "
-                            "WHERE id = ?", [lease, row[0]])
+            self.db.execute(
+                "UPDATE deliveries SET state = 'delivering', lease_until = ? WHERE id = ?", [lease, row[0]]
+            )
             if probe:  # one probe at a time: the next waits for this one's outcome
-                self.db.execute("UPDATE subscriptions SET next_send_at = ? WHERE id = ?",
-                                [lease, subscription_id])
-        return Claimed(delivery_id=row[0], subscription_id=subscription_id, url=sub["url"],
-                       event_id=row[1], body=row[3].encode(), attempt=row[2] + 1, probe=probe)
+                self.db.execute(
+                    "UPDATE subscriptions SET next_send_at = ? WHERE id = ?", [lease, subscription_id]
+                )
+        return Claimed(
+            delivery_id=row[0],
+            subscription_id=subscription_id,
+            url=sub["url"],
+            event_id=row[1],
+            body=row[3].encode(),
+            attempt=row[2] + 1,
+            probe=probe,
+        )
 
-    def record_attempt(self, claimed: Claimed, attempt: Attempt, now: datetime,
-                       settings: WebhookSettings) -> Recorded:
+    def record_attempt(
+        self, claimed: Claimed, attempt: Attempt, now: datetime, settings: WebhookSettings
+    ) -> Recorded:
         """Apply what the attempt decides for the delivery (retry schedule) and for
         its subscription (410, Retry-After hold, circuit breaker), in one transaction.
         A subscription removed meanwhile has nothing left to record."""
         at = _stamp(now)
         with self._bookkeeping():
-            delivery = self.db.execute("SELECT state, attempts, queued_at FROM deliveries "
-                                       "WHERE id = ?", [claimed.delivery_id]).fetchone()
+            delivery = self.db.execute(
+                "SELECT state, attempts, queued_at FROM deliveries WHERE id = ?", [claimed.delivery_id]
+            ).fetchone()
             if delivery is None:  # its subscription was removed while the attempt was out
-                return Recorded(state="delivered" if attempt.ok else "failed",
-                                next_attempt_at=None, subscription_state="removed")
-            verdict = decide(attempt, delivery[1] + 1, from_iso(delivery[2]),
-                             str(claimed.delivery_id), now, settings)
+                return Recorded(
+                    state="delivered" if attempt.ok else "failed",
+                    next_attempt_at=None,
+                    subscription_state="removed",
+                )
+            verdict = decide(
+                attempt, delivery[1] + 1, from_iso(delivery[2]), str(claimed.delivery_id), now, settings
+            )
             # a sender whose lease ran out may find the delivery already delivered
             state = "delivered" if delivery[0] == "delivered" else verdict.state
             self.db.execute(
@@ -371,24 +471,46 @@ class WebhooksMixin(StoreBase):
                 "lease_until = NULL, last_status = ?, last_error = ?, last_attempt_at = ?, "
                 "delivered_at = CASE WHEN ? = 'delivered' THEN coalesce(delivered_at, ?) END "
                 "WHERE id = ?",
-                [state, _stamp(verdict.next_attempt_at), attempt.status, attempt.error, at,
-                 state, at, claimed.delivery_id])
+                [
+                    state,
+                    _stamp(verdict.next_attempt_at),
+                    attempt.status,
+                    attempt.error,
+                    at,
+                    state,
+                    at,
+                    claimed.delivery_id,
+                ],
+            )
             sub_state, change, reason, expired = self._subscription_after(
-                claimed, attempt, verdict.gone, verdict.hold_until, now, settings)
-        return Recorded(state=state, next_attempt_at=verdict.next_attempt_at,
-                        subscription_state=sub_state, change=change, reason=reason,
-                        expired=expired)
+                claimed, attempt, verdict.gone, verdict.hold_until, now, settings
+            )
+        return Recorded(
+            state=state,
+            next_attempt_at=verdict.next_attempt_at,
+            subscription_state=sub_state,
+            change=change,
+            reason=reason,
+            expired=expired,
+        )
 
-    def _subscription_after(self, claimed: Claimed, attempt: Attempt, gone: bool,
-                            hold_until: datetime | None, now: datetime,
-                            settings: WebhookSettings) -> tuple[Any, Any, str | None, int]:
+    def _subscription_after(
+        self,
+        claimed: Claimed,
+        attempt: Attempt,
+        gone: bool,
+        hold_until: datetime | None,
+        now: datetime,
+        settings: WebhookSettings,
+    ) -> tuple[Any, Any, str | None, int]:
         """The subscription's side of an attempt: 410, the breaker, Retry-After holds.
         Returns its state, the change (if any), the reason and how many expired."""
         at = _stamp(now)
         sub = self._subscription(claimed.subscription_id)
         assert sub is not None  # deleted only with its deliveries, in one transaction
-        update: dict[str, Any] = ({"last_success_at": at} if attempt.ok else
-                                  {"last_error": attempt.error, "last_error_at": at})
+        update: dict[str, Any] = (
+            {"last_success_at": at} if attempt.ok else {"last_error": attempt.error, "last_error_at": at}
+        )
         state, change, reason, expired = sub["state"], None, sub["reason"], 0
         if sub["state"] in _LIVE and gone:
             state, change = "disabled", "disabled"
@@ -396,7 +518,8 @@ class WebhooksMixin(StoreBase):
             update |= {"failing_since": None, "next_send_at": None}
         elif sub["state"] in _LIVE:
             breaker, change = after_attempt(
-                Breaker(sub["state"], from_iso(sub["failing_since"])), attempt.ok, now, settings)
+                Breaker(sub["state"], from_iso(sub["failing_since"])), attempt.ok, now, settings
+            )
             state = breaker.state
             if attempt.ok:
                 hold = None
@@ -404,35 +527,40 @@ class WebhooksMixin(StoreBase):
                 hold = _latest(breaker.probe_at, hold_until)
             else:  # another sender's Retry-After hold still stands
                 hold = _latest(from_iso(sub["next_send_at"]), hold_until)
-            update |= {"failing_since": _stamp(breaker.failing_since),
-                       "next_send_at": _stamp(hold)}
+            update |= {"failing_since": _stamp(breaker.failing_since), "next_send_at": _stamp(hold)}
             if change == "paused":
-                reason = (f"failing since {to_iso(breaker.failing_since)}, last: "
-                          f"{attempt.error}")
+                reason = f"failing since {to_iso(breaker.failing_since)}, last: {attempt.error}"
             elif change == "resumed":
                 reason = None
-                self.db.execute("UPDATE deliveries SET next_attempt_at = ? "
-                                "WHERE subscription_id = ? AND state = 'pending'",
-                                [at, claimed.subscription_id])
+                self.db.execute(
+                    "UPDATE deliveries SET next_attempt_at = ? "
+                    "WHERE subscription_id = ? AND state = 'pending'",
+                    [at, claimed.subscription_id],
+                )
             if breaker.state == "paused":
                 expired = self._expire_paused(claimed.subscription_id, now, settings)
         if change:
             update |= {"state": state, "reason": reason, "state_since": at}
         update["updated_at"] = at
-        self.db.execute(f"UPDATE subscriptions SET {', '.join(f'{k} = ?' for k in update)} "
-                        f"WHERE id = ?", [*update.values(), claimed.subscription_id])
+        self.db.execute(
+            f"UPDATE subscriptions SET {', '.join(f'{k} = ?' for k in update)} WHERE id = ?",
+            [*update.values(), claimed.subscription_id],
+        )
         return state, change, reason, expired
 
-    def _expire_paused(self, subscription_id: str, now: datetime,
-                       settings: WebhookSettings) -> int:
+    def _expire_paused(self, subscription_id: str, now: datetime, settings: WebhookSettings) -> int:
         """A paused subscription's deliveries are not attempted, so the retry window
         that fails a delivery is applied here: queued longer ago than retry_for."""
         cutoff = _stamp(now - timedelta(seconds=settings.retry_for))
         return self.db.execute(
             "UPDATE deliveries SET state = 'failed', next_attempt_at = NULL, last_error = ? "
             "WHERE subscription_id = ? AND state = 'pending' AND queued_at <= ?",
-            [f"not delivered within {settings.retry_for:g}s; the subscription was paused",
-             subscription_id, cutoff]).rowcount
+            [
+                f"not delivered within {settings.retry_for:g}s; the subscription was paused",
+                subscription_id,
+                cutoff,
+            ],
+        ).rowcount
 
     def release_deliveries(self, delivery_ids: list[int], now: datetime) -> None:
         """Claims whose attempts were cut short by shutdown: due again now."""
@@ -441,7 +569,9 @@ class WebhooksMixin(StoreBase):
             self.db.execute(
                 f"UPDATE deliveries SET state = 'pending', lease_until = NULL, "
                 f"next_attempt_at = ? WHERE state = 'delivering' "
-                f"AND id IN ({','.join('?' * len(delivery_ids))})", [at, *delivery_ids])
+                f"AND id IN ({','.join('?' * len(delivery_ids))})",
+                [at, *delivery_ids],
+            )
 
     def prune_outbox(self, cutoff: datetime) -> int:
         """The outbox's share of retention: delete the events written before `cutoff`
@@ -451,11 +581,15 @@ class WebhooksMixin(StoreBase):
         pruned = 0
         while True:
             with self.transaction():
-                seqs = [(seq,) for (seq,) in self.db.execute(
-                    "SELECT seq FROM events e WHERE created_at < ? AND NOT EXISTS ("
-                    " SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq "
-                    " AND d.state IN ('pending', 'delivering')) ORDER BY seq LIMIT ?",
-                    [to_iso(cutoff), PRUNE_BATCH])]
+                seqs = [
+                    (seq,)
+                    for (seq,) in self.db.execute(
+                        "SELECT seq FROM events e WHERE created_at < ? AND NOT EXISTS ("
+                        " SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq "
+                        " AND d.state IN ('pending', 'delivering')) ORDER BY seq LIMIT ?",
+                        [to_iso(cutoff), PRUNE_BATCH],
+                    )
+                ]
                 self.db.conn.executemany("DELETE FROM deliveries WHERE event_seq = ?", seqs)
                 self.db.conn.executemany("DELETE FROM events WHERE seq = ?", seqs)
             pruned += len(seqs)
@@ -490,32 +624,41 @@ class WebhooksMixin(StoreBase):
 
     def _subscriptions_changed(self) -> None:
         """Inside the transaction of the change: dispatchers reload on a new version."""
-        self.db.execute("INSERT INTO meta (key, value) VALUES (?, 1) "
-                        "ON CONFLICT (key) DO UPDATE SET value = value + 1", [_VERSION_KEY])
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET value = value + 1",
+            [_VERSION_KEY],
+        )
 
 
 def _declared(sub: SubscriptionConfig) -> dict[str, Any]:
-    return {"url": sub.url, "events": dumps(list(sub.events)),
-            "filter": dumps(dataclasses.asdict(sub.filter))}
+    return {
+        "url": sub.url,
+        "events": dumps(list(sub.events)),
+        "filter": dumps(dataclasses.asdict(sub.filter)),
+    }
 
 
 def _stored(row: dict[str, Any]) -> SubscriptionConfig:
-    return SubscriptionConfig(id=row["id"], url=row["url"],
-                              secrets=tuple(json.loads(row["secrets"])),
-                              events=tuple(json.loads(row["events"])),
-                              filter=_filter(row["filter"]))
+    return SubscriptionConfig(
+        id=row["id"],
+        url=row["url"],
+        secrets=tuple(json.loads(row["secrets"])),
+        events=tuple(json.loads(row["events"])),
+        filter=_filter(row["filter"]),
+    )
 
 
 def _declared_in_config(subscription_id: str, action: str) -> str:
-    return (f"subscription {subscription_id!r} is declared in the config and cannot be "
-            f"{action}d at run time: edit the config file; `ingestd webhooks disable "
-            f"{subscription_id}` stops its deliveries now")
+    return (
+        f"subscription {subscription_id!r} is declared in the config and cannot be "
+        f"{action}d at run time: edit the config file; `ingestd webhooks disable "
+        f"{subscription_id}` stops its deliveries now"
+    )
 
 
 def _filter(text: str) -> SubscriptionFilter:
     raw = json.loads(text)
-    return SubscriptionFilter(**{k: tuple(v) if isinstance(v, list) else v
-                                 for k, v in raw.items()})
+    return SubscriptionFilter(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
 
 
 def _latest(*moments: datetime | None) -> datetime | None:
@@ -527,5 +670,5 @@ def _stamp(moment: datetime | None) -> str | None:
     """Aware datetime -> '2020-01-09T00:31:02.250Z': UTC, milliseconds, fixed width."""
     if moment is None:
         return None
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -32,8 +32,23 @@ from ._signing import sign, signature_headers, signing_key, signing_keys
 from ._subscriptions import changed, describe, fingerprint, runtime_subscription
 
 __all__ = [
-    "DISPATCH_EVERY_S", "Attempt", "Dispatcher", "SubscriptionConflict", "SubscriptionStatus",
-    "UnknownSubscription", "WebhookSettings", "backoff", "changed", "describe", "fingerprint",
-    "matches", "runtime_subscription", "send_test", "sign", "signature_headers",
-    "signing_key", "signing_keys", "wants",
+    "DISPATCH_EVERY_S",
+    "Attempt",
+    "Dispatcher",
+    "SubscriptionConflict",
+    "SubscriptionStatus",
+    "UnknownSubscription",
+    "WebhookSettings",
+    "backoff",
+    "changed",
+    "describe",
+    "fingerprint",
+    "matches",
+    "runtime_subscription",
+    "send_test",
+    "sign",
+    "signature_headers",
+    "signing_key",
+    "signing_keys",
+    "wants",
 ]

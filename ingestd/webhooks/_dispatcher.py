@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..logs import get_logger
 from ..timeutil import to_iso, utcnow
@@ -45,15 +46,18 @@ DISPATCH_EVERY_S = 0.5
 DRAIN_GRACE_S = 1.0
 
 
-
-
 class Dispatcher:
     """`settings` replaces the config's [webhooks] values (tests: a sub-second schedule);
     `on_attempt` hears each attempt's outcome (delivered, retry, failed) for the metrics."""
 
-    def __init__(self, writer: Writer, config: Config, *,
-                 settings: WebhookSettings | None = None,
-                 on_attempt: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        writer: Writer,
+        config: Config,
+        *,
+        settings: WebhookSettings | None = None,
+        on_attempt: Callable[[str], None] | None = None,
+    ):
         self.writer = writer
         self.on_attempt = on_attempt
         self.settings = settings or WebhookSettings.from_config(config)
@@ -86,8 +90,9 @@ class Dispatcher:
         await self._reload()
         if self._closing or not self._keys:
             return 0
-        due = await self.writer.run(self.writer.store.subscriptions_due, utcnow(),
-                                    list(self._keys), self.settings.concurrency)
+        due = await self.writer.run(
+            self.writer.store.subscriptions_due, utcnow(), list(self._keys), self.settings.concurrency
+        )
         if self._closing:  # drained while we waited: start nothing it would not see
             return 0
         loop = asyncio.get_running_loop()
@@ -127,18 +132,22 @@ class Dispatcher:
     async def _reload(self) -> None:
         """Take up the subscriptions added, changed or removed since the last pass:
         one read of the store's version when nothing changed."""
-        version, stored = await self.writer.run(self.writer.store.runtime_secrets,
-                                                self._version)
+        version, stored = await self.writer.run(self.writer.store.runtime_secrets, self._version)
         if stored is not None and not self._closing:
-            keys = {sub_id: decoded for sub_id, secrets in stored.items()
-                    if (decoded := self._decode(sub_id, secrets)) is not None}
+            keys = {
+                sub_id: decoded
+                for sub_id, secrets in stored.items()
+                if (decoded := self._decode(sub_id, secrets)) is not None
+            }
             self._keys = keys | self._config_keys  # the config's own, should both have one
             self._version = version
             for sub_id in self._keys.keys() - self._senders.keys():
                 self._senders[sub_id] = Sender(
-                    timeout=self.settings.timeout, user_agent=self._fetch.user_agent,
+                    timeout=self.settings.timeout,
+                    user_agent=self._fetch.user_agent,
                     allow_private=self._fetch.allow_private,
-                    connections=self.settings.concurrency)
+                    connections=self.settings.concurrency,
+                )
         for sub_id in [s for s in self._senders if s not in self._keys and not self._lanes[s]]:
             await self._senders.pop(sub_id).close()
             del self._lanes[sub_id]
@@ -149,8 +158,9 @@ class Dispatcher:
         try:
             return [signing_key(secret) for secret in secrets]
         except ValueError as exc:
-            self.log.error("subscription not loaded: bad stored secret",
-                           subscription_id=subscription_id, error=str(exc))
+            self.log.error(
+                "subscription not loaded: bad stored secret", subscription_id=subscription_id, error=str(exc)
+            )
             return None
 
     async def _lane(self, subscription_id: str) -> None:
@@ -160,15 +170,18 @@ class Dispatcher:
         try:
             # a subscription removed meanwhile has no keys: its lanes end
             while not self._closing and (keys := self._keys.get(subscription_id)):
-                claimed = await self.writer.run(store.claim_delivery, subscription_id,
-                                                utcnow(), self.settings)
+                claimed = await self.writer.run(
+                    store.claim_delivery, subscription_id, utcnow(), self.settings
+                )
                 if claimed is None:
                     return
                 self._claimed[lane] = claimed.delivery_id
                 attempt = await self._senders[subscription_id].send(
-                    claimed.url, keys, claimed.event_id, claimed.body)
-                recorded = await self.writer.run(store.record_attempt, claimed, attempt,
-                                                 utcnow(), self.settings)
+                    claimed.url, keys, claimed.event_id, claimed.body
+                )
+                recorded = await self.writer.run(
+                    store.record_attempt, claimed, attempt, utcnow(), self.settings
+                )
                 del self._claimed[lane]
                 self._log(claimed, attempt, recorded)
                 if self.on_attempt:
@@ -182,14 +195,21 @@ class Dispatcher:
     def _log(self, claimed: Claimed, attempt: Attempt, recorded: Recorded) -> None:
         log = self.log.bind(subscription_id=claimed.subscription_id, url=claimed.url)
         (log.info if attempt.ok else log.warning)(
-            "webhook attempt", event_id=claimed.event_id, status=attempt.status,
-            duration_ms=attempt.duration_ms, attempt=claimed.attempt, outcome=recorded.state,
-            next_attempt_at=to_iso(recorded.next_attempt_at), error=attempt.error,
-            probe=claimed.probe)
+            "webhook attempt",
+            event_id=claimed.event_id,
+            status=attempt.status,
+            duration_ms=attempt.duration_ms,
+            attempt=claimed.attempt,
+            outcome=recorded.state,
+            next_attempt_at=to_iso(recorded.next_attempt_at),
+            error=attempt.error,
+            probe=claimed.probe,
+        )
         if recorded.change == "resumed":
             log.info("subscription resumed", state=recorded.subscription_state)
         elif recorded.change:
-            log.warning(f"subscription {recorded.change}", state=recorded.subscription_state,
-                        reason=recorded.reason)
+            log.warning(
+                f"subscription {recorded.change}", state=recorded.subscription_state, reason=recorded.reason
+            )
         if recorded.expired:
             log.warning("deliveries failed while paused", failed=recorded.expired)

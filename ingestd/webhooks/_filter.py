@@ -35,11 +35,12 @@ def matches(story_filter: SubscriptionFilter, event: dict[str, Any]) -> bool:
         return False
     if story_filter.sections and not _any_equal(story_filter.sections, _sections(story)):
         return False
-    if story_filter.languages and not _language_matches(story_filter.languages,
-                                                        story.get("language")):
+    if story_filter.languages and not _language_matches(story_filter.languages, story.get("language")):
         return False
-    if story_filter.first_of_cluster is not None and \
-            bool(ingest.get("first_of_cluster")) != story_filter.first_of_cluster:
+    if (
+        story_filter.first_of_cluster is not None
+        and bool(ingest.get("first_of_cluster")) != story_filter.first_of_cluster
+    ):
         return False
     pattern = _keywords(tuple(story_filter.keywords))
     return pattern is None or bool(pattern.search(f"{_headline(story)}\n{_plain_body(story)}"))
@@ -54,8 +55,7 @@ def _language_matches(wanted: Iterable[str], language: str | None) -> bool:
     if not language:
         return False
     language = language.casefold()
-    return any(language == w.casefold() or language.startswith(w.casefold() + "-")
-               for w in wanted)
+    return any(language == w.casefold() or language.startswith(w.casefold() + "-") for w in wanted)
 
 
 def _sections(story: dict[str, Any]) -> list[str]:
@@ -63,13 +63,13 @@ def _sections(story: dict[str, Any]) -> list[str]:
 
 
 def _headline(story: dict[str, Any]) -> str:
-    return next((h.get("value", "") for h in story.get("headlines", [])
-                 if h.get("role") == "main"), "")
+    return next((h.get("value", "") for h in story.get("headlines", []) if h.get("role") == "main"), "")
 
 
 def _plain_body(story: dict[str, Any]) -> str:
-    return "\n".join(b.get("value", "") for b in story.get("bodies", [])
-                     if b.get("contentType") == "text/plain")
+    return "\n".join(
+        b.get("value", "") for b in story.get("bodies", []) if b.get("contentType") == "text/plain"
+    )
 
 
 @lru_cache(maxsize=256)

@@ -36,9 +36,13 @@ class WebhookSettings:
     @classmethod
     def from_config(cls, config: Any) -> WebhookSettings:
         section = config.webhooks
-        return cls(timeout=section.timeout, concurrency=section.concurrency,
-                   retry_for=section.retry_for, breaker_after=section.breaker_after,
-                   probe_interval=section.probe_interval)
+        return cls(
+            timeout=section.timeout,
+            concurrency=section.concurrency,
+            retry_for=section.retry_for,
+            breaker_after=section.breaker_after,
+            probe_interval=section.probe_interval,
+        )
 
     @property
     def lease(self) -> float:

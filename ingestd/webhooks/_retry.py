@@ -1,26 +1,26 @@
 """When to try a delivery again: pure, clock and settings passed in.
 
-    decide(attempt, number, queued_at, key, now, settings) -> Verdict
+decide(attempt, number, queued_at, key, now, settings) -> Verdict
 
-    2xx                      delivered
-    410                      the subscription is disabled (the receiver is gone);
-                             the delivery stays pending for `webhooks enable`
-    429 or 503, Retry-After  next = now + Retry-After, kept within
-                             [first_delay, retry_after_cap]; the whole
-                             subscription holds until then
-    anything else            next = now + backoff(number); 3xx, timeouts and
-                             refused connections included
-    next past queued_at + retry_for   failed instead (visible, redeliverable)
+2xx                      delivered
+410                      the subscription is disabled (the receiver is gone);
+                         the delivery stays pending for `webhooks enable`
+429 or 503, Retry-After  next = now + Retry-After, kept within
+                         [first_delay, retry_after_cap]; the whole
+                         subscription holds until then
+anything else            next = now + backoff(number); 3xx, timeouts and
+                         refused connections included
+next past queued_at + retry_for   failed instead (visible, redeliverable)
 
-    backoff(n) = min(first_delay * 2**(n-1), max_delay) * (1 + j),
-                 j in [-jitter, +jitter), a hash of the delivery and n
+backoff(n) = min(first_delay * 2**(n-1), max_delay) * (1 + j),
+             j in [-jitter, +jitter), a hash of the delivery and n
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Literal
 
@@ -37,8 +37,9 @@ class Verdict:
     gone: bool = False  # 410: disable the subscription
 
 
-def decide(attempt: Attempt, number: int, queued_at: datetime, key: str, now: datetime,
-           settings: WebhookSettings) -> Verdict:
+def decide(
+    attempt: Attempt, number: int, queued_at: datetime, key: str, now: datetime, settings: WebhookSettings
+) -> Verdict:
     """The delivery's fate after its `number`-th attempt (from 1) ended at `now`."""
     if attempt.ok:
         return Verdict("delivered")
@@ -76,5 +77,5 @@ def _retry_after(attempt: Attempt, now: datetime) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)  # "-0000": GMT
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)  # "-0000": GMT
     return max(0.0, (when - now).total_seconds())

@@ -20,7 +20,7 @@ import json
 import secrets
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -41,16 +41,21 @@ _ERROR_SNIPPET = 200
 
 
 class Sender:
-    def __init__(self, *, timeout: float, user_agent: str, allow_private: Sequence[str],
-                 connections: int):
+    def __init__(self, *, timeout: float, user_agent: str, allow_private: Sequence[str], connections: int):
         self.timeout = timeout
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         self._client = httpx.AsyncClient(
             transport=guarded_transport(allow_private, limits=limits),
-            timeout=timeout, follow_redirects=False, trust_env=False,
-            headers={"User-Agent": user_agent, "Content-Type": "application/json",
-                     # a receiver's reply is only ever glanced at: no decoding, no bombs
-                     "Accept-Encoding": "identity"})
+            timeout=timeout,
+            follow_redirects=False,
+            trust_env=False,
+            headers={
+                "User-Agent": user_agent,
+                "Content-Type": "application/json",
+                # a receiver's reply is only ever glanced at: no decoding, no bombs
+                "Accept-Encoding": "identity",
+            },
+        )
 
     async def __aenter__(self) -> Sender:
         await self._client.__aenter__()
@@ -72,15 +77,19 @@ class Sender:
 
         try:
             async with asyncio.timeout(self.timeout):
-                async with self._client.stream("POST", url, content=body,
-                                               headers=headers) as response:
+                async with self._client.stream("POST", url, content=body, headers=headers) as response:
                     status = response.status_code
                     head = await _read_capped(response)
                     if 200 <= status < 300:
                         return Attempt(status, took())
-                    return Attempt(status, took(), error=_describe(response, head),
-                                   retry_after=response.headers.get("retry-after")
-                                   if status in RETRY_AFTER_STATUSES else None)
+                    return Attempt(
+                        status,
+                        took(),
+                        error=_describe(response, head),
+                        retry_after=response.headers.get("retry-after")
+                        if status in RETRY_AFTER_STATUSES
+                        else None,
+                    )
         except TimeoutError:
             return Attempt(None, took(), error=f"timed out after {self.timeout:g}s")
         except (httpx.HTTPError, httpx.InvalidURL, BlockedAddress) as exc:
@@ -110,10 +119,20 @@ async def send_test(config: Any, sub: SubscriptionConfig) -> tuple[str, Attempt]
     the attempt. ValueError: a secret is not a whsec_ one."""
     keys = [signing_key(secret) for secret in sub.secrets]
     event_id = f"evt_test_{secrets.token_hex(12)}"
-    body = json.dumps({"type": "webhook.test", "id": event_id,
-                       "timestamp": to_iso(datetime.now(timezone.utc)),
-                       "data": {"subscription": sub.id}},
-                      ensure_ascii=False, separators=(",", ":")).encode()
-    async with Sender(timeout=config.webhooks.timeout, user_agent=config.fetch.user_agent,
-                      allow_private=config.fetch.allow_private, connections=1) as sender:
+    body = json.dumps(
+        {
+            "type": "webhook.test",
+            "id": event_id,
+            "timestamp": to_iso(datetime.now(UTC)),
+            "data": {"subscription": sub.id},
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    async with Sender(
+        timeout=config.webhooks.timeout,
+        user_agent=config.fetch.user_agent,
+        allow_private=config.fetch.allow_private,
+        connections=1,
+    ) as sender:
         return event_id, await sender.send(sub.url, keys, event_id, body)

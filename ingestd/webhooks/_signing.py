@@ -28,7 +28,7 @@ def signing_key(secret: str) -> bytes:
     """`whsec_<base64>` -> the key. Raises ValueError for anything else."""
     if not secret.startswith(SECRET_PREFIX):
         raise ValueError(f"a webhook secret starts with {SECRET_PREFIX}")
-    encoded = secret[len(SECRET_PREFIX):]
+    encoded = secret[len(SECRET_PREFIX) :]
     try:
         # unpadded base64 is common in the wild; the reference library pads it too
         key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
@@ -45,10 +45,12 @@ def sign(key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
-def signature_headers(keys: Sequence[bytes], msg_id: str, timestamp: int,
-                      body: bytes) -> dict[str, str]:
-    return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp),
-            "webhook-signature": " ".join(sign(k, msg_id, timestamp, body) for k in keys)}
+def signature_headers(keys: Sequence[bytes], msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": " ".join(sign(k, msg_id, timestamp, body) for k in keys),
+    }
 
 
 def signing_keys(config: Any) -> dict[str, list[bytes]]:
@@ -59,8 +61,9 @@ def signing_keys(config: Any) -> dict[str, list[bytes]]:
         try:
             keys[sub.id] = [signing_key(s) for s in sub.secrets]
         except ValueError as exc:
-            problems.append(Problem(str(config.file or "<defaults>"),
-                                    f"subscriptions ({sub.id}).secret", str(exc)))
+            problems.append(
+                Problem(str(config.file or "<defaults>"), f"subscriptions ({sub.id}).secret", str(exc))
+            )
     if problems:
         raise ConfigError(problems)
     return keys

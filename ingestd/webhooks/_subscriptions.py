@@ -43,16 +43,22 @@ def runtime_subscription(table: Any, label: str) -> SubscriptionConfig:
     return sub
 
 
-def changed(sub: SubscriptionConfig, patches: Sequence[dict[str, Any]],
-            label: str) -> SubscriptionConfig:
+def changed(sub: SubscriptionConfig, patches: Sequence[dict[str, Any]], label: str) -> SubscriptionConfig:
     """`sub` with each patch applied in turn (RFC 7396: a key replaces, null removes
     it, so that its default applies), checked as a new one would be."""
     table: Any = _table(sub)
     for patch in patches:
         table = merge_patch(table, patch)
     if not isinstance(table, dict) or table.get("id") != sub.id:
-        raise ConfigError([Problem(label, "id", f"cannot change ({sub.id!r}); remove the "
-                                                "subscription and add it under the new id")])
+        raise ConfigError(
+            [
+                Problem(
+                    label,
+                    "id",
+                    f"cannot change ({sub.id!r}); remove the subscription and add it under the new id",
+                )
+            ]
+        )
     return runtime_subscription(table, label)
 
 
@@ -71,14 +77,24 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 def describe(status: SubscriptionStatus) -> dict[str, Any]:
     """What `GET /subscriptions` and `ingestd webhooks list --json` show."""
-    return {"id": status.id, "url": status.url, "origin": status.origin,
-            "events": list(status.events), "filter": _filter_table(status.filter),
-            "secret_fingerprints": (None if status.secret_fingerprints is None
-                                    else list(status.secret_fingerprints)),
-            "state": status.state, "reason": status.reason, "backlog": status.backlog,
-            "failed": status.failed, "delivered": status.delivered,
-            "last_success_at": to_iso(status.last_success_at), "last_error": status.last_error,
-            "last_error_at": to_iso(status.last_error_at)}
+    return {
+        "id": status.id,
+        "url": status.url,
+        "origin": status.origin,
+        "events": list(status.events),
+        "filter": _filter_table(status.filter),
+        "secret_fingerprints": (
+            None if status.secret_fingerprints is None else list(status.secret_fingerprints)
+        ),
+        "state": status.state,
+        "reason": status.reason,
+        "backlog": status.backlog,
+        "failed": status.failed,
+        "delivered": status.delivered,
+        "last_success_at": to_iso(status.last_success_at),
+        "last_error": status.last_error,
+        "last_error_at": to_iso(status.last_error_at),
+    }
 
 
 def fingerprint(secret: str) -> str:
@@ -87,14 +103,20 @@ def fingerprint(secret: str) -> str:
 
 
 def _table(sub: SubscriptionConfig) -> dict[str, Any]:
-    return {"id": sub.id, "url": sub.url, "secret": list(sub.secrets),
-            "events": list(sub.events), "filter": _filter_table(sub.filter)}
+    return {
+        "id": sub.id,
+        "url": sub.url,
+        "secret": list(sub.secrets),
+        "events": list(sub.events),
+        "filter": _filter_table(sub.filter),
+    }
 
 
 def _filter_table(story_filter: SubscriptionFilter) -> dict[str, Any]:
     """Only the keys that place a condition, as the config file writes them."""
-    table: dict[str, Any] = {k: list(getattr(story_filter, k)) for k in _FILTER_LISTS
-                             if getattr(story_filter, k)}
+    table: dict[str, Any] = {
+        k: list(getattr(story_filter, k)) for k in _FILTER_LISTS if getattr(story_filter, k)
+    }
     if story_filter.first_of_cluster is not None:
         table["first_of_cluster"] = story_filter.first_of_cluster
     return table

@@ -28,81 +28,138 @@ from ._subscriptions import changed, describe, runtime_subscription
 
 __all__ = ["register"]
 
-_LIST_COLUMNS = ("id", "state", "backlog", "failed", "delivered", "last_success_at",
-                 "last_error_at", "last_error", "reason", "origin", "url")
+_LIST_COLUMNS = (
+    "id",
+    "state",
+    "backlog",
+    "failed",
+    "delivered",
+    "last_success_at",
+    "last_error_at",
+    "last_error",
+    "reason",
+    "origin",
+    "url",
+)
 # option dest -> filter key
-_FILTER_OPTIONS = {"filter_source": "sources", "filter_section": "sections",
-                   "filter_language": "languages", "filter_keyword": "keywords"}
+_FILTER_OPTIONS = {
+    "filter_source": "sources",
+    "filter_section": "sections",
+    "filter_language": "languages",
+    "filter_keyword": "keywords",
+}
 
 
-def register(commands: Any, with_config: Callable[[argparse.ArgumentParser],
-                                                  argparse.ArgumentParser]) -> None:
+def register(
+    commands: Any, with_config: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
+) -> None:
     """Add `webhooks` and its actions to the top-level subparsers `commands`."""
     what = "Webhook subscriptions: list, add, change, remove, test, redeliver, enable, disable."
     webhooks = commands.add_parser("webhooks", help=what, description=what)
     actions = webhooks.add_subparsers(metavar="ACTION", required=True)
 
-    def action(name: str, handler: Callable[[argparse.Namespace], int],
-               help: str) -> argparse.ArgumentParser:
+    def action(name: str, handler: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
         sub = actions.add_parser(name, help=help, description=help)
         sub.set_defaults(handler=handler)
         return with_config(sub)
 
-    action("list", _list, "each subscription's state, backlog, failed deliveries, last "
-           "success and last error").add_argument("--json", action="store_true",
-                                                   help="JSON lines")
-    add = action("add", _add, "add a subscription at run time (kept in the database, its "
-                 "secret too); it gets the events stored from now on")
+    action(
+        "list", _list, "each subscription's state, backlog, failed deliveries, last success and last error"
+    ).add_argument("--json", action="store_true", help="JSON lines")
+    add = action(
+        "add",
+        _add,
+        "add a subscription at run time (kept in the database, its "
+        "secret too); it gets the events stored from now on",
+    )
     add.add_argument("subscription_id", metavar="ID")
     _subscription_options(add, required=True)
-    change = action("change", _change, "change a run-time subscription: the options given "
-                    "replace those values (events and filter apply to events stored from "
-                    "now on)")
+    change = action(
+        "change",
+        _change,
+        "change a run-time subscription: the options given "
+        "replace those values (events and filter apply to events stored from "
+        "now on)",
+    )
     change.add_argument("subscription_id", metavar="ID")
     _subscription_options(change, required=False)
-    change.add_argument("--clear-filter", action="store_true",
-                        help="drop the whole filter first (then the --filter-* given apply)")
-    action("remove", _remove, "delete a run-time subscription, its secret and its "
-           "deliveries (those still owed are dropped)").add_argument("subscription_id",
-                                                                   metavar="ID")
-    action("test", _test, "send a signed webhook.test event to the subscription now "
-           "(not stored, not retried)").add_argument("subscription_id", metavar="ID")
-    redeliver = action("redeliver", _redeliver,
-                       "queue again every event since TIME that the subscription wants, "
-                       "delivered or not, with the same event ids")
+    change.add_argument(
+        "--clear-filter",
+        action="store_true",
+        help="drop the whole filter first (then the --filter-* given apply)",
+    )
+    action(
+        "remove",
+        _remove,
+        "delete a run-time subscription, its secret and its deliveries (those still owed are dropped)",
+    ).add_argument("subscription_id", metavar="ID")
+    action(
+        "test", _test, "send a signed webhook.test event to the subscription now (not stored, not retried)"
+    ).add_argument("subscription_id", metavar="ID")
+    redeliver = action(
+        "redeliver",
+        _redeliver,
+        "queue again every event since TIME that the subscription wants, "
+        "delivered or not, with the same event ids",
+    )
     redeliver.add_argument("subscription_id", metavar="ID")
-    redeliver.add_argument("--since", required=True, metavar="TIME",
-                           help="ISO 8601 time (UTC if no zone), or how long ago: 6h, 2d")
-    action("enable", _enable, "take a disabled or paused subscription back to delivering; "
-           "its backlog goes now, in order").add_argument("subscription_id", metavar="ID")
-    action("disable", _disable, "stop delivering to the subscription; pending deliveries "
-           "wait, and none are queued until enabled").add_argument("subscription_id",
-                                                                   metavar="ID")
+    redeliver.add_argument(
+        "--since",
+        required=True,
+        metavar="TIME",
+        help="ISO 8601 time (UTC if no zone), or how long ago: 6h, 2d",
+    )
+    action(
+        "enable",
+        _enable,
+        "take a disabled or paused subscription back to delivering; its backlog goes now, in order",
+    ).add_argument("subscription_id", metavar="ID")
+    action(
+        "disable",
+        _disable,
+        "stop delivering to the subscription; pending deliveries wait, and none are queued until enabled",
+    ).add_argument("subscription_id", metavar="ID")
 
 
 def _subscription_options(parser: argparse.ArgumentParser, required: bool) -> None:
     parser.add_argument("--url", required=required, help="http(s) endpoint receiving the POSTs")
-    parser.add_argument("--secret", action="append", required=required,
-                        metavar="whsec_…|env:NAME|file:PATH",
-                        help="signing secret, stored in the database; repeat while rotating")
-    parser.add_argument("--event", action="append", metavar="TYPE",
-                        help="event type sent (repeatable; default: story.created and "
-                             "story.updated)")
+    parser.add_argument(
+        "--secret",
+        action="append",
+        required=required,
+        metavar="whsec_…|env:NAME|file:PATH",
+        help="signing secret, stored in the database; repeat while rotating",
+    )
+    parser.add_argument(
+        "--event",
+        action="append",
+        metavar="TYPE",
+        help="event type sent (repeatable; default: story.created and story.updated)",
+    )
     for option, key in _FILTER_OPTIONS.items():
-        parser.add_argument("--" + option.replace("_", "-"), action="append",
-                            metavar=key[:-1].upper(), help=f"filter: one of these {key} "
-                            "(repeatable)")
-    parser.add_argument("--first-of-cluster", action=argparse.BooleanOptionalAction,
-                        help="filter: only the first story of a cluster (--no-: only the "
-                             "others)")
+        parser.add_argument(
+            "--" + option.replace("_", "-"),
+            action="append",
+            metavar=key[:-1].upper(),
+            help=f"filter: one of these {key} (repeatable)",
+        )
+    parser.add_argument(
+        "--first-of-cluster",
+        action=argparse.BooleanOptionalAction,
+        help="filter: only the first story of a cluster (--no-: only the others)",
+    )
 
 
 def _patch(args: argparse.Namespace) -> dict[str, Any]:
     """The options given, as the keys of a [[subscriptions]] table."""
-    patch: dict[str, Any] = {key: value for key, value in (
-        ("url", args.url), ("secret", args.secret), ("events", args.event)) if value}
-    story_filter = {key: getattr(args, option) for option, key in _FILTER_OPTIONS.items()
-                    if getattr(args, option)}
+    patch: dict[str, Any] = {
+        key: value
+        for key, value in (("url", args.url), ("secret", args.secret), ("events", args.event))
+        if value
+    }
+    story_filter = {
+        key: getattr(args, option) for option, key in _FILTER_OPTIONS.items() if getattr(args, option)
+    }
     if args.first_of_cluster is not None:
         story_filter["first_of_cluster"] = args.first_of_cluster
     if story_filter:
@@ -114,8 +171,6 @@ def _store(args: argparse.Namespace) -> Store:
     return Store(load_config(args.config).storage.path)
 
 
-
-
 def _list(args: argparse.Namespace) -> int:
     store = _store(args)
     subscriptions = store.list_subscriptions()
@@ -125,8 +180,7 @@ def _list(args: argparse.Namespace) -> int:
             print(json.dumps(describe(sub), ensure_ascii=False))
         return 0
     rows = [{c: _plain(getattr(s, c)) for c in _LIST_COLUMNS} for s in subscriptions]
-    table = [list(_LIST_COLUMNS)] + [["" if r[c] is None else str(r[c]) for c in _LIST_COLUMNS]
-                                     for r in rows]
+    table = [list(_LIST_COLUMNS)] + [["" if r[c] is None else str(r[c]) for c in _LIST_COLUMNS] for r in rows]
     widths = [min(max(len(row[i]) for row in table), 60) for i in range(len(_LIST_COLUMNS))]
     for row in table:
         print("  ".join(cell[:60].ljust(w) for cell, w in zip(row, widths)).rstrip())
@@ -134,8 +188,9 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    sub = runtime_subscription({"id": args.subscription_id, **_patch(args)},
-                               f"webhooks add {args.subscription_id}")
+    sub = runtime_subscription(
+        {"id": args.subscription_id, **_patch(args)}, f"webhooks add {args.subscription_id}"
+    )
     store = _store(args)
     try:
         store.add_subscription(sub, "cli", utcnow())
@@ -154,8 +209,9 @@ def _change(args: argparse.Namespace) -> int:
     label = f"webhooks change {args.subscription_id}"
     store = _store(args)
     try:
-        store.change_subscription(args.subscription_id,
-                                  lambda current: changed(current, patches, label), utcnow())
+        store.change_subscription(
+            args.subscription_id, lambda current: changed(current, patches, label), utcnow()
+        )
     except (UnknownSubscription, SubscriptionConflict) as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -196,11 +252,17 @@ def _test(args: argparse.Namespace) -> int:
         return 2
     log = logs.get_logger(subscription_id=args.subscription_id)
     (log.info if attempt.ok else log.warning)(
-        "webhook test", event_id=event_id, status=attempt.status,
-        duration_ms=attempt.duration_ms, attempt=1, error=attempt.error)
+        "webhook test",
+        event_id=event_id,
+        status=attempt.status,
+        duration_ms=attempt.duration_ms,
+        attempt=1,
+        error=attempt.error,
+    )
     if attempt.ok:
-        print(f"{args.subscription_id}: {event_id} accepted (HTTP {attempt.status}, "
-              f"{attempt.duration_ms} ms)")
+        print(
+            f"{args.subscription_id}: {event_id} accepted (HTTP {attempt.status}, {attempt.duration_ms} ms)"
+        )
         return 0
     print(f"{args.subscription_id}: {event_id} not accepted: {attempt.error}", file=sys.stderr)
     return 1
@@ -214,8 +276,7 @@ def _redeliver(args: argparse.Namespace) -> int:
         try:
             since = parse_now(args.since)
         except ValueError:
-            print(f"--since: {args.since!r} is neither an ISO 8601 time nor a duration",
-                  file=sys.stderr)
+            print(f"--since: {args.since!r} is neither an ISO 8601 time nor a duration", file=sys.stderr)
             return 2
     store = _store(args)
     queued = store.redeliver(args.subscription_id, since, now)
