@@ -6,7 +6,7 @@ import contextlib
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -15,55 +15,20 @@ from starlette.routing import Route
 
 from ingestd.api import ServiceState, build_app
 from ingestd.metrics import Metrics
-from ingestd.models import FeedConfig, Story
+from ingestd.models import FeedConfig
 from ingestd.store import PollRecord, Store
 from ingestd.timeutil import to_iso
+from tests.support.stories import NOW, story
 
 pytestmark = pytest.mark.anyio
 
 TOKEN = "tok-3f9a1c"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-NOW = datetime(2020, 1, 9, 0, 31, 2, tzinfo=UTC)
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def story(
-    n: int,
-    *,
-    headline: str | None = None,
-    body: str | None = None,
-    feed: str = "news",
-    source: str = "generic",
-    section: str | None = None,
-    language: str | None = "en",
-    published: datetime | None = None,
-    byline: str | None = None,
-) -> Story:
-    """Story n, published n minutes before NOW unless told otherwise."""
-    headline = headline or f"Story number {n}"
-    body = body or f"Body of story {n}, with words enough to be a story."
-    published = published or NOW - timedelta(minutes=n)
-    return Story(
-        feed_id=feed,
-        source=source,
-        headline=headline,
-        body_text=body,
-        guid=f"g{n}",
-        url=f"https://example.org/{n}",
-        section=section,
-        language=language,
-        byline=byline,
-        ninjs={
-            "type": "text",
-            "firstCreated": to_iso(published),
-            "headlines": [{"role": "main", "value": headline}],
-            "bodies": [{"role": "main", "contentType": "text/plain", "value": body}],
-        },
-    )
 
 
 @pytest.fixture

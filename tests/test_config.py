@@ -18,8 +18,7 @@ from ingestd.config import (
     reference,
 )
 from ingestd.errors import ConfigError
-
-from .conftest import ROOT, write_config
+from tests.support import ROOT, write_config
 
 
 def problems_of(path: Path, env: dict[str, str] | None = None) -> list[str]:

@@ -1,4 +1,4 @@
-"""Every file of ../shared/corpus through the whole pipeline: no exception escapes,
+"""Every file of the feed corpus (tests/data/corpus) through the whole pipeline: no exception escapes,
 and each feed yields a story for every entry (or says why not)."""
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ from ingestd.errors import ParseError
 from ingestd.parse import parse
 from ingestd.pipeline import process
 from ingestd.replay import input_files, replay
-
-from .conftest import write_config
+from tests.support import DATA, write_config
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.mark.slow
-def test_whole_corpus_replays_without_an_exception(shared: Path, tmp_path: Path) -> None:
-    feed_sets = [shared / "corpus" / "feedparser-tests", shared / "corpus" / "real-feeds"]
+def test_whole_corpus_replays_without_an_exception(tmp_path: Path) -> None:
+    feed_sets = [DATA / "corpus" / "feedparser-tests", DATA / "corpus" / "real-feeds"]
     config = load_config(write_config(tmp_path, ""), env={})
     out = io.StringIO()
     summary = replay(
@@ -48,9 +47,9 @@ def test_whole_corpus_replays_without_an_exception(shared: Path, tmp_path: Path)
     assert summary.created > entries // 2
 
 
-def test_real_feeds_yield_a_story_per_entry(shared: Path) -> None:
+def test_real_feeds_yield_a_story_per_entry() -> None:
     profiles = normalize.load_profiles(None)
-    for path in input_files([shared / "corpus" / "real-feeds"]):
+    for path in input_files([DATA / "corpus" / "real-feeds"]):
         if path.suffix in (".md", ".tsv"):
             continue
         result = process(

@@ -12,32 +12,16 @@ import pytest
 import respx
 from structlog.testing import capture_logs
 
-from ingestd.config import load_config
 from ingestd.daemon import Daemon
-
-from .conftest import write_config
+from tests.support import daemon_config, rss
 
 FEED_URL = "https://feeds.example.org/news.xml"
 
 
-def rss(*items: tuple[str, str]) -> bytes:
-    body = "".join(
-        f"<item><guid>{guid}</guid><title>{title}</title><link>https://example.org/{guid}</link>"
-        f"<description>&lt;p&gt;Body of {title}, a story with enough words to be one."
-        f"&lt;/p&gt;</description><pubDate>Thu, 09 Jan 2020 09:25:00 +0900</pubDate></item>"
-        for guid, title in items
-    )
-    return (
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>'
-        f"<language>en</language>{body}</channel></rss>"
-    ).encode()
-
-
 def config_for(tmp_path: Path, *feeds: tuple[str, str]) -> object:
-    text = f'[storage]\npath = "{tmp_path / "db.sqlite"}"\n[scheduler]\nmin_interval = "1s"\n'
-    for feed_id, url in feeds:
-        text += f'[[feeds]]\nid = "{feed_id}"\nurl = "{url}"\ninterval = "5m"\n'
-    return load_config(write_config(tmp_path, text), env={})
+    return daemon_config(
+        tmp_path, feeds=feeds, allow_private=False, extra='[scheduler]\nmin_interval = "1s"\n'
+    )
 
 
 def poll_lines(logs: list[dict]) -> list[dict]:

@@ -7,8 +7,7 @@ import re
 import tomllib
 
 from ingestd.cli import _parser
-
-from .conftest import ROOT
+from tests.support import ROOT
 
 DOCS = "\n".join(p.read_text() for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
 

@@ -16,8 +16,7 @@ from ingestd.metrics import Metrics
 from ingestd.models import FeedConfig
 from ingestd.store import PollRecord, Store
 from ingestd.store._reads import StoreGauges
-
-from .test_api import NOW, story
+from tests.support.stories import NOW, story
 
 NO_GAUGES = StoreGauges({}, 0, None)
 

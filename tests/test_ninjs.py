@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 
 from ingestd import ninjs
+from tests.support import DATA
 
-from .conftest import SHARED
-
-SUITE = SHARED / "schemas" / "ninjs" / "test_suite"
+SUITE = DATA / "schemas" / "ninjs" / "test_suite"
 WHEN = datetime(2020, 1, 9, 9, 31, 2, 123456, tzinfo=timezone(timedelta(hours=9)))
 
 
@@ -35,10 +34,10 @@ def test_iptc_should_fail(path):
 
 
 def test_shipped_schema_is_iptcs():
-    """The package's copy of the schema is the one in shared/."""
+    """The package's copy of the schema is IPTC's (tests/data/schemas/ninjs)."""
     shipped = json.loads(ninjs.SCHEMA_PATH.read_text(encoding="utf-8"))
     assert shipped == json.loads(
-        (SHARED / "schemas" / "ninjs" / "ninjs-schema_3.0.json").read_text(encoding="utf-8")
+        (DATA / "schemas" / "ninjs" / "ninjs-schema_3.0.json").read_text(encoding="utf-8")
     )
 
 

@@ -15,8 +15,7 @@ from ingestd.models import FeedConfig
 from ingestd.opml import OPMLError, export_opml, feed_id_for, import_opml, parse_opml
 from ingestd.progress import progress_bar
 from ingestd.store import Store
-
-from .conftest import write_config
+from tests.support import write_config
 
 NOW = datetime(2020, 1, 9, tzinfo=UTC)
 

@@ -2,14 +2,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from ingestd.errors import ParseError
 from ingestd.parse import decode_text, parse
-
-from .conftest import SEED
+from tests.support import DATA, SEED
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>T</title><language>en</language><ttl>15</ttl>
@@ -64,8 +62,8 @@ def test_json_feed_1_1() -> None:
     assert entry.enclosures == [{"href": "https://example.org/a.mp3", "type": "audio/mpeg", "length": None}]
 
 
-def test_feedparser_corpus_json_example(shared: Path) -> None:
-    doc = parse((shared / "corpus/feedparser-tests/json/example.json").read_bytes())
+def test_feedparser_corpus_json_example() -> None:
+    doc = parse((DATA / "corpus/feedparser-tests/json/example.json").read_bytes())
     assert doc.format == "json1" and doc.title == "My Example Feed"
     assert [e.guid for e in doc.entries] == ["2", "1"]
     assert doc.entries[1].authors == ["you"]

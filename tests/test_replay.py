@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import ROOT, SEED
+from tests.support import ROOT, SEED
 
 NOW = "2020-01-09T00:31:02Z"
 

@@ -19,8 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import ROOT, local_feed, write_config
-from .test_daemon import rss
+from tests.support import ROOT, local_feed, rss, write_config
 
 INGESTD = [sys.executable, "-m", "ingestd"]
 

@@ -16,8 +16,7 @@ from ingestd.metrics import Metrics
 from ingestd.models import SubscriptionConfig
 from ingestd.store import Store, Writer
 from ingestd.webhooks import fingerprint
-
-from .test_webhooks_support import OLD_SECRET, SECRET, story, utcnow
+from tests.support.webhooks import OLD_SECRET, SECRET, story, utcnow
 
 pytestmark = pytest.mark.anyio
 

@@ -13,8 +13,7 @@ from ingestd.cli import main
 from ingestd.config import Config
 from ingestd.store import Store
 from ingestd.webhooks import fingerprint
-
-from .test_webhooks_support import OLD_SECRET, SECRET, config_with, story, subscription, utcnow
+from tests.support.webhooks import OLD_SECRET, SECRET, config_with, story, subscription, utcnow
 
 HOOK = "https://hooks.example.org/in"
 

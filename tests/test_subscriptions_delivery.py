@@ -18,18 +18,18 @@ import pytest
 from structlog.testing import capture_logs
 
 from ingestd.cli import main
-
-from .conftest import ROOT, LocalFeed, local_feed, write_config
-from .test_daemon import rss
-from .test_webhooks_delivery import closed, opened, save
-from .test_webhooks_support import (
+from tests.support import ROOT, LocalFeed, local_feed, rss, write_config
+from tests.support.webhooks import (
     OLD_SECRET,
     SECRET,
     attempt_lines,
+    closed,
     config_with,
     deliver_until,
     free_port,
+    opened,
     receiving,
+    save,
     story,
 )
 

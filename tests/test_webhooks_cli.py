@@ -12,9 +12,8 @@ import pytest
 from ingestd.cli import main
 from ingestd.config import Config
 from ingestd.store import Store
-
-from .conftest import ROOT
-from .test_webhooks_support import config_with, receiving, story, subscription, utcnow
+from tests.support import ROOT
+from tests.support.webhooks import config_with, receiving, story, subscription, utcnow
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -8,23 +8,22 @@ import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from structlog.testing import capture_logs
 
-from ingestd.config import Config
-from ingestd.store import Store, Writer
-from ingestd.webhooks import Dispatcher, WebhookSettings
-
-from .test_webhooks_support import (
+from ingestd.store import Store
+from tests.support.webhooks import (
     FAST,
     OLD_SECRET,
     SECRET,
     Receiver,
     attempt_lines,
+    closed,
     config_with,
     deliver_until,
+    opened,
     receiving,
+    save,
     story,
     subscription,
     utcnow,
@@ -33,24 +32,6 @@ from .test_webhooks_support import (
 
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
     asyncio.run(scenario())
-
-
-async def opened(config: Config, settings: WebhookSettings = FAST) -> tuple[Writer, Dispatcher]:
-    """What the daemon does at start: the writer, config subscriptions synced, a dispatcher."""
-    writer = Writer(config.storage.path)
-    await writer.run(writer.store.sync_config_subscriptions, config.subscriptions, utcnow())
-    dispatcher = Dispatcher(writer, config, settings=settings)
-    await dispatcher.__aenter__()
-    return writer, dispatcher
-
-
-async def closed(writer: Writer, dispatcher: Dispatcher) -> None:
-    await dispatcher.__aexit__(None, None, None)
-    writer.close()
-
-
-async def save(writer: Writer, *stories: Any) -> list[Any]:
-    return await writer.run(writer.store.save_stories, list(stories), utcnow())
 
 
 def delivery_states(store: Store, sub_id: str = "newsroom") -> list[str]:

@@ -9,8 +9,7 @@ import pytest
 from ingestd.events import build_event
 from ingestd.models import SubscriptionFilter
 from ingestd.webhooks import matches, wants
-
-from .test_webhooks_support import story
+from tests.support.webhooks import story
 
 NOW = datetime(2020, 1, 9, 0, 31, 2, tzinfo=UTC)
 

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, local_feed, write_config
-from .test_daemon import rss
-from .test_webhooks_support import SECRET, receiving
+from tests.support import ROOT, local_feed, rss, write_config
+from tests.support.webhooks import SECRET, receiving
 
 DAEMON = [sys.executable, "-m", "ingestd", "run", "--config"]
 TOTAL = 80  # stories in the feed, stored by its first poll: the burst

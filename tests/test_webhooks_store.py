@@ -11,8 +11,7 @@ import pytest
 from ingestd.models import SubscriptionConfig, SubscriptionFilter
 from ingestd.store import Store
 from ingestd.webhooks import Attempt
-
-from .test_webhooks_support import FAST, SECRET, story
+from tests.support.webhooks import FAST, SECRET, story
 
 NOW = datetime(2020, 1, 9, 0, 31, 2, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, SEED
+from tests.support import ROOT, SEED
 
 
 @pytest.mark.slow

@@ -1,6 +1,8 @@
-"""Rebuild the labelled near-duplicate pairs (pairs.jsonl) from the shared corpus.
+"""Rebuild the labelled near-duplicate pairs (pairs.jsonl) from the feed corpus in tests/data.
 
-    python tests/data/dedupe/make_pairs.py ../shared/corpus > tests/data/dedupe/pairs.jsonl
+    python tests/data/dedupe/make_pairs.py [CORPUS] > tests/data/dedupe/pairs.jsonl
+
+CORPUS defaults to tests/data/corpus (its real-feeds and feedparser-tests folders).
 
 Each line is one pair of stories, `a` then `b`, with `label` "same" (one story:
 they belong in one cluster) or "different", the `kind` of pair, and
@@ -565,4 +567,4 @@ def main(corpus: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "corpus")
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests" / "data" / "corpus")
