@@ -1,15 +1,17 @@
 # Two commands on a fresh machine: `make run` (the daemon on the embedded
-# default config) and `make test`. Each creates the virtualenv it needs.
+# default config) and `make test`. Each creates the virtualenv it needs,
+# pinned by constraints.txt (refresh it with `make lock`).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PIP_INSTALL := $(BIN)/python -m pip install --quiet -c constraints.txt
 
-.PHONY: run test bench clean
+.PHONY: run test test-fast check lock bench clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(PIP_INSTALL) --upgrade pip
+	$(PIP_INSTALL) -e '.[test,dev]'
 	touch $@
 
 run: $(BIN)/.installed
@@ -17,6 +19,21 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
+
+# everything but the slow marks (the wheel install, the whole corpus)
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest -m "not slow"
+
+check: $(BIN)/.installed
+	$(BIN)/ruff check ingestd tests bench
+	$(BIN)/ruff format --check ingestd tests bench
+	$(BIN)/mypy
+
+# re-resolve every dependency (all extras) to its newest allowed version
+lock: $(BIN)/.installed
+	$(BIN)/pip-compile --quiet --upgrade --all-extras --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links --no-header --annotation-style=line \
+		-o constraints.txt pyproject.toml
 
 bench: $(BIN)/.installed
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
