@@ -1,16 +1,18 @@
 """How fast is the normalizer, measured against bare feedparser.parse on the same files?
 
-    python bench/normalize.py [--shared ../shared] [--repeat 3]
+    python bench/normalize.py [--data tests/data/corpus] [--repeat 3]
 
-Prints, for seeds/ and for shared/corpus: files, entries, feedparser files/s,
-normalizer stories/s, and the normalizer's time as a multiple of feedparser's.
-Then how often the language a feed declares agrees with the one detected from
-the text, over shared/corpus/real-feeds. Figures go in docs/normalize.md.
+Prints, for seeds/ and for the feed corpus (--data: a folder of feed files, by default
+the suite's own tests/data/corpus): files, entries, feedparser files/s, normalizer
+stories/s, and the normalizer's time as a multiple of feedparser's. Then how often
+the language a feed declares agrees with the one detected from the text, over the
+corpus' real-feeds/. Figures go in docs/normalize.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import warnings
 from collections import Counter
@@ -112,12 +114,14 @@ def language_agreement(folder: Path, profiles) -> None:
 
 def main() -> None:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    args.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    args.add_argument("--data", type=Path, default=ROOT / "tests" / "data" / "corpus", metavar="PATH")
     args.add_argument("--repeat", type=int, default=3)
     options = args.parse_args()
+    corpus = options.data
+    if not corpus.is_dir():
+        sys.exit(f"bench/normalize.py: no corpus at {corpus} (give a folder of feeds with --data PATH)")
     warnings.simplefilter("ignore")  # feedparser and dateutil warn on the corpus' broken inputs
     profiles = load_profiles(None)
-    corpus = options.shared / "corpus"
     seeds = sorted(p for p in (ROOT / "seeds").iterdir() if p.suffix in {".txt", ".html", *FEED_SUFFIXES})
     feeds = sorted(p for p in corpus.rglob("*") if p.suffix in FEED_SUFFIXES)
     detect("warm the language model up before timing")

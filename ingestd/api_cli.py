@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from .config import load_config
-from .opml import OPMLError, export_opml, import_opml
-from .progress import progress_bar
-from .store import Store
+
+# opml and the store are imported by the commands that use them: building the
+# parser (every `ingestd` run, `--help` included) must stay cheap.
 
 
 def add_feeds_actions(
@@ -33,6 +33,10 @@ def add_feeds_actions(
 
 
 def import_opml_command(args: argparse.Namespace) -> int:
+    from .opml import OPMLError, import_opml
+    from .progress import progress_bar
+    from .store import Store
+
     config = load_config(args.config)
     try:
         data = Path(args.file).read_bytes()
@@ -64,6 +68,9 @@ def import_opml_command(args: argparse.Namespace) -> int:
 
 
 def export_opml_command(args: argparse.Namespace) -> int:
+    from .opml import export_opml
+    from .store import Store
+
     store = Store(load_config(args.config).storage.path)
     try:
         document, left_out = export_opml(store.list_feeds())

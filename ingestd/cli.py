@@ -3,30 +3,37 @@ function the daemon and the tests call too; no logic lives here.
 
 Exit codes: 0 success; 1 some input could not be used (replay) or an
 unhealthy daemon (healthcheck); 2 bad config or usage.
+
+Cheap commands stay cheap: `--help`, `healthcheck` and `check-config` run every
+few seconds in containers and scripts, so the pipeline's heavy stages (trafilatura,
+numpy, the language model, the store, the HTTP stack) are imported inside the
+handlers that use them, never at the top of this module.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
-import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import __version__, api_cli, logs, normalize
+from . import __version__, api_cli
 from .config import Config, load_config, reference
 from .errors import ConfigError
-from .progress import progress_bar
-from .store import Store
-from .timeutil import parse_now, to_iso
-from .webhooks import cli as webhooks_cli
+
+if TYPE_CHECKING:
+    from .store import Store
+
+# Said here as well as in ingestd.webhooks.cli so that listing the command does not
+# import the webhooks package (and with it the store and the HTTP client).
+_WEBHOOKS_HELP = "Webhook subscriptions: list, add, change, remove, test, redeliver, enable, disable."
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser(_command_word(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
@@ -39,7 +46,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _parser() -> argparse.ArgumentParser:
+def _command_word(argv: Sequence[str]) -> str:
+    """The command about to run ("" for none): the first argument that is no option
+    (the top level takes no option with a value)."""
+    return next((a for a in argv if not a.startswith("-")), "")
+
+
+def _parser(running: str | None = None) -> argparse.ArgumentParser:
+    """The whole command tree; given the command `running`, the webhooks subtree
+    is only listed (not built) unless that command is `webhooks`."""
     parser = argparse.ArgumentParser(
         prog="ingestd",
         description="Feed and wire ingestion daemon: poll, normalize to IPTC "
@@ -143,17 +158,27 @@ def _parser() -> argparse.ArgumentParser:
     stories_show = stories_commands.add_parser("show", help="one story's ninjs document")
     stories_show.set_defaults(handler=_stories_show)
     with_config(stories_show).add_argument("story_id", metavar="ID")
-    webhooks_cli.register(commands, with_config)
+    if running is None or running == "webhooks":
+        from .webhooks import cli as webhooks_cli
+
+        webhooks_cli.register(commands, with_config)
+    else:
+        commands.add_parser("webhooks", help=_WEBHOOKS_HELP, description=_WEBHOOKS_HELP)
     return parser
 
 
 def _setup(args: argparse.Namespace) -> Config:
+    from . import logs
+
     config = load_config(getattr(args, "config", None))
     logs.configure(config.log.format, config.log.level)
     return config
 
 
 def _run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from . import logs
     from .daemon import Daemon
 
     config = _setup(args)
@@ -171,6 +196,7 @@ def _exit_without_stragglers(code: int) -> None:
     shutdown deadline: what it would have produced is re-fetched next start."""
     import logging
     import os
+    import threading
 
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         logging.shutdown()
@@ -180,7 +206,10 @@ def _exit_without_stragglers(code: int) -> None:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from . import normalize
+    from .progress import progress_bar
     from .replay import replay
+    from .timeutil import parse_now
 
     config = _setup(args)
     try:
@@ -203,8 +232,10 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    from .normalize import load_profiles
+
     config = load_config(args.path)
-    normalize.load_profiles(config.normalize.sources_dir)
+    load_profiles(config.normalize.sources_dir)
     print(f"{config.file or '<defaults>'}: ok ({len(config.feeds)} feeds)")
     return 0
 
@@ -215,27 +246,37 @@ def _config_reference(args: argparse.Namespace) -> int:
 
 
 def _healthcheck(args: argparse.Namespace) -> int:
-    """GET /healthz on the daemon's own [http] listen address (no curl in the image)."""
-    import httpx
+    """GET /healthz on the daemon's own [http] listen address (no curl in the image).
+
+    The standard library's client, not httpx: a container runs this every 30 s under
+    a CPU limit, and httpx alone would double its start-up time and memory."""
+    import http.client
 
     config = load_config(args.config)
     host, _, port = config.http.listen.rpartition(":")
     host = host.strip("[]")
     host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}/healthz"
+    connection = http.client.HTTPConnection(host, int(port), timeout=args.timeout)
     try:
-        response = httpx.get(url, timeout=args.timeout, trust_env=False)
-    except httpx.HTTPError as exc:
+        connection.request("GET", "/healthz")
+        response = connection.getresponse()
+        text = response.read().decode("utf-8", "replace").strip()
+    except (OSError, http.client.HTTPException) as exc:
         print(f"unhealthy: {url}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    if response.status_code != 200:
-        print(f"unhealthy: {url}: {response.status_code} {response.text.strip()}", file=sys.stderr)
+    finally:
+        connection.close()
+    if response.status != 200:
+        print(f"unhealthy: {url}: {response.status} {text}", file=sys.stderr)
         return 1
-    print(f"healthy: {url}: {response.text.strip()}")
+    print(f"healthy: {url}: {text}")
     return 0
 
 
 def _open_store(args: argparse.Namespace) -> Store:
+    from .store import Store
+
     return Store(load_config(args.config).storage.path)
 
 
@@ -311,6 +352,8 @@ def _stories_show(args: argparse.Namespace) -> int:
 
 
 def _plain(value: Any) -> Any:
+    from .timeutil import to_iso
+
     return to_iso(value) if isinstance(value, datetime) else value
 
 

@@ -131,7 +131,7 @@ def test_healthcheck_fails_without_a_running_daemon(tmp_path: Path) -> None:
         timeout=30,
     )
     assert run.returncode == 1
-    assert "unhealthy" in run.stderr and "ConnectError" in run.stderr
+    assert "unhealthy" in run.stderr and "ConnectionRefusedError" in run.stderr
 
 
 def _dockerfile() -> str:

@@ -8,7 +8,21 @@ The steps and their order are in `_chain.py`; the rules each step applies come
 from the story's profile (`ingestd/profiles/*.toml`, overridable per site).
 """
 
-from ._chain import CHAIN, normalize_entry
+from typing import TYPE_CHECKING
+
 from ._profiles import Profile, Profiles, load_profiles
 
+if TYPE_CHECKING:
+    from ._chain import CHAIN, normalize_entry
+
 __all__ = ["CHAIN", "Profile", "Profiles", "load_profiles", "normalize_entry"]
+
+
+def __getattr__(name: str) -> object:
+    # The chain imports trafilatura, lxml and the language model; `check-config` only
+    # loads profiles, so the chain is imported on first use.
+    if name in ("CHAIN", "normalize_entry"):
+        from . import _chain
+
+        return getattr(_chain, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
