@@ -1,22 +1,20 @@
-# ingestd as a container service: non-root, state under /data, config baked in
-# (mount your own at /app/config/ingestd.toml or point INGESTD_CONFIG elsewhere).
+# ingestd as a container service: non-root, state under /data, and a config with no
+# inputs (config/container.toml). Give it feeds and subscriptions by mounting a config
+# of your own and setting INGESTD_CONFIG, or at run time; see docs/operations.md.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    INGESTD_CONFIG=/app/config/ingestd.toml \
-    INGESTD_STORAGE_PATH=/data/ingestd.db \
-    INGESTD_LOG_FORMAT=json \
-    INGESTD_HTTP_LISTEN=0.0.0.0:8080
+    INGESTD_CONFIG=/app/config/container.toml
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# the versions `make` and CI test (constraints.txt, refreshed by `make lock`)
+COPY pyproject.toml constraints.txt README.md LICENSE ./
 COPY ingestd ./ingestd
-RUN pip install . && rm -rf build
+RUN pip install -c constraints.txt . && rm -rf build
 
 COPY config ./config
-COPY seeds ./seeds
 
 RUN useradd --system --uid 10001 --home-dir /data ingestd \
     && mkdir -p /data && chown ingestd /data

@@ -37,3 +37,14 @@ def test_every_dependency_is_explained_in_the_readme() -> None:
     for requirement in names:
         name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0)
         assert re.search(rf"\b{re.escape(name)}\b", table), f"{name}: what is it for?"
+
+
+def test_the_readme_links_only_to_files_in_the_repository() -> None:
+    """A fresh clone has nothing beside it: every relative link resolves inside the checkout."""
+    readme = (ROOT / "README.md").read_text()
+    targets = re.findall(r"\]\(([^)#\s]+)", readme) + re.findall(r"`(\.\./[^`]+)`", readme)
+    local = [t for t in targets if not re.match(r"[a-z]+://", t)]
+    assert local, "the README links to no file at all"
+    for target in local:
+        path = (ROOT / target).resolve()
+        assert ROOT in path.parents and path.exists(), f"README links to {target}, outside the checkout"

@@ -10,13 +10,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT, local_feed, rss, write_config
+from tests.support import ROOT, local_feed, rss, wait_for, write_config
 from tests.support.webhooks import SECRET, receiving
 
 DAEMON = [sys.executable, "-m", "ingestd", "run", "--config"]
@@ -40,14 +39,6 @@ def _event_ids(db: Path) -> set[str]:
 def _undelivered(db: Path) -> int:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT count(*) FROM deliveries WHERE state != 'delivered'").fetchone()[0]
-
-
-def _wait_for(predicate: object, what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def test_sigkill_mid_burst_then_restart_delivers_every_event(tmp_path: Path, feed: str) -> None:
@@ -81,7 +72,7 @@ def test_sigkill_mid_burst_then_restart_delivers_every_event(tmp_path: Path, fee
         env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")}
         first = subprocess.Popen([*DAEMON, str(config)], cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
         try:
-            _wait_for(lambda: len(receiver.received) >= 30, "the burst to be under way")
+            wait_for(lambda: len(receiver.received) >= 30, "the burst to be under way", timeout=15)
             first.send_signal(signal.SIGKILL)
             first.wait(timeout=10)
         finally:
@@ -94,7 +85,7 @@ def test_sigkill_mid_burst_then_restart_delivers_every_event(tmp_path: Path, fee
             [*DAEMON, str(config)], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
         )
         try:
-            _wait_for(lambda: _undelivered(db) == 0, "every delivery to be recorded")
+            wait_for(lambda: _undelivered(db) == 0, "every delivery to be recorded", timeout=15)
             second.send_signal(signal.SIGTERM)
             assert second.wait(timeout=10) == 0
         finally:
