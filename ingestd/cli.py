@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -35,11 +35,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = _parser(_command_word(argv))
     args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return args.handler(args)
+        return handler(args)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -363,9 +364,9 @@ def _print_rows(rows: list[dict[str, Any]], columns: Sequence[str], as_json: boo
             print(json.dumps(row, ensure_ascii=False))
         return
     table = [list(columns)] + [["" if r.get(c) is None else str(r.get(c)) for c in columns] for r in rows]
-    widths = [min(max(len(row[i]) for row in table), 60) for i in range(len(columns))]
-    for row in table:
-        print("  ".join(cell[:60].ljust(w) for cell, w in zip(row, widths)).rstrip())
+    widths = [min(max(len(line[i]) for line in table), 60) for i in range(len(columns))]
+    for line in table:
+        print("  ".join(cell[:60].ljust(w) for cell, w in zip(line, widths)).rstrip())
 
 
 if __name__ == "__main__":

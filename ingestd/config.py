@@ -3,6 +3,7 @@
 Every setting is declared once in SETTINGS / FEED_SETTINGS (name, type,
 default, help); loading, `check-config`, env overrides and the generated
 reference (`ingestd config-reference`, docs/config.md) all read that table.
+A loaded Config holds one typed frozen dataclass per section (`config.fetch.timeout`).
 Errors are collected, not raised one by one, so an operator sees every bad
 line at once: `file: key: reason`.
 """
@@ -13,10 +14,9 @@ import ipaddress
 import os
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -108,7 +108,7 @@ def _choice(*options: str) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         if value not in options:
             raise ValueError(f"{value!r} is not one of {', '.join(options)}")
-        return value
+        return str(value)
 
     parse.__doc__ = " | ".join(f'"{o}"' for o in options)
     return parse
@@ -198,7 +198,7 @@ def _parse_filter(value: Any) -> dict[str, Any]:
     return value
 
 
-_TYPE_NAMES = {
+_TYPE_NAMES: dict[Callable[[Any], Any], str] = {
     parse_duration: "duration",
     parse_size: "size",
     _parse_bool: "bool",
@@ -456,25 +456,107 @@ _REQUIRED_KEYS = ("id", "url", "secret")
 EVENT_TYPES = ("story.created", "story.updated")
 
 
-@dataclass
+# ── typed sections ───────────────────────────────────────────────────────────
+# One frozen dataclass per [section]; its fields are exactly that section's rows in
+# SETTINGS (tests/test_config.py holds the two together). A new setting is a row in
+# SETTINGS plus a field here; a new section is also an entry in SECTIONS and a field
+# of Config.
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    path: str
+    retention: float
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    format: str | None
+    level: str
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    timeout: float
+    connect_timeout: float
+    user_agent: str
+    allow_private: list[str]
+    max_body: int
+    max_redirects: int
+    adopt_redirect_after: int
+    global_limit: int
+    per_host_limit: int
+    per_host_delay: float
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    tick: float
+    workers: int
+    default_interval: float
+    min_interval: float
+    max_interval: float
+    backoff_cap: float
+
+
+@dataclass(frozen=True)
+class DedupeSettings:
+    cluster_window: float
+    tracking_params: list[str]
+
+
+@dataclass(frozen=True)
+class WebhooksSettings:
+    timeout: float
+    concurrency: int
+    retry_for: float
+    breaker_after: float
+    probe_interval: float
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    listen: str
+    token: str | None
+
+
+@dataclass(frozen=True)
+class NormalizeSettings:
+    sources_dir: str
+
+
+SECTIONS: dict[str, type] = {
+    "storage": StorageSettings,
+    "log": LogSettings,
+    "fetch": FetchSettings,
+    "scheduler": SchedulerSettings,
+    "dedupe": DedupeSettings,
+    "webhooks": WebhooksSettings,
+    "http": HttpSettings,
+    "normalize": NormalizeSettings,
+}
+
+
+@dataclass(frozen=True)
 class Config:
     file: Path | None
-    sections: dict[str, SimpleNamespace]
+    storage: StorageSettings
+    log: LogSettings
+    fetch: FetchSettings
+    scheduler: SchedulerSettings
+    dedupe: DedupeSettings
+    webhooks: WebhooksSettings
+    http: HttpSettings
+    normalize: NormalizeSettings
     feeds: list[FeedConfig] = field(default_factory=list)
     subscriptions: list[SubscriptionConfig] = field(default_factory=list)
-
-    def __getattr__(self, name: str) -> SimpleNamespace:
-        try:
-            return self.sections[name]
-        except KeyError:
-            raise AttributeError(name) from None
 
     @property
     def folder(self) -> Path:
         return self.file.parent if self.file else Path.cwd()
 
 
-def config_path(explicit: str | os.PathLike | None) -> Path | None:
+def config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
     """--config, else INGESTD_CONFIG, else ./config/ingestd.toml if present."""
     if explicit:
         return Path(explicit)
@@ -483,9 +565,9 @@ def config_path(explicit: str | os.PathLike | None) -> Path | None:
     return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
 
 
-def load_config(path: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> Config:
+def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
     """Read, check and resolve the config. Raises ConfigError with every problem."""
-    env = os.environ if env is None else env
+    environ: Mapping[str, str] = os.environ if env is None else env
     file = config_path(path)
     label = str(file) if file else "<defaults>"
     problems: list[Problem] = []
@@ -518,21 +600,21 @@ def load_config(path: str | os.PathLike | None = None, env: dict[str, str] | Non
             problems.append(Problem(label, name, "must be a table ([" + name + "])"))
             continue
         for key, value in table.items():
-            setting = known.get((name, key))
-            if setting is None:
+            declared = known.get((name, key))
+            if declared is None:
                 problems.append(Problem(label, f"{name}.{key}", "unknown key"))
                 continue
             try:
-                sections[name][key] = _resolve(setting, setting.parse(value), folder)
+                sections[name][key] = _resolve(declared, declared.parse(value), folder)
             except ValueError as exc:
                 problems.append(Problem(label, f"{name}.{key}", str(exc)))
 
     for setting in SETTINGS:
         var = f"INGESTD_{setting.section}_{setting.key}".upper()
-        if var in env:
+        if var in environ:
             try:
                 sections[setting.section][setting.key] = _resolve(
-                    setting, setting.parse(env[var]), Path.cwd()
+                    setting, setting.parse(environ[var]), Path.cwd()
                 )
             except ValueError as exc:
                 problems.append(Problem(f"${var}", f"{setting.section}.{setting.key}", str(exc)))
@@ -551,12 +633,8 @@ def load_config(path: str | os.PathLike | None = None, env: dict[str, str] | Non
     ]
     if problems:
         raise ConfigError(problems)
-    return Config(
-        file=file,
-        sections={k: SimpleNamespace(**v) for k, v in sections.items()},
-        feeds=feeds,
-        subscriptions=subscriptions,
-    )
+    typed: dict[str, Any] = {name: SECTIONS[name](**values) for name, values in sections.items()}
+    return Config(file=file, feeds=feeds, subscriptions=subscriptions, **typed)
 
 
 def _resolve(setting: Setting, value: Any, folder: Path) -> Any:

@@ -13,6 +13,7 @@ import sys
 from typing import Any, TextIO
 
 import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
@@ -27,7 +28,7 @@ _QUIET = {
 }
 
 
-def _shared_processors() -> list[Any]:
+def _shared_processors() -> list[Processor]:
     return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -76,7 +77,7 @@ def configure(format: str | None = None, level: str = "info", stream: TextIO | N
     )
 
 
-def _logger_name(logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+def _logger_name(logger: WrappedLogger, method: str, event: EventDict) -> EventDict:
     record = event.get("_record")
     if record is not None:
         event.setdefault("logger", record.name)

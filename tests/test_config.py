@@ -1,17 +1,23 @@
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import sys
 import tomllib
+import types
+import typing
 from pathlib import Path
 
 import pytest
 
 from ingestd.config import (
     FEED_SETTINGS,
+    SECTIONS,
     SETTINGS,
     SUBSCRIPTION_SETTINGS,
+    Config,
+    FetchSettings,
     load_config,
     parse_duration,
     parse_size,
@@ -224,3 +230,30 @@ def test_example_config_documents_every_setting_with_its_default() -> None:
 def test_reference_doc_is_generated_from_the_settings_table() -> None:
     """docs/config.md must be exactly what `ingestd config-reference` prints."""
     assert (ROOT / "docs" / "config.md").read_text() == reference()
+
+
+def test_every_setting_has_its_typed_field_and_every_field_its_setting() -> None:
+    """SETTINGS and the section dataclasses say the same thing: a row without a field
+    (or a field without a row) fails here, not at load time in production."""
+    declared = {(s.section, s.key) for s in SETTINGS}
+    typed = {(name, f.name) for name, cls in SECTIONS.items() for f in dataclasses.fields(cls)}
+    assert declared == typed
+    hints = typing.get_type_hints(Config)
+    for name, cls in SECTIONS.items():
+        assert hints[name] is cls, f"Config.{name} is not a {cls.__name__}"
+
+
+def test_each_default_has_its_fields_type() -> None:
+    for setting in SETTINGS:
+        hint = typing.get_type_hints(SECTIONS[setting.section])[setting.key]
+        value = None if setting.default is None else setting.parse(setting.default)
+        allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        kinds = tuple(typing.get_origin(a) or a for a in allowed)
+        assert isinstance(value, kinds), f"{setting.section}.{setting.key}: {value!r} is no {hint}"
+
+
+def test_sections_are_typed_and_frozen(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path, '[fetch]\ntimeout = "5s"\n'), env={})
+    assert isinstance(config.fetch, FetchSettings) and config.fetch.timeout == 5.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.fetch.timeout = 1.0  # type: ignore[misc]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
 
@@ -130,7 +131,7 @@ def test_refused_connection_is_a_transport_error(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         config = config_for(tmp_path, ("down", url))
-        config.fetch.allow_private = ["127.0.0.1"]
+        config = replace(config, fetch=replace(config.fetch, allow_private=["127.0.0.1"]))
         async with Daemon(config).open() as daemon:
             with capture_logs() as logs:
                 await poll(daemon, "down")
@@ -349,13 +350,13 @@ def test_retention_purges_old_stories_and_they_do_not_come_back(tmp_path: Path) 
             async with Daemon(config).open() as daemon:
                 store = daemon.writer.store
                 await poll(daemon, "news")
-                config.storage.retention = 0.0  # everything stored so far is old
+                daemon.config = replace(config, storage=replace(config.storage, retention=0.0))  # all is old
                 await asyncio.sleep(1.1)  # stored times have whole seconds
                 with capture_logs() as logs:
                     await daemon.retention()
                 assert store.count("stories") == 0
                 assert [l["stories_purged"] for l in logs if l["event"] == "retention"] == [1]
-                config.storage.retention = 90 * 86400.0
+                daemon.config = config
                 with capture_logs() as logs:
                     await poll(daemon, "news")  # still lists "a": a tombstone, not a new story
                 assert [(l["new"]) for l in poll_lines(logs)] == [1]
