@@ -19,6 +19,7 @@ import pytest
 from ingestd.errors import BodyTooLarge, FetchError, HTTPStatusError, RedirectError, TransportError
 from ingestd.fetch import Fetcher, read_local
 from ingestd.netguard import guarded_transport
+from tests.support import async_wait_for
 
 LOCAL = ["127.0.0.1"]
 FEED = b"<rss><channel><title>t</title></channel></rss>"
@@ -509,7 +510,7 @@ def test_host_busy_while_its_budget_is_spent():
             async with make_fetcher(per_host_limit=1) as fetcher:
                 assert not fetcher.host_busy(server.url("/"))
                 task = asyncio.create_task(fetcher.fetch(server.url("/")))
-                await asyncio.sleep(0.1)
+                await async_wait_for(lambda: server.in_flight == 1, "the first fetch to reach the server")
                 busy = (fetcher.host_busy(server.url("/x")), fetcher.host_busy("http://other.example/"))
                 await task
                 return busy, fetcher.host_busy(server.url("/"))

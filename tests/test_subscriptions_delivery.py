@@ -9,8 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,7 +17,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from ingestd.cli import main
-from tests.support import ROOT, LocalFeed, local_feed, rss, write_config
+from tests.support import ROOT, LocalFeed, async_wait_for, local_feed, rss, wait_for, write_config
 from tests.support.webhooks import (
     OLD_SECRET,
     SECRET,
@@ -79,7 +78,7 @@ def test_a_subscription_removed_while_an_attempt_is_out_ends_cleanly(tmp_path: P
             with capture_logs() as logs:
                 await save(writer, story(1), story(2))
                 assert await dispatcher.dispatch_due() == 2
-                await asyncio.sleep(0.1)  # both attempts are out
+                await async_wait_for(lambda: receiver.in_flight == 2, "both attempts to be out")
                 webhooks(config.file, "remove", "desk")
                 await dispatcher.join()
                 assert await dispatcher.dispatch_due() == 0
@@ -97,14 +96,6 @@ def test_a_subscription_removed_while_an_attempt_is_out_ends_cleanly(tmp_path: P
 def feed() -> Iterator[LocalFeed]:
     with local_feed(rss()) as served:
         yield served
-
-
-def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def answers(url: str) -> bool:

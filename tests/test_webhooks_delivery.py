@@ -12,6 +12,7 @@ from pathlib import Path
 from structlog.testing import capture_logs
 
 from ingestd.store import Store
+from tests.support import async_wait_for
 from tests.support.webhooks import (
     FAST,
     OLD_SECRET,
@@ -387,7 +388,7 @@ def test_shutdown_releases_attempts_in_flight(tmp_path: Path) -> None:
             writer, dispatcher = await opened(config)
             await save(writer, story(1))
             assert await dispatcher.dispatch_due() == 1
-            await asyncio.sleep(0.2)
+            await async_wait_for(lambda: receiver.in_flight == 1, "the attempt to reach the receiver")
             await dispatcher.drain(grace=0.1)
             assert await dispatcher.dispatch_due() == 0  # drained: starts nothing
             row = writer.store.db.execute("SELECT state, attempts FROM deliveries").fetchone()

@@ -27,13 +27,11 @@ class LocalFeed:
 
     def __init__(self, body: bytes, content_type: str = "application/rss+xml"):
         self.body = body
-        self.requests = 0
         feed = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 body = feed.body
-                feed.requests += 1
                 self.send_response(200)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
