@@ -85,7 +85,9 @@ def test_the_images_command_line_runs_outside_docker(tmp_path: Path) -> None:
     try:
 
         def healthy() -> bool:
-            return subprocess.run([*INGESTD, health], env=env, capture_output=True, timeout=30).returncode == 0
+            return (
+                subprocess.run([*INGESTD, health], env=env, capture_output=True, timeout=30).returncode == 0
+            )
 
         wait_for(healthy, "the daemon's healthcheck to pass", timeout=30, every=0.2)
         with sqlite3.connect(db) as conn:
