@@ -3,6 +3,7 @@ the pipeline's heavy stages (a container runs the healthcheck every 30 s)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -85,3 +86,15 @@ def test_the_probe_sees_heavy_imports_where_they_happen(command: str) -> None:
         assert "ingestd.store" in modules
     else:
         assert "ingestd.store" not in modules
+
+
+def test_the_listed_webhooks_command_says_what_the_real_one_says() -> None:
+    """`ingestd --help` lists webhooks without importing it: the two help texts agree."""
+    from ingestd.cli import _parser
+
+    def webhooks_help(parser: argparse.ArgumentParser) -> str | None:
+        [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        return {c.dest: c.help for c in commands._choices_actions}["webhooks"]
+
+    assert webhooks_help(_parser("")) == webhooks_help(_parser(None))
+    assert webhooks_help(_parser("")) is not None
