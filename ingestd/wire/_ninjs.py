@@ -14,10 +14,12 @@ from typing import Any
 
 from ..errors import ParseError
 from ..models import Concept, Entry, Rendition, WireFields
+from ._codes import IPTC_SCHEMES
 from ._markup import text_body_html
 from ._xml import norm_time
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+_ALIASES = {uri: alias for alias, uri in IPTC_SCHEMES.items()}  # 1.x names a scheme by URI
 
 
 def generation(doc: dict[str, Any]) -> str:
@@ -115,7 +117,9 @@ def _concept(item: dict[str, Any]) -> Concept:
     uri = _str(item.get("uri"))
     if uri is None and code and scheme and scheme.startswith(("http://", "https://")):
         uri = scheme + code if scheme.endswith(("/", "#")) else f"{scheme}/{code}"
-    return Concept(name=_str(item.get("name")), qcode=_str(item.get("literal")) or code, uri=uri)
+    alias = _ALIASES.get(scheme or "")
+    qcode = f"{alias}:{code}" if alias and code else code
+    return Concept(name=_str(item.get("name")), qcode=_str(item.get("literal")) or qcode, uri=uri)
 
 
 def _renditions(value: Any) -> tuple[Rendition, ...]:
