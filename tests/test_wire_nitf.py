@@ -156,3 +156,22 @@ def test_rss_is_not_taken_for_a_wire_format():
         b"<item><title>About &lt;nitf&gt;</title><description>x</description></item></channel></rss>"
     )
     assert parse(rss).format == "rss20"
+
+
+def test_quotes_blocks_and_lists_keep_their_text():
+    """bq with and without blocks, nested blocks, lists: every line of text survives."""
+    doc = b"""<nitf><body><body.head><hedline><hl1>H</hl1></hedline></body.head><body.content>
+      <block><p>In a block.</p><block><p>Nested.</p></block></block>
+      <bq><block><p>Quoted in a block.</p></block><credit>Someone</credit></bq>
+      <bq>Quoted bare.</bq>
+      <ol><li>One</li><li>Two</li></ol>
+      <dl><dt>Term</dt><dd>Meaning</dd></dl>
+    </body.content></body></nitf>"""
+    [entry] = parse(doc).entries
+    assert entry.content_html == (
+        "<p>In a block.</p><p>Nested.</p>"
+        "<blockquote><p>Quoted in a block.</p></blockquote>"
+        "<blockquote><p>Quoted bare.</p></blockquote>"
+        "<ul><li>One</li><li>Two</li></ul>"
+        "<p>Term</p><p>Meaning</p>"
+    )

@@ -17,7 +17,8 @@ from lxml import etree
 from ._xml import attribute, child, children, descendants, local, text
 
 _BLOCKS = {"p": "p", "hl2": "h2", "pre": "pre", "li": "li", "dt": "p", "dd": "p"}
-_LISTS = {"ol", "ul", "dl"}
+_LISTS = {"ol", "ul"}
+_CONTAINERS = {"block", "dl"}  # hold blocks, add nothing of their own
 _INLINE = {"em", "q"}
 _SKIPPED = {"note", "fn", "nitf-table-metadata", "hr"}  # desk notes and layout, not story text
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -36,9 +37,10 @@ def _block(element: etree._Element) -> str:
     if name in _LISTS:
         return f"<ul>{''.join(_block(e) for e in element)}</ul>"
     if name == "bq":
-        quoted = "".join(_block(e) for e in descendants(element, "block") or [element])
+        blocks = children(element, "block")
+        quoted = "".join(map(nitf_body_html, blocks)) or f"<p>{html.escape(text(element) or '')}</p>"
         return f"<blockquote>{quoted}</blockquote>"
-    if name == "block":
+    if name in _CONTAINERS:
         return nitf_body_html(element)
     if name == "media":
         return _media(element)
