@@ -12,6 +12,7 @@ pictures) are listed in `ParsedDocument.skipped` with their reason.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from typing import Any
@@ -80,9 +81,8 @@ def read(body: bytes, kind: str) -> ParsedDocument:
 
 def _json(body: bytes) -> dict[str, Any]:
     try:
-        doc = json.loads(
-            body.decode("utf-8-sig") if not body.startswith((b"\xff\xfe", b"\xfe\xff")) else body
-        )
+        # json reads UTF-8, -16 and -32 from bytes, but refuses UTF-8's BOM
+        doc = json.loads(body.removeprefix(codecs.BOM_UTF8))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ParseError(f"invalid JSON: {exc}") from None
     if not isinstance(doc, dict):
