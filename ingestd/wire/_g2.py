@@ -71,7 +71,6 @@ def _news_item(item: etree._Element) -> Entry:
     main = next((h for h in headlines if "sub" not in (attribute(h, "role") or "")), None)
     sub = next((h for h in headlines if "sub" in (attribute(h, "role") or "")), None)
     located = child(content, "located")
-    provider = child(meta, "provider")
     wire = WireFields(
         format="newsml-g2",
         byline=text(child(content, "by")) or _names(children(content, "creator")),
@@ -88,20 +87,7 @@ def _news_item(item: etree._Element) -> Entry:
         pub_status=code_of(attribute(child(meta, "pubStatus"), "qcode")),
         signals=tuple(q for q in (attribute(s, "qcode") for s in children(meta, "signal")) if q),
         ed_note=text(child(meta, "edNote")),
-        info_sources=tuple(
-            dict.fromkeys(
-                filter(
-                    None,
-                    (
-                        text(child(provider, "name")) or attribute(provider, "literal") or _code(provider),
-                        *(
-                            text(child(s, "name")) or attribute(s, "literal")
-                            for s in children(content, "infoSource")
-                        ),
-                    ),
-                )
-            )
-        ),
+        info_sources=_sources(child(meta, "provider"), children(content, "infoSource")),
         copyright_holder=_party(child(child(item, "rightsInfo"), "copyrightHolder")),
         renditions=tuple(_rendition(r) for r in _content_set(item, "remoteContent") if attribute(r, "href")),
     )
@@ -177,6 +163,12 @@ def _concept(element: etree._Element, schemes: Mapping[str, str]) -> Concept:
     qcode = attribute(element, "qcode")
     uri = attribute(element, "uri") or qcode_uri(qcode, schemes)
     return Concept(name=text(child(element, "name")) or attribute(element, "literal"), qcode=qcode, uri=uri)
+
+
+def _sources(provider: etree._Element | None, sources: list[etree._Element]) -> tuple[str, ...]:
+    """Who sent it: the provider (its name, literal or qcode's code), then the info sources."""
+    names = [_party(provider) or _code(provider), *(_party(s) for s in sources)]
+    return tuple(dict.fromkeys(n for n in names if n))
 
 
 def _names(parties: list[etree._Element]) -> str | None:
