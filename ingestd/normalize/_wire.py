@@ -48,13 +48,12 @@ def take_wire(draft: Draft) -> Draft:
     story = draft.story
     draft.note("wire_format", wire.format)
     if wire.byline:
-        _take_byline(draft, wire, wire.byline)
-    if wire.byline_title:
+        _take_byline(draft, wire.byline)
+    if wire.byline_title:  # NITF byttl: stated, so it outranks a title read off the byline
         draft.note("byline_title", wire.byline_title)
     if wire.located or wire.dateline:
         # the dateline as written opens with its place: "PARIS, Jan 9"
         story.located = clean_inline(wire.located or (wire.dateline or "").split(",")[0])
-    if wire.located or wire.dateline:
         _take_dateline(draft, wire)
     if wire.embargo:
         draft.note("embargo", utc_z(wire.embargo))
@@ -71,7 +70,7 @@ def take_wire(draft: Draft) -> Draft:
     return draft
 
 
-def _take_byline(draft: Draft, wire: WireFields, written: str) -> None:
+def _take_byline(draft: Draft, written: str) -> None:
     """The item's byline, its names split and recased as the profile reads bylines."""
     for key in ("authors", "byline_title"):  # what the head steps read gives way
         draft.story.ingest.pop(key, None)
@@ -84,7 +83,7 @@ def _take_byline(draft: Draft, wire: WireFields, written: str) -> None:
     draft.story.byline, authors, title = parsed
     if len(authors) > 1:
         draft.note("authors", authors)
-    if title and not wire.byline_title:
+    if title:
         draft.note("byline_title", title)
 
 
