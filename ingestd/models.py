@@ -131,6 +131,9 @@ class WireFields:
     subheadline: str | None = None
     slugline: str | None = None
     subjects: tuple[Concept, ...] = ()
+    people: tuple[Concept, ...] = ()  # whom the story is about (G2 cpnat:person, NITF person)
+    organisations: tuple[Concept, ...] = ()
+    places: tuple[Concept, ...] = ()  # what the story is about, not where it was filed (located)
     genres: tuple[Concept, ...] = ()
     keywords: tuple[str, ...] = ()
     urgency: int | None = None  # 1 (flash) … 9

@@ -237,3 +237,25 @@ def test_replay_of_version_1_then_version_2_into_one_database(tmp_path):
     assert updated["data"]["story"]["uri"] == created["data"]["story"]["uri"]
     assert updated["data"]["story"]["version"] == "2"
     assert updated["data"]["ingest"]["item_version"] == 2
+
+
+def test_subjects_of_people_organisations_and_places_go_to_their_ninjs_arrays():
+    """cpnat:person -> people, cpnat:organisation -> organisations, cpnat:geoArea/poi -> places;
+    abstract concepts stay subjects. A @literal identifier is kept as the literal."""
+    doc = item(
+        content_meta=(
+            '<subject type="cpnat:abstract" qcode="medtop:11000000"><name>politics</name></subject>'
+            '<subject type="cpnat:person" literal="kari-n"><name>Kari Nordmann</name></subject>'
+            '<subject type="cpnat:organisation" qcode="nprov:NTB"><name>NTB</name></subject>'
+            '<subject type="cpnat:geoArea"><name>Oslo</name></subject>'
+            '<subject type="cpnat:poi"><name>Storting</name></subject>'
+        ),
+        content_set=XHTML,
+    )
+    [story] = process(doc, feed_id="t", source=None, now=NOW, profiles=PROFILES).stories
+    assert [s.get("name") for s in story.ninjs["subjects"]] == ["politics"]
+    assert story.ninjs["people"] == [{"name": "Kari Nordmann", "literal": "kari-n"}]
+    assert story.ninjs["organisations"] == [
+        {"name": "NTB", "uri": "http://cv.iptc.org/newscodes/newsprovider/NTB", "literal": "nprov:NTB"}
+    ]
+    assert story.ninjs["places"] == [{"name": "Oslo"}, {"name": "Storting"}]

@@ -175,3 +175,17 @@ def test_quotes_blocks_and_lists_keep_their_text():
         "<ul><li>One</li><li>Two</li></ul>"
         "<p>Term</p><p>Meaning</p>"
     )
+
+
+def test_identified_content_gives_people_organisations_places_and_subjects():
+    doc = b"""<nitf><head><docdata><identified-content>
+        <person>Ann Roe</person><org value="X1" idsrc="acme">Acme Corp</org>
+        <location>Denver</location><classifier value="sports"/>
+      </identified-content></docdata></head>
+      <body><body.head><hedline><hl1>Acme buys team</hl1></hedline></body.head>
+      <body.content><p>Acme Corp bought the Denver team on Tuesday, its owner Ann Roe said.</p></body.content></body></nitf>"""
+    [story] = process(doc, feed_id="t", source=None, now=NOW, profiles=PROFILES).stories
+    assert story.ninjs["people"] == [{"name": "Ann Roe"}]
+    assert story.ninjs["organisations"] == [{"name": "Acme Corp", "literal": "acme:X1"}]
+    assert story.ninjs["places"] == [{"name": "Denver"}]
+    assert story.ninjs["subjects"] == [{"name": "sports", "literal": "sports"}]

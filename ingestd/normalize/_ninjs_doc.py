@@ -62,12 +62,18 @@ _PUB_STATUS = ("usable", "withheld", "canceled")
 
 def _wire_fields(doc: dict[str, Any], wire: WireFields) -> None:
     """What an agency item states outright and ninjs has a field for."""
-    subjects = [_concept(c) for c in wire.subjects]
+    subjects = [c for c in map(_concept, wire.subjects) if c]
     if subjects:
-        doc["subjects"] = [*doc.get("subjects", []), *(s for s in subjects if s)]
-    genres = [g for g in (_concept(c) for c in wire.genres) if g]
-    if genres:
-        doc["genres"] = genres
+        doc["subjects"] = [*doc.get("subjects", []), *subjects]
+    for key, concepts in (
+        ("people", wire.people),
+        ("organisations", wire.organisations),
+        ("places", wire.places),
+        ("genres", wire.genres),
+    ):
+        found = [c for c in map(_concept, concepts) if c]
+        if found:
+            doc[key] = found
     if wire.subheadline:
         doc["headlines"].append({"role": "subheadline", "value": wire.subheadline})
     if wire.urgency is not None:

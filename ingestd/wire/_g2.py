@@ -41,6 +41,7 @@ _NOT_NEWS = {
     "catalogItem": "a catalog of vocabulary schemes, not a story",
 }
 _TEXT_CLASSES = {None, "text", "composite"}
+_NAMED = {"person", "organisation", "geoArea", "poi"}  # concept natures with a ninjs array of their own
 _NITF_TYPES = ("application/nitf+xml", "application/vnd.iptc.nitf+xml", "text/vnd.iptc.nitf+xml")
 
 
@@ -78,7 +79,10 @@ def _news_item(item: etree._Element) -> Entry:
         dateline=text(child(content, "dateline")),
         subheadline=text(sub),
         slugline=text(child(content, "slugline")),
-        subjects=tuple(_concept(s, schemes) for s in children(content, "subject")),
+        subjects=_about(content, schemes, None),
+        people=_about(content, schemes, "person"),
+        organisations=_about(content, schemes, "organisation"),
+        places=_about(content, schemes, "geoArea", "poi"),
         genres=tuple(_concept(g, schemes) for g in children(content, "genre")),
         keywords=tuple(k for k in (text(e) for e in children(content, "keyword")) if k),
         urgency=as_int(text(child(content, "urgency")) or text(child(meta, "urgency")), 1, 9),
@@ -159,10 +163,24 @@ def _schemes(item: etree._Element) -> Mapping[str, str]:
     }
 
 
+def _about(
+    content: etree._Element | None, schemes: Mapping[str, str], *natures: str | None
+) -> tuple[Concept, ...]:
+    """The subjects of one concept nature (cpnat:person…); None: those of no nature ninjs
+    has an array for (abstract concepts, events, objects)."""
+    found = []
+    for subject in children(content, "subject"):
+        nature = code_of(attribute(subject, "type"))
+        if nature in natures or (None in natures and nature not in _NAMED):
+            found.append(_concept(subject, schemes))
+    return tuple(found)
+
+
 def _concept(element: etree._Element, schemes: Mapping[str, str]) -> Concept:
     qcode = attribute(element, "qcode")
     uri = attribute(element, "uri") or qcode_uri(qcode, schemes)
-    return Concept(name=text(child(element, "name")) or attribute(element, "literal"), qcode=qcode, uri=uri)
+    literal = attribute(element, "literal")  # an identifier outside any scheme
+    return Concept(name=text(child(element, "name")) or literal, qcode=qcode or literal, uri=uri)
 
 
 def _sources(provider: etree._Element | None, sources: list[etree._Element]) -> tuple[str, ...]:

@@ -35,6 +35,7 @@ def read_nitf(root: etree._Element) -> Entry:
     byline = child(body_head, "byline")
     issued = child(docdata, "date.issue")
     abstract = child(body_head, "abstract")
+    identified = child(docdata, "identified-content")
     wire = WireFields(
         format="nitf",
         byline=_byline_text(byline),
@@ -43,7 +44,13 @@ def read_nitf(root: etree._Element) -> Entry:
         dateline=text(dateline),
         dateline_date=norm_date(attribute(child(dateline, "story.date"), "norm")),
         subheadline=text(child(hedline, "hl2")),
-        subjects=tuple(_subject(s) for s in descendants(head, "tobject.subject")),
+        subjects=(
+            *(_subject(s) for s in descendants(head, "tobject.subject")),
+            *_named(identified, "classifier"),
+        ),
+        people=_named(identified, "person"),
+        organisations=_named(identified, "org"),
+        places=_named(identified, "location"),
         genres=_genres(child(head, "tobject")),
         keywords=tuple(k for k in (attribute(e, "key") for e in descendants(docdata, "keyword")) if k),
         urgency=as_int(attribute(child(docdata, "urgency"), "ed-urg"), 1, 9),
@@ -106,6 +113,18 @@ def _subject(element: etree._Element) -> Concept:
         qcode=f"subj:{code}" if code and iptc else refnum,
         uri=SUBJECT_CODES + code if code and iptc else None,
     )
+
+
+def _named(identified: etree._Element | None, name: str) -> tuple[Concept, ...]:
+    """identified-content's people, organisations, places and classifiers: text or value,
+    with the source's own code (idsrc:value) as the literal."""
+    found = []
+    for element in children(identified, name):
+        value, source = attribute(element, "value"), attribute(element, "idsrc")
+        label = text(element) or value
+        if label:
+            found.append(Concept(name=label, qcode=f"{source}:{value}" if source and value else value))
+    return tuple(found)
 
 
 def _genres(tobject: etree._Element | None) -> tuple[Concept, ...]:
