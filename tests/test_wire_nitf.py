@@ -189,3 +189,15 @@ def test_identified_content_gives_people_organisations_places_and_subjects():
     assert story.ninjs["organisations"] == [{"name": "Acme Corp", "literal": "acme:X1"}]
     assert story.ninjs["places"] == [{"name": "Denver"}]
     assert story.ninjs["subjects"] == [{"name": "sports", "literal": "sports"}]
+
+
+def test_a_time_without_zone_is_read_in_the_agencys_zone():
+    """date.issue with no offset from Yonhap (its doc-id's regsrc): Seoul time, not UTC."""
+    doc = b"""<nitf><head><docdata><doc-id regsrc="Yonhap" id-string="AEN1"/>
+      <date.issue norm="20200115T143000"/></docdata></head>
+      <body><body.head><hedline><hl1>Exports rise for the first time in a year</hl1></hedline></body.head>
+      <body.content><p>South Korea's exports rose for the first time in 14 months in January.</p></body.content>
+      </body></nitf>"""
+    [story] = process(doc, feed_id="t", source=None, now=NOW, profiles=PROFILES).stories
+    assert story.source == "yonhap"
+    assert story.ninjs["firstCreated"] == "2020-01-15T05:30:00Z"
