@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -130,3 +132,26 @@ def test_embargo_reaches_the_event(name, until, events):
     [event] = events[name]
     assert event["data"]["ingest"]["embargo"] == until
     assert event["data"]["story"]["embargoedUntil"] == until
+
+
+def test_ingestd_replay_of_the_folder_prints_one_event_per_news_item(tmp_path):
+    """As a user runs it: stdout holds only events, one per text news item, each a valid
+    ninjs 3.0 story; the skipped items are logged with their reasons on stderr."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")}
+    env["INGESTD_LOG_FORMAT"] = "json"
+    run = subprocess.run(
+        [sys.executable, "-m", "ingestd", "replay", "--now", "2020-01-16T12:00:00Z", str(WIRE)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    printed = [json.loads(line) for line in run.stdout.splitlines()]
+    goldens = [json.loads((GOLDEN / f"{p.name}.json").read_text(encoding="utf-8")) for p in SEEDS]
+    assert len(printed) == sum(map(len, goldens)) == 11
+    assert all(ninjs.validate(e["data"]["story"]) == [] for e in printed)
+    logs = [json.loads(line) for line in run.stderr.splitlines()]
+    skipped = sorted(line["error"].split()[0] for line in logs if line["event"] == "entry dropped")
+    assert skipped == ["conceptItem", "newsItem", "packageItem"]
