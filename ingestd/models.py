@@ -8,7 +8,7 @@ No stage hands another an httpx response, a feedparser dict or a sqlite row.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 EntryKind = Literal["feed-entry", "page-text", "page-html"]
@@ -94,6 +94,60 @@ class FetchResult:
         return self.status == 304
 
 
+@dataclass(frozen=True)
+class Concept:
+    """A controlled-vocabulary term as a wire item names it (IPTC subject, media topic, genre)."""
+
+    name: str | None = None
+    qcode: str | None = None  # "medtop:20000002", as the item wrote it
+    uri: str | None = None  # the qcode's scheme URI + code, when the scheme is known
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """One rendition of a wire item's content (NewsML-G2 remoteContent, ninjs renditions)."""
+
+    name: str
+    href: str | None = None
+    content_type: str | None = None
+    width: int | None = None
+    height: int | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class WireFields:
+    """What agency formats (NITF, NewsML-G2, ninjs) state outright and feeds do not.
+
+    The normalizer takes these as given: structured data outranks its heuristics.
+    """
+
+    format: str  # "nitf", "newsml-g2", "ninjs"
+    byline: str | None = None  # as written: "By JANE DOE"
+    byline_title: str | None = None  # NITF byttl: "Associated Press Writer"
+    located: str | None = None  # the place the story was filed from
+    dateline: str | None = None  # as written: "PARIS, Jan 9"
+    dateline_date: date | None = None  # NITF story.date@norm
+    subheadline: str | None = None
+    slugline: str | None = None
+    subjects: tuple[Concept, ...] = ()
+    people: tuple[Concept, ...] = ()  # whom the story is about (G2 cpnat:person, NITF person)
+    organisations: tuple[Concept, ...] = ()
+    places: tuple[Concept, ...] = ()  # what the story is about, not where it was filed (located)
+    genres: tuple[Concept, ...] = ()
+    keywords: tuple[str, ...] = ()
+    urgency: int | None = None  # 1 (flash) … 9
+    embargo: datetime | None = None  # aware UTC: not to be published before
+    version: int | None = None  # the item's own version number
+    pub_status: str | None = None  # "usable", "withheld", "canceled"
+    signals: tuple[str, ...] = ()  # NewsML-G2 signal qcodes: "sig:update", "sig:correction"
+    ed_note: str | None = None  # NITF ed-msg, NewsML-G2 edNote: for the desk, not for print
+    tagline: str | None = None
+    info_sources: tuple[str, ...] = ()  # provider, distributor: who sent it
+    copyright_holder: str | None = None
+    renditions: tuple[Rendition, ...] = ()
+
+
 @dataclass
 class Entry:
     """One item as the input gave it: a feed entry, or a whole article page.
@@ -117,6 +171,7 @@ class Entry:
     enclosures: list[dict[str, Any]] = field(default_factory=list)
     language: str | None = None  # declared by the entry or its feed
     base_url: str | None = None  # for resolving relative links
+    wire: WireFields | None = None  # agency formats only
 
 
 @dataclass
@@ -129,6 +184,7 @@ class ParsedDocument:
     language: str | None = None
     hints: dict[str, str] = field(default_factory=dict)  # ttl, sy_updateperiod, … for the scheduler
     warnings: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # items recognised and left out, each with its reason
 
 
 @dataclass

@@ -18,6 +18,7 @@ from typing import Any
 
 import feedparser
 
+from . import wire
 from .errors import ParseError
 from .models import Entry, ParsedDocument
 
@@ -46,6 +47,8 @@ def parse(
     if not body.strip():
         raise ParseError("empty body")
     head = _sniff_head(body)
+    if agency_format := wire.sniff(head):  # NITF, NewsML-G2, ninjs: ingestd/wire
+        return wire.read(body, agency_format)
     if head[:1] in (b"{", b"["):
         return _parse_json_feed(body, url)
     if head[:1] == b"<":

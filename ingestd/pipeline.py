@@ -45,6 +45,7 @@ def process(
     except ParseError as exc:
         return Processed(document=None, error=str(exc))
     result = Processed(document=document)
+    result.dropped.extend(document.skipped)  # items a format recognises and leaves out (wire packages)
     for index, entry in enumerate(document.entries):
         if entry.language is None and document.language:
             entry.language = document.language

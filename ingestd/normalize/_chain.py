@@ -37,9 +37,11 @@ from ._profiles import Profiles
 from ._render import render_body
 from ._source import choose_profile
 from ._trailer import cut_trailer, strip_boilerplate
+from ._wire import take_wire, wire_profile
 
 CHAIN: tuple[Step, ...] = (
     choose_profile,
+    wire_profile,  # an agency item's provider names the profile when nothing else did
     strip_boilerplate,
     cut_trailer,
     find_dateline,
@@ -49,6 +51,7 @@ CHAIN: tuple[Step, ...] = (
     read_headline,
     require_content,
     resolve_dates,
+    take_wire,  # an agency item's own byline, dateline, embargo…: after the heuristics, to outrank them
     render_body,
     detect_language,
     build_ninjs,

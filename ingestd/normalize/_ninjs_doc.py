@@ -5,10 +5,11 @@ which the store adds). Only ninjs fields: everything else is in story.ingest.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from ..models import Picture
+from ..models import Concept, Picture, Rendition, WireFields
 from ..ninjs import ordered, utc_z
 from ._draft import Draft
 
@@ -49,8 +50,77 @@ def build_ninjs(draft: Draft) -> Draft:
         doc["altIds"] = [{"role": "guid", "value": story.guid}]
     if story.pictures:
         doc["associations"] = [_picture(n, p) for n, p in enumerate(story.pictures, start=1)]
+    if draft.entry.wire is not None:
+        _wire_fields(doc, draft.entry.wire)
     story.ninjs = ordered(doc)
     return draft
+
+
+_ABSOLUTE_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$")
+_PUB_STATUS = ("usable", "withheld", "canceled")
+
+
+def _wire_fields(doc: dict[str, Any], wire: WireFields) -> None:
+    """What an agency item states outright and ninjs has a field for."""
+    subjects = [c for c in map(_concept, wire.subjects) if c]
+    if subjects:
+        doc["subjects"] = [*doc.get("subjects", []), *subjects]
+    for key, concepts in (
+        ("people", wire.people),
+        ("organisations", wire.organisations),
+        ("places", wire.places),
+        ("genres", wire.genres),
+    ):
+        found = [c for c in map(_concept, concepts) if c]
+        if found:
+            doc[key] = found
+    if wire.subheadline:
+        doc["headlines"].append({"role": "subheadline", "value": wire.subheadline})
+    if wire.urgency is not None:
+        doc["urgency"] = wire.urgency
+    if wire.embargo is not None:
+        doc["embargoedUntil"] = utc_z(wire.embargo)
+    if wire.pub_status in _PUB_STATUS:
+        doc["pubStatus"] = wire.pub_status
+    if wire.slugline:
+        doc["slugline"] = wire.slugline
+    if wire.ed_note:
+        doc["edNote"] = wire.ed_note
+    if wire.copyright_holder:
+        doc["copyrightHolder"] = wire.copyright_holder
+    if wire.info_sources and "infoSources" not in doc:  # the profile's agency, when known, says it better
+        doc["infoSources"] = [{"name": name} for name in wire.info_sources]
+    if wire.renditions:
+        doc["renditions"] = [_rendition(r) for r in wire.renditions]
+
+
+def _concept(concept: Concept) -> dict[str, Any]:
+    """A subject or genre: its name, URI (the scheme's + the code) and the qcode as written."""
+    found: dict[str, Any] = {}
+    if concept.name:
+        found["name"] = concept.name
+    if concept.uri and _ABSOLUTE_URI.match(concept.uri):
+        found["uri"] = concept.uri
+    if concept.qcode:
+        found["literal"] = concept.qcode
+    return found
+
+
+def _rendition(rendition: Rendition) -> dict[str, Any]:
+    found: dict[str, Any] = {"name": rendition.name}
+    href = _uri(rendition.href)
+    if href:
+        found["href"] = href
+    if rendition.content_type:
+        found["contentType"] = rendition.content_type
+    for key, value in (
+        ("width", rendition.width),
+        ("height", rendition.height),
+        ("sizeInBytes", rendition.size),
+    ):
+        if value is not None:
+            found[key] = value
+    return found
 
 
 def _picture(number: int, picture: Picture) -> dict[str, Any]:
