@@ -15,8 +15,7 @@ import pytest
 from ingestd.normalize import load_profiles
 from ingestd.parse import parse
 from ingestd.pipeline import process
-
-from .conftest import ROOT, write_config
+from tests.support import ROOT, write_config
 
 NOW = datetime(2020, 1, 16, 12, 0, tzinfo=UTC)
 PROFILES = load_profiles(None)

@@ -24,8 +24,7 @@ from ingestd import ninjs
 from ingestd.config import load_config
 from ingestd.normalize import load_profiles
 from ingestd.replay import replay
-
-from .conftest import ROOT, write_config
+from tests.support import ROOT, write_config
 
 WIRE = ROOT / "seeds" / "wire"
 GOLDEN = Path(__file__).resolve().parent / "golden" / "wire"
