@@ -116,10 +116,29 @@ def test_env_overrides_a_key(tmp_path: Path) -> None:
     assert config.log.format == "console"
 
 
-@pytest.mark.parametrize("listen", ["8080", "localhost:port", "1.2.3.4:70000", ":8080"])
-def test_bad_listen_address(tmp_path: Path, listen: str) -> None:
+@pytest.mark.parametrize(
+    "listen,reason",
+    [
+        ("8080", "is not host:port"),
+        ("localhost:port", "is not host:port"),
+        (":8080", "is not host:port"),
+        ("1.2.3.4:70000", "port 70000 is above 65535"),
+        ("999.1.1.1:80", "'999.1.1.1' is not an IP address"),
+        ("10.0.0:80", "'10.0.0' is not an IP address"),
+        ("[::zz]:80", "'::zz' is not an IP address"),
+        ("bad_host:80", "'bad_host' is not a host name"),
+        ("-lead.example:80", "'-lead.example' is not a host name"),
+    ],
+)
+def test_bad_listen_address(tmp_path: Path, listen: str, reason: str) -> None:
     path = write_config(tmp_path, f'[http]\nlisten = "{listen}"\n')
-    assert "is not host:port" in problems_of(path)[0]
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}: http.listen: {listen!r}") and reason in problem
+
+
+@pytest.mark.parametrize("listen", ["127.0.0.1:0", "0.0.0.0:8080", "[::1]:8080", "[::]:80", "localhost:8080"])
+def test_good_listen_address(tmp_path: Path, listen: str) -> None:
+    assert load_config(write_config(tmp_path, f'[http]\nlisten = "{listen}"\n'), env={}).http.listen == listen
 
 
 def test_subscriptions_are_checked_and_secrets_resolved(
