@@ -278,7 +278,7 @@ def _check_config(args: argparse.Namespace) -> int:
     if args.path:
         args.config = args.path
     config = _validated(load(args))
-    print(f"{config.file}: ok ({len(config.feeds)} feeds, {len(config.subscriptions)} subscriptions)")
+    print(f"{config.file}: ok ({len(config.feeds)} feeds)")
     return 0
 
 
