@@ -4,7 +4,10 @@ Every setting is declared once in SETTINGS / FEED_SETTINGS (name, type,
 default, help); loading, `check-config`, env overrides and the generated
 reference (`ingestd config-reference`, docs/config.md) all read that table.
 A loaded Config holds one typed frozen dataclass per section (`config.fetch.timeout`).
-Errors are collected, not raised one by one, so an operator sees every bad
+Loading is the whole validation `run` does before it opens the database, so
+`check-config` and `run` cannot disagree: each value parsed and ranged by its row's
+parser (secrets read and decoded, listen addresses parsed), then RELATIONS between
+keys. Errors are collected, not raised one by one, so an operator sees every bad
 line at once: `file: key: reason`.
 """
 

@@ -90,6 +90,10 @@ CASES: dict[str, Bad] = {
         '[scheduler]\nmin_interval = "2d"\n',
         "{path}: scheduler.min_interval: scheduler.min_interval (2d) is above scheduler.max_interval (1d)",
     ),
+    "max_interval under the default min_interval": Bad(
+        '[scheduler]\nmax_interval = "30s"\n',
+        "{path}: scheduler.max_interval: scheduler.min_interval (1m) is above scheduler.max_interval (30s)",
+    ),
     "default_interval under min_interval": Bad(
         '[scheduler]\nmin_interval = "10m"\ndefault_interval = "1m"\n',
         "{path}: scheduler.min_interval: scheduler.min_interval (10m) is above scheduler.default_interval (1m)",
