@@ -73,6 +73,13 @@ def parse_size(value: Any) -> int:
     return int(float(number) * _SIZE_UNITS[unit.lower() if unit else None])
 
 
+def _parse_positive_size(value: Any) -> int:
+    size = parse_size(value)
+    if size <= 0:
+        raise ValueError(f"{value!r} must be more than 0 bytes")
+    return size
+
+
 def _parse_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -265,6 +272,7 @@ _TYPE_NAMES: dict[Callable[[Any], Any], str] = {
     _parse_positive_duration: "duration > 0",
     _parse_min_interval: "duration ≥ 1s",
     parse_size: "size",
+    _parse_positive_size: "size > 0",
     _parse_bool: "bool",
     _parse_int: "int",
     _parse_str: "string",
@@ -350,7 +358,7 @@ SETTINGS: list[Setting] = [
     _S(
         "fetch",
         "max_body",
-        parse_size,
+        _parse_positive_size,
         "15MB",
         "Largest response body read, compressed or decoded; larger is an error.",
     ),

@@ -80,6 +80,9 @@ CASES: dict[str, Bad] = {
         '[[feeds]]\nid = "zero"\nurl = "https://example.org/z.xml"\ninterval = "0s"\n',
         "{path}: feeds[0] (zero).interval: '0s' must be longer than 0s",
     ),
+    "max_body 0": Bad(
+        '[fetch]\nmax_body = "0MB"\n', "{path}: fetch.max_body: '0MB' must be more than 0 bytes"
+    ),
     "workers 0": Bad("[scheduler]\nworkers = 0\n", "{path}: scheduler.workers: 0 must be at least 1"),
     # relations between keys
     "min_interval above max_interval": Bad(
