@@ -764,6 +764,8 @@ def load_config(
                 problems.append(Problem(label, f"{name}.{key}", "unknown key"))
                 continue
             try:
+                if declared.parse is _parse_secret:  # file: relative to the config's folder
+                    value = _relative_secret_file(value, folder)
                 sections[name][key] = _resolve(declared, declared.parse(value), folder)
                 given[f"{name}.{key}"] = label
             except ValueError as exc:

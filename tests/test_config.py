@@ -174,6 +174,17 @@ def test_subscriptions_are_checked_and_secrets_resolved(
     assert sub.events == ("story.created", "story.updated")
 
 
+def test_a_token_file_is_relative_to_the_config_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "token.txt").write_text("s3cret\n")
+    path = write_config(tmp_path, '[http]\ntoken = "file:token.txt"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert load_config(path, env={}).http.token == "s3cret"
+
+
 def test_bad_env_override_names_the_variable(tmp_path: Path) -> None:
     path = write_config(tmp_path, "")
     assert problems_of(path, {"INGESTD_SCHEDULER_WORKERS": "many"}) == [
