@@ -801,7 +801,8 @@ def load_config(
     if problems:
         raise ConfigError(problems)
     typed: dict[str, Any] = {name: SECTIONS[name](**values) for name, values in sections.items()}
-    warnings = unknown_env(environ, referenced=_env_references([raw, dict(environ)]))
+    overrides = [environ[name] for name in env_names() if name in environ]
+    warnings = unknown_env(environ, referenced=_env_references([raw, overrides]))
     return Config(file=file, feeds=feeds, subscriptions=subscriptions, warnings=warnings, **typed)
 
 
@@ -844,10 +845,18 @@ def unknown_env(
     variable the config reads as a secret (`env:INGESTD_API_TOKEN`) is not unknown."""
     names = env_names()
     return tuple(
-        EnvWarning(var, next(iter(difflib.get_close_matches(var, names, n=1)), None))
+        EnvWarning(var, _closest(var, names))
         for var in sorted(environ)
         if var.startswith("INGESTD_") and var not in names and var not in referenced
     )
+
+
+def _closest(var: str, names: list[str]) -> str | None:
+    # Compared without the shared INGESTD_ (it makes every pair look alike); 0.7 keeps
+    # typos (FETCH_TIMEOT, LOGLEVEL) and drops look-alikes (WEBHOOK_SECRET: RETRY_FOR).
+    prefix = len("INGESTD_")
+    found = difflib.get_close_matches(var[prefix:], [n[prefix:] for n in names], n=1, cutoff=0.7)
+    return f"INGESTD_{found[0]}" if found else None
 
 
 def _env_references(values: Any) -> frozenset[str]:

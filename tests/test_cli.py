@@ -136,7 +136,8 @@ def test_unknown_variables_come_with_the_closest_name(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write_config(tmp_path, '[http]\ntoken = "env:INGESTD_API_TOKEN"\n')
-    monkeypatch.setenv("INGESTD_API_TOKEN", "s3cret")  # secrets are read from the process
+    for name in ("INGESTD_API_TOKEN", "INGESTD_DESK_TOKEN"):  # secrets are read from the process
+        monkeypatch.setenv(name, "s3cret")
     env = {
         "INGESTD_FETCH_TIMEOT": "5s",
         "INGESTD_STORAGE_PAHT": "x.db",
@@ -145,11 +146,16 @@ def test_unknown_variables_come_with_the_closest_name(
         "INGESTD_CONFIG": str(path),
         "INGESTD_LOG_LEVEL": "debug",
         "OTHER_FETCH_TIMEOT": "5s",  # not ours
+        "INGESTD_HTTP_TOKEN": "env:INGESTD_DESK_TOKEN",  # an override reads it: known
+        "INGESTD_DESK_TOKEN": "t0ken",
+        "OTHER_SETTING": "env:INGESTD_WEBHOOK_SECRET",  # not an ingestd setting: names nothing
+        "INGESTD_WEBHOOK_SECRET": "whsec_c2VjcmV0",
     }
     assert load_config(path, env=env).warnings == (
         EnvWarning("INGESTD_COMPLETELY_DIFFERENT_THING", None),
         EnvWarning("INGESTD_FETCH_TIMEOT", "INGESTD_FETCH_TIMEOUT"),
         EnvWarning("INGESTD_STORAGE_PAHT", "INGESTD_STORAGE_PATH"),
+        EnvWarning("INGESTD_WEBHOOK_SECRET", None),
     )
     assert str(EnvWarning("INGESTD_FETCH_TIMEOT", "INGESTD_FETCH_TIMEOUT")) == (
         "$INGESTD_FETCH_TIMEOT: unknown variable, ignored; did you mean INGESTD_FETCH_TIMEOUT?"
