@@ -211,6 +211,16 @@ def test_bad_durations(text: object) -> None:
         parse_duration(text)
 
 
+def test_a_bare_number_is_still_seconds(tmp_path: Path) -> None:
+    """Durations that must be longer than 0s take numbers as before; only 0 is refused."""
+    path = write_config(tmp_path, "[fetch]\ntimeout = 7\n[webhooks]\nprobe_interval = 0.5\n")
+    config = load_config(path, env={})
+    assert (config.fetch.timeout, config.webhooks.probe_interval) == (7.0, 0.5)
+    assert problems_of(write_config(tmp_path, "[scheduler]\ntick = 0\n")) == [
+        f"{tmp_path / 'ingestd.toml'}: scheduler.tick: 0 must be longer than 0s"
+    ]
+
+
 def test_sizes() -> None:
     assert parse_size("15MB") == 15_000_000
     assert parse_size("512 KiB") == 524288
