@@ -1050,9 +1050,13 @@ def reference() -> str:
         lines.append(f"| `{r.low}` ≤ `{r.high}` | {checked} | {r.why} |")
     lines += [
         "",
-        "## Environment",
+        "## The file and the environment",
         "",
-        "`INGESTD_CONFIG` names the file; `INGESTD_<SECTION>_<KEY>` overrides one key. Any "
+        "`--config PATH` (before or after the command), else `INGESTD_CONFIG`, names the "
+        "file, which must then exist; with neither, `config/ingestd.toml` is read, and every "
+        "command but `replay` (test mode: built-in defaults) refuses to start without it.",
+        "",
+        "`INGESTD_<SECTION>_<KEY>` overrides one key. Any "
         "other `INGESTD_*` variable is reported once by every command that reads the config, "
         "with the closest valid name (`run` and `replay` in their log, the others on stderr), "
         "unless the config reads it as a secret (`env:INGESTD_API_TOKEN`).",
