@@ -184,10 +184,10 @@ def _parser(running: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def load(args: argparse.Namespace, *, require_file: bool = True) -> Config:
+def load(args: argparse.Namespace) -> Config:
     """The command's config (--config, else $INGESTD_CONFIG, else the default file),
     its unknown INGESTD_* variables reported on stderr."""
-    config = load_config(getattr(args, "config", None), require_file=require_file)
+    config = load_config(getattr(args, "config", None))
     for warning in config.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return config

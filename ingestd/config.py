@@ -705,14 +705,15 @@ def load_config(
     path: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
     *,
-    require_file: bool = False,
+    require_file: bool = True,
 ) -> Config:
     """Read, check and resolve the config: every setting parsed and ranged, secrets
     decoded, relations between keys held. What passes here is all `run` checks before
     it opens the database. Raises ConfigError with every problem.
 
     A file named by `path` or $INGESTD_CONFIG must exist; with neither, the default
-    file is read if present, else the built-in defaults apply unless `require_file`."""
+    file is read, and only where `require_file` is false (replay) may it be missing:
+    then the built-in defaults apply."""
     environ: Mapping[str, str] = os.environ if env is None else env
     file = config_path(path, environ)
     if file is None and require_file:

@@ -91,7 +91,9 @@ def test_a_config_named_by_option_or_variable_must_exist(
     assert not list(tmp_path.iterdir())  # nothing created in its place
 
 
-@pytest.mark.parametrize("command", [["run"], ["check-config"], ["feeds", "list"], ["healthcheck"]])
+@pytest.mark.parametrize(
+    "command", [["run"], ["check-config"], ["feeds", "list"], ["healthcheck"], ["webhooks", "list"]]
+)
 def test_no_config_at_all_is_an_error(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
 ) -> None:
