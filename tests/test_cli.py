@@ -56,8 +56,9 @@ def test_config_goes_before_or_after_the_command(
 ) -> None:
     before = cli(capsys, "--config", str(config), *command)
     after = cli(capsys, *command, "--config", str(config))
+    joined = cli(capsys, f"--config={config}", *command)
     assert before[0] == 0, before
-    assert before == after
+    assert before == after == joined
 
 
 def test_check_config_takes_the_file_every_way(capsys: pytest.CaptureFixture[str], config: Path) -> None:
@@ -79,7 +80,15 @@ def test_the_config_after_the_command_wins(
 
 
 @pytest.mark.parametrize(
-    "command", [["run"], ["check-config"], ["feeds", "list"], ["stories", "list"], ["healthcheck"]]
+    "command",
+    [
+        ["run"],
+        ["check-config"],
+        ["feeds", "list"],
+        ["stories", "list"],
+        ["healthcheck"],
+        ["replay", str(SEED)],
+    ],
 )
 def test_a_config_named_by_option_or_variable_must_exist(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
