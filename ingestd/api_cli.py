@@ -10,10 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .config import load_config
-
 # opml and the store are imported by the commands that use them: building the
-# parser (every `ingestd` run, `--help` included) must stay cheap.
+# parser (every `ingestd` run, `--help` included) must stay cheap. `cli.load` too:
+# cli imports this module.
 
 
 def add_feeds_actions(
@@ -33,11 +32,12 @@ def add_feeds_actions(
 
 
 def import_opml_command(args: argparse.Namespace) -> int:
+    from .cli import load
     from .opml import OPMLError, import_opml
     from .progress import progress_bar
     from .store import Store
 
-    config = load_config(args.config)
+    config = load(args)
     try:
         data = Path(args.file).read_bytes()
     except OSError as exc:
@@ -68,10 +68,11 @@ def import_opml_command(args: argparse.Namespace) -> int:
 
 
 def export_opml_command(args: argparse.Namespace) -> int:
+    from .cli import load
     from .opml import export_opml
     from .store import Store
 
-    store = Store(load_config(args.config).storage.path)
+    store = Store(load(args).storage.path)
     try:
         document, left_out = export_opml(store.list_feeds())
     finally:

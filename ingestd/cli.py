@@ -4,6 +4,12 @@ function the daemon and the tests call too; no logic lives here.
 Exit codes: 0 success; 1 some input could not be used (replay) or an
 unhealthy daemon (healthcheck); 2 bad config or usage.
 
+Config: `--config PATH` goes before or after the command; else $INGESTD_CONFIG;
+else config/ingestd.toml. A file so named must exist, and every command that reads
+a config needs one, but `replay` (test mode: built-in defaults when there is none).
+Each such command reports unknown INGESTD_* variables once: `run` and `replay` in
+their log, the others on stderr.
+
 Cheap commands stay cheap: `--help`, `healthcheck` and `check-config` run every
 few seconds in containers and scripts, so the pipeline's heavy stages (trafilatura,
 numpy, the language model, the store, the HTTP stack) are imported inside the
@@ -29,6 +35,7 @@ if TYPE_CHECKING:
 # Said here as well as in ingestd.webhooks.cli so that listing the command does not
 # import the webhooks package (and with it the store and the HTTP client).
 _WEBHOOKS_HELP = "Webhook subscriptions: list, add, change, remove, test, redeliver, enable, disable."
+_CONFIG_HELP = "config file (default: $INGESTD_CONFIG, else config/ingestd.toml); before or after the command"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -49,8 +56,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _command_word(argv: Sequence[str]) -> str:
     """The command about to run ("" for none): the first argument that is no option
-    (the top level takes no option with a value)."""
-    return next((a for a in argv if not a.startswith("-")), "")
+    and not the value of the top level's one option with a value, --config."""
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return ""
 
 
 def _parser(running: str | None = None) -> argparse.ArgumentParser:
@@ -62,6 +75,7 @@ def _parser(running: str | None = None) -> argparse.ArgumentParser:
         "ninjs, deduplicate, store, and push to subscribers.",
     )
     parser.add_argument("--version", action="version", version=f"ingestd {__version__}")
+    parser.add_argument("--config", metavar="PATH", help=_CONFIG_HELP)
     commands = parser.add_subparsers(metavar="COMMAND")
 
     def command(name: str, handler: Any, help: str) -> argparse.ArgumentParser:
@@ -70,11 +84,8 @@ def _parser(running: str | None = None) -> argparse.ArgumentParser:
         return sub
 
     def with_config(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        sub.add_argument(
-            "--config",
-            metavar="PATH",
-            help="config file (default: $INGESTD_CONFIG, else config/ingestd.toml)",
-        )
+        # SUPPRESS: given before the command only, the top level's value stays
+        sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=_CONFIG_HELP)
         return sub
 
     run = with_config(command("run", _run, "Run the daemon: poll feeds on schedule until SIGTERM/SIGINT."))
@@ -103,12 +114,15 @@ def _parser(running: str | None = None) -> argparse.ArgumentParser:
         "paths", nargs="+", metavar="PATH", help="feed, page or story files, or folders of them"
     )
 
-    check = command(
-        "check-config",
-        _check_config,
-        "Check a config file: one line per problem (file: key: reason); exit 2 if any.",
+    check = with_config(
+        command(
+            "check-config",
+            _check_config,
+            "Check a config file as `run` does before it opens the database: one line per "
+            "problem (file: key: reason); exit 2 if any.",
+        )
     )
-    check.add_argument("path", nargs="?", metavar="PATH")
+    check.add_argument("path", nargs="?", metavar="PATH", help="the file (or --config)")
 
     command(
         "config-reference",
@@ -156,9 +170,11 @@ def _parser(running: str | None = None) -> argparse.ArgumentParser:
     stories_list.set_defaults(handler=_stories_list)
     with_config(stories_list).add_argument("--limit", type=int, default=20)
     stories_list.add_argument("--feed", metavar="ID")
-    stories_show = stories_commands.add_parser("show", help="one story's ninjs document")
+    stories_list.add_argument("--json", action="store_true", help="JSON lines")
+    stories_show = stories_commands.add_parser("show", help="one story's ninjs document and ingest data")
     stories_show.set_defaults(handler=_stories_show)
     with_config(stories_show).add_argument("story_id", metavar="ID")
+    stories_show.add_argument("--json", action="store_true", help="one JSON line (default: indented)")
     if running is None or running == "webhooks":
         from .webhooks import cli as webhooks_cli
 
@@ -168,21 +184,47 @@ def _parser(running: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _setup(args: argparse.Namespace) -> Config:
+def load(args: argparse.Namespace) -> Config:
+    """The command's config (--config, else $INGESTD_CONFIG, else the default file),
+    its unknown INGESTD_* variables reported on stderr."""
+    config = load_config(getattr(args, "config", None))
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return config
+
+
+def _setup(args: argparse.Namespace, *, require_file: bool = True) -> Config:
+    """`load` for the commands that log: logging set up from the config, the unknown
+    INGESTD_* variables reported through it (one JSON object a line stays true)."""
     from . import logs
 
-    config = load_config(getattr(args, "config", None))
+    config = load_config(getattr(args, "config", None), require_file=require_file)
     logs.configure(config.log.format, config.log.level)
+    log = logs.get_logger()
+    for warning in config.warnings:
+        log.warning(
+            "unknown environment variable, ignored", variable=warning.name, did_you_mean=warning.closest
+        )
+    return config
+
+
+def _validated(config: Config) -> Config:
+    """What `run` checks before it opens the database, beyond load_config: the
+    source profiles. `check-config` calls this very function."""
+    from .normalize import load_profiles
+
+    load_profiles(config.normalize.sources_dir)
     return config
 
 
 def _run(args: argparse.Namespace) -> int:
+    config = _validated(_setup(args))  # a bad config stops here, before the heavy imports
+
     import asyncio
 
     from . import logs
     from .daemon import Daemon
 
-    config = _setup(args)
     try:
         code = asyncio.run(Daemon(config, once=args.once).run())
     except OSError as exc:  # a taken port, an unwritable database folder: say which, no traceback
@@ -212,7 +254,7 @@ def _replay(args: argparse.Namespace) -> int:
     from .replay import replay
     from .timeutil import parse_now
 
-    config = _setup(args)
+    config = _setup(args, require_file=False)
     try:
         now = parse_now(args.now) if args.now else datetime.now(UTC)
     except ValueError:
@@ -233,11 +275,10 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    from .normalize import load_profiles
-
-    config = load_config(args.path)
-    load_profiles(config.normalize.sources_dir)
-    print(f"{config.file or '<defaults>'}: ok ({len(config.feeds)} feeds)")
+    if args.path:
+        args.config = args.path
+    config = _validated(load(args))
+    print(f"{config.file}: ok ({len(config.feeds)} feeds)")
     return 0
 
 
@@ -253,7 +294,7 @@ def _healthcheck(args: argparse.Namespace) -> int:
     a CPU limit, and httpx alone would double its start-up time and memory."""
     import http.client
 
-    config = load_config(args.config)
+    config = load(args)
     host, _, port = config.http.listen.rpartition(":")
     host = host.strip("[]")
     host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
@@ -278,7 +319,7 @@ def _healthcheck(args: argparse.Namespace) -> int:
 def _open_store(args: argparse.Namespace) -> Store:
     from .store import Store
 
-    return Store(load_config(args.config).storage.path)
+    return Store(load(args).storage.path)
 
 
 def _feeds_list(args: argparse.Namespace) -> int:
@@ -331,7 +372,7 @@ def _stories_list(args: argparse.Namespace) -> int:
     store = _open_store(args)
     rows = store.list_stories(limit=args.limit, feed_id=args.feed)
     store.close()
-    _print_rows(rows, ("id", "version", "first_created", "feed_id", "headline"), False)
+    _print_rows(rows, ("id", "version", "first_created", "feed_id", "headline"), args.json)
     return 0
 
 
@@ -342,13 +383,8 @@ def _stories_show(args: argparse.Namespace) -> int:
     if row is None:
         print(f"no story {args.story_id!r}", file=sys.stderr)
         return 1
-    print(
-        json.dumps(
-            {"story": json.loads(row["ninjs"]), "ingest": json.loads(row["ingest"])},
-            ensure_ascii=False,
-            indent=2,
-        )
-    )
+    document = {"story": json.loads(row["ninjs"]), "ingest": json.loads(row["ingest"])}
+    print(json.dumps(document, ensure_ascii=False, indent=None if args.json else 2))
     return 0
 
 

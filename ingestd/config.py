@@ -4,12 +4,18 @@ Every setting is declared once in SETTINGS / FEED_SETTINGS (name, type,
 default, help); loading, `check-config`, env overrides and the generated
 reference (`ingestd config-reference`, docs/config.md) all read that table.
 A loaded Config holds one typed frozen dataclass per section (`config.fetch.timeout`).
-Errors are collected, not raised one by one, so an operator sees every bad
+Loading is the whole validation `run` does before it opens the database, so
+`check-config` and `run` cannot disagree: each value parsed and ranged by its row's
+parser (secrets read and decoded, listen addresses parsed), then RELATIONS between
+keys. Errors are collected, not raised one by one, so an operator sees every bad
 line at once: `file: key: reason`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import difflib
 import ipaddress
 import os
 import re
@@ -65,6 +71,13 @@ def parse_size(value: Any) -> int:
         raise ValueError(f"{value!r} is not a size (use e.g. 15MB, 512KiB)")
     number, unit = match.groups()
     return int(float(number) * _SIZE_UNITS[unit.lower() if unit else None])
+
+
+def _parse_positive_size(value: Any) -> int:
+    size = parse_size(value)
+    if size <= 0:
+        raise ValueError(f"{value!r} must be more than 0 bytes")
+    return size
 
 
 def _parse_bool(value: Any) -> bool:
@@ -146,12 +159,44 @@ def _parse_feed_id(value: Any) -> str:
     return text
 
 
+def _parse_positive_duration(value: Any) -> float:
+    seconds = parse_duration(value)
+    if seconds <= 0:
+        raise ValueError(f"{value!r} must be longer than 0s")
+    return seconds
+
+
+def _parse_min_interval(value: Any) -> float:
+    seconds = parse_duration(value)
+    if seconds < 1:
+        raise ValueError(f"{value!r} is under 1s")
+    return seconds
+
+
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
 def _parse_listen(value: Any) -> str:
-    """host:port or [v6]:port."""
+    """host:port or [v6]:port; an IP must be a real address, a name a valid host name."""
     text = _parse_str(value).strip()
-    match = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})", text)
-    if not match or int(match.group(2)) > 65535:
-        raise ValueError(f"{text!r} is not host:port (e.g. 127.0.0.1:8080, [::1]:8080)")
+    usage = f"{text!r} is not host:port (e.g. 127.0.0.1:8080, [::1]:8080)"
+    match = re.fullmatch(r"(?:\[([^\]]*)\]|([^:\[\]]+)):(\d{1,5})", text)
+    if not match:
+        raise ValueError(usage)
+    v6, host, port = match.groups()
+    if int(port) > 65535:
+        raise ValueError(f"{text!r}: port {port} is above 65535")
+    try:
+        if v6 is not None:
+            ipaddress.IPv6Address(v6)
+        elif host.replace(".", "").isdigit():  # dotted digits are an IPv4 address or nothing
+            ipaddress.IPv4Address(host)
+    except ValueError:
+        raise ValueError(f"{text!r}: {v6 if v6 is not None else host!r} is not an IP address") from None
+    if host and not host.replace(".", "").isdigit():
+        labels = host.removesuffix(".").split(".")
+        if len(host) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+            raise ValueError(f"{text!r}: {host!r} is not a host name")
     return text
 
 
@@ -162,21 +207,45 @@ def _parse_secret(value: Any) -> str:
         name = text[4:]
         if name not in os.environ:
             raise ValueError(f"environment variable {name} is not set")
-        return os.environ[name]
-    if text.startswith("file:"):
+        secret = os.environ[name]
+        where = f"environment variable {name}"
+    elif text.startswith("file:"):
         try:
-            return Path(text[5:]).read_text(encoding="utf-8").strip()
+            secret = Path(text[5:]).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ValueError(f"cannot read secret file {text[5:]!r}: {exc.strerror}") from None
-    return text
+        where = f"secret file {text[5:]!r}"
+    else:
+        secret, where = text, "the secret"
+    if not secret:
+        raise ValueError(f"{where} is empty")
+    return secret
+
+
+WEBHOOK_SECRET_PREFIX = "whsec_"
+
+
+def webhook_key(secret: str) -> bytes:
+    """`whsec_<base64>` -> the signing key (Standard Webhooks). Raises ValueError for
+    anything else; unpadded base64 is common in the wild and the reference library
+    pads it too."""
+    if not secret.startswith(WEBHOOK_SECRET_PREFIX):
+        raise ValueError(f"a webhook secret must start with {WEBHOOK_SECRET_PREFIX} (Standard Webhooks)")
+    encoded = secret[len(WEBHOOK_SECRET_PREFIX) :]
+    try:
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except binascii.Error:
+        raise ValueError(f"what follows {WEBHOOK_SECRET_PREFIX} is not base64") from None
+    if not key:
+        raise ValueError("the secret's key is empty")
+    return key
 
 
 def _parse_secret_list(value: Any) -> list[str]:
     values = value if isinstance(value, list) else [value]
     secrets = [_parse_secret(v) for v in values]
     for secret in secrets:
-        if not secret.startswith("whsec_"):
-            raise ValueError("a webhook secret must start with whsec_ (Standard Webhooks)")
+        webhook_key(secret)  # decoded now: `run` must not be the first to find it bad
     if not secrets:
         raise ValueError("at least one secret is needed")
     return secrets
@@ -200,7 +269,10 @@ def _parse_filter(value: Any) -> dict[str, Any]:
 
 _TYPE_NAMES: dict[Callable[[Any], Any], str] = {
     parse_duration: "duration",
+    _parse_positive_duration: "duration > 0",
+    _parse_min_interval: "duration ≥ 1s",
     parse_size: "size",
+    _parse_positive_size: "size > 0",
     _parse_bool: "bool",
     _parse_int: "int",
     _parse_str: "string",
@@ -242,7 +314,7 @@ SETTINGS: list[Setting] = [
     _S(
         "storage",
         "retention",
-        parse_duration,
+        _parse_positive_duration,
         "90d",
         "Stories older than this are purged; their identity keys stay (tombstones).",
     ),
@@ -260,8 +332,14 @@ SETTINGS: list[Setting] = [
         "info",
         "Lowest level written to stderr.",
     ),
-    _S("fetch", "timeout", parse_duration, "20s", "Total time allowed for one fetch, connect to last byte."),
-    _S("fetch", "connect_timeout", parse_duration, "10s", "Time allowed to connect."),
+    _S(
+        "fetch",
+        "timeout",
+        _parse_positive_duration,
+        "20s",
+        "Total time allowed for one fetch, connect to last byte.",
+    ),
+    _S("fetch", "connect_timeout", _parse_positive_duration, "10s", "Time allowed to connect."),
     _S(
         "fetch",
         "user_agent",
@@ -280,7 +358,7 @@ SETTINGS: list[Setting] = [
     _S(
         "fetch",
         "max_body",
-        parse_size,
+        _parse_positive_size,
         "15MB",
         "Largest response body read, compressed or decoded; larger is an error.",
     ),
@@ -296,27 +374,39 @@ SETTINGS: list[Setting] = [
     _S("fetch", "global_limit", _parse_int, 50, "Fetches in flight at once, all hosts together."),
     _S("fetch", "per_host_limit", _parse_int, 2, "Fetches in flight at once to one host."),
     _S("fetch", "per_host_delay", parse_duration, "0s", "Least time between two request starts to one host."),
-    _S("scheduler", "tick", parse_duration, "1s", "How often the scheduler looks for feeds that are due."),
+    _S(
+        "scheduler",
+        "tick",
+        _parse_positive_duration,
+        "1s",
+        "How often the scheduler looks for feeds that are due.",
+    ),
     _S("scheduler", "workers", _parse_int, 10, "Polls running at the same time."),
-    _S("scheduler", "default_interval", parse_duration, "5m", "Poll interval of a feed that declares none."),
+    _S(
+        "scheduler",
+        "default_interval",
+        _parse_positive_duration,
+        "5m",
+        "Poll interval of a feed that declares none.",
+    ),
     _S(
         "scheduler",
         "min_interval",
-        parse_duration,
+        _parse_min_interval,
         "1m",
         "No feed is polled more often than this, whatever its interval or hints say.",
     ),
     _S(
         "scheduler",
         "max_interval",
-        parse_duration,
+        _parse_positive_duration,
         "24h",
         "No healthy feed waits longer than this (Retry-After aside).",
     ),
     _S(
         "scheduler",
         "backoff_cap",
-        parse_duration,
+        _parse_positive_duration,
         "6h",
         "Longest wait after repeated errors (exponential backoff with jitter).",
     ),
@@ -348,23 +438,25 @@ SETTINGS: list[Setting] = [
         ],
         "Query parameters dropped from canonical URLs (* matches any suffix).",
     ),
-    _S("webhooks", "timeout", parse_duration, "15s", "Time allowed for one delivery attempt."),
+    _S("webhooks", "timeout", _parse_positive_duration, "15s", "Time allowed for one delivery attempt."),
     _S("webhooks", "concurrency", _parse_int, 4, "Deliveries in flight at once to one subscription."),
     _S(
         "webhooks",
         "retry_for",
-        parse_duration,
+        _parse_positive_duration,
         "3d",
         "How long a failing delivery is retried before it is marked failed.",
     ),
     _S(
         "webhooks",
         "breaker_after",
-        parse_duration,
+        _parse_positive_duration,
         "1h",
         "An endpoint failing continuously this long is paused (circuit open) and probed.",
     ),
-    _S("webhooks", "probe_interval", parse_duration, "5m", "How often a paused endpoint is probed."),
+    _S(
+        "webhooks", "probe_interval", _parse_positive_duration, "5m", "How often a paused endpoint is probed."
+    ),
     _S(
         "http",
         "listen",
@@ -404,7 +496,7 @@ FEED_SETTINGS: list[Setting] = [
     _S(
         "feeds",
         "interval",
-        parse_duration,
+        _parse_positive_duration,
         None,
         "Nominal poll interval; unset: [scheduler] default_interval.",
     ),
@@ -418,7 +510,7 @@ FEED_SETTINGS: list[Setting] = [
     _S(
         "feeds",
         "quiet_after",
-        parse_duration,
+        _parse_positive_duration,
         None,
         "A feed with no new story for this long is logged and shown as quiet; unset: "
         "8 times its usual gap between stories (at least 1 h), once that is known.",
@@ -454,6 +546,30 @@ SUBSCRIPTION_SETTINGS: list[Setting] = [
 ]
 _REQUIRED_KEYS = ("id", "url", "secret")
 EVENT_TYPES = ("story.created", "story.updated")
+
+
+@dataclass(frozen=True)
+class Relation:
+    """Between two settings ("section.key"): `low` ≤ `high`, else the config contradicts
+    itself and `why` says what would go wrong. A `hard` relation is one the daemon
+    cannot run without, checked always; the others only when both values were given (a
+    default the operator never chose does not make their one value wrong)."""
+
+    low: str
+    high: str
+    why: str
+    hard: bool = False
+
+
+RELATIONS: list[Relation] = [
+    Relation("scheduler.min_interval", "scheduler.max_interval", "no interval can satisfy both", hard=True),
+    Relation("scheduler.min_interval", "scheduler.default_interval", "the default could never apply"),
+    Relation("scheduler.default_interval", "scheduler.max_interval", "the default could never apply"),
+    Relation("scheduler.tick", "scheduler.min_interval", "due feeds are only looked for once a tick"),
+    Relation("scheduler.min_interval", "scheduler.backoff_cap", "errors could never slow polling down"),
+    Relation("fetch.connect_timeout", "fetch.timeout", "timeout bounds the whole fetch, connecting included"),
+    Relation("fetch.per_host_limit", "fetch.global_limit", "global_limit bounds all hosts together"),
+]
 
 
 # ── typed sections ───────────────────────────────────────────────────────────
@@ -550,25 +666,66 @@ class Config:
     normalize: NormalizeSettings
     feeds: list[FeedConfig] = field(default_factory=list)
     subscriptions: list[SubscriptionConfig] = field(default_factory=list)
+    # INGESTD_* variables that name no setting; the command reports them, once
+    warnings: tuple[EnvWarning, ...] = ()
 
     @property
     def folder(self) -> Path:
         return self.file.parent if self.file else Path.cwd()
 
 
-def config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
+@dataclass(frozen=True)
+class EnvWarning:
+    """An INGESTD_* variable that names no setting: ignored, and said so once."""
+
+    name: str
+    closest: str | None
+
+    def __str__(self) -> str:
+        hint = f"; did you mean {self.closest}?" if self.closest else ""
+        return f"${self.name}: unknown variable, ignored{hint}"
+
+
+def env_names() -> list[str]:
+    """Every INGESTD_* variable ingestd reads."""
+    return ["INGESTD_CONFIG"] + [f"INGESTD_{s.section}_{s.key}".upper() for s in SETTINGS]
+
+
+def config_path(explicit: str | os.PathLike[str] | None, env: Mapping[str, str] | None = None) -> Path | None:
     """--config, else INGESTD_CONFIG, else ./config/ingestd.toml if present."""
+    environ = os.environ if env is None else env
     if explicit:
         return Path(explicit)
-    if os.environ.get("INGESTD_CONFIG"):
-        return Path(os.environ["INGESTD_CONFIG"])
+    if environ.get("INGESTD_CONFIG"):
+        return Path(environ["INGESTD_CONFIG"])
     return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
 
 
-def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
-    """Read, check and resolve the config. Raises ConfigError with every problem."""
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    require_file: bool = True,
+) -> Config:
+    """Read, check and resolve the config: every setting parsed and ranged, secrets
+    decoded, relations between keys held. What passes here is all `run` checks before
+    it opens the database. Raises ConfigError with every problem.
+
+    A file named by `path` or $INGESTD_CONFIG must exist; with neither, the default
+    file is read, and only where `require_file` is false (replay) may it be missing:
+    then the built-in defaults apply."""
     environ: Mapping[str, str] = os.environ if env is None else env
-    file = config_path(path)
+    file = config_path(path, environ)
+    if file is None and require_file:
+        raise ConfigError(
+            [
+                Problem(
+                    str(Path.cwd() / DEFAULT_CONFIG_PATH),
+                    "-",
+                    "file not found; name the config with --config PATH or $INGESTD_CONFIG",
+                )
+            ]
+        )
     label = str(file) if file else "<defaults>"
     problems: list[Problem] = []
     raw: dict[str, Any] = {}
@@ -576,7 +733,8 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         try:
             raw = tomllib.loads(file.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError([Problem(label, "-", "file not found")]) from None
+            named = "" if path else " (named by $INGESTD_CONFIG)"
+            raise ConfigError([Problem(label, "-", f"file not found{named}")]) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError([Problem(label, "-", f"cannot read: {exc}")]) from None
         except tomllib.TOMLDecodeError as exc:
@@ -586,6 +744,8 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
 
     known = {(s.section, s.key): s for s in SETTINGS}
     sections: dict[str, dict[str, Any]] = {s.section: {} for s in SETTINGS}
+    given: dict[str, str] = {}  # "section.key" set by the operator -> where (for relations)
+    bad: set[str] = set()  # "section.key" whose value was refused (reported already)
     for setting in SETTINGS:
         default = None if setting.default is None else setting.parse(setting.default)
         sections[setting.section][setting.key] = _resolve(setting, default, folder)
@@ -605,20 +765,28 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
                 problems.append(Problem(label, f"{name}.{key}", "unknown key"))
                 continue
             try:
+                if declared.parse is _parse_secret:  # file: relative to the config's folder
+                    value = _relative_secret_file(value, folder)
                 sections[name][key] = _resolve(declared, declared.parse(value), folder)
+                given[f"{name}.{key}"] = label
             except ValueError as exc:
                 problems.append(Problem(label, f"{name}.{key}", str(exc)))
+                bad.add(f"{name}.{key}")
 
     for setting in SETTINGS:
         var = f"INGESTD_{setting.section}_{setting.key}".upper()
+        where = f"{setting.section}.{setting.key}"
         if var in environ:
             try:
                 sections[setting.section][setting.key] = _resolve(
                     setting, setting.parse(environ[var]), Path.cwd()
                 )
+                given[where] = f"${var}"
             except ValueError as exc:
-                problems.append(Problem(f"${var}", f"{setting.section}.{setting.key}", str(exc)))
+                problems.append(Problem(f"${var}", where, str(exc)))
+                bad.add(where)
 
+    problems += _relation_problems(sections, given, bad)
     default_interval = sections["scheduler"]["default_interval"]
     feeds = [
         _feed(values, folder, default_interval)
@@ -634,7 +802,73 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     if problems:
         raise ConfigError(problems)
     typed: dict[str, Any] = {name: SECTIONS[name](**values) for name, values in sections.items()}
-    return Config(file=file, feeds=feeds, subscriptions=subscriptions, **typed)
+    overrides = [environ[name] for name in env_names() if name in environ]
+    warnings = unknown_env(environ, referenced=_env_references([raw, overrides]))
+    return Config(file=file, feeds=feeds, subscriptions=subscriptions, warnings=warnings, **typed)
+
+
+def _relation_problems(
+    sections: dict[str, dict[str, Any]], given: dict[str, str], bad: set[str]
+) -> list[Problem]:
+    """RELATIONS checked between values that parsed (a refused one is reported
+    already), each problem named where the value that was given came from."""
+    problems = []
+    for relation in RELATIONS:
+        keys = (relation.low, relation.high)
+        if bad & set(keys) or not (relation.hard or all(k in given for k in keys)):
+            continue
+        low, high = (sections[k.split(".")[0]][k.split(".")[1]] for k in keys)
+        if low > high:
+            shown = _show_duration if isinstance(low, float) else str
+            key = relation.low if relation.low in given else relation.high
+            problems.append(
+                Problem(
+                    given[key],
+                    key,
+                    f"{relation.low} ({shown(low)}) is above {relation.high} ({shown(high)}): {relation.why}",
+                )
+            )
+    return problems
+
+
+def _show_duration(seconds: float) -> str:
+    for unit in ("w", "d", "h", "m", "s"):
+        size = _DURATION_UNITS[unit]
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def unknown_env(
+    environ: Mapping[str, str], referenced: frozenset[str] = frozenset()
+) -> tuple[EnvWarning, ...]:
+    """INGESTD_* variables that name no setting, each with the closest valid name. A
+    variable the config reads as a secret (`env:INGESTD_API_TOKEN`) is not unknown."""
+    names = env_names()
+    return tuple(
+        EnvWarning(var, _closest(var, names))
+        for var in sorted(environ)
+        if var.startswith("INGESTD_") and var not in names and var not in referenced
+    )
+
+
+def _closest(var: str, names: list[str]) -> str | None:
+    # Compared without the shared INGESTD_ (it makes every pair look alike); 0.7 keeps
+    # typos (FETCH_TIMEOT, LOGLEVEL) and drops look-alikes (WEBHOOK_SECRET: RETRY_FOR).
+    prefix = len("INGESTD_")
+    found = difflib.get_close_matches(var[prefix:], [n[prefix:] for n in names], n=1, cutoff=0.7)
+    return f"INGESTD_{found[0]}" if found else None
+
+
+def _env_references(values: Any) -> frozenset[str]:
+    """The NAMEs of every `env:NAME` string anywhere in `values` (tables, lists)."""
+    if isinstance(values, str):
+        return frozenset([values[4:]]) if values.startswith("env:") else frozenset()
+    if isinstance(values, dict):
+        values = list(values.values())
+    if isinstance(values, list):
+        return frozenset().union(*(_env_references(v) for v in values))
+    return frozenset()
 
 
 def _resolve(setting: Setting, value: Any, folder: Path) -> Any:
@@ -802,6 +1036,32 @@ def reference() -> str:
     lines += ["", "## [[subscriptions]]", "", "| key | type | default | meaning |", "|---|---|---|---|"]
     for s in SUBSCRIPTION_SETTINGS:
         lines.append(f"| `{s.key}` | {s.type_name} | `{_show(s.default)}` | {s.help} |")
+    lines += [
+        "",
+        "## Relations between keys",
+        "",
+        "Each must hold or the config is refused. *Always*: checked whatever was given; "
+        "*when both are given*: a default you did not choose does not make your value wrong.",
+        "",
+        "| must hold | checked | because otherwise |",
+        "|---|---|---|",
+    ]
+    for r in RELATIONS:
+        checked = "always" if r.hard else "when both are given"
+        lines.append(f"| `{r.low}` ≤ `{r.high}` | {checked} | {r.why} |")
+    lines += [
+        "",
+        "## The file and the environment",
+        "",
+        "`--config PATH` (before or after the command), else `INGESTD_CONFIG`, names the "
+        "file, which must then exist; with neither, `config/ingestd.toml` is read, and every "
+        "command but `replay` (test mode: built-in defaults) refuses to start without it.",
+        "",
+        "`INGESTD_<SECTION>_<KEY>` overrides one key. Any "
+        "other `INGESTD_*` variable is reported once by every command that reads the config, "
+        "with the closest valid name (`run` and `replay` in their log, the others on stderr), "
+        "unless the config reads it as a secret (`env:INGESTD_API_TOKEN`).",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -116,10 +116,29 @@ def test_env_overrides_a_key(tmp_path: Path) -> None:
     assert config.log.format == "console"
 
 
-@pytest.mark.parametrize("listen", ["8080", "localhost:port", "1.2.3.4:70000", ":8080"])
-def test_bad_listen_address(tmp_path: Path, listen: str) -> None:
+@pytest.mark.parametrize(
+    "listen,reason",
+    [
+        ("8080", "is not host:port"),
+        ("localhost:port", "is not host:port"),
+        (":8080", "is not host:port"),
+        ("1.2.3.4:70000", "port 70000 is above 65535"),
+        ("999.1.1.1:80", "'999.1.1.1' is not an IP address"),
+        ("10.0.0:80", "'10.0.0' is not an IP address"),
+        ("[::zz]:80", "'::zz' is not an IP address"),
+        ("bad_host:80", "'bad_host' is not a host name"),
+        ("-lead.example:80", "'-lead.example' is not a host name"),
+    ],
+)
+def test_bad_listen_address(tmp_path: Path, listen: str, reason: str) -> None:
     path = write_config(tmp_path, f'[http]\nlisten = "{listen}"\n')
-    assert "is not host:port" in problems_of(path)[0]
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}: http.listen: {listen!r}") and reason in problem
+
+
+@pytest.mark.parametrize("listen", ["127.0.0.1:0", "0.0.0.0:8080", "[::1]:8080", "[::]:80", "localhost:8080"])
+def test_good_listen_address(tmp_path: Path, listen: str) -> None:
+    assert load_config(write_config(tmp_path, f'[http]\nlisten = "{listen}"\n'), env={}).http.listen == listen
 
 
 def test_subscriptions_are_checked_and_secrets_resolved(
@@ -155,6 +174,17 @@ def test_subscriptions_are_checked_and_secrets_resolved(
     assert sub.events == ("story.created", "story.updated")
 
 
+def test_a_token_file_is_relative_to_the_config_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "token.txt").write_text("s3cret\n")
+    path = write_config(tmp_path, '[http]\ntoken = "file:token.txt"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert load_config(path, env={}).http.token == "s3cret"
+
+
 def test_bad_env_override_names_the_variable(tmp_path: Path) -> None:
     path = write_config(tmp_path, "")
     assert problems_of(path, {"INGESTD_SCHEDULER_WORKERS": "many"}) == [
@@ -179,6 +209,16 @@ def test_durations(text: object, seconds: float) -> None:
 def test_bad_durations(text: object) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+def test_a_bare_number_is_still_seconds(tmp_path: Path) -> None:
+    """Durations that must be longer than 0s take numbers as before; only 0 is refused."""
+    path = write_config(tmp_path, "[fetch]\ntimeout = 7\n[webhooks]\nprobe_interval = 0.5\n")
+    config = load_config(path, env={})
+    assert (config.fetch.timeout, config.webhooks.probe_interval) == (7.0, 0.5)
+    assert problems_of(write_config(tmp_path, "[scheduler]\ntick = 0\n")) == [
+        f"{tmp_path / 'ingestd.toml'}: scheduler.tick: 0 must be longer than 0s"
+    ]
 
 
 def test_sizes() -> None:
