@@ -16,7 +16,15 @@ from ._draft import Draft
 from ._profiles import Profile
 from ._text import clean_inline
 
-_NAME_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|\bund\b|\bet\b|\by\b|·)\s*")
+_NAME_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|\bund\b|\bet\b|\by\b|\be\b|·|、|/)\s*")
+# "Author:" / "Von" / "記者" before a name in a metadata field: a label, not part of the name
+_ROLE_PREFIX = re.compile(
+    r"^(?i:by|von|par|por|di|autor(?:in)?|author|text|reporter|redaktion|記者|记者|作者)\b[:：]?\s+"
+)
+# a domain or link, an e-mail address, a number: never a person or a desk
+_NOT_A_NAME = re.compile(r"https?://|www\.|@|\b[\w-]+\.[a-z]{2,}\b|\d")
+_NAME_MAX = 80
+_NAME_WORDS = 6
 _PARTICLES = frozenset(
     {
         "de",
@@ -84,45 +92,81 @@ def _section_line(draft: Draft, text: str) -> tuple[str | None, datetime | None]
 
 
 def read_byline(draft: Draft) -> Draft:
+    """The byline by evidence: structured data before free text, the article's own
+    lines before the page's, and only names that can be a person or a desk."""
+    in_head = _byline_in_head(draft)
+    page = draft.page
+    groups: list[tuple[str, list[str]]] = [("feed", list(draft.entry.authors))]
+    if page:
+        groups += [g for g in page.author_groups if g[0] != "trafilatura"]
+    if in_head:
+        groups.append(("text", in_head[1]))
+    if page:
+        groups += [g for g in page.author_groups if g[0] == "trafilatura"]
+        on_page = next(filter(None, (parse_byline(draft.profile, line) for line in page.page_lines)), None)
+        groups.append(("page-text", on_page[1] if on_page else []))
+    if draft.dateline_by and (in_dateline := _names(draft.profile, draft.dateline_by)):
+        groups.append(("dateline", in_dateline[1]))
+    for source, names in groups:
+        authors = _plausible_names(draft, names)
+        if authors:
+            shown = in_head and [n.casefold() for n in in_head[1]] == [n.casefold() for n in authors]
+            draft.story.byline = in_head[0] if in_head and shown else _joined(authors)
+            draft.note("authors", authors)
+            draft.note("byline_by", source)
+            break
+    if in_head and in_head[2]:
+        draft.note("byline_title", in_head[2])
+    return draft
+
+
+def _byline_in_head(draft: Draft) -> tuple[str, list[str], str | None] | None:
+    """The "By …" line above the lead, taken out of the body (with a second one and a title line under it)."""
     profile, head = draft.profile, draft.head()
-    byline = None
     for index in head:
         byline = parse_byline(profile, draft.blocks[index].text)
-        if byline:
+        if not byline:
+            continue
+        draft.remove(index)
+        _anchor(draft, index)
+        # a second "By …" line under the first adds its names
+        while index in draft.head() and (more := parse_byline(profile, draft.blocks[index].text)):
             draft.remove(index)
-            _anchor(draft, index)
-            # a second "By …" line under the first adds its names
-            while index in draft.head() and (more := parse_byline(profile, draft.blocks[index].text)):
-                draft.remove(index)
-                names = byline[1] + more[1]
-                byline = (_joined(names), names, byline[2] or more[2])
-            # "Associated Press" on the line under the names is the byline's title
-            if (
-                index in draft.head()
-                and _title(profile, draft.blocks[index].text) == draft.blocks[index].text
-            ):
-                byline = (byline[0], byline[1], draft.remove(index).text)
-            break
-    if not byline and draft.page:
-        byline = next(filter(None, (parse_byline(profile, line) for line in draft.page.page_lines)), None)
-    if not byline and draft.dateline_by:
-        byline = _names(profile, draft.dateline_by)
-    if not byline:  # the input's own author list: names as given, never split further
-        authors = [
-            n
-            for n in (
-                clean_inline(a) for a in draft.entry.authors or (draft.page.authors if draft.page else [])
-            )
-            if n
-        ]
-        byline = (_joined(authors), authors, None) if authors else None
-    if byline:
-        draft.story.byline, authors, title = byline
-        if len(authors) > 1:
-            draft.note("authors", authors)
-        if title:
-            draft.note("byline_title", title)
-    return draft
+            names = byline[1] + more[1]
+            byline = (_joined(names), names, byline[2] or more[2])
+        # "Associated Press" on the line under the names is the byline's title
+        if index in draft.head() and _title(profile, draft.blocks[index].text) == draft.blocks[index].text:
+            byline = (byline[0], byline[1], draft.remove(index).text)
+        return byline
+    return None
+
+
+def _plausible_names(draft: Draft, names: list[str]) -> list[str]:
+    """The names that can be a person or a desk: not a publisher, domain, number or nav label."""
+    rejected = {
+        _fold_name(n) for n in (*draft.profile.site_names, *(draft.page.publishers if draft.page else ()))
+    }
+    chrome = draft.page.chrome_links if draft.page else frozenset()
+    kept: dict[str, str] = {}
+    for raw in names:
+        name = _ROLE_PREFIX.sub("", clean_inline(raw)).strip(_TITLE_EDGE)
+        folded = _fold_name(name)
+        if (
+            not name
+            or len(name) > _NAME_MAX
+            or len(name.split()) > _NAME_WORDS
+            or _NOT_A_NAME.search(name)
+            or not any(c.isalpha() for c in name)
+            or folded in rejected
+            or name.casefold() in chrome
+        ):
+            continue
+        kept.setdefault(folded, name)
+    return list(kept.values())
+
+
+def _fold_name(name: str) -> str:
+    return "".join(c for c in name.casefold() if c.isalnum())
 
 
 def parse_byline(profile: Profile, line: str) -> tuple[str, list[str], str | None] | None:
@@ -225,18 +269,37 @@ def _headline_from_text(draft: Draft) -> int | None:
 
 
 def _page_headline(draft: Draft) -> str:
+    """The headline most of the page's sources agree on (JSON-LD, og:, twitter:, <h1>,
+    <title> without its site name); on a tie, the most structured one. The
+    publisher's characters are kept: only a site-name suffix or prefix goes."""
     page = draft.page
-    sites = {s.casefold() for s in (*draft.profile.site_names, page.site_name or "") if s}
-    for candidate in (page.headline, page.title):
-        if candidate:
-            parts = _SITE_SEPARATORS.split(candidate)
-            while len(parts) > 1 and parts[-1].casefold() in sites:
-                parts.pop()
-            while len(parts) > 1 and parts[0].casefold() in sites:
-                parts.pop(0)
-            return " - ".join(parts) if len(parts) > 1 else parts[0]
-    first = draft.blocks[0] if draft.blocks else None
-    return first.text if first and first.tag.startswith("h") else draft.story.headline
+    assert page is not None
+    sites = {_fold_name(s) for s in (*draft.profile.site_names, *page.publishers) if s}
+    candidates = [_without_site(c, sites) for c in (*page.headlines, page.title) if c]
+    if not candidates:
+        first = draft.blocks[0] if draft.blocks else None
+        return first.text if first and first.tag.startswith("h") else draft.story.headline
+    folded = [c.casefold() for c in candidates]
+
+    def support(index: int) -> int:
+        mine = folded[index]
+        # a <title> that is this headline plus a site name we could not recognise also agrees
+        return sum(
+            f == mine or (f.startswith(mine) and bool(_SITE_SEPARATORS.match(f, len(mine)))) for f in folded
+        )
+
+    best = max(range(len(candidates)), key=lambda i: (support(i), -i))
+    return candidates[best]
+
+
+def _without_site(title: str, sites: set[str]) -> str:
+    """ "Headline | Site" / "Site - Headline" -> "Headline", cut where the separator stands."""
+    separators = list(_SITE_SEPARATORS.finditer(title))
+    if separators and _fold_name(title[separators[-1].end() :]) in sites:
+        return title[: separators[-1].start()]
+    if separators and _fold_name(title[: separators[0].start()]) in sites:
+        return title[separators[0].end() :]
+    return title
 
 
 def _find(draft: Draft, headline: str) -> int | None:
