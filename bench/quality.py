@@ -135,7 +135,7 @@ def run_trafilatura(case: Case) -> Produced:
 
 
 def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFC", html.unescape(text)).replace("\u00ad", "")
+    text = unicodedata.normalize("NFC", html.unescape(text)).replace("\u00ad", "").replace("\u200b", "")
     return " ".join(text.split())
 
 

@@ -35,7 +35,7 @@ class PageMeta:
     title: str | None = None  # <title> as written, site suffix and all
     headline: str | None = None  # JSON-LD headline, else og:title
     # Evidence, best source first; the head and date steps choose from it.
-    headlines: list[str] = field(default_factory=list)  # JSON-LD, og:, twitter:, <h1>
+    headlines: list[str] = field(default_factory=list)  # JSON-LD, og:, twitter:, <title>, <h1>
     author_groups: list[tuple[str, list[str]]] = field(default_factory=list)  # (source, names)
     publishers: list[str] = field(default_factory=list)  # site and publisher names: never an author
     chrome_links: frozenset[str] = frozenset()  # casefolded link texts of nav/header/footer

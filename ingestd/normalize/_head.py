@@ -51,7 +51,8 @@ _PARTICLES = frozenset(
     }
 )
 _TITLE_EDGE = " ,;|/–—-"
-_SITE_SEPARATORS = re.compile(r"\s+(?:[|–—:·•»-]|::)\s+")
+_SITE_SEPARATORS = re.compile(r"\s+(?:[|–—:·•»-]|::)\s+|\s*[｜：]\s*")
+_PART_SEPARATORS = "|–—:·•»-｜：/"
 _HEADLINE_MAX = 300
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -273,23 +274,27 @@ def _page_headline(draft: Draft) -> str:
     <title> without its site name); on a tie, the most structured one. The
     publisher's characters are kept: only a site-name suffix or prefix goes."""
     page = draft.page
-    assert page is not None
+    assert page is not None  # called for pages only
     sites = {_fold_name(s) for s in (*draft.profile.site_names, *page.publishers) if s}
-    candidates = [_without_site(c, sites) for c in (*page.headlines, page.title) if c]
+    candidates = [_without_site(c, sites) for c in page.headlines]
     if not candidates:
         first = draft.blocks[0] if draft.blocks else None
         return first.text if first and first.tag.startswith("h") else draft.story.headline
-    folded = [c.casefold() for c in candidates]
-
-    def support(index: int) -> int:
-        mine = folded[index]
-        # a <title> that is this headline plus a site name we could not recognise also agrees
-        return sum(
-            f == mine or (f.startswith(mine) and bool(_SITE_SEPARATORS.match(f, len(mine)))) for f in folded
-        )
-
-    best = max(range(len(candidates)), key=lambda i: (support(i), -i))
+    folded = [" ".join(c.casefold().split()) for c in candidates]
+    best = max(range(len(candidates)), key=lambda i: (sum(_support(f, folded[i]) for f in folded), -i))
     return candidates[best]
+
+
+def _support(other: str, mine: str) -> float:
+    """1 when `other` is `mine`; half when it holds it as one separated part ("Kicker | mine - Site")."""
+    if other == mine:
+        return 1.0
+    start = other.find(mine)
+    if start < 0:
+        return 0.0
+    before, after = other[:start].rstrip(), other[start + len(mine) :].lstrip()
+    part = (not before or before[-1] in _PART_SEPARATORS) and (not after or after[0] in _PART_SEPARATORS)
+    return 0.5 if part else 0.0
 
 
 def _without_site(title: str, sites: set[str]) -> str:

@@ -143,14 +143,15 @@ def _metadata(tree: lxml.html.HtmlElement) -> PageMeta:
             _text(article.get("headline")),
             first("og:title"),
             first("twitter:title"),
-            *(_text(h.text_content()) for h in _article_scope(tree).iter("h1")),
+            clean_inline(title) if title else None,
+            *(_text(h.text_content()) for h in tree.xpath("//h1")[:2]),
         )
         if h
     ]
     return PageMeta(
         title=clean_inline(title) if title else None,
         headline=headlines[0] if headlines else None,
-        headlines=list(dict.fromkeys(headlines)),
+        headlines=headlines,  # repeats kept: each is a vote
         author_groups=_author_groups(tree, article, metas),
         publishers=[n for n in (first("og:site_name"), publisher_name, first("application-name")) if n],
         chrome_links=_chrome_links(tree),
