@@ -24,6 +24,11 @@ _ROLE_PREFIX = re.compile(
 # a domain or link, an e-mail address, a number: never a person or a desk
 _NOT_A_NAME = re.compile(r"https?://|www\.|@|\b[\w-]+\.[a-z]{2,}\b|\d")
 _NAME_MAX = 80
+# what a page prints after the names on a byline line: the time, an update note, a follow button
+_BYLINE_TAIL = re.compile(
+    r"\s+(?=(?:(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d|\d{1,4}[:/.-]\d"
+    r"|(?i:updated|published|posted|follow)\b|@))"
+)
 _NAME_WORDS = 6
 _PARTICLES = frozenset(
     {
@@ -111,6 +116,9 @@ def read_byline(draft: Draft) -> Draft:
     for source, names in groups:
         authors = _plausible_names(draft, names)
         if authors:
+            # another source naming the same person without a trailing word ("Joshua Sokol May")
+            others = [n for _, more in groups for n in more if len(n.split()) >= 2]
+            authors = [next((o for o in others if a.startswith(o + " ")), a) for a in authors]
             shown = in_head and [n.casefold() for n in in_head[1]] == [n.casefold() for n in authors]
             draft.story.byline = in_head[0] if in_head and shown else _joined(authors)
             draft.note("authors", authors)
@@ -144,21 +152,25 @@ def _byline_in_head(draft: Draft) -> tuple[str, list[str], str | None] | None:
 
 def _plausible_names(draft: Draft, names: list[str]) -> list[str]:
     """The names that can be a person or a desk: not a publisher, domain, number or nav label."""
-    rejected = {
-        _fold_name(n) for n in (*draft.profile.site_names, *(draft.page.publishers if draft.page else ()))
-    }
+    sites = draft.profile.site_names + tuple(draft.page.publishers if draft.page else ())
+    rejected = [f for f in map(_fold_name, sites) if f]
     chrome = draft.page.chrome_links if draft.page else frozenset()
     kept: dict[str, str] = {}
     for raw in names:
         name = _ROLE_PREFIX.sub("", clean_inline(raw)).strip(_TITLE_EDGE)
+        title = _title(draft.profile, name)
+        rest = name[: -len(title)].split() if title else []
+        # "Ben Silverman Games Editor" loses its title; "Le Figaro et AFP" is a credit, kept whole
+        if len(rest) >= 2 and not _NAME_SPLIT.fullmatch(f" {rest[-1]} "):
+            name = " ".join(rest).rstrip(_TITLE_EDGE)
         folded = _fold_name(name)
         if (
             not name
             or len(name) > _NAME_MAX
             or len(name.split()) > _NAME_WORDS
             or _NOT_A_NAME.search(name)
-            or not any(c.isalpha() for c in name)
-            or folded in rejected
+            or not folded
+            or any(folded in site for site in rejected)
             or name.casefold() in chrome
         ):
             continue
@@ -175,7 +187,7 @@ def parse_byline(profile: Profile, line: str) -> tuple[str, list[str], str | Non
     for pattern in profile.byline_patterns:
         match = pattern.match(line)
         if match and match.end() == len(line):
-            return _names(profile, match["by"])
+            return _names(profile, _BYLINE_TAIL.split(match["by"], maxsplit=1)[0])
     return None
 
 

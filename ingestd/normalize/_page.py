@@ -229,8 +229,7 @@ def _names(value: Any) -> list[str]:
         return [n for item in value for n in _names(item)]
     if isinstance(value, dict):
         value = value.get("name")
-    name = _text(value) if isinstance(value, str) else None
-    return [name] if name else []
+    return _split_authors(value) if isinstance(value, str) else []
 
 
 def _split_authors(value: str) -> list[str]:
@@ -239,7 +238,7 @@ def _split_authors(value: str) -> list[str]:
         return []
     names = [n for n in (clean_inline(p) for p in _AUTHOR_SPLIT.split(value)) if n]
     # "Miller, Zeke" is one name written backwards, not two
-    if "," in value and any(len(n.split()) < 2 for n in names):
+    if len(names) == 2 and "," in value and all(len(n.split()) == 1 for n in names):
         return [clean_inline(value)]
     return names
 
