@@ -336,7 +336,12 @@ def _tidy_head(draft: Draft, position: int | None) -> None:
             draft.remove(0)
         if position:
             draft.flag(f"dropped {position} unrecognised line(s) above the headline")
-    standfirst = [draft.remove(0).text for _ in range(draft.lead or 0)]
+    # a page's standfirst is part of the article as published; wire copy's goes to the summary
+    lines = draft.lead or 0
+    if draft.entry.kind == "page-html":
+        standfirst = [b.text for b in draft.blocks[:lines]]
+    else:
+        standfirst = [draft.remove(0).text for _ in range(lines)]
     if standfirst and not draft.story.summary:
         draft.story.summary = " ".join(standfirst)
 

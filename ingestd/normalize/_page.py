@@ -39,6 +39,7 @@ _ARTICLE_TYPES = frozenset(
 _ARTICLE_SCOPE = ('//*[@itemprop="articleBody"]', "//article", "//main", '//*[@role="main"]')
 _PAGE_LINE_MAX = 200  # longer lines are paragraphs, not bylines or time lines
 _PAGE_LINES = 400
+_SECOND_OPINION = 500  # characters: an extraction this short is checked against a bare one
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|\band\b|&)\s*")
 # lxml refuses these in text and attributes; a page carrying one is read without it
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -75,31 +76,35 @@ def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture],
     url = url or meta.canonical  # a saved page still knows where it lived
     if url and tree.find(".//base[@href]") is None:
         tree.make_links_absolute(url, handle_failures="discard")
-    drop_unwanted(tree)
-    page_blocks, _ = html_blocks(tree.body if tree.find("body") is not None else tree)
-    meta.page_lines = [b.text for b in page_blocks if len(b.text) <= _PAGE_LINE_MAX][:_PAGE_LINES]
-    scope = _article_scope(tree)
-    _, scope_pictures = html_blocks(scope)
-    pictures = [p for p in scope_pictures if p.caption]
-    # bare_extraction, not extract: extract also fingerprints the text, a second
-    # pass that costs as much as the extraction on a large page
+    # trafilatura reads the page as published: without links (they skew its link-density
+    # judgement) and before our own pruning, which measured worse on real pages
     document = trafilatura.bare_extraction(
         tree,
         url=url,
-        include_links=True,
+        include_links=False,
         include_images=False,
         include_comments=False,
         include_tables=True,
         with_metadata=True,
         date_extraction_params=_DATE_PARAMS,
     )
+    drop_unwanted(tree)
+    page_blocks, _ = html_blocks(tree.body if tree.find("body") is not None else tree)
+    meta.page_lines = [b.text for b in page_blocks if len(b.text) <= _PAGE_LINE_MAX][:_PAGE_LINES]
+    scope = _article_scope(tree)
+    _, scope_pictures = html_blocks(scope)
+    pictures = [p for p in scope_pictures if p.caption]
     if document is not None and document.body is not None and len(document.body):
         body = lxml.etree.tostring(convert_to_html(document.body).find("body"), encoding=str)
         blocks, _ = html_blocks(parse_fragment(body, url))
     else:  # too little text for the extractor: take the article element as it is
         blocks, _ = html_blocks(scope)
+    meta.extracted_text = document.text or "" if document is not None else ""
+    if len(meta.extracted_text) < _SECOND_OPINION:  # the bare extractor on the page as served
+        second = trafilatura.bare_extraction(markup, url=url, include_comments=False)
+        if second is not None and len(second.text or "") > len(meta.extracted_text):
+            meta.extracted_text = second.text or ""
     if document is not None:
-        meta.extracted_text = document.text or ""
         if document.author:
             meta.author_groups.append(("trafilatura", [a for a in document.author.split("; ") if a]))
         if document.date:
