@@ -261,14 +261,17 @@ def score(cases: Iterable[Case], profiles: Profiles) -> dict[str, dict[str, Scor
 # ── wire datelines (ingestd only: trafilatura does not read datelines) ──────
 
 
-def wire_cases(path: Path) -> list[dict[str, str]]:
-    cases: list[dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))
+def wire_cases(path: Path) -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
     return cases
 
 
-def wire_place(case: dict[str, str], profiles: Profiles) -> str | None:
-    text = f"{case['headline']}\n\n{case['text']}"
-    entry = Entry(kind="page-text", page=text)
+def wire_place(case: dict[str, Any], profiles: Profiles) -> str | None:
+    """The place ingestd reads from one case: page text, or a feed entry's HTML."""
+    if "html" in case:
+        entry = Entry(kind="feed-entry", title=case["headline"], content_html=case["html"])
+    else:
+        entry = Entry(kind="page-text", page=f"{case['headline']}\n\n{case['text']}")
     try:
         story = normalize_entry(entry, feed_id="bench", source=None, now=NOW, profiles=profiles)
     except DropStory:
@@ -276,12 +279,13 @@ def wire_place(case: dict[str, str], profiles: Profiles) -> str | None:
     return story.located
 
 
-def score_wire(cases: list[dict[str, str]], profiles: Profiles) -> tuple[int, list[str]]:
+def score_wire(cases: list[dict[str, Any]], profiles: Profiles) -> tuple[int, list[str]]:
     misses = []
     for case in cases:
         got = wire_place(case, profiles)
         if got != case["place"]:
-            misses.append(f"{case['class']}: {case['text'][:60]!r} -> {got!r} (want {case['place']!r})")
+            opening = case.get("text") or case["html"]
+            misses.append(f"{case['class']}: {opening[:60]!r} -> {got!r} (want {case['place']!r})")
     return len(cases) - len(misses), misses
 
 
