@@ -68,5 +68,9 @@ def _record(draft: Draft, index: int, groups: dict[str, str | None]) -> None:
     known = draft.profiles.for_agency_tag(tag) if tag else None
     draft.note(
         "dateline",
-        {"place": draft.story.located, "date": None, "agency": known.agency if known and known.agency else tag},
+        {
+            "place": draft.story.located,
+            "date": None,
+            "agency": known.agency if known and known.agency else tag,
+        },
     )

@@ -275,7 +275,9 @@ def _expand(flat: dict[str, Any]) -> dict[str, Any]:
     parts = dict(flat.get("dateline.parts") or {})
     if not isinstance(parts, dict) or not isinstance(flat.get("dateline.patterns", []), list):
         return flat  # _compile reports the wrong type
-    dashes = sorted((d for d in flat.get("dateline.dashes") or [] if isinstance(d, str)), key=len, reverse=True)
+    dashes = sorted(
+        (d for d in flat.get("dateline.dashes") or [] if isinstance(d, str)), key=len, reverse=True
+    )
     regions = [re.escape(r) for r in flat.get("dateline.regions") or [] if isinstance(r, str)]
     parts["dash"] = "(?:" + "|".join(map(re.escape, dashes or ["—"])) + ")"
     parts["region"] = "(?:" + "|".join([*regions, *filter(None, [parts.get("region")])] or ["(?!)"]) + ")"
@@ -286,7 +288,9 @@ def _expand(flat: dict[str, Any]) -> dict[str, Any]:
                 pattern = pattern.replace("{" + name + "}", part)
         return pattern
 
-    return flat | {"dateline.patterns": [fill(p) if isinstance(p, str) else p for p in flat.get("dateline.patterns", [])]}
+    return flat | {
+        "dateline.patterns": [fill(p) if isinstance(p, str) else p for p in flat.get("dateline.patterns", [])]
+    }
 
 
 def _compile(file: str, flat: dict[str, Any], problems: list[Problem]) -> Profile | None:
