@@ -26,6 +26,7 @@ from ._draft import Draft
 CLOCK_SKEW = timedelta(minutes=5)
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # no news page or feed item is older
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_FOUR_DIGITS = re.compile(r"(?<![\d:])\d{4}(?![\d:])")
 _MONTH_WORD = re.compile(r"[^\W\d_]{3,}")
 # month-name prefixes: English, then the French, German, Spanish and Portuguese ones that differ
 _MONTHS = {
@@ -127,9 +128,15 @@ def read_time(written: str) -> datetime | None:
     except ValueError:
         pass
     try:
-        return parsedate_to_datetime(text)
+        moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         pass
+    else:
+        # the email parser turns "0001" into 2001: a year written in four digits is that year
+        year = _FOUR_DIGITS.search(text)
+        if year and int(year[0]) != moment.year:
+            return moment.replace(year=max(int(year[0]), 1)) if int(year[0]) else None
+        return moment
     # free text: only with a year and a month name or a full numeric date, or dateutil fills gaps in
     if not _YEAR.search(text) or not (
         _MONTH_WORD.search(text) or re.search(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", text)
@@ -141,14 +148,18 @@ def read_time(written: str) -> datetime | None:
         return None
 
 
-def _aware(draft: Draft, moment: datetime, what: str) -> datetime:
+def _aware(draft: Draft, moment: datetime, what: str) -> datetime | None:
     if moment.tzinfo is None:
         zone: tzinfo | None = draft.profile.time_zone
         if zone is None:
             draft.flag(f"{what} has no zone and the profile none: read as UTC")
             zone = UTC
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):  # year 1 or 9999 pushed past the calendar by its offset
+        draft.flag(f"{what} {moment!r} is outside the calendar in UTC")
+        return None
 
 
 def _dateline_day(written: str, near: date) -> date | None:
