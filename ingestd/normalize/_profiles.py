@@ -65,7 +65,7 @@ def _section_line(value: Any) -> tuple[re.Pattern[str], str]:
 def _parts(value: Any) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise ValueError("needs a table of names to regular expressions")
-    for name, part in value.items():
+    for part in value.values():
         _regex(part)
     return dict(value)
 
