@@ -203,8 +203,10 @@ def _names(profile: Profile, raw: str) -> tuple[str, list[str], str | None] | No
     names = [n for n in _NAME_SPLIT.split(raw) if n]
     if not names or not all(_is_name(n) for n in names):
         return None
-    names = [_recase(n) for n in names]
-    return _joined(names), names, title
+    # the byline as the page shows it ("Jeanne Roux et Paul Martin"), names recased
+    shown = _NAME_SPLIT.sub(lambda m: f"\0{m.group(0)}\0", raw).split("\0")
+    by = "".join(part if index % 2 else _recase(part) for index, part in enumerate(shown))
+    return by, [_recase(n) for n in names], title
 
 
 def _joined(names: list[str]) -> str:
