@@ -118,7 +118,10 @@ def read_byline(draft: Draft) -> Draft:
         if authors:
             # another source naming the same person without a trailing word ("Joshua Sokol May")
             others = [n for _, more in groups for n in more if len(n.split()) >= 2]
-            authors = [next((o for o in others if a.startswith(o + " ")), a) for a in authors]
+            authors = [
+                next((o for o in others if a.startswith(o + " ") and " " not in a[len(o) + 1 :]), a)
+                for a in authors
+            ]
             shown = in_head and [n.casefold() for n in in_head[1]] == [n.casefold() for n in authors]
             draft.story.byline = in_head[0] if in_head and shown else _joined(authors)
             draft.note("authors", authors)
@@ -159,10 +162,10 @@ def _plausible_names(draft: Draft, names: list[str]) -> list[str]:
     for raw in names:
         name = _ROLE_PREFIX.sub("", clean_inline(raw)).strip(_TITLE_EDGE)
         title = _title(draft.profile, name)
-        rest = name[: -len(title)].split() if title else []
+        rest = name[: -len(title)] if title else ""
         # "Ben Silverman Games Editor" loses its title; "Le Figaro et AFP" is a credit, kept whole
-        if len(rest) >= 2 and not _NAME_SPLIT.fullmatch(f" {rest[-1]} "):
-            name = " ".join(rest).rstrip(_TITLE_EDGE)
+        if len(rest.split()) >= 2 and not _ends_with_joiner(rest):
+            name = rest.rstrip(_TITLE_EDGE)
         folded = _fold_name(name)
         if (
             not name
@@ -176,6 +179,11 @@ def _plausible_names(draft: Draft, names: list[str]) -> list[str]:
             continue
         kept.setdefault(folded, name)
     return list(kept.values())
+
+
+def _ends_with_joiner(text: str) -> bool:
+    words = text.split()
+    return bool(words) and bool(_NAME_SPLIT.fullmatch(f" {words[-1]} "))
 
 
 def _fold_name(name: str) -> str:
@@ -196,8 +204,8 @@ def _names(profile: Profile, raw: str) -> tuple[str, list[str], str | None] | No
     title = None
     while raw:
         found = _title(profile, raw)
-        if not found or found == raw:
-            break
+        if not found or found == raw or _ends_with_joiner(raw[: -len(found)]):
+            break  # "… et AFP": an agency after "and" is a co-author, not a title
         title = found if title is None else f"{found}, {title}"
         raw = raw[: -len(found)].rstrip(_TITLE_EDGE)
     names = [n for n in _NAME_SPLIT.split(raw) if n]
