@@ -302,12 +302,18 @@ def _rfc2822(value: str | None) -> datetime | None:
     return moment.astimezone(UTC) if moment.tzinfo else None
 
 
-def _json_entry(item: dict, language: str | None, feed_authors: list[str], url: str | None) -> Entry:
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _json_entry(
+    item: dict[str, Any], language: str | None, feed_authors: list[str], url: str | None
+) -> Entry:
     text = _text(item.get("content_text"))
     html = _text(item.get("content_html"))
     if html is None and text is not None:
         html = "".join(f"<p>{_escape(p)}</p>" for p in re.split(r"\n\s*\n", text) if p.strip())
-    attachments = item.get("attachments") if isinstance(item.get("attachments"), list) else []
+    attachments = _list(item.get("attachments"))
     enclosures = [
         {"href": a.get("url"), "type": a.get("mime_type"), "length": a.get("size_in_bytes")}
         for a in attachments
@@ -315,7 +321,7 @@ def _json_entry(item: dict, language: str | None, feed_authors: list[str], url: 
     ]
     if _text(item.get("image")):
         enclosures.insert(0, {"href": item["image"], "type": "image", "length": None})
-    tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+    tags = _list(item.get("tags"))
     guid = item.get("id")
     return Entry(
         kind="feed-entry",
@@ -335,8 +341,8 @@ def _json_entry(item: dict, language: str | None, feed_authors: list[str], url: 
     )
 
 
-def _json_authors(obj: dict) -> list[str]:
-    authors = obj.get("authors") if isinstance(obj.get("authors"), list) else []
+def _json_authors(obj: dict[str, Any]) -> list[str]:
+    authors = _list(obj.get("authors"))
     if isinstance(obj.get("author"), dict):  # JSON Feed 1.0
         authors = [obj["author"], *authors]
     return [a["name"] for a in authors if isinstance(a, dict) and _text(a.get("name"))]

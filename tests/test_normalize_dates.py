@@ -27,7 +27,9 @@ def _page(published: str):
         f'<html><head><meta property="article:published_time" content="{published}">'
         f"<title>Talks to resume</title></head><body><article>{BODY * 3}</article></body></html>"
     )
-    return normalize_entry(Entry(kind="page-html", page=page), feed_id="t", source=None, now=NOW, profiles=PROFILES)
+    return normalize_entry(
+        Entry(kind="page-html", page=page), feed_id="t", source=None, now=NOW, profiles=PROFILES
+    )
 
 
 def _door(story) -> list[str]:

@@ -133,19 +133,23 @@ def read_time(written: str) -> datetime | None:
         pass
     else:
         # the email parser turns "0001" into 2001: a year written in four digits is that year
-        year = _FOUR_DIGITS.search(text)
-        if year and int(year[0]) != moment.year:
-            return moment.replace(year=max(int(year[0]), 1)) if int(year[0]) else None
-        return moment
+        year = int(found[0]) if (found := _FOUR_DIGITS.search(text)) else moment.year
+        if year == moment.year:
+            return moment
+        try:
+            return moment.replace(year=year)
+        except ValueError:  # year 0, or 29 February of a year without one
+            return None
     # free text: only with a year and a month name or a full numeric date, or dateutil fills gaps in
     if not _YEAR.search(text) or not (
         _MONTH_WORD.search(text) or re.search(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", text)
     ):
         return None
     try:
-        return dateutil_parser.parse(text, default=datetime(2000, 1, 1))
+        written_moment: datetime = dateutil_parser.parse(text, default=datetime(2000, 1, 1))
     except (ValueError, OverflowError):
         return None
+    return written_moment
 
 
 def _aware(draft: Draft, moment: datetime, what: str) -> datetime | None:

@@ -19,6 +19,7 @@ import lxml.etree
 import lxml.html
 import trafilatura
 from trafilatura.htmlprocessing import convert_to_html
+from trafilatura.settings import Document
 
 from ..models import Picture
 from ._draft import Block, PageMeta
@@ -78,7 +79,7 @@ def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture],
         tree.make_links_absolute(url, handle_failures="discard")
     # trafilatura reads the page as published: without links (they skew its link-density
     # judgement) and before our own pruning, which measured worse on real pages
-    document = trafilatura.bare_extraction(
+    document = _extraction(
         tree,
         url=url,
         include_links=False,
@@ -101,7 +102,7 @@ def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture],
         blocks, _ = html_blocks(scope)
     meta.extracted_text = document.text or "" if document is not None else ""
     if len(meta.extracted_text) < _SECOND_OPINION:  # the bare extractor on the page as served
-        second = trafilatura.bare_extraction(markup, url=url, include_comments=False)
+        second = _extraction(markup, url=url, include_comments=False)
         if second is not None and len(second.text or "") > len(meta.extracted_text):
             meta.extracted_text = second.text or ""
     if document is not None:
@@ -110,6 +111,11 @@ def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture],
         if document.date:
             meta.published.append(document.date)
     return blocks, pictures, meta
+
+
+def _extraction(page: lxml.html.HtmlElement | str, **options: Any) -> Document | None:
+    found = trafilatura.bare_extraction(page, **options)
+    return found if isinstance(found, Document) else None
 
 
 def _article_scope(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
