@@ -114,6 +114,10 @@ class TestReadTime:
         assert read_time("Wed, 08 Jan 2020 10:00:00 GMT") == datetime(2020, 1, 8, 10, tzinfo=UTC)
         assert read_time("January 8, 2020 10:00") == datetime(2020, 1, 8, 10)
 
+    def test_two_digit_year_and_offset_digits(self):
+        """A two-digit RFC 2822 year is the email parser's; the offset's digits are never a year."""
+        assert read_time("Wed, 08 Jan 20 10:00:00 +0100") == datetime(2020, 1, 8, 9, tzinfo=UTC)
+
     def test_fragments_are_not_dates(self):
         """A number, a time alone or a month alone is no date."""
         for fragment in ("-1", "10:00", "January", "8", ""):

@@ -26,7 +26,7 @@ from ._draft import Draft
 CLOCK_SKEW = timedelta(minutes=5)
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # no news page or feed item is older
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
-_FOUR_DIGITS = re.compile(r"(?<![\d:])\d{4}(?![\d:])")
+_FOUR_DIGITS = re.compile(r"(?<![\d:+-])\d{4}(?![\d:])")
 _MONTH_WORD = re.compile(r"[^\W\d_]{3,}")
 # month-name prefixes: English, then the French, German, Spanish and Portuguese ones that differ
 _MONTHS = {
