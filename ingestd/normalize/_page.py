@@ -23,7 +23,7 @@ from trafilatura.settings import Document
 
 from ..models import Picture
 from ._draft import Block, PageMeta
-from ._text import clean_inline, drop_unwanted, html_blocks, parse_fragment
+from ._text import clean_inline, drop_unwanted, html_blocks, parse_fragment, word_tokens
 
 _ARTICLE_TYPES = frozenset(
     {
@@ -40,6 +40,7 @@ _ARTICLE_TYPES = frozenset(
 _ARTICLE_SCOPE = ('//*[@itemprop="articleBody"]', "//article", "//main", '//*[@role="main"]')
 _PAGE_LINE_MAX = 200  # longer lines are paragraphs, not bylines or time lines
 _PAGE_LINES = 400
+PRECISE_SHARE = 0.6  # of the default extraction's words: less, and precision cut the article
 _SECOND_OPINION = 500  # characters: an extraction this short is checked against a bare one
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|\band\b|&)\s*")
 # lxml refuses these in text and attributes; a page carrying one is read without it
@@ -89,14 +90,29 @@ def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture],
         with_metadata=True,
         date_extraction_params=_DATE_PARAMS,
     )
+    # the precise reading drops more chrome; it is taken unless it also lost the article
+    precise = _extraction(
+        tree,
+        url=url,
+        include_links=False,
+        include_images=False,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=True,
+    )
+    whole = word_tokens(document.text or "") if document is not None else []
+    if precise is not None and len(word_tokens(precise.text or "")) >= PRECISE_SHARE * len(whole):
+        main = precise
+    else:
+        main = document
     drop_unwanted(tree)
     page_blocks, _ = html_blocks(tree.body if tree.find("body") is not None else tree)
     meta.page_lines = [b.text for b in page_blocks if len(b.text) <= _PAGE_LINE_MAX][:_PAGE_LINES]
     scope = _article_scope(tree)
     _, scope_pictures = html_blocks(scope)
     pictures = [p for p in scope_pictures if p.caption]
-    if document is not None and document.body is not None and len(document.body):
-        body = lxml.etree.tostring(convert_to_html(document.body).find("body"), encoding=str)
+    if main is not None and main.body is not None and len(main.body):
+        body = lxml.etree.tostring(convert_to_html(main.body).find("body"), encoding=str)
         blocks, _ = html_blocks(parse_fragment(body, url))
     else:  # too little text for the extractor: take the article element as it is
         blocks, _ = html_blocks(scope)
