@@ -101,10 +101,8 @@ def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture],
         favor_precision=True,
     )
     whole = word_tokens(document.text or "") if document is not None else []
-    if precise is not None and len(word_tokens(precise.text or "")) >= PRECISE_SHARE * len(whole):
-        main = precise
-    else:
-        main = document
+    kept = precise is not None and len(word_tokens(precise.text or "")) >= PRECISE_SHARE * len(whole)
+    main = precise if kept else document
     drop_unwanted(tree)
     page_blocks, _ = html_blocks(tree.body if tree.find("body") is not None else tree)
     meta.page_lines = [b.text for b in page_blocks if len(b.text) <= _PAGE_LINE_MAX][:_PAGE_LINES]
