@@ -18,6 +18,9 @@ import pytest
 
 from ingestd.normalize import load_profiles
 
+# two extractors over 175 pages: about 25 s
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 # reached when written: headline 87/95, byline 75/87, published 74/75, dateline 16/16, body F1 0.963
 FLOORS = {"headline": 0.90, "byline": 0.84, "published": 0.95, "dateline": 1.0, "body_f1": 0.958}
