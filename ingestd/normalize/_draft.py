@@ -32,8 +32,6 @@ class Block:
 class PageMeta:
     """What an HTML page says about itself outside the article text."""
 
-    title: str | None = None  # <title> as written, site suffix and all
-    headline: str | None = None  # JSON-LD headline, else og:title
     # Evidence, best source first; the head and date steps choose from it.
     headlines: list[str] = field(default_factory=list)  # JSON-LD, og:, twitter:, <title>, <h1>
     author_groups: list[tuple[str, list[str]]] = field(default_factory=list)  # (source, names)

@@ -174,8 +174,6 @@ def _metadata(tree: lxml.html.HtmlElement) -> PageMeta:
         if h
     ]
     return PageMeta(
-        title=clean_inline(title) if title else None,
-        headline=headlines[0] if headlines else None,
         headlines=headlines,  # repeats kept: each is a vote
         author_groups=_author_groups(tree, article, metas),
         publishers=[n for n in (first("og:site_name"), publisher_name, first("application-name")) if n],
