@@ -173,12 +173,17 @@ def _plausible_names(draft: Draft, names: list[str]) -> list[str]:
             or len(name.split()) > _NAME_WORDS
             or _NOT_A_NAME.search(name)
             or not folded
-            or any(folded in site for site in rejected)
+            or any(_same_site(folded, site) for site in rejected)
             or name.casefold() in chrome
         ):
             continue
         kept.setdefault(folded, name)
     return list(kept.values())
+
+
+def _same_site(folded: str, site: str) -> bool:
+    """ "VnExpress" is the site "Báo VnExpress" and "vnexpress.net"; "Tom" is not "tomsguide"."""
+    return folded == site or len(folded) >= 4 and (site.startswith(folded) or site.endswith(folded))
 
 
 def _ends_with_joiner(text: str) -> bool:
