@@ -114,7 +114,7 @@ def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture],
         blocks, _ = html_blocks(parse_fragment(body, url))
     else:  # too little text for the extractor: take the article element as it is
         blocks, _ = html_blocks(scope)
-    meta.extracted_text = document.text or "" if document is not None else ""
+    meta.extracted_text = (document.text or "") if document is not None else ""
     if len(meta.extracted_text) < _SECOND_OPINION:  # the bare extractor on the page as served
         second = _extraction(markup, url=url, include_comments=False)
         if second is not None and len(second.text or "") > len(meta.extracted_text):
