@@ -53,7 +53,7 @@ def dateline_match(profile: Profile, text: str, *, early: bool = True) -> re.Mat
         place = match["place"].strip()
         if " ".join(place.split()).casefold() in profile.dateline_not_places:
             continue
-        if not early and not match.groupdict().get("agency") and not place.isupper():
+        if not early and not match.groupdict().get("agency") and not place.split(",")[0].isupper():
             continue
         return match
     return None
