@@ -89,9 +89,11 @@ class TestByline:
             ("Por Ana Ruiz e João Silva", ["Ana Ruiz", "João Silva"]),  # pt
             ("Di Marco Neri", ["Marco Neri"]),  # it
             ("김민수·이해아 기자", ["김민수", "이해아"]),  # ko
+            ("홍길동 기자 hong@yna.co.kr", ["홍길동"]),  # ko, with the reporter's address
             ("記者：松岡大地", ["松岡大地"]),  # ja
             ("（松岡大地）", ["松岡大地"]),  # ja, closing a story
             ("记者 张伟", ["张伟"]),  # zh
+            ("本报记者 李娜", ["李娜"]),  # zh
             ("责任编辑：王芳", ["王芳"]),  # zh
         ],
     )
