@@ -78,6 +78,15 @@ class TestByline:
         assert story.byline == "Jeanne Roux et Paul Martin"
         assert "Par Jeanne" not in story.body_text
 
+    def test_closing_byline_signs_the_story(self):
+        """A line of names closing the story is its byline and leaves the body as a sign-off."""
+        paragraphs = "\n\n".join(f"南海トラフの調査が行われた。段落{n}。" for n in range(5))
+        text = f"地震の調査\n\n{paragraphs}\n\n（松岡大地）"
+        entry = Entry(kind="page-text", page=text)
+        story = normalize_entry(entry, feed_id="t", source=None, now=NOW, profiles=PROFILES)
+        assert story.ingest["authors"] == ["松岡大地"] and story.ingest["byline_by"] == "closing"
+        assert "松岡大地" not in story.body_text and story.ingest["signoff"] == ["（松岡大地）"]
+
     @pytest.mark.parametrize(
         "line, names",
         [

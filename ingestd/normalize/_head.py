@@ -30,6 +30,7 @@ _BYLINE_TAIL = re.compile(
     r"|(?i:updated|published|posted|follow)\b|@))"
 )
 _NAME_WORDS = 6
+_CLOSING_MAX = 60  # characters: a closing byline is a line of names, not a paragraph
 _PARTICLES = frozenset(
     {
         "de",
@@ -107,6 +108,8 @@ def read_byline(draft: Draft) -> Draft:
         groups += [g for g in page.author_groups if g[0] != "trafilatura"]
     if in_head:
         groups.append(("text", in_head[1]))
+    if closing := _byline_at_end(draft):
+        groups.append(("closing", closing[1]))
     if page:
         groups += [g for g in page.author_groups if g[0] == "trafilatura"]
         on_page = next(filter(None, (parse_byline(draft.profile, line) for line in page.page_lines)), None)
@@ -151,6 +154,19 @@ def _byline_in_head(draft: Draft) -> tuple[str, list[str], str | None] | None:
             byline = (byline[0], byline[1], draft.remove(index).text)
         return byline
     return None
+
+
+def _byline_at_end(draft: Draft) -> tuple[str, list[str], str | None] | None:
+    """A short line of names closing the story ("（松岡大地）", "By Jane Roe") is its sign-off."""
+    if len(draft.blocks) < 2 or len(draft.blocks) - 1 in draft.head():
+        return None
+    last = draft.blocks[-1].text
+    byline = parse_byline(draft.profile, last) if len(last) <= _CLOSING_MAX else None
+    if byline:
+        draft.blocks.pop()
+        signoffs: list[str] = draft.story.ingest.setdefault("signoff", [])
+        signoffs.append(last)
+    return byline
 
 
 def _plausible_names(draft: Draft, names: list[str]) -> list[str]:
