@@ -76,6 +76,7 @@ class TestFieldsCostOnlyThemselves:
             Entry(kind="feed-entry", title="Kept", link="http://[0]/x", content_html="<p>Body.</p>")
         )
         assert story.url is None and story.headline == "Kept" and story.body_text == "Body."
+        assert any("unusable link" in f for f in story.ingest["flags"])
 
     def test_bad_link_in_json_feed_costs_the_link(self):
         """The same through the JSON Feed reader."""

@@ -24,11 +24,9 @@ MAX_TEXT_CHARS = 1_000_000  # page text: ~150k words, far past any article
 MAX_HTML_CHARS = 3_000_000  # page or entry HTML: real article pages are well under 1 MB
 _JUNK_SAMPLE = 20_000
 _JUNK_RATIO = 0.05  # more unreadable characters than this in a page's sample: binary, not text
-_JUNK_MIN = 16
+_JUNK_MIN = 16  # a stray control character or two in a short page is not binary
 # C0 controls but tab and line breaks, and the two noncharacters XML refuses
-_CONTROLS = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
-)  # a stray control character or two in a short page is not binary
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def intake(entry: Entry, *, feed_id: str, source: str | None, now: datetime, profiles: Profiles) -> Draft:
@@ -44,6 +42,8 @@ def intake(entry: Entry, *, feed_id: str, source: str | None, now: datetime, pro
     )
     story.guid = clean_inline(entry.guid) if entry.guid else None
     story.url = _absolute(entry.link, entry.base_url)
+    if entry.link and story.url is None:
+        draft.flag(f"unusable link dropped: {entry.link[:80]!r}")
     story.tags = list(dict.fromkeys(t for t in (plain(tag) for tag in entry.tags) if t))
     story.enclosures = [dict(e) for e in entry.enclosures]
     story.updated = entry.updated
