@@ -2,7 +2,9 @@
 
 The normalizer builds a story's document without the identity fields; the
 store adds them with `finalize`. `validate` checks a document against the
-ninjs 3.0 schema shipped in this package, format checks on.
+ninjs 3.0 schema shipped in this package, format checks on. `check_story` is
+the outbox door: the store/composer calls it on every finalized document before
+its event is written, and a document with errors is never sent.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-__all__ = ["SCHEMA_PATH", "finalize", "ordered", "utc_z", "validate"]
+__all__ = ["SCHEMA_PATH", "check_story", "finalize", "ordered", "utc_z", "validate"]
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "ninjs-schema_3.0.json"
 
@@ -103,8 +105,9 @@ def _key_order() -> dict[str, int]:
 
 
 def utc_z(moment: datetime) -> str:
-    """An aware time as ninjs wants it: UTC, whole seconds, `Z`."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """An aware time as ninjs wants it: UTC, whole seconds, `Z`, a four-digit year."""
+    moment = moment.astimezone(UTC)
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}Z"
 
 
 def ordered(doc: dict[str, Any]) -> dict[str, Any]:
@@ -116,6 +119,18 @@ def ordered(doc: dict[str, Any]) -> dict[str, Any]:
 def finalize(doc: dict[str, Any], *, uri: str, version: int, version_created: datetime) -> dict[str, Any]:
     """A new document with the identity fields only the store knows."""
     return ordered({**doc, "uri": uri, "version": str(version), "versionCreated": utc_z(version_created)})
+
+
+def check_story(doc: Any) -> list[str]:
+    """The outbox door: every error that must keep a finalized story from subscribers.
+
+    Schema errors (one compiled validator, format checks on), and the times every
+    subscriber relies on: `firstCreated` and `versionCreated` must be there.
+    """
+    errors = validate(doc)
+    if isinstance(doc, dict):
+        errors += [f"{key}: missing" for key in ("firstCreated", "versionCreated") if key not in doc]
+    return errors
 
 
 def validate(doc: Any) -> list[str]:

@@ -1,7 +1,8 @@
 """Bytes -> ParsedDocument: which format it is, and its entries in document order.
 
 The format is sniffed from the content, never from a file name: JSON Feed by
-its `version`, XML feeds by their root element (read by feedparser, always
+its `version`, RSS in JSON (Dave Winer's `{"rss": {"channel": …}}`) by its `rss`
+object, XML feeds by their root element (read by feedparser, always
 from bytes), HTML pages and plain-text story pages (like the Yonhap seed) as
 one entry each. Pages are only taken where the caller allows them (local
 files and replay); a feed URL that answers with a web page is an error.
@@ -14,6 +15,7 @@ import codecs
 import json
 import re
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import feedparser
@@ -224,8 +226,12 @@ def _parse_json_feed(body: bytes, url: str | None) -> ParsedDocument:
         doc = json.loads(decode_text(body, "application/json; charset=utf-8"))
     except (ValueError, RecursionError) as exc:
         raise ParseError(f"invalid JSON: {exc}") from exc
+    if isinstance(doc, dict) and isinstance(doc.get("rss"), dict):
+        return _parse_rss_json(doc["rss"], url)
     if not isinstance(doc, dict) or not _JSONFEED_VERSION.match(str(doc.get("version", ""))):
-        raise ParseError("JSON, but not a JSON Feed (no jsonfeed.org version)")
+        raise ParseError(
+            "JSON, but not a JSON Feed (no jsonfeed.org version) nor RSS in JSON (no rss object)"
+        )
     items = doc.get("items")
     if not isinstance(items, list):
         raise ParseError("JSON Feed without an items array")
@@ -240,12 +246,77 @@ def _parse_json_feed(body: bytes, url: str | None) -> ParsedDocument:
     return ParsedDocument(format=version, entries=entries, title=_text(doc.get("title")), language=language)
 
 
-def _json_entry(item: dict, language: str | None, feed_authors: list[str], url: str | None) -> Entry:
+# ── RSS in JSON (Dave Winer's rss.js: RSS 2.0's elements as JSON keys) ─────
+
+
+def _parse_rss_json(rss: dict[str, Any], url: str | None) -> ParsedDocument:
+    channel = rss.get("channel")
+    if not isinstance(channel, dict):
+        raise ParseError("RSS in JSON without a channel object")
+    items = channel.get("item", [])
+    items = [items] if isinstance(items, dict) else items  # one item may be written bare
+    if not isinstance(items, list):
+        raise ParseError("RSS in JSON whose channel.item is neither an object nor an array")
+    language = _text(channel.get("language"))
+    base = url or _text(channel.get("link"))
+    entries = [_rss_json_entry(item, language, base) for item in items if isinstance(item, dict)]
+    return ParsedDocument(
+        format="rss-json", entries=entries, title=_text(channel.get("title")), language=language
+    )
+
+
+def _rss_json_entry(item: dict[str, Any], language: str | None, url: str | None) -> Entry:
+    guid = item.get("guid")
+    if isinstance(guid, dict):  # {"isPermaLink": "false", "value": "…"} (or "#value")
+        guid = guid.get("value") or guid.get("#value") or guid.get("#text")
+    enclosures = item.get("enclosure") or []
+    enclosures = [enclosures] if isinstance(enclosures, dict) else enclosures
+    categories = item.get("category") or []
+    categories = [categories] if not isinstance(categories, list) else categories
+    written = _text(item.get("pubDate"))
+    return Entry(
+        kind="feed-entry",
+        guid=str(guid) if isinstance(guid, (str, int)) and str(guid).strip() else None,
+        link=_text(item.get("link")),
+        title=_text(item.get("title")),
+        summary_html=_text(item.get("description")),
+        content_html=_text(item.get("content:encoded")),
+        authors=[a for a in (_text(item.get("author")), _text(item.get("dc:creator"))) if a],
+        published=_rfc2822(written),
+        published_raw=written,
+        tags=[c if isinstance(c, str) else str(c.get("value") or "") for c in categories if c],
+        enclosures=[
+            {"href": e.get("url"), "type": e.get("type"), "length": e.get("length")}
+            for e in enclosures
+            if isinstance(e, dict) and _text(e.get("url"))
+        ],
+        language=language,
+        base_url=url,
+    )
+
+
+def _rfc2822(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _json_entry(
+    item: dict[str, Any], language: str | None, feed_authors: list[str], url: str | None
+) -> Entry:
     text = _text(item.get("content_text"))
     html = _text(item.get("content_html"))
     if html is None and text is not None:
         html = "".join(f"<p>{_escape(p)}</p>" for p in re.split(r"\n\s*\n", text) if p.strip())
-    attachments = item.get("attachments") if isinstance(item.get("attachments"), list) else []
+    attachments = _list(item.get("attachments"))
     enclosures = [
         {"href": a.get("url"), "type": a.get("mime_type"), "length": a.get("size_in_bytes")}
         for a in attachments
@@ -253,7 +324,7 @@ def _json_entry(item: dict, language: str | None, feed_authors: list[str], url: 
     ]
     if _text(item.get("image")):
         enclosures.insert(0, {"href": item["image"], "type": "image", "length": None})
-    tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+    tags = _list(item.get("tags"))
     guid = item.get("id")
     return Entry(
         kind="feed-entry",
@@ -273,8 +344,8 @@ def _json_entry(item: dict, language: str | None, feed_authors: list[str], url: 
     )
 
 
-def _json_authors(obj: dict) -> list[str]:
-    authors = obj.get("authors") if isinstance(obj.get("authors"), list) else []
+def _json_authors(obj: dict[str, Any]) -> list[str]:
+    authors = _list(obj.get("authors"))
     if isinstance(obj.get("author"), dict):  # JSON Feed 1.0
         authors = [obj["author"], *authors]
     return [a["name"] for a in authors if isinstance(a, dict) and _text(a.get("name"))]

@@ -139,9 +139,9 @@ EXPECTED = {
         byline="Zeke Miller and Josh Boak",
         located="WASHINGTON",
         dateline={"place": "WASHINGTON", "date": "2020-01-08", "agency": "AP"},
-        paragraphs=4,
+        paragraphs=5,  # the credit line closes the story, as published
         pictures=1,
-        last="behind the strike that started the crisis.",
+        last="Lolita C. Baldor and Deb Riechmann contributed to this report.",
     ),
     "reuters-2020-01-08-uk-factory-output.txt": dict(
         headline="UK factory output slips as Brexit uncertainty weighs on orders",
@@ -151,9 +151,9 @@ EXPECTED = {
         byline="Kate Holton",
         located="LONDON",
         dateline={"place": "LONDON", "date": "2020-01-08", "agency": "Reuters"},
-        paragraphs=4,
+        paragraphs=5,  # the credit line closes the story, as published
         pictures=0,
-        last="after the data was published.",
+        last="(Reporting by Kate Holton; additional reporting by David Milliken; Editing by Alison Williams)",
     ),
     "feed-afp-script-iframe-relative-links.xml": dict(
         headline="France braces for new strike day as pension talks stall",
@@ -222,8 +222,8 @@ def test_signoff_and_end_marker_leave_the_body():
         assert gone not in story.body_text
 
 
-def test_trailers_become_credits():
-    """Reuters' and AP's closing credit lines are kept out of the body and recorded."""
+def test_credit_lines_stay_in_the_body_and_are_recorded():
+    """Reuters' and AP's closing credit lines are part of the story as published, and copied to credits."""
     (reuters,) = normalized(SEEDS / "reuters-2020-01-08-uk-factory-output.txt")
     (ap,) = normalized(SEEDS / "ap-2020-01-08-white-house-two-bylines.txt")
     assert reuters.ingest["credits"] == [
@@ -234,7 +234,8 @@ def test_trailers_become_credits():
     ]
     assert ap.ingest["byline_title"] == "Associated Press"
     assert ap.ingest["authors"] == ["Zeke Miller", "Josh Boak"]
-    assert "Reporting by" not in reuters.body_text and "contributed" not in ap.body_text
+    assert reuters.body_text.endswith("Editing by Alison Williams)")
+    assert ap.body_text.endswith("contributed to this report.")
 
 
 def test_feed_entry_html_is_sanitized_with_absolute_links():

@@ -167,3 +167,44 @@ def test_section_line_needs_date_and_time(tmp_path):
     )
     [(file, key, reason)] = problems(tmp_path)
     assert key == "section_lines" and "(?P<date>" in reason
+
+
+def test_dateline_parts_and_dashes_are_filled_in(tmp_path):
+    """A profile's dateline pattern names generic's parts; its own dash list fills {dash}."""
+    write(
+        tmp_path,
+        "tilde.toml",
+        """
+        name = "tilde"
+        [dateline]
+        patterns = ['^(?P<place>{caps_place}(?:, {region})?) {dash}\\s*']
+        dashes = ["~"]
+        regions = ["Bz."]
+        """,
+    )
+    profile = load_profiles(tmp_path).get("tilde")
+    assert profile is not None
+    match = next(p.match("BOLZANO, Bz. ~ Snow closed the pass.") for p in profile.dateline_patterns)
+    assert match and match["place"] == "BOLZANO, Bz."
+
+
+def test_bad_dateline_part_is_reported(tmp_path):
+    """A part that is no regular expression names the key and the reason."""
+    write(tmp_path, "bad.toml", 'name = "bad"\n[dateline.parts]\nplace = "[A-Z"\n')
+    [(file, key, reason)] = problems(tmp_path)
+    assert (file, key) == ("bad.toml", "dateline.parts") and "bad regular expression" in reason
+
+
+def test_not_places_are_no_datelines():
+    """'ALSO READ:' opens like a dateline and names no place."""
+    profiles = load_profiles(None)
+    story = normalize_entry(
+        Entry(
+            kind="page-text", page="Storm nears coast\n\nALSO READ: How storms form over warm water today."
+        ),
+        feed_id="t",
+        source=None,
+        now=datetime(2020, 1, 10, tzinfo=UTC),
+        profiles=profiles,
+    )
+    assert story.located is None

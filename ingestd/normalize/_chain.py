@@ -1,6 +1,6 @@
 """The chain: normalize_entry runs every step, in CHAIN's order, on one Draft.
 
-    build_ninjs(detect_language(render_body(…choose_profile(intake(entry))…)))
+    build_ninjs(detect_language(render_body(…keep_fuller_body(…choose_profile(intake(entry))…)…)))
 
 Order rules:
 - choose_profile first: every later step reads the profile's rules.
@@ -8,6 +8,7 @@ Order rules:
 - cut_trailer before split_captions: a sign-off must not pass for a caption credit.
 - find_dateline before the head steps: the head is what stands above the lead.
 - the section line and byline before the headline: the headline is the line above them.
+- keep_fuller_body once every step that removes blocks has run: it judges what they left.
 - require_content once the chrome is gone: that is when "nothing usable" is known.
 - resolve_dates after the section line (its local time) and the dateline (its month/day).
 - render_body after every step that edits blocks: it sanitizes, and nothing touches
@@ -29,6 +30,7 @@ from ._captions import split_captions
 from ._dateline import find_dateline
 from ._dates import resolve_dates
 from ._draft import Step
+from ._fallback import keep_fuller_body
 from ._head import read_byline, read_headline, read_section_line, require_content
 from ._intake import intake
 from ._language import detect_language
@@ -49,6 +51,7 @@ CHAIN: tuple[Step, ...] = (
     read_section_line,
     read_byline,
     read_headline,
+    keep_fuller_body,
     require_content,
     resolve_dates,
     take_wire,  # an agency item's own byline, dateline, embargo…: after the heuristics, to outrank them

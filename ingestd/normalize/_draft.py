@@ -32,10 +32,13 @@ class Block:
 class PageMeta:
     """What an HTML page says about itself outside the article text."""
 
-    title: str | None = None  # <title> as written, site suffix and all
-    headline: str | None = None  # JSON-LD headline, else og:title
-    authors: list[str] = field(default_factory=list)
-    published: str | None = None  # as written (JSON-LD datePublished, article:published_time)
+    # Evidence, best source first; the head and date steps choose from it.
+    headlines: list[str] = field(default_factory=list)  # JSON-LD, og:, twitter:, <title>, <h1>
+    author_groups: list[tuple[str, list[str]]] = field(default_factory=list)  # (source, names)
+    publishers: list[str] = field(default_factory=list)  # site and publisher names: never an author
+    chrome_links: frozenset[str] = frozenset()  # casefolded link texts of nav/header/footer
+    published: list[str] = field(default_factory=list)  # times as written
+    extracted_text: str = ""  # trafilatura's plain text of the article, the body to beat
     modified: str | None = None
     section: str | None = None
     description: str | None = None

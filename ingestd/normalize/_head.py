@@ -16,7 +16,21 @@ from ._draft import Draft
 from ._profiles import Profile
 from ._text import clean_inline
 
-_NAME_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|\bund\b|\bet\b|\by\b|·)\s*")
+_NAME_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|\bund\b|\bet\b|\by\b|\be\b|·|、|/)\s*")
+# "Author:" / "Von" / "記者" before a name in a metadata field: a label, not part of the name
+_ROLE_PREFIX = re.compile(
+    r"^(?i:by|von|par|por|di|autor(?:in)?|author|text|reporter|redaktion|記者|记者|作者)\b[:：]?\s+"
+)
+# a domain or link, an e-mail address, a number: never a person or a desk
+_NOT_A_NAME = re.compile(r"https?://|www\.|@|\b[\w-]+\.[a-z]{2,}\b|\d")
+_NAME_MAX = 80
+# what a page prints after the names on a byline line: the time, an update note, a follow button
+_BYLINE_TAIL = re.compile(
+    r"\s+(?=(?:(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d|\d{1,4}[:/.-]\d"
+    r"|(?i:updated|published|posted|follow)\b|@))"
+)
+_NAME_WORDS = 6
+_CLOSING_MAX = 60  # characters: a closing byline is a line of names, not a paragraph
 _PARTICLES = frozenset(
     {
         "de",
@@ -43,7 +57,8 @@ _PARTICLES = frozenset(
     }
 )
 _TITLE_EDGE = " ,;|/–—-"
-_SITE_SEPARATORS = re.compile(r"\s+(?:[|–—:·•»-]|::)\s+")
+_SITE_SEPARATORS = re.compile(r"\s+(?:[|–—:·•»-]|::)\s+|\s*[｜：]\s*")
+_PART_SEPARATORS = "|–—:·•»-｜：/"
 _HEADLINE_MAX = 300
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -84,45 +99,116 @@ def _section_line(draft: Draft, text: str) -> tuple[str | None, datetime | None]
 
 
 def read_byline(draft: Draft) -> Draft:
+    """The byline by evidence: structured data before free text, the article's own
+    lines before the page's, and only names that can be a person or a desk."""
+    in_head = _byline_in_head(draft)
+    page = draft.page
+    groups: list[tuple[str, list[str]]] = [("feed", list(draft.entry.authors))]
+    if page:
+        groups += [g for g in page.author_groups if g[0] != "trafilatura"]
+    if in_head:
+        groups.append(("text", in_head[1]))
+    if closing := _byline_at_end(draft):
+        groups.append(("closing", closing[1]))
+    if page:
+        groups += [g for g in page.author_groups if g[0] == "trafilatura"]
+        on_page = next(filter(None, (parse_byline(draft.profile, line) for line in page.page_lines)), None)
+        groups.append(("page-text", on_page[1] if on_page else []))
+    if draft.dateline_by and (in_dateline := _names(draft.profile, draft.dateline_by)):
+        groups.append(("dateline", in_dateline[1]))
+    for source, names in groups:
+        authors = _plausible_names(draft, names)
+        if authors:
+            # another source naming the same person without a trailing word ("Joshua Sokol May")
+            others = [n for _, more in groups for n in more if len(n.split()) >= 2]
+            authors = [
+                next((o for o in others if a.startswith(o + " ") and " " not in a[len(o) + 1 :]), a)
+                for a in authors
+            ]
+            shown = in_head and [n.casefold() for n in in_head[1]] == [n.casefold() for n in authors]
+            draft.story.byline = in_head[0] if in_head and shown else _joined(authors)
+            draft.note("authors", authors)
+            draft.note("byline_by", source)
+            break
+    if in_head and in_head[2]:
+        draft.note("byline_title", in_head[2])
+    return draft
+
+
+def _byline_in_head(draft: Draft) -> tuple[str, list[str], str | None] | None:
+    """The "By …" line above the lead, taken out of the body (with a second one and a title line under it)."""
     profile, head = draft.profile, draft.head()
-    byline = None
     for index in head:
         byline = parse_byline(profile, draft.blocks[index].text)
-        if byline:
+        if not byline:
+            continue
+        draft.remove(index)
+        _anchor(draft, index)
+        # a second "By …" line under the first adds its names
+        while index in draft.head() and (more := parse_byline(profile, draft.blocks[index].text)):
             draft.remove(index)
-            _anchor(draft, index)
-            # a second "By …" line under the first adds its names
-            while index in draft.head() and (more := parse_byline(profile, draft.blocks[index].text)):
-                draft.remove(index)
-                names = byline[1] + more[1]
-                byline = (_joined(names), names, byline[2] or more[2])
-            # "Associated Press" on the line under the names is the byline's title
-            if (
-                index in draft.head()
-                and _title(profile, draft.blocks[index].text) == draft.blocks[index].text
-            ):
-                byline = (byline[0], byline[1], draft.remove(index).text)
-            break
-    if not byline and draft.page:
-        byline = next(filter(None, (parse_byline(profile, line) for line in draft.page.page_lines)), None)
-    if not byline and draft.dateline_by:
-        byline = _names(profile, draft.dateline_by)
-    if not byline:  # the input's own author list: names as given, never split further
-        authors = [
-            n
-            for n in (
-                clean_inline(a) for a in draft.entry.authors or (draft.page.authors if draft.page else [])
-            )
-            if n
-        ]
-        byline = (_joined(authors), authors, None) if authors else None
+            names = byline[1] + more[1]
+            byline = (_joined(names), names, byline[2] or more[2])
+        # "Associated Press" on the line under the names is the byline's title
+        if index in draft.head() and _title(profile, draft.blocks[index].text) == draft.blocks[index].text:
+            byline = (byline[0], byline[1], draft.remove(index).text)
+        return byline
+    return None
+
+
+def _byline_at_end(draft: Draft) -> tuple[str, list[str], str | None] | None:
+    """A short line of names closing the story ("（松岡大地）", "By Jane Roe") is its sign-off."""
+    if len(draft.blocks) < 2 or len(draft.blocks) - 1 in draft.head():
+        return None
+    last = draft.blocks[-1].text
+    byline = parse_byline(draft.profile, last) if len(last) <= _CLOSING_MAX else None
     if byline:
-        draft.story.byline, authors, title = byline
-        if len(authors) > 1:
-            draft.note("authors", authors)
-        if title:
-            draft.note("byline_title", title)
-    return draft
+        draft.blocks.pop()
+        signoffs: list[str] = draft.story.ingest.setdefault("signoff", [])
+        signoffs.append(last)
+    return byline
+
+
+def _plausible_names(draft: Draft, names: list[str]) -> list[str]:
+    """The names that can be a person or a desk: not a publisher, domain, number or nav label."""
+    sites = draft.profile.site_names + tuple(draft.page.publishers if draft.page else ())
+    rejected = [f for f in map(_fold_name, sites) if f]
+    chrome = draft.page.chrome_links if draft.page else frozenset()
+    kept: dict[str, str] = {}
+    for raw in names:
+        name = _ROLE_PREFIX.sub("", clean_inline(raw)).strip(_TITLE_EDGE)
+        title = _title(draft.profile, name)
+        rest = name[: -len(title)] if title else ""
+        # "Ben Silverman Games Editor" loses its title; "Le Figaro et AFP" is a credit, kept whole
+        if len(rest.split()) >= 2 and not _ends_with_joiner(rest):
+            name = rest.rstrip(_TITLE_EDGE)
+        folded = _fold_name(name)
+        if (
+            not name
+            or len(name) > _NAME_MAX
+            or len(name.split()) > _NAME_WORDS
+            or _NOT_A_NAME.search(name)
+            or not folded
+            or any(_same_site(folded, site) for site in rejected)
+            or name.casefold() in chrome
+        ):
+            continue
+        kept.setdefault(folded, name)
+    return list(kept.values())
+
+
+def _same_site(folded: str, site: str) -> bool:
+    """ "VnExpress" is the site "Báo VnExpress" and "vnexpress.net"; "Tom" is not "tomsguide"."""
+    return folded == site or len(folded) >= 4 and (site.startswith(folded) or site.endswith(folded))
+
+
+def _ends_with_joiner(text: str) -> bool:
+    words = text.split()
+    return bool(words) and bool(_NAME_SPLIT.fullmatch(f" {words[-1]} "))
+
+
+def _fold_name(name: str) -> str:
+    return "".join(c for c in name.casefold() if c.isalnum())
 
 
 def parse_byline(profile: Profile, line: str) -> tuple[str, list[str], str | None] | None:
@@ -130,7 +216,7 @@ def parse_byline(profile: Profile, line: str) -> tuple[str, list[str], str | Non
     for pattern in profile.byline_patterns:
         match = pattern.match(line)
         if match and match.end() == len(line):
-            return _names(profile, match["by"])
+            return _names(profile, _BYLINE_TAIL.split(match["by"], maxsplit=1)[0])
     return None
 
 
@@ -139,15 +225,17 @@ def _names(profile: Profile, raw: str) -> tuple[str, list[str], str | None] | No
     title = None
     while raw:
         found = _title(profile, raw)
-        if not found or found == raw:
-            break
+        if not found or found == raw or _ends_with_joiner(raw[: -len(found)]):
+            break  # "… et AFP": an agency after "and" is a co-author, not a title
         title = found if title is None else f"{found}, {title}"
         raw = raw[: -len(found)].rstrip(_TITLE_EDGE)
     names = [n for n in _NAME_SPLIT.split(raw) if n]
     if not names or not all(_is_name(n) for n in names):
         return None
-    names = [_recase(n) for n in names]
-    return _joined(names), names, title
+    # the byline as the page shows it ("Jeanne Roux et Paul Martin"), names recased
+    shown = _NAME_SPLIT.sub(lambda m: f"\0{m.group(0)}\0", raw).split("\0")
+    by = "".join(part if index % 2 else _recase(part) for index, part in enumerate(shown))
+    return by, [_recase(n) for n in names], title
 
 
 def _joined(names: list[str]) -> str:
@@ -225,18 +313,41 @@ def _headline_from_text(draft: Draft) -> int | None:
 
 
 def _page_headline(draft: Draft) -> str:
+    """The headline most of the page's sources agree on (JSON-LD, og:, twitter:, <h1>,
+    <title> without its site name); on a tie, the most structured one. The
+    publisher's characters are kept: only a site-name suffix or prefix goes."""
     page = draft.page
-    sites = {s.casefold() for s in (*draft.profile.site_names, page.site_name or "") if s}
-    for candidate in (page.headline, page.title):
-        if candidate:
-            parts = _SITE_SEPARATORS.split(candidate)
-            while len(parts) > 1 and parts[-1].casefold() in sites:
-                parts.pop()
-            while len(parts) > 1 and parts[0].casefold() in sites:
-                parts.pop(0)
-            return " - ".join(parts) if len(parts) > 1 else parts[0]
-    first = draft.blocks[0] if draft.blocks else None
-    return first.text if first and first.tag.startswith("h") else draft.story.headline
+    assert page is not None  # called for pages only
+    sites = {_fold_name(s) for s in (*draft.profile.site_names, *page.publishers) if s}
+    candidates = [_without_site(c, sites) for c in page.headlines]
+    if not candidates:
+        first = draft.blocks[0] if draft.blocks else None
+        return first.text if first and first.tag.startswith("h") else draft.story.headline
+    folded = [" ".join(c.casefold().split()) for c in candidates]
+    best = max(range(len(candidates)), key=lambda i: (sum(_support(f, folded[i]) for f in folded), -i))
+    return candidates[best]
+
+
+def _support(other: str, mine: str) -> float:
+    """1 when `other` is `mine`; half when it holds it as one separated part ("Kicker | mine - Site")."""
+    if other == mine:
+        return 1.0
+    start = other.find(mine)
+    if start < 0:
+        return 0.0
+    before, after = other[:start].rstrip(), other[start + len(mine) :].lstrip()
+    part = (not before or before[-1] in _PART_SEPARATORS) and (not after or after[0] in _PART_SEPARATORS)
+    return 0.5 if part else 0.0
+
+
+def _without_site(title: str, sites: set[str]) -> str:
+    """ "Headline | Site" / "Site - Headline" -> "Headline", cut where the separator stands."""
+    separators = list(_SITE_SEPARATORS.finditer(title))
+    if separators and _fold_name(title[separators[-1].end() :]) in sites:
+        return title[: separators[-1].start()]
+    if separators and _fold_name(title[: separators[0].start()]) in sites:
+        return title[separators[0].end() :]
+    return title
 
 
 def _find(draft: Draft, headline: str) -> int | None:
@@ -256,7 +367,12 @@ def _tidy_head(draft: Draft, position: int | None) -> None:
             draft.remove(0)
         if position:
             draft.flag(f"dropped {position} unrecognised line(s) above the headline")
-    standfirst = [draft.remove(0).text for _ in range(draft.lead or 0)]
+    # a page's standfirst is part of the article as published; wire copy's goes to the summary
+    lines = draft.lead or 0
+    if draft.entry.kind == "page-html":
+        standfirst = [b.text for b in draft.blocks[:lines]]
+    else:
+        standfirst = [draft.remove(0).text for _ in range(lines)]
     if standfirst and not draft.story.summary:
         draft.story.summary = " ".join(standfirst)
 

@@ -7,9 +7,11 @@ costs; the cut is flagged.
 from __future__ import annotations
 
 import dataclasses
+import re
 import unicodedata
 from datetime import datetime
-from urllib.parse import urljoin
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from ..errors import DropStory
 from ..models import Entry, Picture, Story
@@ -23,6 +25,8 @@ MAX_HTML_CHARS = 3_000_000  # page or entry HTML: real article pages are well un
 _JUNK_SAMPLE = 20_000
 _JUNK_RATIO = 0.05  # more unreadable characters than this in a page's sample: binary, not text
 _JUNK_MIN = 16  # a stray control character or two in a short page is not binary
+# C0 controls but tab and line breaks, and the two noncharacters XML refuses
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def intake(entry: Entry, *, feed_id: str, source: str | None, now: datetime, profiles: Profiles) -> Draft:
@@ -38,6 +42,8 @@ def intake(entry: Entry, *, feed_id: str, source: str | None, now: datetime, pro
     )
     story.guid = clean_inline(entry.guid) if entry.guid else None
     story.url = _absolute(entry.link, entry.base_url)
+    if entry.link and story.url is None:
+        draft.flag(f"unusable link dropped: {entry.link[:80]!r}")
     story.tags = list(dict.fromkeys(t for t in (plain(tag) for tag in entry.tags) if t))
     story.enclosures = [dict(e) for e in entry.enclosures]
     story.updated = entry.updated
@@ -90,13 +96,16 @@ def _page_html(draft: Draft) -> None:
 
 
 def _repaired(entry: Entry) -> Entry:
-    """The entry with mis-decoded text fields repaired (see `unmangle`)."""
-    fields = {
-        name: unmangle(value)
-        for name in ("title", "summary_html", "content_html", "page")
+    """The entry with mis-decoded text fields repaired (see `unmangle`) and control
+    characters removed: a stray `&#0;` costs that character, never the entry."""
+    fields: dict[str, Any] = {
+        name: unmangle(_CONTROLS.sub("", value))
+        for name in ("title", "summary_html", "content_html", "guid", "link", "published_raw")
         if isinstance(value := getattr(entry, name), str)
     }
-    fields["authors"] = [unmangle(a) for a in entry.authors]
+    if entry.page is not None:  # a page keeps its controls until _readable has judged it binary or not
+        fields["page"] = unmangle(entry.page)
+    fields["authors"] = [unmangle(_CONTROLS.sub("", a)) for a in entry.authors]
     return dataclasses.replace(entry, **fields)
 
 
@@ -123,7 +132,15 @@ def _capped(draft: Draft, text: str, limit: int) -> str:
 
 
 def _absolute(url: str | None, base: str | None) -> str | None:
+    """The link made absolute; None when it is no usable URL (`http://[0]/x`): that costs the link only."""
     if not url:
         return None
-    url = url.strip()
-    return urljoin(base, url) if base else url
+    try:
+        url = urljoin(base, url.strip()) if base else url.strip()
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it is what checks it
+    except ValueError:
+        return None
+    if parts.scheme in ("http", "https") and not parts.hostname:
+        return None
+    return url

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Any
 
 from ._draft import Draft
 
@@ -46,11 +47,11 @@ def detect(text: str) -> str | None:
     sample = text[:_SAMPLE]
     if sum(ch.isalpha() for ch in sample) < _MIN_LETTERS:
         return None
-    return _identifier().classify(sample)[0]
+    return str(_identifier().classify(sample)[0])
 
 
 @cache
-def _identifier():
+def _identifier() -> Any:
     # loaded on first use: the model takes about a second to load
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 

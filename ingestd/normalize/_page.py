@@ -1,14 +1,17 @@
 """An article page's HTML -> body blocks, pictures and the page's own metadata.
 
-trafilatura finds the main text; the metadata comes from <title>, og:/article:
-meta and JSON-LD NewsArticle. trafilatura drops bylines and figure captions,
-so the page's short lines and its figures are kept aside for the steps that
-need them.
+trafilatura finds the main text. The metadata is gathered as evidence, every
+source a page has, ranked but not yet chosen: JSON-LD NewsArticle, OpenGraph and
+article:/author meta, microdata, rel=author links, <h1>, <title>, <time>, and
+trafilatura's own metadata; the head steps pick from it. trafilatura drops
+bylines and figure captions, so the page's short lines and its figures are kept
+aside for the steps that need them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,10 +19,11 @@ import lxml.etree
 import lxml.html
 import trafilatura
 from trafilatura.htmlprocessing import convert_to_html
+from trafilatura.settings import Document
 
 from ..models import Picture
 from ._draft import Block, PageMeta
-from ._text import clean_inline, drop_unwanted, html_blocks, parse_fragment
+from ._text import clean_inline, drop_unwanted, html_blocks, parse_fragment, word_tokens
 
 _ARTICLE_TYPES = frozenset(
     {
@@ -36,35 +40,96 @@ _ARTICLE_TYPES = frozenset(
 _ARTICLE_SCOPE = ('//*[@itemprop="articleBody"]', "//article", "//main", '//*[@role="main"]')
 _PAGE_LINE_MAX = 200  # longer lines are paragraphs, not bylines or time lines
 _PAGE_LINES = 400
+PRECISE_SHARE = 0.6  # of the default extraction's words: less, and precision cut the article
+_SECOND_OPINION = 500  # characters: an extraction this short is checked against a bare one
+_AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|\band\b|&)\s*")
+# lxml refuses these in text and attributes; a page carrying one is read without it
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_AUTHOR_META = ("author", "article:author", "byl", "sailthru.author", "dc.creator", "parsely-author")
+_PUBLISHED_META = (
+    "article:published_time",
+    "og:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "sailthru.date",
+    "parsely-pub-date",
+    "dc.date.issued",
+    "dc.date",
+    "date",
+)
+# the site's chrome: menus, and the page header and footer (an article's own <header> holds its byline)
+_CHROME = (
+    "//nav | //*[@role='navigation'] | //*[@role='banner'] | //*[@role='contentinfo']"
+    " | //header[not(ancestor::article) and not(.//h1)] | //footer[not(ancestor::article)]"
+)
+# trafilatura's date: the original (not the updated) time, with its clock and zone when the page has one
+_DATE_PARAMS = {"original_date": True, "extensive_search": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 
 
 def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture], PageMeta]:
     """Raises ValueError when the markup holds no document at all."""
     try:
-        tree = lxml.html.document_fromstring(markup)
+        tree = lxml.html.document_fromstring(_XML_UNSAFE.sub("", markup))
     except (lxml.etree.ParserError, ValueError) as exc:
         raise ValueError(f"unreadable HTML: {exc}") from None
     meta = _metadata(tree)
     url = url or meta.canonical  # a saved page still knows where it lived
     if url and tree.find(".//base[@href]") is None:
         tree.make_links_absolute(url, handle_failures="discard")
+    # trafilatura reads the page as published: without links (they skew its link-density
+    # judgement) and before our own pruning, which measured worse on real pages
+    document = _extraction(
+        tree,
+        url=url,
+        include_links=False,
+        include_images=False,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=True,
+        date_extraction_params=_DATE_PARAMS,
+    )
+    # the precise reading drops more chrome; it is taken unless it also lost the article
+    precise = _extraction(
+        tree,
+        url=url,
+        include_links=False,
+        include_images=False,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=True,
+    )
+    whole = word_tokens(document.text or "") if document is not None else []
+    kept = precise is not None and len(word_tokens(precise.text or "")) >= PRECISE_SHARE * len(whole)
+    main = precise if kept else document
     drop_unwanted(tree)
     page_blocks, _ = html_blocks(tree.body if tree.find("body") is not None else tree)
     meta.page_lines = [b.text for b in page_blocks if len(b.text) <= _PAGE_LINE_MAX][:_PAGE_LINES]
     scope = _article_scope(tree)
     _, scope_pictures = html_blocks(scope)
     pictures = [p for p in scope_pictures if p.caption]
-    # bare_extraction, not extract: extract also fingerprints the text, a second
-    # pass that costs as much as the extraction on a large page
-    document = trafilatura.bare_extraction(
-        tree, url=url, include_links=True, include_images=False, include_comments=False, include_tables=True
-    )
-    if document is not None and document.body is not None and len(document.body):
-        body = lxml.etree.tostring(convert_to_html(document.body).find("body"), encoding=str)
+    if main is not None and main.body is not None and len(main.body):
+        body = lxml.etree.tostring(convert_to_html(main.body).find("body"), encoding=str)
         blocks, _ = html_blocks(parse_fragment(body, url))
     else:  # too little text for the extractor: take the article element as it is
         blocks, _ = html_blocks(scope)
+    meta.extracted_text = (document.text or "") if document is not None else ""
+    if len(meta.extracted_text) < _SECOND_OPINION:  # the bare extractor on the page as served
+        second = _extraction(markup, url=url, include_comments=False)
+        if second is not None and len(second.text or "") > len(meta.extracted_text):
+            meta.extracted_text = second.text or ""
+    if document is not None:
+        if document.author:
+            meta.author_groups.append(("trafilatura", [a for a in document.author.split("; ") if a]))
+        if document.date:
+            meta.published.append(document.date)
     return blocks, pictures, meta
+
+
+def _extraction(page: lxml.html.HtmlElement | str, **options: Any) -> Document | None:
+    found = trafilatura.bare_extraction(page, **options)
+    return found if isinstance(found, Document) else None
 
 
 def _article_scope(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
@@ -76,43 +141,85 @@ def _article_scope(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
 
 
 def _metadata(tree: lxml.html.HtmlElement) -> PageMeta:
-    metas: dict[str, str] = {}
+    metas: dict[str, list[str]] = {}
     for element in tree.iter("meta"):
         key = (element.get("property") or element.get("name") or element.get("itemprop") or "").lower()
         content = element.get("content")
-        if key and content and key not in metas:
-            metas[key] = content
+        if key and content and content.strip():
+            metas.setdefault(key, []).append(content)
+
+    def first(*keys: str) -> str | None:
+        return next((_text(metas[k][0]) for k in keys if k in metas), None)
+
     article = _json_ld_article(tree)
     title = tree.findtext(".//title")
-    canonical = tree.xpath('string(//link[@rel="canonical"]/@href)') or metas.get("og:url") or None
-    authors = _names(article.get("author")) or _split_authors(
-        metas.get("author") or metas.get("article:author")
-    )
+    canonical = tree.xpath('string(//link[@rel="canonical"]/@href)') or first("og:url")
     section = article.get("articleSection")
     if isinstance(section, list):
         section = section[0] if section else None
-    keywords = article.get("keywords") or metas.get("keywords") or metas.get("news_keywords") or ""
+    keywords = article.get("keywords") or first("keywords", "news_keywords") or ""
     if isinstance(keywords, str):
         keywords = keywords.split(",")
     publisher = article.get("publisher")
+    publisher_name = _text(publisher.get("name")) if isinstance(publisher, dict) else None
+    headlines = [
+        h
+        for h in (
+            _text(article.get("headline")),
+            first("og:title"),
+            first("twitter:title"),
+            clean_inline(title) if title else None,
+            *(_text(h.text_content()) for h in tree.xpath("//h1")[:2]),
+        )
+        if h
+    ]
     return PageMeta(
-        title=clean_inline(title) if title else None,
-        headline=_text(article.get("headline")) or _text(metas.get("og:title") or metas.get("twitter:title")),
-        authors=authors,
-        published=_text(article.get("datePublished"))
-        or _text(metas.get("article:published_time") or metas.get("pubdate") or metas.get("date")),
-        modified=_text(article.get("dateModified")) or _text(metas.get("article:modified_time")),
-        section=_text(section) or _text(metas.get("article:section")),
-        description=_text(article.get("description"))
-        or _text(metas.get("og:description") or metas.get("description")),
+        headlines=headlines,  # repeats kept: each is a vote
+        author_groups=_author_groups(tree, article, metas),
+        publishers=[n for n in (first("og:site_name"), publisher_name, first("application-name")) if n],
+        chrome_links=_chrome_links(tree),
+        published=[
+            p
+            for p in (
+                _text(article.get("datePublished")),
+                _text(article.get("dateCreated")),
+                *(_text(v) for k in _PUBLISHED_META for v in metas.get(k, [])),
+                *(_text(t.get("datetime")) for t in tree.xpath("//time[@datetime]")[:3]),
+            )
+            if p
+        ],
+        modified=_text(article.get("dateModified")) or first("article:modified_time"),
+        section=_text(section) or first("article:section"),
+        description=_text(article.get("description")) or first("og:description", "description"),
         language=_text(tree.get("lang"))
         or _text(article.get("inLanguage"))
-        or _text(metas.get("content-language"))
-        or _text(metas.get("og:locale")),
-        site_name=_text(metas.get("og:site_name"))
-        or (_text(publisher.get("name")) if isinstance(publisher, dict) else None),
-        canonical=canonical,
+        or first("content-language", "og:locale"),
+        site_name=first("og:site_name") or publisher_name,
+        canonical=canonical or None,
         tags=[t for t in (_text(k) for k in keywords if isinstance(k, str)) if t],
+    )
+
+
+def _author_groups(
+    tree: lxml.html.HtmlElement, article: dict[str, Any], metas: dict[str, list[str]]
+) -> list[tuple[str, list[str]]]:
+    """Names by source, most trusted first: structured data, then links marked as the author's."""
+    groups = [
+        ("json-ld", _names(article.get("author")) or _names(article.get("creator"))),
+        ("meta", [n for k in _AUTHOR_META for v in metas.get(k, []) for n in _split_authors(v)]),
+        ("microdata", [_text(e.text_content()) or "" for e in tree.xpath('//*[@itemprop="author"]')[:6]]),
+        ("rel-author", [_text(a.text_content()) or "" for a in tree.xpath('//a[@rel="author"]')[:6]]),
+    ]
+    return [(source, list(dict.fromkeys(n for n in names if n))) for source, names in groups if any(names)]
+
+
+def _chrome_links(tree: lxml.html.HtmlElement) -> frozenset[str]:
+    """Link texts of navigation, header and footer: what a name must not be."""
+    return frozenset(
+        folded
+        for block in tree.xpath(_CHROME)
+        for link in block.iter("a")
+        if (folded := clean_inline(link.text_content()).casefold())
     )
 
 
@@ -145,14 +252,18 @@ def _names(value: Any) -> list[str]:
         return [n for item in value for n in _names(item)]
     if isinstance(value, dict):
         value = value.get("name")
-    name = _text(value) if isinstance(value, str) else None
-    return [name] if name else []
+    return _split_authors(value) if isinstance(value, str) else []
 
 
-def _split_authors(value: str | None) -> list[str]:
-    if not value or value.startswith(("http://", "https://")):
+def _split_authors(value: str) -> list[str]:
+    """A meta author may list several names: "A, B and C" or "A; B"."""
+    if value.startswith(("http://", "https://")):
         return []
-    return [clean_inline(value)]
+    names = [n for n in (clean_inline(p) for p in _AUTHOR_SPLIT.split(value)) if n]
+    # "Miller, Zeke" is one name written backwards, not two
+    if len(names) == 2 and "," in value and all(len(n.split()) == 1 for n in names):
+        return [clean_inline(value)]
+    return names
 
 
 def _text(value: Any) -> str | None:

@@ -62,6 +62,14 @@ def _section_line(value: Any) -> tuple[re.Pattern[str], str]:
     return pattern, _string(value["format"])
 
 
+def _parts(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ValueError("needs a table of names to regular expressions")
+    for part in value.values():
+        _regex(part)
+    return dict(value)
+
+
 def _with_group(group: str) -> Callable[[Any], re.Pattern[str]]:
     def convert(value: Any) -> re.Pattern[str]:
         pattern = _regex(value)
@@ -83,6 +91,10 @@ KEYS: dict[str, tuple[bool, Callable[[Any], Any]]] = {
     "hosts": (True, _string),
     "site_names": (True, _string),
     "dateline.patterns": (True, _with_group("place")),
+    "dateline.parts": (False, _parts),
+    "dateline.dashes": (True, _string),
+    "dateline.regions": (True, _string),
+    "dateline.not_places": (True, _string),
     "boilerplate.lines": (True, _string),
     "boilerplate.patterns": (True, _regex),
     "boilerplate.end_markers": (True, _regex),
@@ -112,6 +124,7 @@ class Profile:
     hosts: tuple[str, ...]
     site_names: tuple[str, ...]
     dateline_patterns: tuple[re.Pattern[str], ...]
+    dateline_not_places: frozenset[str]  # folded: what a dateline-shaped opening names that is no place
     boilerplate_lines: frozenset[str]  # folded: whitespace collapsed, casefolded
     boilerplate_patterns: tuple[re.Pattern[str], ...]
     end_markers: tuple[re.Pattern[str], ...]
@@ -255,9 +268,35 @@ def _resolve(
     return merged
 
 
+def _expand(flat: dict[str, Any]) -> dict[str, Any]:
+    """Dateline patterns with their {part} names filled in from the profile's data:
+    `{dash}` from dateline.dashes, `{region}` from dateline.regions (and the parts'
+    `region` form), every other `{name}` from dateline.parts."""
+    parts = dict(flat.get("dateline.parts") or {})
+    if not isinstance(parts, dict) or not isinstance(flat.get("dateline.patterns", []), list):
+        return flat  # _compile reports the wrong type
+    dashes = sorted(
+        (d for d in flat.get("dateline.dashes") or [] if isinstance(d, str)), key=len, reverse=True
+    )
+    regions = [re.escape(r) for r in flat.get("dateline.regions") or [] if isinstance(r, str)]
+    parts["dash"] = "(?:" + "|".join(map(re.escape, dashes or ["—"])) + ")"
+    parts["region"] = "(?:" + "|".join([*regions, *filter(None, [parts.get("region")])] or ["(?!)"]) + ")"
+
+    def fill(pattern: str) -> str:
+        for _ in range(4):  # parts may name parts
+            for name, part in parts.items():
+                pattern = pattern.replace("{" + name + "}", part)
+        return pattern
+
+    return flat | {
+        "dateline.patterns": [fill(p) if isinstance(p, str) else p for p in flat.get("dateline.patterns", [])]
+    }
+
+
 def _compile(file: str, flat: dict[str, Any], problems: list[Problem]) -> Profile | None:
     values: dict[str, Any] = {}
     count = len(problems)
+    flat = _expand(flat)
     for key, (is_list, convert) in KEYS.items():
         if key not in flat:
             values[key] = () if is_list else None
@@ -280,6 +319,7 @@ def _compile(file: str, flat: dict[str, Any], problems: list[Problem]) -> Profil
         hosts=tuple(h.lower() for h in values["hosts"]),
         site_names=values["site_names"],
         dateline_patterns=values["dateline.patterns"],
+        dateline_not_places=frozenset(_fold(p) for p in values["dateline.not_places"]),
         boilerplate_lines=frozenset(_fold(line) for line in values["boilerplate.lines"]),
         boilerplate_patterns=values["boilerplate.patterns"],
         end_markers=values["boilerplate.end_markers"],

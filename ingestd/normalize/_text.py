@@ -15,6 +15,7 @@ from ..models import Picture
 from ._draft import Block
 
 _SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
 # C0/C1 controls, zero-width marks and the BOM: never wanted in news text.
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
 _MARKUP_HINT = re.compile(r"<[a-zA-Z/!]|&[#\w]+;")
@@ -153,6 +154,12 @@ def text_blocks(text: str) -> list[Block]:
         if current:
             blocks.append(Block(current, html.escape(current, quote=False)))
     return blocks
+
+
+def word_tokens(text: str) -> list[str]:
+    """Words, casefolded; characters for scripts written without spaces (a Japanese page is not one word)."""
+    words = _WORD.findall(text.casefold())
+    return [ch for w in words for ch in (w if len(w) > 20 and not w.isascii() else [w])]
 
 
 def parse_fragment(fragment: str, base_url: str | None) -> lxml.html.HtmlElement:

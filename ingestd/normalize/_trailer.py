@@ -1,9 +1,10 @@
 """Page chrome and story trailers out of the body.
 
 `strip_boilerplate` drops chrome lines anywhere. `cut_trailer` ends the story
-at an end marker ("(END)"), then peels sign-offs (reporter e-mail, desk
-initials) and credit lines ("Reporting by …; Editing by …") off the tail,
-recording them in ingest["signoff"] and ingest["credits"].
+at an end marker ("(END)") and peels sign-offs (reporter e-mail, desk
+initials) off the tail into ingest["signoff"]. Credit lines ("Reporting by …;
+Editing by …", "Photos and reporting by …") are part of the story as
+published: they stay in the body and are copied to ingest["credits"].
 """
 
 from __future__ import annotations
@@ -22,8 +23,14 @@ def cut_trailer(draft: Draft) -> Draft:
     signoffs: list[str] = []
     credits: list[str] = []
     _cut_at_end_marker(draft, signoffs)
-    while draft.blocks and (_peel_credit(draft, credits) or _peel_signoff(draft, signoffs)):
-        pass
+    index = len(draft.blocks) - 1
+    while index >= 0:
+        if _credit(draft, index, credits):
+            index -= 1
+        elif _peel_signoff(draft, index, signoffs):
+            index = min(index, len(draft.blocks) - 1)
+        else:
+            break
     if signoffs:
         draft.note("signoff", signoffs)
     if credits:
@@ -42,24 +49,24 @@ def _cut_at_end_marker(draft: Draft, signoffs: list[str]) -> None:
                 return
 
 
-def _peel_credit(draft: Draft, credits: list[str]) -> bool:
-    text = draft.blocks[-1].text
+def _credit(draft: Draft, index: int, credits: list[str]) -> bool:
+    text = draft.blocks[index].text
     for pattern in draft.profile.credit_patterns:
         match = pattern.search(text)
         if match and match.group(0) == text:
             credits.insert(0, match["credits"].strip())
-            draft.blocks.pop()
             return True
     return False
 
 
-def _peel_signoff(draft: Draft, signoffs: list[str]) -> bool:
-    text = draft.blocks[-1].text
+def _peel_signoff(draft: Draft, index: int, signoffs: list[str]) -> bool:
+    """A sign-off ends the story's text: only credit lines may stand below it."""
+    text = draft.blocks[index].text
     for pattern in draft.profile.signoff_patterns:
         match = pattern.search(text)
         if match and match.end() == len(text) and match.group(0).strip():
             signoffs.insert(0, match.group(0).strip())
-            _trim(draft, len(draft.blocks) - 1, match.start())
+            _trim(draft, index, match.start())
             return True
     return False
 
