@@ -59,8 +59,9 @@ def _since(text: str | None) -> str | None:
     if text is None:
         return None
     try:
-        return to_iso(parse_now(text))
-    except ValueError:
+        # RFC 3339 allows a lower-case t and z; a far-off zone can push year 1 out of range
+        return to_iso(parse_now(text.upper()))
+    except (ValueError, OverflowError):
         raise BadQuery(f"since: {text!r} is not an ISO 8601 time") from None
 
 
