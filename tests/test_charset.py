@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestd.parse import charset, decode_text
+from ingestd.parse import charset, decode_text, parse
 
 DATA = Path(__file__).parent / "data" / "hostile"
 KOREAN = "국방부는 9일 한미 방위비 분담금 협상이 워싱턴에서 열린다고 밝혔다. " * 4
@@ -102,3 +102,18 @@ def test_real_feeds_decode_in_their_true_charset(name: str, codec: str, words: l
     assert text == body.decode(codec)
     for word in words:
         assert word in text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="feeds go to feedparser with the header's charset: parse._parse_xml_feed must hand it "
+    "charset(body, content_type) instead (parse.py's owner; decode_text already does)",
+)
+def test_the_feed_path_takes_the_charset_decode_text_takes() -> None:
+    title = "Café résumé: naïve Zürich"  # valid UTF-8 that Shift_JIS also decodes, wrongly
+    body = xml(title, "utf-8", "UTF-8").replace(
+        b"<channel>", b"<channel><item><guid>1</guid><title>" + title.encode() + b"</title></item>"
+    )
+    assert charset(body, "application/rss+xml; charset=shift_jis") == "utf-8"
+    document = parse(body, content_type="application/rss+xml; charset=shift_jis")
+    assert document.entries[0].title == title
