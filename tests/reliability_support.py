@@ -79,6 +79,20 @@ class Daemon:
         log.close()
         return self
 
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`ingestd <args> --config <this config>`, as an operator would run it."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")}
+        done = subprocess.run(
+            [sys.executable, "-m", "ingestd", *args, "--config", str(self.config)],
+            cwd=self.folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done
+
     def kill(self) -> None:
         """SIGKILL: no handler runs, nothing is flushed or drained."""
         assert self.proc is not None
@@ -114,15 +128,19 @@ class Daemon:
         answer = self.get("/feeds")
         return {f["id"]: f for f in answer["feeds"]} if answer else {}
 
-    def story_ids(self, feed: str) -> set[str]:
-        ids: set[str] = set()
+    def stories(self, feed: str) -> list[dict[str, Any]]:
+        """Every story summary of `feed`, page by page."""
+        stories: list[dict[str, Any]] = []
         params: dict[str, Any] = {"feed": feed, "limit": 100}
         while (page := self.get("/stories", **params)) is not None:
-            ids |= {s["id"] for s in page["stories"]}
+            stories += page["stories"]
             if not page["next_cursor"]:
                 break
             params["cursor"] = page["next_cursor"]
-        return ids
+        return stories
+
+    def story_ids(self, feed: str) -> set[str]:
+        return {s["id"] for s in self.stories(feed)}
 
     def logs(self) -> str:
         return "".join(p.read_text(errors="replace") for p in sorted(self.folder.glob("stderr-*.log")))
@@ -144,19 +162,25 @@ def running(folder: Path, body: str) -> Iterator[Daemon]:
 
 
 class Growing:
-    """A healthy feed: each request serves one story more than the one before."""
+    """A healthy feed: each request serves `step` stories more than the one before,
+    until `frozen`; `urls()` are the links of every story served so far."""
 
-    def __init__(self, name: str):
-        self.name, self.served, self._lock = name, 0, threading.Lock()
+    def __init__(self, name: str, step: int = 1):
+        self.name, self.step, self.served, self.frozen = name, step, 0, False
+        self._lock = threading.Lock()
 
     def __call__(self, handler: BaseHTTPRequestHandler) -> None:
         with self._lock:
-            self.served += 1
+            if not self.frozen:
+                self.served += self.step
             count = self.served
         items = [
             (f"{self.name}-{n}", f"{self.name} story number {n} of the healthy wire") for n in range(count)
         ]
         send(handler, rss(*items), "application/rss+xml")
+
+    def urls(self) -> set[str]:
+        return {f"https://example.org/{self.name}-{n}" for n in range(self.served)}
 
 
 def send(handler: BaseHTTPRequestHandler, body: bytes, content_type: str, **headers: str) -> None:
