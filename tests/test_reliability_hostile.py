@@ -145,6 +145,7 @@ def server() -> Iterator[Server]:
     routes.update({f"/chain-{n}": _redirect(f"/chain-{n + 1}") for n in range(1, 20)})
     for case in CASES:
         routes[f"/healthy-{case}"] = Growing(f"healthy-{case}")
+    _gzip_bomb(), _brotli_bomb()  # made now, so that serving one never runs into the fetch timeout
     served = Server(routes)
     served.httpd.RequestHandlerClass.server_url = served.base  # type: ignore[attr-defined]
     yield served
