@@ -37,18 +37,21 @@ def _brotli_bomb() -> bytes:
     return brotli.compress(bytes(200 << 20), quality=1)
 
 
-def _streaming(first: bytes, piece: bytes, pause: float) -> Callable[[BaseHTTPRequestHandler], None]:
-    """No Content-Length: the body runs until the server closes, which it never does
-    while the client reads (and at most STREAM_FOR seconds)."""
+def _streaming(
+    first: bytes, piece: bytes, pause: float, total: int | None = None
+) -> Callable[[BaseHTTPRequestHandler], None]:
+    """No Content-Length: the body runs until the server closes, after `total` bytes,
+    or never while the client reads (endless: at most STREAM_FOR seconds)."""
 
     def route(handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(200)
         handler.send_header("Content-Type", "application/rss+xml")
         handler.end_headers()
         handler.wfile.write(first)
-        deadline = time.monotonic() + STREAM_FOR
-        while time.monotonic() < deadline:
+        sent, deadline = len(first), time.monotonic() + STREAM_FOR
+        while time.monotonic() < deadline and (total is None or sent < total):
             handler.wfile.write(piece)
+            sent += len(piece)
             handler.wfile.flush()
             if pause:
                 time.sleep(pause)
@@ -122,7 +125,7 @@ CASES: dict[str, tuple[Callable[[BaseHTTPRequestHandler], None], str | None]] = 
     ),
     "xxe": (lambda h: send(h, _xxe(h.server_url + "/xxe-probe"), "application/rss+xml"), None),  # type: ignore[attr-defined]
     "50mb-page": (
-        _streaming(b"<!doctype html><html><body>", b"<p>" + b"word " * 2000 + b"</p>", 0),
+        _streaming(b"<!doctype html><html><body>", b"<p>" + b"word " * 2000 + b"</p>", 0, total=50 << 20),
         "byte limit",
     ),
     "wrong-charset": (
