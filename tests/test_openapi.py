@@ -146,10 +146,10 @@ def test_a_method_the_path_lacks_is_405_naming_those_it_has(app: Starlette, path
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
-@given(st.from_regex(r"whsec_[A-Za-z0-9+/=]{0,12}", fullmatch=True))
+@given(st.from_regex(r"whsec_[A-Za-z0-9+/=\n]{0,12}", fullmatch=True))
 def test_the_secret_pattern_accepts_only_what_signing_accepts(secret: str) -> None:
     """What the spec calls valid, the signer takes (the spec may be the stricter one)."""
-    if re.fullmatch(SECRET_PATTERN.removesuffix("$"), secret):
+    if re.match(SECRET_PATTERN, secret):
         assert signing_key(secret)
 
 
@@ -158,11 +158,14 @@ def test_a_body_the_schema_refuses_is_400_naming_the_field(app: Starlette) -> No
     for body, error in [
         ({**new, "events": []}, "events: [] should be non-empty"),
         ({**new, "filter": {"first_of_cluster": "yes"}}, "filter.first_of_cluster: 'yes' is not of type"),
-        ({**new, "secret": SECRET[:-2] + "="}, "secret: "),
+        ({**new, "secret": SECRET[:-2] + "="}, "secret: must be whsec_ and the key in base64"),
     ]:
         response = call(app, "POST", "/subscriptions", json=body)
         assert response.status_code == 400, body
         assert response.json()["error"].startswith(error)
+        assert SECRET[6:-2] not in response.json()["error"]  # a secret is never echoed
+    response = call(app, "POST", "/subscriptions", json={**new, "url": "http://0[m#1"})
+    assert response.json() == {"error": "url: 'http://0[m#1' is not a URL (Invalid IPv6 URL)"}
     response = call(app, "PATCH", "/subscriptions/desk", json={"filter": {"keywords": [1]}})
     assert response.status_code == 400
     assert response.json()["error"].startswith("filter")
@@ -204,8 +207,10 @@ schema = schemathesis.openapi.from_dict(SPEC)
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_keeps_the_promises_of_its_openapi_document(case: Any, base_url: str) -> None:
-    # A cursor is opaque: no schema tells one the server gave from a made-up one, whose
-    # 400 is then the right answer to schema-valid input.
-    made_up_cursor = case.operation.path == "/stories" and "cursor" in (case.query or {})
-    excluded = [positive_data_acceptance] if made_up_cursor else []
+    # Two 400s answer schema-valid input by design, on rules a schema cannot state: a
+    # cursor the server never gave (it is opaque), and a q without a word to search for
+    # (Unicode word characters, which JSON Schema's regex dialect does not share).
+    query = (case.query or {}) if case.operation.path == "/stories" else {}
+    by_design = "cursor" in query or not re.search(r"\w", str(query.get("q", "x")))
+    excluded = [positive_data_acceptance] if by_design else []
     case.call_and_validate(base_url=base_url, headers=AUTH, timeout=10, excluded_checks=excluded)

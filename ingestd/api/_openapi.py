@@ -62,9 +62,12 @@ _EVENTS = {
     "uniqueItems": True,
     "description": "event types sent; default both",
 }
+# The end of the string in every regex dialect: `$` also matches before a final newline
+# in Python's (and so in jsonschema's), which the config's own checks refuse.
+_END = r"(?![\s\S])"
 # Standard Webhooks: whsec_ and the key in base64, padding optional
 SECRET_PATTERN = (
-    r"^whsec_(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=?|[A-Za-z0-9+/]{2}(?:==)?)$"
+    r"^whsec_(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=?|[A-Za-z0-9+/]{2}(?:==)?)" + _END
 )
 _WHSEC = {"type": "string", "pattern": SECRET_PATTERN}
 _SECRET = {
@@ -72,7 +75,12 @@ _SECRET = {
     "description": "whsec_… (Standard Webhooks); a list while rotating. Stored in the "
     "database, never shown again; env: and file: are refused here",
 }
-_URL = {"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@:\\s]", "description": "http(s)"}
+# http(s), a host name or IPv4 address (IPv6 literals: give the host a name), a port
+_URL = {
+    "type": "string",
+    "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~%!$&'()*+,;=-]+(?::[0-9]{1,5})?(?:[/?#][!-~]*)?" + _END,
+    "description": "http(s)",
+}
 _FILTER_DESCRIPTION = "every key given must match; within a key, any value; {} or left out: everything"
 _FILTER_FIELDS: dict[str, Any] = {
     "sources": _STRINGS,
@@ -93,7 +101,7 @@ _FILTER_PATCH = {
     "description": "merged key by key: null takes a key out",
     "properties": {k: _nullable(v) for k, v in _FILTER_FIELDS.items()},
 }
-_ID = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"}
+_ID = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}" + _END}
 _SUBSCRIPTION_PATH = _param("subscription_id", "the subscription's id", where="path")
 _NOT_FOUND = {"404": _json(_ref("Error"), "no such subscription")}
 _DECLARED = {
@@ -326,7 +334,7 @@ SPEC: dict[str, Any] = {
                         "q",
                         "full-text search in headline, body and byline: every word or "
                         '"quoted phrase" must occur; word* matches a prefix',
-                        {"type": "string", "pattern": r"\w"},
+                        _TEXT,
                     ),
                 ],
                 "responses": {
