@@ -78,7 +78,8 @@ _SECRET = {
 # http(s), a host name or IPv4 address (IPv6 literals: give the host a name), a port
 _URL = {
     "type": "string",
-    "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~%!$&'()*+,;=-]+(?::[0-9]{1,5})?(?:[/?#][!-~]*)?" + _END,
+    "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~%!$&'()*+,;=-]+(?::[0-9]{1,5})?(?:[/?#][!-~]*)?"
+    + _END,
     "description": "http(s)",
 }
 _FILTER_DESCRIPTION = "every key given must match; within a key, any value; {} or left out: everything"
