@@ -103,7 +103,8 @@ def _key_order() -> dict[str, int]:
 
 def utc_z(moment: datetime) -> str:
     """An aware time as ninjs wants it: UTC, whole seconds, `Z`."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: glibc's %Y leaves years before 1000 unpadded ("100-08-06")
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def ordered(doc: dict[str, Any]) -> dict[str, Any]:

@@ -99,6 +99,18 @@ def test_mutated_feeds_never_raise_and_every_story_is_ninjs(
         assert ninjs.validate(final) == []
 
 
+def test_a_date_before_the_year_1000_still_gives_valid_ninjs() -> None:
+    """Found by the property above: strftime wrote year 100 as "100-08-06T…"."""
+    body = (Path(__file__).parent / "data" / "hostile" / "FeedReader__Rss091Stadtfeuerwehr.xml").read_bytes()
+    document = parse(body.replace(b"2018 ", b"100 "), allow_pages=True)
+    story = normalize.normalize_entry(
+        document.entries[0], feed_id="old", source=None, now=NOW, profiles=PROFILES
+    )
+    final = ninjs.finalize(story.ninjs, uri="urn:ingestd:story:old", version=1, version_created=NOW)
+    assert final["firstCreated"].startswith("0100-")
+    assert ninjs.validate(final) == []
+
+
 def test_every_seed_yields_valid_stories_unmutated() -> None:
     """The property above starts from inputs that work, so a mutation is what breaks."""
     for seed in SEEDS:
