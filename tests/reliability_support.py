@@ -28,6 +28,10 @@ TOKEN = "tok-reliability"
 # (address space, not resident memory: threads reserve stacks they never touch).
 ADDRESS_SPACE = 4 * 2**30
 
+# Reservations that grow with the machine's cores (BLAS threads, malloc arenas) kept
+# small, so that the ceiling is about the daemon's own work on any machine.
+LEAN = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2"}
+
 Route = Callable[[BaseHTTPRequestHandler], None]
 
 
@@ -65,7 +69,7 @@ class Daemon:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Daemon:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")} | LEAN
         log = (self.folder / f"stderr-{self.starts}.log").open("wb")
         self.starts += 1
         self.proc = subprocess.Popen(

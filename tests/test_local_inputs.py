@@ -17,6 +17,7 @@ from ingestd.errors import BodyTooLarge, FetchError
 from ingestd.fetch import read_file, read_local
 
 from .conftest import ROOT, SEED
+from .reliability_support import LEAN
 
 NOW = "2020-01-09T00:31:02Z"
 # The replay's whole address space: a few hundred MB of libraries, and far less than
@@ -45,7 +46,7 @@ def replay(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={**environ, "INGESTD_LOG_FORMAT": "json", "PYTHONPATH": str(ROOT), **env},
+        env={**environ, **LEAN, "INGESTD_LOG_FORMAT": "json", "PYTHONPATH": str(ROOT), **env},
         preexec_fn=cap_memory,
         timeout=90,
     )

@@ -73,7 +73,7 @@ def test_kill_9_at_random_moments_loses_nothing_and_duplicates_only_by_webhook_i
                 wait_for(lambda: _backlog(daemon) == 0, "every delivery to be made", 90)
                 stored = _stored_urls(daemon)
                 assert daemon.stop() == 0
-            assert killed_with > 0 and feed.served >= 60, "the kills came before any work was done"
+            assert killed_with > 0 and feed.served >= 40, "the kills came before any work was done"
 
             assert stored == expected  # nothing the feed served is lost
             assert seen <= stored  # nothing stored was ever lost

@@ -121,7 +121,8 @@ SPEC: dict[str, Any] = {
         "description": "Health, metrics, the stored stories and the webhook "
         "subscriptions of an ingestd daemon. "
         "Everything but /healthz, /readyz and /metrics needs "
-        "`Authorization: Bearer <token>` ([http] token).",
+        "`Authorization: Bearer <token>` ([http] token). A method a path does not "
+        "have gets 405, with `Allow` naming those it has.",
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
