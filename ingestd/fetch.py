@@ -11,12 +11,15 @@ HTTPStatusError (.status, .retry_after), RedirectError, BodyTooLarge, and
 FetchError for a URL we cannot fetch or a body we cannot decode. httpx types
 never leave this module. Bodies come back as raw bytes: charsets are parse's job.
 
-`read_local` reads file:// URLs and paths (config-declared feeds and replay only).
+`read_local` reads file:// URLs and paths (config-declared feeds and replay only),
+under the same body limit, and never waits on a FIFO or device (`read_file`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 import time
 import urllib.request
 import zlib
@@ -31,12 +34,13 @@ from urllib.parse import urlsplit
 import brotli
 import httpx
 
-from .config import parse_duration, parse_size
+from .config import SETTINGS, parse_duration, parse_size
 from .errors import BodyTooLarge, FetchError, HTTPStatusError, RedirectError, TransportError
+from .logs import get_logger
 from .models import FetchResult
 from .netguard import guarded_transport
 
-__all__ = ["Fetcher", "read_local"]
+__all__ = ["Fetcher", "read_local", "read_file", "local_files"]
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "
@@ -49,6 +53,10 @@ DEFAULT_PER_HOST_LIMIT = 2
 _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 _PERMANENT_STATUSES = {301, 308}
 _PIECE = 64 * 1024  # most decoded bytes produced per step: bounds a bomb's damage
+# for callers without a config at hand: the setting's own default
+DEFAULT_MAX_BODY = parse_size(
+    next(s.default for s in SETTINGS if (s.section, s.key) == ("fetch", "max_body"))
+)
 
 
 class Fetcher:
@@ -385,30 +393,85 @@ def _decoder(encodings: Iterable[str], url: str) -> _Decoder:
     return decoders[0] if len(decoders) == 1 else _Chain(decoders)
 
 
-def read_local(url: str) -> list[tuple[str, bytes]]:
+# a reader for each, never given to read_file: what it is, said in the skip's log line
+_NOT_REGULAR = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def read_local(url: str, *, max_body: int = DEFAULT_MAX_BODY) -> list[tuple[str, bytes]]:
     """A file:// URL or a path -> [(path, bytes)]: the file, or a folder's files.
 
     A folder's files come in name order; hidden files and sub-folders are
-    skipped. Raises FetchError naming the path and the reason.
+    skipped, and so (with a log line) are FIFOs, devices and sockets. Raises
+    FetchError naming the path and the reason, BodyTooLarge past `max_body`.
     """
     path = _local_path(url)
+    return [(str(p), read_file(p, max_body)) for p in local_files([path], recursive=False)]
+
+
+def local_files(paths: Iterable[str | os.PathLike[str]], *, recursive: bool = True) -> list[Path]:
+    """The paths given, and the regular files inside folders given (in name order,
+    hidden ones left out). Inside a folder, anything but a regular file is skipped
+    with a warning naming it; a path given is kept whatever it is, so that
+    `read_file` reports what is wrong with it (missing, a FIFO, …)."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        files.extend(_folder_files(path, recursive) if path.is_dir() else [path])
+    return files
+
+
+def _folder_files(folder: Path, recursive: bool) -> list[Path]:
+    log = get_logger()
+    files = []
+    for path in sorted(folder.rglob("*") if recursive else folder.iterdir()):
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        try:
+            mode = os.stat(path).st_mode  # stat, never open: opening a FIFO waits for a writer
+        except OSError as exc:
+            log.warning("input skipped", url=str(path), error=exc.strerror or str(exc))
+            continue
+        if stat.S_ISDIR(mode):
+            continue
+        if kind := _not_regular(mode):
+            log.warning("input skipped", url=str(path), error=f"{kind}, not a regular file")
+            continue
+        files.append(path)
+    return files
+
+
+def read_file(path: Path, max_body: int) -> bytes:
+    """A regular file's bytes, at most `max_body` of them. Never blocks: the kind of
+    file is checked before opening, and opened without waiting (a FIFO swapped in
+    after the check reads as empty) and checked again. Raises FetchError naming
+    the path and the reason; BodyTooLarge past the limit, having read limit+1 bytes."""
     try:
-        if path.is_dir():
-            files = sorted(
-                (p for p in path.iterdir() if not p.name.startswith(".") and p.is_file()),
-                key=lambda p: p.name,
-            )
-        else:
-            files = [path]
-        return [(str(p), p.read_bytes()) for p in files]
+        if kind := _not_regular(os.stat(path).st_mode):
+            raise FetchError(f"{path}: {kind}, not a regular file")
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY), "rb") as file:
+            if kind := _not_regular(os.fstat(file.fileno()).st_mode):
+                raise FetchError(f"{path}: {kind}, not a regular file")
+            body = file.read(max_body + 1)
     except OSError as exc:
-        where = exc.filename or path
         reason = {
             FileNotFoundError: "not found",
             PermissionError: "permission denied",
             IsADirectoryError: "is a folder",
         }.get(type(exc), exc.strerror or str(exc))
-        raise FetchError(f"{where}: {reason}") from None
+        raise FetchError(f"{exc.filename or path}: {reason}") from None
+    if len(body) > max_body:
+        raise BodyTooLarge(f"{path}: larger than the {max_body}-byte limit ([fetch] max_body)")
+    return body
+
+
+def _not_regular(mode: int) -> str | None:
+    return next((kind for test, kind in _NOT_REGULAR if test(mode)), None)
 
 
 def _local_path(url: str) -> Path:

@@ -31,6 +31,8 @@ FETCH_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0)
 # shown at 0 before anything happened, so dashboards and alerts see the series
 POLL_RESULTS = ("ok", "not_modified", "error")
 STORED_CHANGES = ("created", "updated")
+DEDUPE_KINDS = ("guid", "url", "content", "cluster")
+DELIVERY_RESULTS = ("delivered", "retry", "failed")
 FEED_STATES = ("ok", "erroring", "parked", "removed")
 
 
@@ -64,15 +66,19 @@ class Metrics:
         )
         self._deliveries = Counter(
             "ingestd_webhook_deliveries",
-            "Webhook delivery attempts by result.",
+            "Webhook delivery attempts by result: delivered, retry, failed.",
             ["result"],
             registry=self.registry,
         )
         ProcessCollector(namespace="ingestd", registry=self.registry)
-        for result in POLL_RESULTS:
-            self._polls.labels(result)
-        for change in STORED_CHANGES:
-            self._stored.labels(change)
+        for counter, values in (
+            (self._polls, POLL_RESULTS),
+            (self._stored, STORED_CHANGES),
+            (self._dedupe_hits, DEDUPE_KINDS),
+            (self._deliveries, DELIVERY_RESULTS),
+        ):
+            for value in values:
+                counter.labels(value)
 
     def observe_poll(
         self, *, status: int | None, error: str | None, fetch_seconds: float | None, fetched_bytes: int

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import dedupe
-from .config import Config
+from .config import Config, parse_size
+from .errors import FetchError
+from .fetch import local_files, read_file
 from .logs import get_logger
 from .pipeline import process
 from .store import Store
@@ -39,21 +41,8 @@ class ReplaySummary:
 
 def input_files(paths: list[str | os.PathLike]) -> list[Path]:
     """Files given, and the files inside folders given, in name order; hidden ones skipped.
-    A missing path is kept, so that it is reported as a failed input."""
-    files: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files.extend(
-                sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                )
-            )
-        else:
-            files.append(path)
-    return files
+    A path given is kept (missing, or a FIFO), so that it is reported as a failed input."""
+    return local_files(paths)
 
 
 def replay(
@@ -118,10 +107,10 @@ def _replay_file(
     feed_id, feed_source, identity = _feed_for(path, config)
     log = get_logger(feed_id=feed_id, url=str(path))
     try:
-        body = path.read_bytes()
-    except OSError as exc:
+        body = read_file(path, parse_size(config.fetch.max_body))
+    except FetchError as exc:
         summary.failed += 1
-        log.error("input unreadable", error=exc.strerror or str(exc))
+        log.error("input unreadable", error=str(exc))
         return
     result = process(
         body,

@@ -16,7 +16,8 @@ def to_iso(moment: datetime | None) -> str | None:
         return None
     if moment.tzinfo is None:
         raise ValueError(f"naive datetime {moment!r}: every time in ingestd is aware")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: glibc's %Y leaves years before 1000 unpadded ("100-08-06")
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def from_iso(text: str | None) -> datetime | None:

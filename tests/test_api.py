@@ -322,6 +322,7 @@ async def test_full_text_search_in_headline_body_and_byline(store: Store) -> Non
         assert await found("defense") == ["g4"]  # diacritics folded
         assert await found("talks resume") == ["g4"]  # every word must occur
         assert await found("talks feed") == []
+        assert await found("talks\x00resume") == ["g4"]  # a control character splits words
 
 
 async def test_search_follows_new_versions_and_purges(store: Store) -> None:

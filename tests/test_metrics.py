@@ -12,7 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ingestd.api import ServiceState, build_app
-from ingestd.metrics import Metrics
+from ingestd.metrics import DEDUPE_KINDS, DELIVERY_RESULTS, POLL_RESULTS, STORED_CHANGES, Metrics
 from ingestd.models import FeedConfig
 from ingestd.store import PollRecord, Store
 from ingestd.store._reads import StoreGauges
@@ -157,3 +157,25 @@ def test_the_endpoint_shows_counters_and_store_gauges_without_a_token(store: Sto
     assert value(response.text, "ingestd_feeds", state="ok") == 1
     assert value(response.text, "ingestd_stories_stored_total", change="created") == 1
     assert value(response.text, "ingestd_process_cpu_seconds_total") > 0
+
+
+def test_a_fresh_app_exports_every_family_the_code_defines_at_zero(store: Store) -> None:
+    """Dashboards and alerts see each series from the first scrape, not after its first count."""
+    metrics = Metrics()
+    scraped = asyncio.run(_scrape(store, metrics)).text
+    exported = {f.name: f for f in text_string_to_metric_families(scraped)}
+    defined = [f for f in metrics.registry.collect() if not f.name.startswith("ingestd_process")]
+    assert len(defined) >= 6
+    for family in defined:
+        assert exported.get(family.name) and exported[family.name].samples, f"{family.name} is not exported"
+    for name, label, values in (
+        ("ingestd_polls_total", "result", POLL_RESULTS),
+        ("ingestd_stories_stored_total", "change", STORED_CHANGES),
+        ("ingestd_dedupe_hits_total", "kind", DEDUPE_KINDS),
+        ("ingestd_webhook_deliveries_total", "result", DELIVERY_RESULTS),
+    ):
+        for v in values:
+            assert value(scraped, name, **{label: v}) == 0
+    for name in ("ingestd_feeds_quiet", "ingestd_outbox_backlog", "ingestd_outbox_oldest_age_seconds"):
+        assert value(scraped, name) == 0
+    assert value(scraped, "ingestd_fetch_duration_seconds_count") == 0

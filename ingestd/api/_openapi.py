@@ -1,4 +1,9 @@
-"""The OpenAPI 3.1 description served at /openapi.json (a test checks it lists every route)."""
+"""The OpenAPI 3.1 description served at /openapi.json.
+
+Response objects list every field (`additionalProperties: false`), so a field the
+API starts to return without declaring it fails the schemathesis run; the request
+bodies' schemas are the ones the API validates bodies against (`SCHEMAS`).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,22 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _closed(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """An object that always carries exactly these fields."""
+    return {
+        "type": "object",
+        "required": list(properties),
+        "additionalProperties": False,
+        "properties": properties,
+        **extra,
+    }
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema`, or null: in a merge patch, null takes the key out (its default applies)."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
 def _param(
     name: str, description: str, schema: dict[str, Any] | None = None, where: str = "query"
 ) -> dict[str, Any]:
@@ -31,30 +52,57 @@ def _param(
 _TIME = {"type": "string", "format": "date-time"}
 _NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 _NULLABLE_TEXT = {"type": ["string", "null"]}
+_TEXT = {"type": "string", "minLength": 1}
 _ERRORS = {"401": _json(_ref("Error"), "No token configured, or a missing or wrong token.")}
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 _EVENTS = {
     "type": "array",
     "items": {"enum": ["story.created", "story.updated"]},
+    "minItems": 1,
+    "uniqueItems": True,
     "description": "event types sent; default both",
 }
+# The end of the string in every regex dialect: `$` also matches before a final newline
+# in Python's (and so in jsonschema's), which the config's own checks refuse.
+_END = r"(?![\s\S])"
+# Standard Webhooks: whsec_ and the key in base64, padding optional
+SECRET_PATTERN = (
+    r"^whsec_(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=?|[A-Za-z0-9+/]{2}(?:==)?)" + _END
+)
+_WHSEC = {"type": "string", "pattern": SECRET_PATTERN}
 _SECRET = {
-    "oneOf": [{"type": "string"}, _STRINGS],
+    "oneOf": [_WHSEC, {"type": "array", "items": _WHSEC, "minItems": 1}],
     "description": "whsec_… (Standard Webhooks); a list while rotating. Stored in the "
     "database, never shown again; env: and file: are refused here",
+}
+# http(s), a host name or IPv4 address (IPv6 literals: give the host a name), a port
+_URL = {
+    "type": "string",
+    "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~%!$&'()*+,;=-]+(?::[0-9]{1,5})?(?:[/?#][!-~]*)?"
+    + _END,
+    "description": "http(s)",
+}
+_FILTER_DESCRIPTION = "every key given must match; within a key, any value; {} or left out: everything"
+_FILTER_FIELDS: dict[str, Any] = {
+    "sources": _STRINGS,
+    "sections": _STRINGS,
+    "languages": _STRINGS,
+    "keywords": {**_STRINGS, "description": "whole words in headline or body, any case"},
+    "first_of_cluster": {"type": "boolean"},
 }
 _FILTER = {
     "type": "object",
     "additionalProperties": False,
-    "description": "every key given must match; within a key, any value; {} or left out: everything",
-    "properties": {
-        "sources": _STRINGS,
-        "sections": _STRINGS,
-        "languages": _STRINGS,
-        "keywords": {**_STRINGS, "description": "whole words in headline or body, any case"},
-        "first_of_cluster": {"type": "boolean"},
-    },
+    "description": _FILTER_DESCRIPTION,
+    "properties": _FILTER_FIELDS,
 }
+_FILTER_PATCH = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "merged key by key: null takes a key out",
+    "properties": {k: _nullable(v) for k, v in _FILTER_FIELDS.items()},
+}
+_ID = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}" + _END}
 _SUBSCRIPTION_PATH = _param("subscription_id", "the subscription's id", where="path")
 _NOT_FOUND = {"404": _json(_ref("Error"), "no such subscription")}
 _DECLARED = {
@@ -73,90 +121,92 @@ SPEC: dict[str, Any] = {
         "description": "Health, metrics, the stored stories and the webhook "
         "subscriptions of an ingestd daemon. "
         "Everything but /healthz, /readyz and /metrics needs "
-        "`Authorization: Bearer <token>` ([http] token).",
+        "`Authorization: Bearer <token>` ([http] token). A method a path does not "
+        "have gets 405, with `Allow` naming those it has.",
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "schemas": {
-            "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
-            "Health": {
-                "type": "object",
-                "properties": {
+            "Error": _closed(
+                {"error": {"type": "string", "description": "what was wrong, naming the field"}}
+            ),
+            "Health": _closed(
+                {
                     "status": {"enum": ["ok", "stale"]},
                     "last_tick_age_s": {"type": "number"},
                     "stale_after_s": {"type": "number"},
-                },
-            },
-            "Ready": {
-                "type": "object",
-                "properties": {
+                }
+            ),
+            "Ready": _closed(
+                {
                     "ready": {"type": "boolean"},
                     "checks": {
                         "type": "object",
                         "description": '"ok", or why not',
                         "properties": {k: {"type": "string"} for k in ("database", "scheduler", "shutdown")},
+                        "additionalProperties": {"type": "string"},
                     },
-                },
-            },
-            "Feed": {
-                "type": "object",
-                "properties": {
+                }
+            ),
+            "Feed": _closed(
+                {
                     "id": {"type": "string"},
                     "url": {"type": "string"},
                     "source": _NULLABLE_TEXT,
                     "origin": {"type": "string", "description": "config, cli, opml, …"},
                     "state": {"type": "string", "description": "ok, erroring, parked, removed"},
                     "interval": {"type": "number", "description": "seconds"},
-                    "error_count": {"type": "integer"},
+                    "error_count": {"type": "integer", "minimum": 0},
                     "last_error": _NULLABLE_TEXT,
                     "last_poll_at": _NULLABLE_TIME,
                     "last_success_at": _NULLABLE_TIME,
                     "next_poll_at": _NULLABLE_TIME,
+                    "quiet_since": {
+                        **_NULLABLE_TIME,
+                        "description": "since when the feed brought no story for longer than expected; "
+                        "null while it is not quiet",
+                    },
                     "last_story_at": {
                         **_NULLABLE_TIME,
                         "description": "when this feed last brought a story new to the store",
                     },
-                },
-            },
-            "StorySummary": {
-                "type": "object",
-                "properties": {
+                }
+            ),
+            "StorySummary": _closed(
+                {
                     "id": {"type": "string"},
-                    "version": {"type": "integer"},
+                    "version": {"type": "integer", "minimum": 1},
                     "feed": {"type": "string"},
-                    "source": {"type": "string"},
-                    "headline": {"type": "string"},
+                    "source": _NULLABLE_TEXT,
+                    "headline": _NULLABLE_TEXT,
                     "byline": _NULLABLE_TEXT,
                     "located": _NULLABLE_TEXT,
                     "section": _NULLABLE_TEXT,
                     "language": _NULLABLE_TEXT,
-                    "first_created": _TIME,
-                    "version_created": _TIME,
+                    "first_created": _NULLABLE_TIME,
+                    "version_created": _NULLABLE_TIME,
                     "url": _NULLABLE_TEXT,
-                },
-            },
-            "StoryPage": {
-                "type": "object",
-                "properties": {
+                }
+            ),
+            "StoryPage": _closed(
+                {
                     "stories": {"type": "array", "items": _ref("StorySummary")},
                     "next_cursor": {
                         "type": ["string", "null"],
                         "description": "pass as `cursor` for the next page; null on the last page",
                     },
-                },
-            },
-            "Version": {
-                "type": "object",
-                "properties": {
-                    "version": {"type": "integer"},
+                }
+            ),
+            "Version": _closed(
+                {
+                    "version": {"type": "integer", "minimum": 1},
                     "created_at": _TIME,
                     "story": {"type": "object", "description": "IPTC ninjs 3.0"},
                     "ingest": {"type": "object"},
-                },
-            },
-            "Subscription": {
-                "type": "object",
-                "properties": {
+                }
+            ),
+            "Subscription": _closed(
+                {
                     "id": {"type": "string"},
                     "url": {"type": "string"},
                     "origin": {"enum": ["config", "cli", "api"]},
@@ -169,21 +219,25 @@ SPEC: dict[str, Any] = {
                     },
                     "state": {"enum": ["active", "paused", "disabled", "removed"]},
                     "reason": _NULLABLE_TEXT,
-                    "backlog": {"type": "integer", "description": "deliveries pending or in flight"},
-                    "failed": {"type": "integer"},
-                    "delivered": {"type": "integer"},
+                    "backlog": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "description": "deliveries pending or in flight",
+                    },
+                    "failed": {"type": "integer", "minimum": 0},
+                    "delivered": {"type": "integer", "minimum": 0},
                     "last_success_at": _NULLABLE_TIME,
                     "last_error": _NULLABLE_TEXT,
                     "last_error_at": _NULLABLE_TIME,
-                },
-            },
+                }
+            ),
             "NewSubscription": {
                 "type": "object",
                 "required": ["id", "url", "secret"],
                 "additionalProperties": False,
                 "properties": {
-                    "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
-                    "url": {"type": "string", "description": "http(s)"},
+                    "id": _ID,
+                    "url": _URL,
                     "secret": _SECRET,
                     "events": _EVENTS,
                     "filter": _FILTER,
@@ -195,25 +249,24 @@ SPEC: dict[str, Any] = {
                 "description": "JSON merge patch (RFC 7396): a key given replaces the value, "
                 "null restores the default; filter keys merge one by one",
                 "properties": {
-                    "url": {"type": "string"},
+                    "url": _URL,
                     "secret": _SECRET,
-                    "events": _EVENTS,
-                    "filter": _FILTER,
+                    "events": _nullable(_EVENTS),
+                    "filter": _nullable(_FILTER_PATCH),
                     "state": {
                         "enum": ["active", "disabled"],
                         "description": "enable or disable; the only change a config subscription takes",
                     },
                 },
             },
-            "StoryDocument": {
-                "type": "object",
-                "properties": {
+            "StoryDocument": _closed(
+                {
                     "id": {"type": "string"},
                     "story": {"type": "object", "description": "IPTC ninjs 3.0, current version"},
                     "ingest": {"type": "object", "description": "what ninjs has no field for"},
                     "versions": {"type": "array", "items": _ref("Version"), "description": "newest first"},
-                },
-            },
+                }
+            ),
         },
     },
     "security": [{"bearer": []}],
@@ -250,8 +303,7 @@ SPEC: dict[str, Any] = {
                 "summary": "Every feed and its state.",
                 "responses": {
                     "200": _json(
-                        {"type": "object", "properties": {"feeds": {"type": "array", "items": _ref("Feed")}}},
-                        "the feeds, by id",
+                        _closed({"feeds": {"type": "array", "items": _ref("Feed")}}), "the feeds, by id"
                     ),
                     **_ERRORS,
                 },
@@ -270,16 +322,21 @@ SPEC: dict[str, Any] = {
                         f"stories per page (default {DEFAULT_LIMIT})",
                         {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
                     ),
-                    _param("cursor", "next_cursor of the page before"),
+                    _param(
+                        "cursor",
+                        "next_cursor of the page before; one the server did not give is a 400",
+                        {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
+                    ),
                     _param("since", "only stories first created at or after this time", _TIME),
-                    _param("feed", "feed id"),
-                    _param("source", "source profile, e.g. yonhap"),
-                    _param("section", "section"),
-                    _param("language", "language code, e.g. en"),
+                    _param("feed", "feed id", _TEXT),
+                    _param("source", "source profile, e.g. yonhap", _TEXT),
+                    _param("section", "section", _TEXT),
+                    _param("language", "language code, e.g. en", _TEXT),
                     _param(
                         "q",
                         "full-text search in headline, body and byline: every word or "
                         '"quoted phrase" must occur; word* matches a prefix',
+                        _TEXT,
                     ),
                 ],
                 "responses": {
@@ -308,10 +365,7 @@ SPEC: dict[str, Any] = {
                 "run time, and its state; never its secrets.",
                 "responses": {
                     "200": _json(
-                        {
-                            "type": "object",
-                            "properties": {"subscriptions": {"type": "array", "items": _ref("Subscription")}},
-                        },
+                        _closed({"subscriptions": {"type": "array", "items": _ref("Subscription")}}),
                         "the subscriptions, by id",
                     ),
                     **_ERRORS,
@@ -376,7 +430,7 @@ SPEC: dict[str, Any] = {
                 **_SECURED,
                 "summary": "This description.",
                 "responses": {
-                    "200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}},
+                    "200": _json({"type": "object"}, "OpenAPI 3.1"),
                     **_ERRORS,
                 },
             }

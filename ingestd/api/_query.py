@@ -21,6 +21,7 @@ MAX_LIMIT = 100
 _FILTERS = ("feed", "source", "section", "language")
 _PARAMS = ("limit", "cursor", "since", "q", *_FILTERS)
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # SQLite would end the query at a NUL
 _WORD = re.compile(r"\w")
 
 
@@ -59,15 +60,16 @@ def _since(text: str | None) -> str | None:
     if text is None:
         return None
     try:
-        return to_iso(parse_now(text))
-    except ValueError:
+        # RFC 3339 allows a lower-case t and z; a far-off zone can push year 1 out of range
+        return to_iso(parse_now(text.upper()))
+    except (ValueError, OverflowError):
         raise BadQuery(f"since: {text!r} is not an ISO 8601 time") from None
 
 
 def fts_query(text: str) -> str:
     """Words and "phrases" -> an FTS5 query in which each must match."""
     parts = []
-    for phrase, word in _TERM.findall(text):
+    for phrase, word in _TERM.findall(_CONTROL.sub(" ", text)):
         term = phrase or word
         prefix = bool(word) and word.endswith("*")
         term = term.rstrip("*") if prefix else term

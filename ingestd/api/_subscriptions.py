@@ -17,13 +17,17 @@ the writer; the store's exceptions become 400, 404 and 409 in the app.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
+from jsonschema import Draft202012Validator
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..models import SubscriptionConfig
 from ..store import Writer
 from ..timeutil import utcnow
 from ..webhooks import (
@@ -33,12 +37,16 @@ from ..webhooks import (
     describe,
     runtime_subscription,
 )
+from ._openapi import SPEC
 from ._readers import Readers
 
 __all__ = ["SubscriptionRoutes"]
 
 _LABEL = "request body"
 _STATES = ("active", "disabled")
+_UNSET = object()  # no "state" in the patch (null is a value, and refused)
+_NEW = Draft202012Validator(SPEC["components"]["schemas"]["NewSubscription"])
+_PATCH = Draft202012Validator(SPEC["components"]["schemas"]["SubscriptionPatch"])
 
 
 class SubscriptionRoutes:
@@ -48,12 +56,10 @@ class SubscriptionRoutes:
         self.readers, self.writer = readers, writer
 
     def routes(self) -> list[Route]:
+        # one Route per path, so that a 405 names every method the path has in `Allow`
         return [
-            Route("/subscriptions", self.index, methods=["GET"]),
-            Route("/subscriptions", self.add, methods=["POST"]),
-            Route("/subscriptions/{subscription_id}", self.show, methods=["GET"]),
-            Route("/subscriptions/{subscription_id}", self.change, methods=["PATCH"]),
-            Route("/subscriptions/{subscription_id}", self.remove, methods=["DELETE"]),
+            _route("/subscriptions", GET=self.index, POST=self.add),
+            _route("/subscriptions/{subscription_id}", GET=self.show, PATCH=self.change, DELETE=self.remove),
         ]
 
     async def index(self, request: Request) -> Response:
@@ -65,7 +71,9 @@ class SubscriptionRoutes:
 
     async def add(self, request: Request) -> Response:
         body = await _body(request)
-        sub = runtime_subscription(_literal_secrets(body), _LABEL)
+        sub = runtime_subscription(_literal_secrets(_splittable_url(body)), _LABEL)
+        # the config's rules speak first, in their words; the published schema has the last word
+        _conform(_NEW, body)
         writer = self._writer()
         await writer.run(writer.store.add_subscription, sub, "api", utcnow())
         return JSONResponse(
@@ -74,19 +82,20 @@ class SubscriptionRoutes:
 
     async def change(self, request: Request) -> Response:
         sub_id = request.path_params["subscription_id"]
-        patch = _literal_secrets(await _body(request))
-        state = patch.pop("state", None)
-        if state is not None and state not in _STATES:
+        patch = _literal_secrets(_splittable_url(await _body(request)))
+        state = patch.pop("state", None) if "state" in patch else _UNSET
+        if state is not _UNSET and state not in _STATES:
             raise HTTPException(400, f"state: {state!r} is not one of {', '.join(_STATES)}")
         writer = self._writer()
+
+        def apply(current: SubscriptionConfig) -> SubscriptionConfig:
+            new = changed(current, [patch], _LABEL)
+            _conform(_PATCH, patch)  # as in add; raised here, it leaves the subscription as it was
+            return new
+
         if patch:
-            await writer.run(
-                writer.store.change_subscription,
-                sub_id,
-                lambda current: changed(current, [patch], _LABEL),
-                utcnow(),
-            )
-        if state is not None:
+            await writer.run(writer.store.change_subscription, sub_id, apply, utcnow())
+        if state is not _UNSET:
             toggle = (
                 writer.store.enable_subscription if state == "active" else writer.store.disable_subscription
             )
@@ -111,6 +120,48 @@ class SubscriptionRoutes:
         if status is None:
             raise UnknownSubscription(f"no subscription {sub_id!r}")
         return describe(status)
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _route(path: str, **by_method: Handler) -> Route:
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await by_method[method](request)
+
+    return Route(path, endpoint, methods=list(by_method))
+
+
+def _conform(validator: Draft202012Validator, body: dict[str, Any]) -> None:
+    """400 naming each field the published schema refuses (`field: reason`)."""
+    problems: dict[str, None] = {}  # ordered, without repeats
+    for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
+        path = [str(p) for p in error.absolute_path]
+        if error.validator == "additionalProperties":
+            unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+            problems.update({f"{'.'.join([*path, k])}: unknown key": None for k in unknown})
+        elif error.validator == "required":
+            missing = [k for k in error.validator_value if k not in error.instance]
+            problems.update({f"{'.'.join([*path, k])}: missing (required)": None for k in missing})
+        elif path[:1] == ["secret"]:  # jsonschema's message would echo the secret
+            problems["secret: must be whsec_ and the key in base64, or a non-empty list of such"] = None
+        else:
+            problems[f"{'.'.join(path) or 'body'}: {error.message}"] = None
+    if problems:
+        raise HTTPException(400, "; ".join(problems))
+
+
+def _splittable_url(body: dict[str, Any]) -> dict[str, Any]:
+    """urlsplit raises on some malformed URLs (`http://0[x`), which the config's rules
+    do not catch: here that is a 400 naming the field, not a 500."""
+    url = body.get("url")
+    if isinstance(url, str):
+        try:
+            urlsplit(url)
+        except ValueError as exc:
+            raise HTTPException(400, f"url: {url!r} is not a URL ({exc})") from None
+    return body
 
 
 async def _body(request: Request) -> dict[str, Any]:

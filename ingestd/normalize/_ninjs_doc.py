@@ -9,9 +9,13 @@ import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from jsonschema import Draft202012Validator
+
 from ..models import Concept, Picture, Rendition, WireFields
 from ..ninjs import ordered, utc_z
 from ._draft import Draft
+
+FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER  # the one ninjs.validate checks with
 
 
 def build_ninjs(draft: Draft) -> Draft:
@@ -146,4 +150,6 @@ def _uri(href: str | None) -> str | None:
     """An absolute http(s) link, percent-encoded so it is a valid URI; else None."""
     if not href or urlsplit(href).scheme not in ("http", "https"):
         return None
-    return quote(href, safe=":/?#[]@!$&'()*+,;=%~")
+    uri = quote(href, safe=":/?#[]@!$&'()*+,;=%~")
+    # urlsplit forgives what a URI may not hold (a leading NUL, markup in the host)
+    return uri if FORMAT_CHECKER.conforms(uri, "uri") else None
