@@ -11,7 +11,6 @@ files and replay); a feed URL that answers with a web page is an error.
 from __future__ import annotations
 
 import calendar
-import codecs
 import json
 import re
 from datetime import UTC, datetime
@@ -20,23 +19,15 @@ from typing import Any
 
 import feedparser
 
-from . import wire
-from .errors import ParseError
-from .models import Entry, ParsedDocument
+from .. import wire
+from ..errors import ParseError
+from ..models import Entry, ParsedDocument
+from ._charset import BOMS, SNIFF_BYTES, charset, decode_text, header_charset
 
-_SNIFF_BYTES = 16384
+__all__ = ["charset", "decode_text", "parse"]
+
 _FEED_ROOT = re.compile(rb"<(?:[\w-]+:)?(rss|feed|rdf|channel)[\s>/]", re.I)
 _HTML_ROOT = re.compile(rb"<(?:!doctype\s+html|html[\s>])", re.I)
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.I)
-_XML_ENCODING = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([\w:.-]+)""", re.I)
-_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w:.-]+)", re.I)
 # feedparser flags these but reads the document fine
 _BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _JSONFEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/1(\.1)?/?$")
@@ -68,8 +59,8 @@ def parse(
 
 def _sniff_head(body: bytes) -> bytes:
     """The first bytes with BOM, NULs (UTF-16/32) and leading blank space removed."""
-    head = body[:_SNIFF_BYTES]
-    for bom, _ in _BOMS:
+    head = body[:SNIFF_BYTES]
+    for bom, _ in BOMS:
         if head.startswith(bom):
             head = head[len(bom) :]
             break
@@ -87,104 +78,6 @@ def _looks_binary(body: bytes) -> bool:
 # ── pages ────────────────────────────────────────────────────────────────────
 
 
-def decode_text(body: bytes, content_type: str | None = None) -> str:
-    """`body` as text, in the charset `charset` picks; bytes that charset lacks become U+FFFD."""
-    return body.decode(charset(body, content_type), errors="replace").lstrip("\ufeff")
-
-
-def charset(body: bytes, content_type: str | None = None) -> str:
-    """The codec `body` is in, by rank: a BOM; the HTTP header's charset, then the
-    document's own (<?xml encoding?> or <meta charset>), each only if it decodes the
-    body cleanly; then UTF-8 if that does; then a guess.
-
-    "Cleanly" means without an error, and, for a legacy charset, on a body that is not
-    valid non-ASCII UTF-8: text in Shift_JIS or windows-1252 almost never is, while
-    UTF-8 read as either decodes without error into mojibake (a `shift_jis` header
-    over a UTF-8 feed is the common lie; the UTF-8 declaration inside then wins).
-    """
-    for bom, encoding in _BOMS:
-        if body.startswith(bom):
-            return encoding
-    utf8 = _is_utf8(body)
-    for candidate in (_header_charset(content_type), _declared_charset(body[:_SNIFF_BYTES])):
-        if candidate and _decodes_cleanly(body, candidate, utf8):
-            return candidate
-    if utf8 is not False:
-        return "utf-8"
-    return _guess(body)
-
-
-def _guess(body: bytes) -> str:
-    """charset_normalizer's pick; windows-1252, WHATWG's default for undeclared
-    bytes, where it reads as cleanly (the guess often ties Latin code pages)."""
-    from charset_normalizer import from_bytes
-
-    matches = from_bytes(body[:1_000_000])
-    best = matches.best()
-    if best is None or any(m.encoding == "cp1252" and m.chaos <= best.chaos for m in matches):
-        return "cp1252"
-    return str(best.encoding)
-
-
-def _header_charset(content_type: str | None) -> str | None:
-    match = _HEADER_CHARSET.search(content_type) if content_type else None
-    return _known_codec(match.group(1)) if match else None
-
-
-def _declared_charset(head: bytes) -> str | None:
-    """The document's own declaration. It is read from ASCII bytes, so it cannot
-    truly say UTF-16 or UTF-32 (those have a BOM): such a claim means UTF-8 (WHATWG)."""
-    for pattern in (_META_CHARSET, _XML_ENCODING):
-        if match := pattern.search(head):
-            codec = _known_codec(match.group(1).decode("ascii", "replace"))
-            return "utf-8" if codec and codec.startswith(("utf-16", "utf-32")) else codec
-    return None
-
-
-def _known_codec(name: str) -> str | None:
-    try:
-        return codecs.lookup(_codec(name)).name
-    except LookupError:
-        return None
-
-
-def _is_utf8(body: bytes) -> bool | None:
-    """True: valid UTF-8 with non-ASCII in it; None: plain ASCII; False: not UTF-8."""
-    if body.isascii():
-        return None
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _decodes_cleanly(body: bytes, codec: str, utf8: bool | None) -> bool:
-    if utf8 and not codec.startswith("utf"):
-        return False  # UTF-8 text read as a legacy charset: mojibake, however clean
-    try:
-        body.decode(codec)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _codec(name: str) -> str:
-    # WHATWG: pages that say latin-1 mean windows-1252; EUC-KR pages use its superset
-    aliases = {
-        "iso-8859-1": "cp1252",
-        "latin1": "cp1252",
-        "us-ascii": "cp1252",
-        "euc-kr": "cp949",
-        "ks_c_5601-1987": "cp949",
-        "gb2312": "gb18030",
-        "gbk": "gb18030",
-        "shift_jis": "cp932",
-        "x-sjis": "cp932",
-    }
-    return aliases.get(name.lower(), name)
-
-
 def _page(body: bytes, kind: str, url: str | None, content_type: str | None) -> ParsedDocument:
     text = decode_text(body, content_type)
     entry = Entry(kind=kind, page=text, link=url if url and url.startswith("http") else None, base_url=url)  # type: ignore[arg-type]
@@ -195,7 +88,7 @@ def _page(body: bytes, kind: str, url: str | None, content_type: str | None) -> 
 
 
 def _parse_xml_feed(body: bytes, url: str | None, content_type: str | None) -> ParsedDocument:
-    if content_type and _header_charset(content_type):
+    if content_type and header_charset(content_type):
         # feedparser believes the header over the document; hand it the charset our rule picks
         content_type = f"{content_type.split(';')[0].strip()}; charset={charset(body, content_type)}"
     headers = {"content-type": content_type} if content_type else {}
