@@ -10,21 +10,30 @@ files and replay); a feed URL that answers with a web page is an error.
 
 from __future__ import annotations
 
-import calendar
 import json
 import re
+import threading
+from collections import Counter
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import feedparser
+import structlog
 
 from .. import wire
 from ..errors import ParseError
 from ..models import Entry, ParsedDocument
+from . import _lxml
 from ._charset import BOMS, SNIFF_BYTES, charset, decode_text, header_charset
+from ._lxml import FALLBACK_REASONS
+from ._time import utc
 
-__all__ = ["charset", "decode_text", "parse"]
+__all__ = ["FALLBACK_REASONS", "charset", "decode_text", "fallback_counts", "parse"]
+
+log = structlog.get_logger("ingestd.parse")
+_fallbacks: Counter[str] = Counter()
+_fallback_lock = threading.Lock()
 
 _FEED_ROOT = re.compile(rb"<(?:[\w-]+:)?(rss|feed|rdf|channel)[\s>/]", re.I)
 _HTML_ROOT = re.compile(rb"<(?:!doctype\s+html|html[\s>])", re.I)
@@ -34,9 +43,17 @@ _JSONFEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/1(\.1)?/?$")
 
 
 def parse(
-    body: bytes, *, url: str | None = None, content_type: str | None = None, allow_pages: bool = False
+    body: bytes,
+    *,
+    url: str | None = None,
+    content_type: str | None = None,
+    allow_pages: bool = False,
+    fast: bool = True,
 ) -> ParsedDocument:
-    """Read one input. Raises ParseError naming the reason when it is not readable."""
+    """Read one input. Raises ParseError naming the reason when it is not readable.
+
+    `fast=False` reads XML feeds with feedparser alone (the reference the fast path is held to).
+    """
     if not body.strip():
         raise ParseError("empty body")
     head = _sniff_head(body)
@@ -49,6 +66,8 @@ def parse(
             if not allow_pages:
                 raise ParseError("an HTML page, not a feed")
             return _page(body, "page-html", url, content_type)
+        if fast:
+            return _fast_or_feedparser(body, url, content_type)
         return _parse_xml_feed(body, url, content_type)
     if _looks_binary(body):
         raise ParseError("binary data, not a feed or a story")
@@ -82,6 +101,25 @@ def _page(body: bytes, kind: str, url: str | None, content_type: str | None) -> 
     text = decode_text(body, content_type)
     entry = Entry(kind=kind, page=text, link=url if url and url.startswith("http") else None, base_url=url)  # type: ignore[arg-type]
     return ParsedDocument(format=kind, entries=[entry])
+
+
+# ── XML feeds: lxml when it can, feedparser when it must ────────────────────
+
+
+def _fast_or_feedparser(body: bytes, url: str | None, content_type: str | None) -> ParsedDocument:
+    try:
+        return _lxml.read(body, url, content_type)
+    except _lxml.Unsupported as exc:
+        with _fallback_lock:
+            _fallbacks[exc.reason] += 1
+        log.debug("parse fallback to feedparser", reason=exc.reason, detail=str(exc)[:200], url=url)
+        return _parse_xml_feed(body, url, content_type)
+
+
+def fallback_counts() -> dict[str, int]:
+    """XML documents this process handed to feedparser, by reason (every reason, from 0)."""
+    with _fallback_lock:
+        return {reason: _fallbacks[reason] for reason in FALLBACK_REASONS}
 
 
 # ── XML feeds (feedparser) ───────────────────────────────────────────────────
@@ -141,10 +179,10 @@ def _feed_entry(e: Any, feed_language: str | None, url: str | None) -> Entry:
         summary_html=_text(e.get("summary")),
         content_html=_text(content_html),
         authors=authors,
-        published=_utc(e.get("published_parsed") or e.get("created_parsed")),
+        published=utc(e.get("published_parsed") or e.get("created_parsed")),
         published_raw=_text(e.get("published") or e.get("created")),
         # dict.get: FeedParserDict.get would fall back to published, with a warning
-        updated=_utc(dict.get(e, "updated_parsed")),
+        updated=utc(dict.get(e, "updated_parsed")),
         tags=[t.get("term") for t in e.get("tags") or [] if t.get("term")],
         enclosures=[
             {"href": x.get("href"), "type": x.get("type"), "length": x.get("length")}
@@ -158,15 +196,6 @@ def _feed_entry(e: Any, feed_language: str | None, url: str | None) -> Entry:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
-
-
-def _utc(parsed_time: Any) -> datetime | None:
-    if not parsed_time:
-        return None
-    try:
-        return datetime.fromtimestamp(calendar.timegm(parsed_time), tz=UTC)
-    except (OverflowError, ValueError, TypeError, OSError):
-        return None
 
 
 # ── JSON Feed 1.0 / 1.1 (feedparser 6.0.x does not read it) ────────────────

@@ -1,0 +1,366 @@
+"""The fast path: well-formed RSS 0.9x/2.0, RSS 1.0 (RDF) and Atom 0.3/1.0 read with lxml.
+
+It yields the Entry values the feedparser path yields for the same bytes; feedparser
+stays the reference (tests/test_fastparse_diff.py holds the two together). The
+document is read as a stream: each item is taken and then freed, so a 15 MB feed
+never stands in memory as a whole tree.
+
+Whatever it does not fully understand raises `Unsupported(reason)`, and the caller
+hands the bytes to feedparser: a document that is not well-formed XML, a DOCTYPE
+(entities feedparser expands), markup inside an element that should hold text, an
+entity left unexpanded, a root it does not know.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from feedparser.datetimes import _parse_date
+from feedparser.urls import _urljoin
+from lxml import etree
+
+from ..models import Entry, ParsedDocument
+from ._charset import BOMS, SNIFF_BYTES, charset
+from ._time import utc
+
+FALLBACK_REASONS = ("not-well-formed", "doctype", "encoding", "unknown-root", "markup-in-text", "entity")
+
+_XML = "{http://www.w3.org/XML/1998/namespace}"
+_ATOM10 = "http://www.w3.org/2005/Atom"
+_ATOM03 = "http://purl.org/atom/ns#"
+_RSS10 = "http://purl.org/rss/1.0/"
+_RSS090 = "http://my.netscape.com/rdf/simple/0.9/"
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
+_DC = "{http://purl.org/dc/elements/1.1/}"
+_DCTERMS = "{http://purl.org/dc/terms/}"
+_SY = "{http://purl.org/rss/1.0/modules/syndication/}"
+_RSS_VERSIONS = {"0.91": "rss091u", "0.92": "rss092", "0.93": "rss093", "0.94": "rss094", "2.0": "rss20"}
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+# feedparser's rule for "user@host" inside an RSS author (namespaces/_base.py)
+_EMAIL = re.compile(
+    r"(([a-zA-Z0-9\_\-\.\+]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9\-]+\.)+))"
+    r"([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=\S+)?"
+)
+
+
+class Unsupported(Exception):
+    """The document is for feedparser; `reason` is one of FALLBACK_REASONS."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+@dataclass
+class _Dialect:
+    """What the root said: the version feedparser would name, and the namespace of
+    the core elements (RSS 2.0 has none)."""
+
+    version: str
+    ns: str
+    items: frozenset[str]
+    feed_tags: dict[str, str] = field(default_factory=dict)
+
+
+def read(body: bytes, url: str | None, content_type: str | None) -> ParsedDocument:
+    """The document's entries, or Unsupported when feedparser must read it."""
+    if _DOCTYPE.search(body[:SNIFF_BYTES]):
+        raise Unsupported("doctype")
+    data = _utf8(body, content_type)
+    base = url if url and url.startswith("http") else ""
+    reader = _Reader(base)
+    try:
+        for event, element in etree.iterparse(
+            io.BytesIO(data),
+            events=("start", "end"),
+            encoding="utf-8",
+            resolve_entities=False,
+            no_network=True,
+            huge_tree=False,
+            load_dtd=False,
+            remove_comments=True,
+            remove_pis=True,
+        ):
+            reader.take(event, element)
+    except etree.XMLSyntaxError as exc:
+        raise Unsupported("not-well-formed", str(exc)) from None
+    return reader.document(url)
+
+
+def _utf8(body: bytes, content_type: str | None) -> bytes:
+    """The body in UTF-8 without a BOM, decoded by the one charset rule."""
+    codec = charset(body, content_type)
+    for bom, _ in BOMS:
+        if body.startswith(bom):
+            body = body[len(bom) :]
+            break
+    if codec == "utf-8":
+        return body
+    try:
+        return body.decode(codec).encode("utf-8")
+    except (UnicodeError, LookupError) as exc:
+        raise Unsupported("encoding", str(exc)) from None
+
+
+class _Reader:
+    """Takes iterparse events; keeps the feed's own fields and each finished item."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.dialect: _Dialect | None = None
+        self.root: Any = None
+        self.channel: dict[str, str] = {}
+        self.entries: list[Entry] = []
+
+    def take(self, event: str, element: Any) -> None:
+        if self.dialect is None:
+            self.root = element
+            self.dialect = _dialect(element)
+            return
+        if event != "end":
+            return
+        dialect = self.dialect
+        tag = element.tag
+        if isinstance(tag, str) and tag in dialect.items:
+            self.entries.append(self._entry(element))
+            _free(element)
+        elif tag in dialect.feed_tags and _in_channel(element, self.root):
+            key = dialect.feed_tags[tag]
+            if key == "language" and self.channel.get(key):
+                return
+            self.channel.setdefault(key, _text(element))
+        elif tag is etree.Entity:
+            raise Unsupported("entity", str(element))
+
+    def document(self, url: str | None) -> ParsedDocument:
+        if self.dialect is None:
+            raise Unsupported("unknown-root")
+        language = self.channel.get("language") or _lang(self.root)
+        for entry in self.entries:
+            entry.language = entry.language or language
+        hints = {
+            k: self.channel[k] for k in ("ttl", "sy_updateperiod", "sy_updatefrequency") if self.channel.get(k)
+        }
+        return ParsedDocument(
+            format=self.dialect.version,
+            entries=self.entries,
+            title=self.channel.get("title") or None,
+            language=language,
+            hints=hints,
+        )
+
+    def _entry(self, item: Any) -> Entry:
+        assert self.dialect is not None
+        ns = self.dialect.ns
+        atom = ns in (_ATOM10, _ATOM03)
+        guid = link = title = summary = content = None
+        title_el = summary_el = None
+        published = published_raw = created = created_raw = updated = None
+        authors: list[dict[str, str]] = []
+        tags: list[str] = []
+        enclosures: list[dict[str, Any]] = []
+        about = item.get(f"{{{_RDF}}}about")
+        if about:
+            guid = about
+        for child in item:
+            tag = child.tag
+            if not isinstance(tag, str):
+                if tag is etree.Entity:
+                    raise Unsupported("entity", str(child))
+                continue
+            local = tag.rsplit("}", 1)[-1]
+            own = tag == f"{{{ns}}}{local}" if ns else "}" not in tag
+            if own and local in ("guid", "id"):
+                value = _text(child)
+                permalink = child.get("isPermaLink", child.get("ispermalink", "true")) == "true"
+                guid = self._uri(child, value) if permalink and value else value
+                if permalink and link is None:
+                    link = guid
+            elif own and local == "link":
+                if atom or child.get("href") is not None:
+                    href, rel = child.get("href"), child.get("rel", "alternate")
+                    kind = child.get("type", "application/atom+xml" if rel == "self" else "text/html")
+                    if href is not None:
+                        href = self._uri(child, href.strip())
+                        if rel == "alternate" and _map_type(kind) in _HTML_TYPES:
+                            link = href
+                        elif rel == "enclosure":
+                            enclosures.append(
+                                {"href": href, "type": child.get("type"), "length": child.get("length")}
+                            )
+                else:
+                    link = self._uri(child, _text(child))
+            elif own and local == "title" or tag == f"{_DC}title":
+                title, title_el = self._content(child, "text/plain", atom), child
+            elif own and local in ("description", "summary") or tag == f"{_DC}description":
+                default = "text/html" if local == "description" else "text/plain"
+                summary, summary_el = self._content(child, default, atom), child
+            elif own and local == "content" or tag == f"{_CONTENT}encoded":
+                content = self._content(child, "text/plain" if own else "text/html", atom)
+            elif own and local in ("pubDate", "issued", "published") or tag == f"{_DCTERMS}issued":
+                published_raw = _text(child)
+                published = _parse_date(published_raw)
+            elif own and local == "created" or tag == f"{_DCTERMS}created":
+                created_raw = _text(child)
+                created = _parse_date(created_raw)
+            elif own and local in ("updated", "modified") or tag in (f"{_DC}date", f"{_DCTERMS}modified"):
+                updated = _parse_date(_text(child))
+            elif own and local == "author" or tag in (f"{_DC}creator", f"{_DC}author"):
+                authors.append(_author(child, atom and own))
+            elif own and local == "category" or tag == f"{_DC}subject":
+                term = child.get("term") if atom else None
+                term = term or _text(child)
+                if term and term not in tags:
+                    tags.append(term)
+            elif own and local == "enclosure":
+                href = child.get("url") or child.get("href")
+                if href:
+                    enclosures.append(
+                        {"href": href, "type": child.get("type"), "length": child.get("length")}
+                    )
+        if summary is None and content is not None:
+            summary = content
+        names = [a["name"] for a in authors if a.get("name")]
+        if not names and authors and authors[-1].get("raw"):
+            names = [authors[-1]["raw"]]
+        detail_el = summary_el if summary_el is not None else title_el
+        return Entry(
+            kind="feed-entry",
+            guid=guid or None,
+            link=link or None,
+            title=title or None,
+            summary_html=summary or None,
+            content_html=content or None,
+            authors=names,
+            published=utc(published or created),
+            published_raw=(published_raw if published_raw is not None else created_raw) or None,
+            updated=utc(updated),
+            tags=tags,
+            enclosures=enclosures,
+            language=_lang(detail_el) if detail_el is not None else None,
+            base_url=(self._base(detail_el) if detail_el is not None else "") or None,
+        )
+
+    def _content(self, element: Any, default: str, atom: bool) -> str:
+        """A text construct's value as feedparser gives it: text, HTML, or XHTML made HTML."""
+        kind = _map_type(element.get("type", default))
+        if element.get("mode") == "base64" or kind not in ("text/plain", *_HTML_TYPES):
+            raise Unsupported("markup-in-text", f"{element.tag} of type {kind}")
+        if kind == "application/xhtml+xml":
+            return _xhtml(element)
+        if len(element):
+            raise Unsupported("markup-in-text", str(element.tag))
+        return _text(element)
+
+    def _base(self, element: Any) -> str:
+        bases = [b for b in (e.get(f"{_XML}base") for e in _lineage(element)) if b is not None]
+        base = self.base
+        for written in bases:
+            base = _urljoin(base, written.strip())
+        return base
+
+    def _uri(self, element: Any, value: str) -> str:
+        return _urljoin(self._base(element), value) if value else value
+
+
+def _dialect(root: Any) -> _Dialect:
+    tag = root.tag if isinstance(root.tag, str) else ""
+    if tag == "rss":
+        version = _RSS_VERSIONS.get((root.get("version") or "").strip(), "rss")
+        return _Dialect(version, "", frozenset({"item"}), _feed_tags(""))
+    if tag == f"{{{_RDF}}}RDF":
+        namespaces = set(root.nsmap.values())
+        for ns, version in ((_RSS10, "rss10"), (_RSS090, "rss090")):
+            if ns in namespaces:
+                return _Dialect(version, ns, frozenset({f"{{{ns}}}item"}), _feed_tags(f"{{{ns}}}"))
+    for ns, version in ((_ATOM10, "atom10"), (_ATOM03, "atom03")):
+        if tag == f"{{{ns}}}feed":
+            return _Dialect(version, ns, frozenset({f"{{{ns}}}entry"}), _feed_tags(f"{{{ns}}}"))
+    raise Unsupported("unknown-root", tag or "none")
+
+
+def _feed_tags(prefix: str) -> dict[str, str]:
+    return {
+        f"{prefix}title": "title",
+        f"{prefix}language": "language",
+        f"{_DC}language": "language",
+        f"{prefix}ttl": "ttl",
+        f"{_SY}updatePeriod": "sy_updateperiod",
+        f"{_SY}updateFrequency": "sy_updatefrequency",
+    }
+
+
+def _in_channel(element: Any, root: Any) -> bool:
+    """A child of the feed element (Atom), or of the channel (RSS, RDF)."""
+    parent = element.getparent()
+    return parent is root or (parent is not None and parent.getparent() is root)
+
+
+def _free(item: Any) -> None:
+    """Drop a finished item and the ones before it: the stream keeps no tree behind it."""
+    item.clear()
+    parent = item.getparent()
+    while parent is not None and item.getprevious() is not None:
+        del parent[0]
+
+
+def _lineage(element: Any) -> list[Any]:
+    """The element's ancestors from the root down, then the element itself."""
+    chain: list[Any] = [element, *element.iterancestors()]
+    return chain[::-1]
+
+
+def _lang(element: Any) -> str | None:
+    for e in (element, *element.iterancestors()):
+        if lang := e.get(f"{_XML}lang"):
+            return str(lang).strip() or None
+    return None
+
+
+def _text(element: Any) -> str:
+    return "".join(element.itertext()).strip() if len(element) else (element.text or "").strip()
+
+
+def _map_type(kind: str) -> str:
+    """feedparser's `map_content_type`: Atom's short names as MIME types."""
+    kind = kind.lower().strip()
+    return {"text": "text/plain", "html": "text/html", "xhtml": "application/xhtml+xml"}.get(kind, kind)
+
+
+def _xhtml(element: Any) -> str:
+    """Atom XHTML content as HTML: the wrapping div's children, namespaces dropped."""
+    children = list(element)
+    holder = children[0] if len(children) == 1 and etree.QName(children[0]).localname == "div" else element
+    parts = [holder.text or ""]
+    for child in holder:
+        copy = etree.fromstring(etree.tostring(child))
+        for e in copy.iter():
+            if isinstance(e.tag, str):
+                e.tag = etree.QName(e).localname
+        etree.cleanup_namespaces(copy)
+        parts.append(etree.tostring(copy, encoding="unicode", method="html", with_tail=False))
+        parts.append(child.tail or "")
+    return "".join(parts).strip()
+
+
+def _author(element: Any, atom: bool) -> dict[str, str]:
+    """One author as feedparser keeps it: a name, and the raw text feedparser shows
+    when there is no name (an e-mail address alone)."""
+    if atom:
+        name = next((_text(c) for c in element if etree.QName(c).localname == "name"), "")
+        email = next((_text(c) for c in element if etree.QName(c).localname == "email"), "")
+        return {"name": name, "raw": email}
+    raw = _text(element)
+    name = raw
+    if match := _EMAIL.search(raw):
+        name = raw.replace(match.group(0), "").replace("()", "").replace("<>", "").replace("&lt;&gt;", "")
+        name = name.strip()
+        name = name[1:] if name.startswith("(") else name
+        name = name[:-1] if name.endswith(")") else name
+        name = name.strip()
+    return {"name": name, "raw": raw}
