@@ -19,9 +19,10 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from .models import StoredChange
+from .parse import fallback_counts
 from .store._reads import StoreGauges
 
 __all__ = ["Metrics", "CONTENT_TYPE"]
@@ -122,6 +123,15 @@ class _Scrape:
         for state, count in sorted(counts.items()):
             feeds.add_metric([state], count)
         yield feeds
+        # counted by the parser for the whole process (parse is pure; it runs on any worker)
+        fallbacks = CounterMetricFamily(
+            "ingestd_parse_fallback",
+            "XML feeds the lxml fast path handed to feedparser, by reason.",
+            labels=["reason"],
+        )
+        for reason, count in fallback_counts().items():
+            fallbacks.add_metric([reason], count)
+        yield fallbacks
         yield GaugeMetricFamily(
             "ingestd_feeds_quiet",
             "Feeds with no new story for longer than expected.",

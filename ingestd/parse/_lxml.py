@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from feedparser.datetimes import _parse_date
+from feedparser.html import _cp1252
+from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin
 from lxml import etree
 
@@ -26,7 +28,15 @@ from ..models import Entry, ParsedDocument
 from ._charset import BOMS, SNIFF_BYTES, charset
 from ._time import utc
 
-FALLBACK_REASONS = ("not-well-formed", "doctype", "encoding", "unknown-root", "markup-in-text", "entity")
+FALLBACK_REASONS = (
+    "not-well-formed",
+    "doctype",
+    "encoding",
+    "unknown-root",
+    "markup-in-text",
+    "entity",
+    "nested-items",
+)
 
 _XML = "{http://www.w3.org/XML/1998/namespace}"
 _ATOM10 = "http://www.w3.org/2005/Atom"
@@ -38,6 +48,10 @@ _CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 _DC = "{http://purl.org/dc/elements/1.1/}"
 _DCTERMS = "{http://purl.org/dc/terms/}"
 _SY = "{http://purl.org/rss/1.0/modules/syndication/}"
+_MEDIA = "{http://search.yahoo.com/mrss/}"
+_ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
+_DESCRIPTIONS = (f"{_DC}description", f"{_MEDIA}description", f"{_ITUNES}summary")
+_AUTHORS = (f"{_DC}creator", f"{_DC}author", f"{_ITUNES}author")
 _RSS_VERSIONS = {"0.91": "rss091u", "0.92": "rss092", "0.93": "rss093", "0.94": "rss094", "2.0": "rss20"}
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -71,9 +85,9 @@ def read(body: bytes, url: str | None, content_type: str | None) -> ParsedDocume
     """The document's entries, or Unsupported when feedparser must read it."""
     if _DOCTYPE.search(body[:SNIFF_BYTES]):
         raise Unsupported("doctype")
-    data = _utf8(body, content_type)
-    base = url if url and url.startswith("http") else ""
-    reader = _Reader(base)
+    codec = charset(body, content_type)
+    data = _utf8(body, codec)
+    reader = _Reader(url if url and url.startswith("http") else "", repair=codec == "utf-8")
     try:
         for event, element in etree.iterparse(
             io.BytesIO(data),
@@ -92,9 +106,8 @@ def read(body: bytes, url: str | None, content_type: str | None) -> ParsedDocume
     return reader.document(url)
 
 
-def _utf8(body: bytes, content_type: str | None) -> bytes:
+def _utf8(body: bytes, codec: str) -> bytes:
     """The body in UTF-8 without a BOM, decoded by the one charset rule."""
-    codec = charset(body, content_type)
     for bom, _ in BOMS:
         if body.startswith(bom):
             body = body[len(bom) :]
@@ -110,8 +123,8 @@ def _utf8(body: bytes, content_type: str | None) -> bytes:
 class _Reader:
     """Takes iterparse events; keeps the feed's own fields and each finished item."""
 
-    def __init__(self, base: str) -> None:
-        self.base = base
+    def __init__(self, base: str, *, repair: bool) -> None:
+        self.base, self.repair = base, repair
         self.dialect: _Dialect | None = None
         self.root: Any = None
         self.channel: dict[str, str] = {}
@@ -127,13 +140,15 @@ class _Reader:
         dialect = self.dialect
         tag = element.tag
         if isinstance(tag, str) and tag in dialect.items:
+            if any(a.tag in dialect.items for a in element.iterancestors()):
+                raise Unsupported("nested-items")
             self.entries.append(self._entry(element))
             _free(element)
         elif tag in dialect.feed_tags and _in_channel(element, self.root):
             key = dialect.feed_tags[tag]
             if key == "language" and self.channel.get(key):
                 return
-            self.channel.setdefault(key, _text(element))
+            self.channel.setdefault(key, self._text(element))
         elif tag is etree.Entity:
             raise Unsupported("entity", str(element))
 
@@ -144,7 +159,9 @@ class _Reader:
         for entry in self.entries:
             entry.language = entry.language or language
         hints = {
-            k: self.channel[k] for k in ("ttl", "sy_updateperiod", "sy_updatefrequency") if self.channel.get(k)
+            k: self.channel[k]
+            for k in ("ttl", "sy_updateperiod", "sy_updatefrequency")
+            if self.channel.get(k)
         }
         return ParsedDocument(
             format=self.dialect.version,
@@ -156,18 +173,37 @@ class _Reader:
 
     def _entry(self, item: Any) -> Entry:
         assert self.dialect is not None
+        found = _Found(guid=item.get(f"{{{_RDF}}}about") or None)
+        self._walk(item, found, 1)
+        contents = [v for kind, v in found.contents if kind in _HTML_TYPES] or [v for _, v in found.contents]
+        names = [a["name"] for a in found.authors if a.get("name")]
+        if not names and found.authors and found.authors[-1].get("raw"):
+            names = [found.authors[-1]["raw"]]
+        detail = found.summary_el if found.summary_el is not None else found.title_el
+        published, published_raw = found.published or found.created or (None, None)
+        return Entry(
+            kind="feed-entry",
+            guid=found.guid or None,
+            link=found.link or None,
+            title=found.title or None,
+            summary_html=found.summary or None,
+            content_html=contents[0] if contents and contents[0] else None,
+            authors=names,
+            published=utc(published),
+            published_raw=published_raw or None,
+            updated=utc(found.updated),
+            tags=found.tags,
+            enclosures=found.enclosures,
+            language=_lang(detail) if detail is not None else None,
+            base_url=(self._base(detail) if detail is not None else "") or None,
+        )
+
+    def _walk(self, parent: Any, found: _Found, depth: int) -> None:
+        """feedparser's handlers, in document order, at any depth inside the item."""
+        assert self.dialect is not None
         ns = self.dialect.ns
         atom = ns in (_ATOM10, _ATOM03)
-        guid = link = title = summary = content = None
-        title_el = summary_el = None
-        published = published_raw = created = created_raw = updated = None
-        authors: list[dict[str, str]] = []
-        tags: list[str] = []
-        enclosures: list[dict[str, Any]] = []
-        about = item.get(f"{{{_RDF}}}about")
-        if about:
-            guid = about
-        for child in item:
+        for child in parent:
             tag = child.tag
             if not isinstance(tag, str):
                 if tag is etree.Entity:
@@ -176,86 +212,117 @@ class _Reader:
             local = tag.rsplit("}", 1)[-1]
             own = tag == f"{{{ns}}}{local}" if ns else "}" not in tag
             if own and local in ("guid", "id"):
-                value = _text(child)
-                permalink = child.get("isPermaLink", child.get("ispermalink", "true")) == "true"
-                guid = self._uri(child, value) if permalink and value else value
-                if permalink and link is None:
-                    link = guid
+                value = self._text(child)
+                # feedparser reads attribute names without case: isPermalink is common
+                attributes = {k.lower(): v for k, v in child.attrib.items()}
+                permalink = attributes.get("ispermalink", "true") == "true"
+                found.guid = self._uri(child, value) if permalink and value else value
+                if permalink and found.link is None:
+                    found.link = found.guid
             elif own and local == "link":
                 if atom or child.get("href") is not None:
-                    href, rel = child.get("href"), child.get("rel", "alternate")
-                    kind = child.get("type", "application/atom+xml" if rel == "self" else "text/html")
-                    if href is not None:
-                        href = self._uri(child, href.strip())
-                        if rel == "alternate" and _map_type(kind) in _HTML_TYPES:
-                            link = href
-                        elif rel == "enclosure":
-                            enclosures.append(
-                                {"href": href, "type": child.get("type"), "length": child.get("length")}
-                            )
+                    self._atom_link(child, found)
                 else:
-                    link = self._uri(child, _text(child))
-            elif own and local == "title" or tag == f"{_DC}title":
-                title, title_el = self._content(child, "text/plain", atom), child
-            elif own and local in ("description", "summary") or tag == f"{_DC}description":
-                default = "text/html" if local == "description" else "text/plain"
-                summary, summary_el = self._content(child, default, atom), child
+                    found.link = _link(self._uri(child, self._text(child)))
+            elif own and local == "title" or tag in (f"{_DC}title", f"{_MEDIA}title"):
+                if found.title is None or depth < found.title_depth:
+                    found.title, found.title_el, found.title_depth = (
+                        self._content(child, "text/plain"),
+                        child,
+                        depth,
+                    )
+            elif own and local in ("description", "summary") or tag in _DESCRIPTIONS:
+                default = "text/plain" if local == "summary" else "text/html"
+                value = self._content(child, default)
+                if found.summary is not None and not found.has_content:
+                    found.contents.append((_kind(child, "text/plain", atom, value), value))
+                elif depth <= found.summary_depth:
+                    found.summary, found.summary_el, found.summary_depth = value, child, depth
             elif own and local == "content" or tag == f"{_CONTENT}encoded":
-                content = self._content(child, "text/plain" if own else "text/html", atom)
-            elif own and local in ("pubDate", "issued", "published") or tag == f"{_DCTERMS}issued":
-                published_raw = _text(child)
-                published = _parse_date(published_raw)
+                default = "text/plain" if own else "text/html"
+                value = self._content(child, default)
+                kind = _kind(child, default, atom, value)
+                found.has_content = True
+                found.contents.append((kind, value))
+                if found.summary is None and kind in ("text/plain", *_HTML_TYPES):
+                    found.summary, found.summary_el, found.summary_depth = value, child, depth
+            elif (
+                own
+                and local in ("pubDate", "issued", "published")
+                or tag in (f"{_DCTERMS}issued", f"{_DC}issued")
+            ):
+                written = self._text(child)
+                found.published = (_parse_date(written), written)
             elif own and local == "created" or tag == f"{_DCTERMS}created":
-                created_raw = _text(child)
-                created = _parse_date(created_raw)
-            elif own and local in ("updated", "modified") or tag in (f"{_DC}date", f"{_DCTERMS}modified"):
-                updated = _parse_date(_text(child))
-            elif own and local == "author" or tag in (f"{_DC}creator", f"{_DC}author"):
-                authors.append(_author(child, atom and own))
-            elif own and local == "category" or tag == f"{_DC}subject":
-                term = child.get("term") if atom else None
-                term = term or _text(child)
-                if term and term not in tags:
-                    tags.append(term)
+                written = self._text(child)
+                found.created = (_parse_date(written), written)
+            elif (
+                own
+                and local in ("updated", "modified")
+                or tag in (f"{_DC}date", f"{_DCTERMS}modified", f"{{{_ATOM10}}}updated")
+            ):
+                found.updated = _parse_date(self._text(child))
+            elif own and local == "author" or tag in _AUTHORS:
+                found.authors.append(self._author(child, atom and own))
+            elif own and local == "category" or tag in (f"{_DC}subject", f"{_MEDIA}category"):
+                term = (child.get("term") if atom else None) or self._text(child)
+                _tag(found.tags, term)
+            elif tag in (f"{_MEDIA}keywords", f"{_ITUNES}keywords"):
+                for term in self._text(child).split(","):
+                    _tag(found.tags, term.strip())
+            elif tag == f"{_ITUNES}category":
+                _tag(found.tags, child.get("text") or "")
+                self._walk(child, found, depth + 1)
             elif own and local == "enclosure":
                 href = child.get("url") or child.get("href")
                 if href:
-                    enclosures.append(
+                    found.enclosures.append(
                         {"href": href, "type": child.get("type"), "length": child.get("length")}
                     )
-        if summary is None and content is not None:
-            summary = content
-        names = [a["name"] for a in authors if a.get("name")]
-        if not names and authors and authors[-1].get("raw"):
-            names = [authors[-1]["raw"]]
-        detail_el = summary_el if summary_el is not None else title_el
-        return Entry(
-            kind="feed-entry",
-            guid=guid or None,
-            link=link or None,
-            title=title or None,
-            summary_html=summary or None,
-            content_html=content or None,
-            authors=names,
-            published=utc(published or created),
-            published_raw=(published_raw if published_raw is not None else created_raw) or None,
-            updated=utc(updated),
-            tags=tags,
-            enclosures=enclosures,
-            language=_lang(detail_el) if detail_el is not None else None,
-            base_url=(self._base(detail_el) if detail_el is not None else "") or None,
-        )
+            elif len(child):
+                self._walk(child, found, depth + 1)
 
-    def _content(self, element: Any, default: str, atom: bool) -> str:
+    def _atom_link(self, child: Any, found: _Found) -> None:
+        href, rel = child.get("href"), child.get("rel", "alternate")
+        kind = child.get("type", "application/atom+xml" if rel == "self" else "text/html")
+        if href is None:
+            return
+        href = self._uri(child, href.strip())
+        if rel == "alternate" and _map_type(kind) in _HTML_TYPES:
+            found.link = href
+        elif rel == "enclosure":
+            found.enclosures.append({"href": href, "type": child.get("type"), "length": child.get("length")})
+
+    def _text(self, element: Any) -> str:
+        return _fixed(_text(element), self.repair)
+
+    def _author(self, element: Any, atom: bool) -> dict[str, str]:
+        """One author as feedparser keeps it: a name, and the raw text feedparser shows
+        when there is no name (an e-mail address alone)."""
+        if atom:
+            name = next((self._text(c) for c in element if etree.QName(c).localname == "name"), "")
+            email = next((self._text(c) for c in element if etree.QName(c).localname == "email"), "")
+            return {"name": name, "raw": email}
+        raw = self._text(element)
+        name = raw
+        if match := _EMAIL.search(raw):
+            name = raw.replace(match.group(0), "").replace("()", "").replace("<>", "").replace("&lt;&gt;", "")
+            name = name.strip()
+            name = name[1:] if name.startswith("(") else name
+            name = name[:-1] if name.endswith(")") else name
+            name = name.strip()
+        return {"name": name, "raw": raw}
+
+    def _content(self, element: Any, default: str) -> str:
         """A text construct's value as feedparser gives it: text, HTML, or XHTML made HTML."""
         kind = _map_type(element.get("type", default))
         if element.get("mode") == "base64" or kind not in ("text/plain", *_HTML_TYPES):
             raise Unsupported("markup-in-text", f"{element.tag} of type {kind}")
         if kind == "application/xhtml+xml":
-            return _xhtml(element)
+            return _fixed(_xhtml(element), self.repair)
         if len(element):
             raise Unsupported("markup-in-text", str(element.tag))
-        return _text(element)
+        return self._text(element)
 
     def _base(self, element: Any) -> str:
         bases = [b for b in (e.get(f"{_XML}base") for e in _lineage(element)) if b is not None]
@@ -348,19 +415,52 @@ def _xhtml(element: Any) -> str:
     return "".join(parts).strip()
 
 
-def _author(element: Any, atom: bool) -> dict[str, str]:
-    """One author as feedparser keeps it: a name, and the raw text feedparser shows
-    when there is no name (an e-mail address alone)."""
-    if atom:
-        name = next((_text(c) for c in element if etree.QName(c).localname == "name"), "")
-        email = next((_text(c) for c in element if etree.QName(c).localname == "email"), "")
-        return {"name": name, "raw": email}
-    raw = _text(element)
-    name = raw
-    if match := _EMAIL.search(raw):
-        name = raw.replace(match.group(0), "").replace("()", "").replace("<>", "").replace("&lt;&gt;", "")
-        name = name.strip()
-        name = name[1:] if name.startswith("(") else name
-        name = name[:-1] if name.endswith(")") else name
-        name = name.strip()
-    return {"name": name, "raw": raw}
+@dataclass
+class _Found:
+    """What the walk has read of one item so far, with feedparser's precedence state."""
+
+    guid: str | None = None
+    link: str | None = None
+    title: str | None = None
+    title_el: Any = None
+    title_depth: int = 1_000
+    summary: str | None = None
+    summary_el: Any = None
+    summary_depth: int = 1_000
+    has_content: bool = False
+    contents: list[tuple[str, str]] = field(default_factory=list)
+    published: tuple[Any, str] | None = None
+    created: tuple[Any, str] | None = None
+    updated: Any = None
+    authors: list[dict[str, str]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    enclosures: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _kind(element: Any, default: str, atom: bool, value: str) -> str:
+    """The content's type as feedparser settles it: outside Atom, plain text that looks like HTML is HTML."""
+    kind = _map_type(element.get("type", default))
+    if not atom and kind == "text/plain" and _FeedParserMixin.looks_like_html(value):
+        return "text/html"
+    return kind
+
+
+def _tag(tags: list[str], term: str) -> None:
+    if term and term not in tags:
+        tags.append(term)
+
+
+def _link(value: str) -> str:
+    """feedparser's repair of `?a=1&amp;b=2` links escaped twice."""
+    return re.sub("&([A-Za-z0-9_]+);", r"&\g<1>", value.replace("&amp;", "&"))
+
+
+def _fixed(value: str, repair: bool) -> str:
+    """feedparser's last touch on every text: UTF-8 read as Latin-1 and re-encoded
+    (in a UTF-8 document) is undone; C1 controls become the windows-1252 characters."""
+    if repair:
+        try:
+            value = value.encode("iso-8859-1").decode("utf-8")
+        except UnicodeError:
+            pass
+    return value.translate(_cp1252)

@@ -1,0 +1,72 @@
+"""The lxml fast path: what it reads itself, and what it hands to feedparser (counted)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ingestd.metrics import Metrics
+from ingestd.parse import _lxml, fallback_counts, parse
+from ingestd.store._reads import StoreGauges
+
+RSS = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"
+     xmlns:content="http://purl.org/rss/1.0/modules/content/"
+     xmlns:sy="http://purl.org/rss/1.0/modules/syndication/">
+<channel><title>T</title><language>fr</language><ttl>30</ttl><sy:updatePeriod>hourly</sy:updatePeriod>
+<item><title>A &amp; B</title><link>/a</link><guid isPermalink="false">42</guid>
+<description><![CDATA[<p>short</p>]]></description><content:encoded>&lt;p&gt;long text&lt;/p&gt;</content:encoded>
+<dc:creator>Jo Doe</dc:creator><author>ed@example.org (Ed)</author>
+<pubDate>Wed, 08 Jan 2020 15:31:02 GMT</pubDate><category>World</category>
+<enclosure url="http://x.org/i.jpg" type="image/jpeg" length="5"/></item>
+</channel></rss>"""
+
+
+def test_rss_item_read_like_feedparser() -> None:
+    """Every Entry field the fast path gives equals feedparser's for a plain RSS 2.0 item."""
+    url = "http://example.org/feed"
+    fast = _lxml.read(RSS, url, None)
+    reference = parse(RSS, url=url, fast=False)
+    assert fast.entries == reference.entries
+    assert (fast.format, fast.language, fast.hints) == (reference.format, reference.language, reference.hints)
+    entry = fast.entries[0]
+    assert (entry.link, entry.guid, entry.authors) == ("http://example.org/a", "42", ["Jo Doe", "Ed"])
+    assert entry.published == datetime(2020, 1, 8, 15, 31, 2, tzinfo=UTC)
+
+
+def test_atom_xml_base_resolves_links() -> None:
+    """Relative links resolve against xml:base, itself resolved against the feed URL."""
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom" xml:base="/news/" xml:lang="de">
+    <entry><id>urn:x</id><title type="html">A &lt;b&gt;B&lt;/b&gt;</title><link href="a.html"/>
+    <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>Hi <b>there</b></p></div></content>
+    <updated>2020-01-08T00:00:00Z</updated></entry></feed>"""
+    fast = _lxml.read(atom, "http://example.org/feed", None)
+    assert fast.entries[0].link == "http://example.org/news/a.html"
+    assert fast.entries[0].language == "de"
+    assert fast.entries[0].content_html == "<p>Hi <b>there</b></p>"
+
+
+def test_not_well_formed_falls_back_and_is_counted() -> None:
+    """A broken document is read by feedparser, and the fallback is counted by reason."""
+    before = fallback_counts()["not-well-formed"]
+    document = parse(b"<rss version='2.0'><channel><item><title>A &nbsp; B</title></item></channel></rss>")
+    assert document.entries[0].title is not None
+    assert fallback_counts()["not-well-formed"] == before + 1
+
+
+def test_doctype_goes_to_feedparser() -> None:
+    """Entities a DOCTYPE declares are feedparser's to expand: the fast path declines."""
+    body = b'<!DOCTYPE rss [<!ENTITY x "y">]><rss version="2.0"><channel><item><title>&x;</title></item></channel></rss>'
+    try:
+        _lxml.read(body, None, None)
+    except _lxml.Unsupported as exc:
+        assert exc.reason == "doctype"
+    else:
+        raise AssertionError("read a DOCTYPE")
+
+
+def test_fallback_family_exported_at_zero_for_every_reason() -> None:
+    """ingestd_parse_fallback_total has a series per reason from the start."""
+    gauges = StoreGauges(feeds_by_state={}, feeds_quiet=0, outbox_backlog=0, outbox_oldest_at=None)
+    text = Metrics().render(gauges, datetime(2026, 1, 1, tzinfo=UTC)).decode()
+    for reason in _lxml.FALLBACK_REASONS:
+        assert f'ingestd_parse_fallback_total{{reason="{reason}"}}' in text
