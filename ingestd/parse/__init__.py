@@ -25,7 +25,7 @@ from .. import wire
 from ..errors import ParseError
 from ..models import Entry, ParsedDocument
 from . import _lxml
-from ._charset import BOMS, SNIFF_BYTES, charset, decode_text, header_charset
+from ._charset import BOMS, SNIFF_BYTES, charset, decode_text
 from ._lxml import FALLBACK_REASONS
 from ._time import utc
 
@@ -126,9 +126,12 @@ def fallback_counts() -> dict[str, int]:
 
 
 def _parse_xml_feed(body: bytes, url: str | None, content_type: str | None) -> ParsedDocument:
-    if content_type and header_charset(content_type):
-        # feedparser believes the header over the document; hand it the charset our rule picks
-        content_type = f"{content_type.split(';')[0].strip()}; charset={charset(body, content_type)}"
+    # one charset rule for every reader: feedparser is handed the codec it picks (UTF-16/32
+    # it finds itself, from the BOM or the first bytes, and misreads when told)
+    codec = charset(body, content_type)
+    if not codec.startswith(("utf-16", "utf-32")):
+        media_type = content_type.split(";")[0].strip() if content_type else "application/xml"
+        content_type = f"{media_type}; charset={codec}"
     headers = {"content-type": content_type} if content_type else {}
     if url and url.startswith("http"):
         headers["content-location"] = url

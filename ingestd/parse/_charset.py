@@ -13,6 +13,12 @@ BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+_WIDE_STARTS = (
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<\x00", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([\w:.-]+)""", re.I)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w:.-]+)", re.I)
@@ -26,7 +32,8 @@ def decode_text(body: bytes, content_type: str | None = None) -> str:
 def charset(body: bytes, content_type: str | None = None) -> str:
     """The codec `body` is in, by rank: a BOM; the HTTP header's charset, then the
     document's own (<?xml encoding?> or <meta charset>), each only if it decodes the
-    body cleanly; then UTF-8 if that does; then a guess.
+    body cleanly; then UTF-8 if that does; then a guess. Without a BOM, UTF-16 and
+    UTF-32 are known by how `<` is spelled in the first bytes (XML 1.0, appendix F).
 
     "Cleanly" means without an error, and, for a legacy charset, on a body that is not
     valid non-ASCII UTF-8: text in Shift_JIS or windows-1252 almost never is, while
@@ -35,6 +42,9 @@ def charset(body: bytes, content_type: str | None = None) -> str:
     """
     for bom, encoding in BOMS:
         if body.startswith(bom):
+            return encoding
+    for start, encoding in _WIDE_STARTS:
+        if body.startswith(start):
             return encoding
     utf8 = _is_utf8(body)
     for candidate in (header_charset(content_type), _declared_charset(body[:SNIFF_BYTES])):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
 from feedparser.datetimes import _parse_date
@@ -51,6 +52,18 @@ _SY = "{http://purl.org/rss/1.0/modules/syndication/}"
 _MEDIA = "{http://search.yahoo.com/mrss/}"
 _ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
 _DESCRIPTIONS = (f"{_DC}description", f"{_MEDIA}description", f"{_ITUNES}summary")
+_KNOWN_NS = {
+    ns.lower(): ns
+    for ns in (_CONTENT, _DC, _DCTERMS, _SY, _MEDIA, _ITUNES, "{http://www.w3.org/1999/xhtml}")
+    for ns in [ns.strip("{}")]
+}
+_XHTML_BODY = "{http://www.w3.org/1999/xhtml}body"
+_CONTENTS = (f"{_CONTENT}encoded", _XHTML_BODY)
+_CONTENT_DEFAULTS = {
+    "content": "text/plain",
+    "body": "application/xhtml+xml",
+    _XHTML_BODY: "application/xhtml+xml",
+}
 _AUTHORS = (f"{_DC}creator", f"{_DC}author", f"{_ITUNES}author")
 _RSS_VERSIONS = {"0.91": "rss091u", "0.92": "rss092", "0.93": "rss093", "0.94": "rss094", "2.0": "rss20"}
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
@@ -108,14 +121,10 @@ def read(body: bytes, url: str | None, content_type: str | None) -> ParsedDocume
 
 def _utf8(body: bytes, codec: str) -> bytes:
     """The body in UTF-8 without a BOM, decoded by the one charset rule."""
-    for bom, _ in BOMS:
-        if body.startswith(bom):
-            body = body[len(bom) :]
-            break
     if codec == "utf-8":
-        return body
+        return body.removeprefix(BOMS[0][0])
     try:
-        return body.decode(codec).encode("utf-8")
+        return body.decode(codec).lstrip("\ufeff").encode("utf-8")
     except (UnicodeError, LookupError) as exc:
         raise Unsupported("encoding", str(exc)) from None
 
@@ -209,6 +218,7 @@ class _Reader:
                 if tag is etree.Entity:
                     raise Unsupported("entity", str(child))
                 continue
+            tag = _canonical(tag)
             local = tag.rsplit("}", 1)[-1]
             own = tag == f"{{{ns}}}{local}" if ns else "}" not in tag
             if own and local in ("guid", "id"):
@@ -238,8 +248,12 @@ class _Reader:
                     found.contents.append((_kind(child, "text/plain", atom, value), value))
                 elif depth <= found.summary_depth:
                     found.summary, found.summary_el, found.summary_depth = value, child, depth
-            elif own and local == "content" or tag == f"{_CONTENT}encoded":
-                default = "text/plain" if own else "text/html"
+            elif own and local in ("content", "body", "fullitem") or tag in _CONTENTS:
+                default = (
+                    _CONTENT_DEFAULTS.get(local, "text/html")
+                    if own
+                    else _CONTENT_DEFAULTS.get(tag, "text/html")
+                )
                 value = self._content(child, default)
                 kind = _kind(child, default, atom, value)
                 found.has_content = True
@@ -319,7 +333,10 @@ class _Reader:
         if element.get("mode") == "base64" or kind not in ("text/plain", *_HTML_TYPES):
             raise Unsupported("markup-in-text", f"{element.tag} of type {kind}")
         if kind == "application/xhtml+xml":
-            return _fixed(_xhtml(element), self.repair)
+            return _fixed(
+                _xhtml(element, strip_div=self.dialect is not None and self.dialect.version == "atom10"),
+                self.repair,
+            )
         if len(element):
             raise Unsupported("markup-in-text", str(element.tag))
         return self._text(element)
@@ -339,16 +356,21 @@ def _dialect(root: Any) -> _Dialect:
     tag = root.tag if isinstance(root.tag, str) else ""
     if tag == "rss":
         version = _RSS_VERSIONS.get((root.get("version") or "").strip(), "rss")
-        return _Dialect(version, "", frozenset({"item"}), _feed_tags(""))
+        return _Dialect(version, "", frozenset({"item", "entry"}), _feed_tags(""))
     if tag == f"{{{_RDF}}}RDF":
         namespaces = set(root.nsmap.values())
         for ns, version in ((_RSS10, "rss10"), (_RSS090, "rss090")):
             if ns in namespaces:
-                return _Dialect(version, ns, frozenset({f"{{{ns}}}item"}), _feed_tags(f"{{{ns}}}"))
+                return _Dialect(version, ns, _items(ns), _feed_tags(f"{{{ns}}}"))
     for ns, version in ((_ATOM10, "atom10"), (_ATOM03, "atom03")):
         if tag == f"{{{ns}}}feed":
-            return _Dialect(version, ns, frozenset({f"{{{ns}}}entry"}), _feed_tags(f"{{{ns}}}"))
+            return _Dialect(version, ns, _items(ns), _feed_tags(f"{{{ns}}}"))
     raise Unsupported("unknown-root", tag or "none")
+
+
+def _items(ns: str) -> frozenset[str]:
+    # feedparser takes <item> and <entry> alike, whatever the dialect
+    return frozenset({f"{{{ns}}}item", f"{{{ns}}}entry"})
 
 
 def _feed_tags(prefix: str) -> dict[str, str]:
@@ -399,11 +421,16 @@ def _map_type(kind: str) -> str:
     return {"text": "text/plain", "html": "text/html", "xhtml": "application/xhtml+xml"}.get(kind, kind)
 
 
-def _xhtml(element: Any) -> str:
-    """Atom XHTML content as HTML: the wrapping div's children, namespaces dropped."""
+def _xhtml(element: Any, *, strip_div: bool) -> str:
+    """XHTML content as HTML, namespaces dropped (Atom 1.0: without its wrapping div)."""
     children = list(element)
-    holder = children[0] if len(children) == 1 and etree.QName(children[0]).localname == "div" else element
-    parts = [holder.text or ""]
+    wrapped = (
+        len(children) == 1
+        and etree.QName(children[0]).localname == "div"
+        and not (element.text or "").strip()
+    )
+    holder = children[0] if strip_div and wrapped and not (children[0].tail or "").strip() else element
+    parts = [escape(holder.text or "", quote=False)]
     for child in holder:
         copy = etree.fromstring(etree.tostring(child))
         for e in copy.iter():
@@ -411,7 +438,7 @@ def _xhtml(element: Any) -> str:
                 e.tag = etree.QName(e).localname
         etree.cleanup_namespaces(copy)
         parts.append(etree.tostring(copy, encoding="unicode", method="html", with_tail=False))
-        parts.append(child.tail or "")
+        parts.append(escape(child.tail or "", quote=False))
     return "".join(parts).strip()
 
 
@@ -423,7 +450,7 @@ class _Found:
     link: str | None = None
     title: str | None = None
     title_el: Any = None
-    title_depth: int = 1_000
+    title_depth: int | None = None
     summary: str | None = None
     summary_el: Any = None
     summary_depth: int = 1_000
@@ -435,6 +462,15 @@ class _Found:
     authors: list[dict[str, str]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     enclosures: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _canonical(tag: str) -> str:
+    """The tag with a known namespace spelled the usual way: feedparser matches them without case."""
+    if tag[0] != "{":
+        return tag
+    ns, local = tag[1:].split("}", 1)
+    known = _KNOWN_NS.get(ns.lower())
+    return f"{{{known}}}{local}" if known and known != ns else tag
 
 
 def _kind(element: Any, default: str, atom: bool, value: str) -> str:
