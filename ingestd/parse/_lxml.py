@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+import lxml.html
 from feedparser.datetimes import _parse_date
 from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
@@ -100,7 +101,7 @@ def read(body: bytes, url: str | None, content_type: str | None) -> ParsedDocume
         raise Unsupported("doctype")
     codec = charset(body, content_type)
     data = _utf8(body, codec)
-    reader = _Reader(url if url and url.startswith("http") else "", repair=codec == "utf-8")
+    reader = _Reader(url, repair=codec == "utf-8")
     try:
         for event, element in etree.iterparse(
             io.BytesIO(data),
@@ -132,8 +133,9 @@ def _utf8(body: bytes, codec: str) -> bytes:
 class _Reader:
     """Takes iterparse events; keeps the feed's own fields and each finished item."""
 
-    def __init__(self, base: str, *, repair: bool) -> None:
-        self.base, self.repair = base, repair
+    def __init__(self, url: str | None, *, repair: bool) -> None:
+        self.url, self.repair = url, repair
+        self.base = url if url and url.startswith("http") else ""
         self.dialect: _Dialect | None = None
         self.root: Any = None
         self.channel: dict[str, str] = {}
@@ -157,7 +159,8 @@ class _Reader:
             key = dialect.feed_tags[tag]
             if key == "language" and self.channel.get(key):
                 return
-            self.channel.setdefault(key, self._text(element))
+            # the feed's own fields are informational: markup in them is read as its text
+            self.channel.setdefault(key, _fixed("".join(element.itertext()).strip(), self.repair))
         elif tag is etree.Entity:
             raise Unsupported("entity", str(element))
 
@@ -204,7 +207,7 @@ class _Reader:
             tags=found.tags,
             enclosures=found.enclosures,
             language=_lang(detail) if detail is not None else None,
-            base_url=(self._base(detail) if detail is not None else "") or None,
+            base_url=(self._base(detail) if detail is not None else "") or self.url,
         )
 
     def _walk(self, parent: Any, found: _Found, depth: int) -> None:
@@ -235,12 +238,13 @@ class _Reader:
                 else:
                     found.link = _link(self._uri(child, self._text(child)))
             elif own and local == "title" or tag in (f"{_DC}title", f"{_MEDIA}title"):
-                if found.title is None or depth < found.title_depth:
-                    found.title, found.title_el, found.title_depth = (
-                        self._content(child, "text/plain"),
-                        child,
-                        depth,
-                    )
+                # the shallowest title wins; media:title never claims the depth
+                if found.title_depth is None or depth < found.title_depth:
+                    found.title, found.title_el = self._content(child, "text/plain"), child
+                    if found.title and tag != f"{_MEDIA}title":
+                        found.title_depth = depth
+            elif own and local == "source":
+                continue  # the feed an entry was copied from: its title is not the entry's
             elif own and local in ("description", "summary") or tag in _DESCRIPTIONS:
                 default = "text/plain" if local == "summary" else "text/html"
                 value = self._content(child, default)
@@ -259,7 +263,8 @@ class _Reader:
                 found.has_content = True
                 found.contents.append((kind, value))
                 if found.summary is None and kind in ("text/plain", *_HTML_TYPES):
-                    found.summary, found.summary_el, found.summary_depth = value, child, depth
+                    # a copy, without the detail (language, base) a summary element carries
+                    found.summary, found.summary_depth = value, depth
             elif (
                 own
                 and local in ("pubDate", "issued", "published")
@@ -308,7 +313,10 @@ class _Reader:
             found.enclosures.append({"href": href, "type": child.get("type"), "length": child.get("length")})
 
     def _text(self, element: Any) -> str:
-        return _fixed(_text(element), self.repair)
+        """A text-only element's text; markup inside it is feedparser's to read."""
+        if len(element):
+            raise Unsupported("markup-in-text", str(element.tag))
+        return _fixed((element.text or "").strip(), self.repair)
 
     def _author(self, element: Any, atom: bool) -> dict[str, str]:
         """One author as feedparser keeps it: a name, and the raw text feedparser shows
@@ -333,13 +341,15 @@ class _Reader:
         if element.get("mode") == "base64" or kind not in ("text/plain", *_HTML_TYPES):
             raise Unsupported("markup-in-text", f"{element.tag} of type {kind}")
         if kind == "application/xhtml+xml":
-            return _fixed(
-                _xhtml(element, strip_div=self.dialect is not None and self.dialect.version == "atom10"),
-                self.repair,
-            )
-        if len(element):
-            raise Unsupported("markup-in-text", str(element.tag))
-        return self._text(element)
+            strip_div = self.dialect is not None and self.dialect.version == "atom10"
+            text = _fixed(_xhtml(element, strip_div=strip_div), self.repair)
+        else:
+            text = self._text(element)
+        base = self._base(element)
+        if kind != "text/plain" and text and base != self.base:
+            # an xml:base in scope: links inside resolve against it, as feedparser does
+            return _absolute_links(text, base)
+        return text
 
     def _base(self, element: Any) -> str:
         bases = [b for b in (e.get(f"{_XML}base") for e in _lineage(element)) if b is not None]
@@ -411,10 +421,6 @@ def _lang(element: Any) -> str | None:
     return None
 
 
-def _text(element: Any) -> str:
-    return "".join(element.itertext()).strip() if len(element) else (element.text or "").strip()
-
-
 def _map_type(kind: str) -> str:
     """feedparser's `map_content_type`: Atom's short names as MIME types."""
     kind = kind.lower().strip()
@@ -462,6 +468,15 @@ class _Found:
     authors: list[dict[str, str]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     enclosures: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _absolute_links(markup: str, base: str) -> str:
+    """The HTML with its links made absolute against `base`."""
+    holder = lxml.html.fragment_fromstring(markup, create_parent="div")
+    holder.make_links_absolute(base, resolve_base_href=False, handle_failures="ignore")
+    inner = [escape(holder.text or "", quote=False)]
+    inner += [lxml.html.tostring(child, encoding="unicode") for child in holder]
+    return "".join(inner)
 
 
 def _canonical(tag: str) -> str:
