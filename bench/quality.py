@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import lxml.etree
+import lxml.html
 import trafilatura
 
 from ingestd.errors import DropStory, ParseError
@@ -139,11 +141,41 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
+# a site name after the last of these in a readability gold title is Readability's, not the headline's
+_SITE_SUFFIX = re.compile(r"\s+(?:\||-|–|—|::)\s+(?P<site>[^|]+)$")
+_SITE_META = (
+    '//meta[@property="og:site_name" or @name="og:site_name" or @name="application-name"]/@content'
+    ' | //meta[@name="twitter:site" or @property="twitter:site"]/@content'
+)
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def site_names(case: Case) -> set[str]:
+    """The names the page gives its site (og:site_name, application-name, twitter:site), folded."""
+    try:
+        tree = lxml.html.document_fromstring(case.html)
+    except (lxml.etree.ParserError, ValueError):
+        return set()
+    return {f for f in (_fold(v) for v in tree.xpath(_SITE_META)) if f}
+
+
+def without_site(title: str, sites: set[str]) -> str:
+    """ "Headline | IAB" -> "Headline" when "IAB" is the site's own name ("Minecraft 1.8 - The
+    Bountiful Update" keeps its part: it names no site)."""
+    found = _SITE_SUFFIX.search(title)
+    if found and _fold(found["site"]) in sites:
+        return title[: found.start()]
+    return title
+
+
 def headline_ok(case: Case, produced: Produced) -> bool:
     gold, got = _norm(case.gold["title"]), _norm(produced.headline)
-    if case.source == "readability" and " | " in gold:  # Readability kept the site suffix
-        gold = gold.rsplit(" | ", 1)[0]
-        got = got.rsplit(" | ", 1)[0] if " | " in got else got
+    if case.source == "readability":  # Readability may keep the site suffix: scored without it on both sides
+        sites = site_names(case)
+        gold, got = without_site(gold, sites), without_site(got, sites)
     return gold == got
 
 

@@ -125,13 +125,32 @@ class TestHeadline:
         story = page(head='<meta property="og:site_name" content="Harbor Gazette">', title=title)
         assert story.headline == "Vargas Llosa dies – why Mallorca mattered | a look back"
 
-    def test_the_headline_most_sources_agree_on_wins(self):
-        """og:title alone against JSON-LD, <h1> and <title> agreeing: the agreement wins."""
+    def test_the_declared_headline_beats_the_display_wording(self):
+        """JSON-LD's headline outranks a shorter <h1>/<title> wording, and og:title."""
         story = page(
-            head=json_ld(headline="Harbor deal reached")
+            head=json_ld(headline="Harbor deal reached after two days of talks")
             + '<meta property="og:title" content="A shareable teaser for social media">'
         )
+        assert story.headline == "Harbor deal reached after two days of talks"
+
+    def test_og_title_stands_in_for_json_ld(self):
+        """With no JSON-LD headline, og:title (its site suffix cut) is the declared one."""
+        story = page(
+            head='<meta property="og:site_name" content="Harbor Gazette">'
+            '<meta property="og:title" content="Harbor deal reached after talks - Harbor Gazette">'
+        )
+        assert story.headline == "Harbor deal reached after talks"
+
+    def test_without_a_declared_headline_most_sources_agree(self):
+        """twitter:title alone against <h1> and <title> agreeing: the agreement wins."""
+        story = page(head='<meta name="twitter:title" content="A shareable teaser for social media">')
         assert story.headline == "Harbor deal reached"
+
+    def test_json_ld_wrapped_in_cdata_is_read(self):
+        """A CMS's <![CDATA[ … ]]> around the JSON-LD does not hide it."""
+        data = json.dumps({"@type": "NewsArticle", "headline": "Harbor deal reached after talks"})
+        story = page(head=f'<script type="application/ld+json">//<![CDATA[\n{data}\n//]]></script>')
+        assert story.headline == "Harbor deal reached after talks"
 
 
 class TestBodyFallback:

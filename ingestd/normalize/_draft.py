@@ -33,7 +33,8 @@ class PageMeta:
     """What an HTML page says about itself outside the article text."""
 
     # Evidence, best source first; the head and date steps choose from it.
-    headlines: list[str] = field(default_factory=list)  # JSON-LD, og:, twitter:, <title>, <h1>
+    declared_headlines: list[str] = field(default_factory=list)  # JSON-LD headline, og:title
+    headlines: list[str] = field(default_factory=list)  # twitter:, <title>, <h1>
     author_groups: list[tuple[str, list[str]]] = field(default_factory=list)  # (source, names)
     publishers: list[str] = field(default_factory=list)  # site and publisher names: never an author
     chrome_links: frozenset[str] = frozenset()  # casefolded link texts of nav/header/footer

@@ -313,12 +313,17 @@ def _headline_from_text(draft: Draft) -> int | None:
 
 
 def _page_headline(draft: Draft) -> str:
-    """The headline most of the page's sources agree on (JSON-LD, og:, twitter:, <h1>,
-    <title> without its site name); on a tie, the most structured one. The
-    publisher's characters are kept: only a site-name suffix or prefix goes."""
+    """The headline the page declares (JSON-LD `headline`, then `og:title`); without
+    one, the one most of the page's other sources agree on (twitter:, <title>, <h1>),
+    on a tie the first. Structured data outranks free text, as for bylines: a visible
+    <h1> is often a shorter display wording of the declared headline. The publisher's
+    characters are kept: only a site-name suffix or prefix goes."""
     page = draft.page
     assert page is not None  # called for pages only
     sites = {_fold_name(s) for s in (*draft.profile.site_names, *page.publishers) if s}
+    declared = [h for h in (_without_site(c, sites) for c in page.declared_headlines) if h]
+    if declared:
+        return declared[0]
     candidates = [_without_site(c, sites) for c in page.headlines]
     if not candidates:
         first = draft.blocks[0] if draft.blocks else None

@@ -45,6 +45,8 @@ _SECOND_OPINION = 500  # characters: an extraction this short is checked against
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|\band\b|&)\s*")
 # lxml refuses these in text and attributes; a page carrying one is read without it
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# CMSs wrap JSON-LD in a CDATA section or an HTML comment, which JSON does not allow
+_JSON_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>|-->)\s*$")
 _AUTHOR_META = ("author", "article:author", "byl", "sailthru.author", "dc.creator", "parsely-author")
 _PUBLISHED_META = (
     "article:published_time",
@@ -152,7 +154,8 @@ def _metadata(tree: lxml.html.HtmlElement) -> PageMeta:
         return next((_text(metas[k][0]) for k in keys if k in metas), None)
 
     article = _json_ld_article(tree)
-    title = tree.findtext(".//title")
+    # the document's title, not an inline SVG icon's
+    title = next((t.text for t in tree.iter("title") if t.text and t.text.strip()), None)
     canonical = tree.xpath('string(//link[@rel="canonical"]/@href)') or first("og:url")
     section = article.get("articleSection")
     if isinstance(section, list):
@@ -162,11 +165,10 @@ def _metadata(tree: lxml.html.HtmlElement) -> PageMeta:
         keywords = keywords.split(",")
     publisher = article.get("publisher")
     publisher_name = _text(publisher.get("name")) if isinstance(publisher, dict) else None
+    declared = [h for h in (_text(article.get("headline")), first("og:title")) if h]
     headlines = [
         h
         for h in (
-            _text(article.get("headline")),
-            first("og:title"),
             first("twitter:title"),
             clean_inline(title) if title else None,
             *(_text(h.text_content()) for h in tree.xpath("//h1")[:2]),
@@ -174,6 +176,7 @@ def _metadata(tree: lxml.html.HtmlElement) -> PageMeta:
         if h
     ]
     return PageMeta(
+        declared_headlines=declared,
         headlines=headlines,  # repeats kept: each is a vote
         author_groups=_author_groups(tree, article, metas),
         publishers=[n for n in (first("og:site_name"), publisher_name, first("application-name")) if n],
@@ -226,7 +229,7 @@ def _chrome_links(tree: lxml.html.HtmlElement) -> frozenset[str]:
 def _json_ld_article(tree: lxml.html.HtmlElement) -> dict[str, Any]:
     for script in tree.xpath('//script[@type="application/ld+json"]'):
         try:
-            data = json.loads(script.text or "", strict=False)
+            data = json.loads(_JSON_WRAPPER.sub("", script.text or ""), strict=False)
         except ValueError:
             continue
         for node in _nodes(data):
