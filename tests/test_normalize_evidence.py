@@ -87,6 +87,53 @@ class TestByline:
         assert story.ingest["authors"] == ["松岡大地"] and story.ingest["byline_by"] == "closing"
         assert "松岡大地" not in story.body_text and story.ingest["signoff"] == ["（松岡大地）"]
 
+    def test_publisher_credited_as_author_is_the_desk_byline(self):
+        """No person anywhere, and the page's own author field names the publisher: that credit stays."""
+        org = {"@type": "Organization", "name": "Harbor Gazette"}
+        story = page(head=json_ld(author=org, publisher=org))
+        assert story.byline == "Harbor Gazette" and story.ingest["byline_by"] == "publisher"
+
+    def test_a_person_beats_the_publisher_credit(self):
+        """The publisher as JSON-LD author loses to a person named by the article's own line."""
+        org = {"@type": "Organization", "name": "Harbor Gazette"}
+        story = page(head=json_ld(author=org, publisher=org), body_top="<p>By Sam Carter</p>")
+        assert story.ingest["authors"] == ["Sam Carter"]
+
+    def test_publisher_name_in_free_text_is_no_credit(self):
+        """Only a field that marks the author can credit the publisher; a "By" line naming it cannot."""
+        story = page(
+            head='<meta property="og:site_name" content="Harbor Gazette">',
+            body_top="<p>By Harbor Gazette</p>",
+        )
+        assert story.byline is None
+
+    @pytest.mark.parametrize(
+        "top, bottom, names",
+        [
+            (
+                "<p><strong>Mathatisi Sebusi/Mohalenyane Phakela</strong></p>",
+                "",
+                ["Mathatisi Sebusi", "Mohalenyane Phakela"],
+            ),
+            ("", "<p><b>Lê Phương</b></p>", ["Lê Phương"]),
+        ],
+    )
+    def test_wholly_bold_line_of_names_is_a_byline(self, top, bottom, names):
+        """A bold paragraph of full names above the lead or closing the story is the byline."""
+        markup = (
+            "<html><head><title>Harbor deal reached</title></head><body><article>"
+            f"<h1>Harbor deal reached</h1>{top}{PARAGRAPHS}{bottom}</article></body></html>"
+        )
+        entry = Entry(kind="page-html", page=markup, link="https://news.example.com/a/1")
+        story = normalize_entry(entry, feed_id="t", source=None, now=NOW, profiles=PROFILES)
+        assert story.ingest["authors"] == names
+        assert names[0] not in story.body_text
+
+    def test_bold_subhead_is_not_a_byline(self):
+        """A bold one-word line ("Update") or a phrase in lower case is no name."""
+        story = page(body_top="<p><strong>Update</strong></p><p><b>What happens next</b></p>")
+        assert story.byline is None
+
     @pytest.mark.parametrize(
         "line, names",
         [

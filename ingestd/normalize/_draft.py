@@ -50,6 +50,8 @@ class PageMeta:
     # Short text lines of the whole page in reading order, for rules the extractor
     # may have cut away (bylines, section/time lines).
     page_lines: list[str] = field(default_factory=list)
+    # Short paragraphs that are wholly bold: where a page without "By" prints its byline.
+    bold_lines: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -40,6 +40,8 @@ _ARTICLE_TYPES = frozenset(
 _ARTICLE_SCOPE = ('//*[@itemprop="articleBody"]', "//article", "//main", '//*[@role="main"]')
 _PAGE_LINE_MAX = 200  # longer lines are paragraphs, not bylines or time lines
 _PAGE_LINES = 400
+_BOLD = re.compile(r"<(strong|b)>[^<]+</\1>")
+_BOLD_LINE_MAX = 80
 PRECISE_SHARE = 0.6  # of the default extraction's words: less, and precision cut the article
 _SECOND_OPINION = 500  # characters: an extraction this short is checked against a bare one
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|\band\b|&)\s*")
@@ -108,6 +110,9 @@ def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture],
     drop_unwanted(tree)
     page_blocks, _ = html_blocks(tree.body if tree.find("body") is not None else tree)
     meta.page_lines = [b.text for b in page_blocks if len(b.text) <= _PAGE_LINE_MAX][:_PAGE_LINES]
+    meta.bold_lines = frozenset(
+        b.text for b in page_blocks if len(b.text) <= _BOLD_LINE_MAX and _BOLD.fullmatch(b.html)
+    )
     scope = _article_scope(tree)
     _, scope_pictures = html_blocks(scope)
     pictures = [p for p in scope_pictures if p.caption]
