@@ -12,6 +12,7 @@ from ingestd.normalize import load_profiles, normalize_entry
 from ingestd.normalize._draft import Block, Draft, PageMeta
 from ingestd.normalize._fallback import keep_fuller_body
 from ingestd.normalize._head import parse_byline
+from ingestd.normalize._page import _uncut
 
 NOW = datetime(2020, 1, 10, 12, 0, tzinfo=UTC)
 PROFILES = load_profiles(None)
@@ -229,3 +230,34 @@ class TestBodyFallback:
         extracted = " ".join(f"word{n}" for n in range(10))
         ours = " ".join(f"word{n}" for n in range(7))
         assert keep_fuller_body(self.draft([ours], extracted)).blocks[0].text == ours
+
+
+class TestPageBody:
+    def test_links_in_the_article_survive_in_body_html(self):
+        """The extractor reads without links; the page's own markup puts them back on the same paragraph."""
+        linked = (
+            '<p>Officials said the <a href="/port-authority">port authority</a> approved the deal late'
+            " on Tuesday after two days of talks with the union.</p>"
+        )
+        story = page(body_top=linked)
+        assert '<a href="https://news.example.com/port-authority"' in story.body_html
+        assert "the port authority approved" in story.body_text
+
+    def test_a_cut_paragraph_is_taken_whole(self):
+        """Precision may cut a link's text out of a sentence; the default reading's whole sentence is kept."""
+        words = [f"word{n}" for n in range(30)]
+        fuller = [Block(" ".join(words), " ".join(words))]
+        cut = " ".join(words[:10] + words[12:])
+        assert _uncut([Block(cut, cut)], fuller)[0].text == fuller[0].text
+
+    @pytest.mark.parametrize(
+        "chosen",
+        [
+            "word0 word1 word2 word3 word4 word5 word6 word7 word8 word9",  # a summary: the start only
+            "word0 word29",  # a heading whose words the paragraph happens to hold
+        ],
+    )
+    def test_a_paragraph_that_is_no_cut_stays_as_it_is(self, chosen):
+        """A long run of missing words is a different text, not a cut: nothing is swapped."""
+        words = " ".join(f"word{n}" for n in range(30))
+        assert _uncut([Block(chosen, chosen)], [Block(words, words)])[0].text == chosen

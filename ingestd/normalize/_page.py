@@ -42,6 +42,8 @@ _PAGE_LINE_MAX = 200  # longer lines are paragraphs, not bylines or time lines
 _PAGE_LINES = 400
 _BOLD = re.compile(r"<(strong|b)>[^<]+</\1>")
 _BOLD_LINE_MAX = 80
+_LINK_WORDS = 8  # a run of words longer than a link's text is no cut the precise reading made
+_CUT_SHARE = 0.7  # of a paragraph's words: a precise paragraph with fewer is not a cut of it
 PRECISE_SHARE = 0.6  # of the default extraction's words: less, and precision cut the article
 _SECOND_OPINION = 500  # characters: an extraction this short is checked against a bare one
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|\band\b|&)\s*")
@@ -106,7 +108,8 @@ def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture],
     )
     whole = word_tokens(document.text or "") if document is not None else []
     kept = precise is not None and len(word_tokens(precise.text or "")) >= PRECISE_SHARE * len(whole)
-    main = precise if kept else document
+    fuller = _extracted_blocks(document, url)
+    blocks = _uncut(_extracted_blocks(precise, url), fuller) if kept else fuller
     drop_unwanted(tree)
     page_blocks, _ = html_blocks(tree.body if tree.find("body") is not None else tree)
     meta.page_lines = [b.text for b in page_blocks if len(b.text) <= _PAGE_LINE_MAX][:_PAGE_LINES]
@@ -116,9 +119,8 @@ def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture],
     scope = _article_scope(tree)
     _, scope_pictures = html_blocks(scope)
     pictures = [p for p in scope_pictures if p.caption]
-    if main is not None and main.body is not None and len(main.body):
-        body = lxml.etree.tostring(convert_to_html(main.body).find("body"), encoding=str)
-        blocks, _ = html_blocks(parse_fragment(body, url))
+    if blocks:
+        blocks = _with_links(blocks, page_blocks)
     else:  # too little text for the extractor: take the article element as it is
         blocks, _ = html_blocks(scope)
     meta.extracted_text = (document.text or "") if document is not None else ""
@@ -132,6 +134,53 @@ def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture],
         if document.date:
             meta.published.append(document.date)
     return blocks, pictures, meta
+
+
+def _extracted_blocks(document: Document | None, url: str | None) -> list[Block]:
+    if document is None or document.body is None or not len(document.body):
+        return []
+    body = lxml.etree.tostring(convert_to_html(document.body).find("body"), encoding=str)
+    return html_blocks(parse_fragment(body, url))[0]
+
+
+def _uncut(chosen: list[Block], fuller: list[Block]) -> list[Block]:
+    """The precise reading's paragraphs, each whole as the default reading has it: precision
+    also cuts link text out of sentences ("en un comunicado [Twitter Lite] ahora estará")."""
+    uncut, start = [], 0
+    for block in chosen:
+        words = word_tokens(block.text)
+        found = next((k for k in range(start, len(fuller)) if _cut_from(words, fuller[k].text)), None)
+        if found is None:
+            uncut.append(block)
+        else:
+            uncut.append(Block(fuller[found].text, fuller[found].html, block.tag))
+            start = found + 1
+    return uncut
+
+
+def _cut_from(words: list[str], text: str) -> bool:
+    """`words` are most of `text`'s words, in order, with only short runs left out: link
+    texts, not a sentence (a summary repeating a paragraph's first sentence is no cut of
+    it, nor is a heading whose words a paragraph happens to hold)."""
+    whole = word_tokens(text)
+    if not words or len(words) >= len(whole) or len(words) < _CUT_SHARE * len(whole):
+        return False
+    run, position = 0, 0
+    for word in whole:
+        if position < len(words) and word == words[position]:
+            position, run = position + 1, 0
+        elif (run := run + 1) > _LINK_WORDS:
+            return False
+    return position == len(words)
+
+
+def _with_links(blocks: list[Block], page_blocks: list[Block]) -> list[Block]:
+    """The extracted text with the page's own markup (links, emphasis) where a page paragraph
+    reads the same: the extractor runs without links, which skew its judgement of the text."""
+    markup: dict[str, str] = {}
+    for block in page_blocks:
+        markup.setdefault(block.text, block.html)
+    return [Block(b.text, markup.get(b.text, b.html), b.tag) for b in blocks]
 
 
 def _extraction(page: lxml.html.HtmlElement | str, **options: Any) -> Document | None:
