@@ -18,6 +18,7 @@ import html
 import json
 import re
 import string
+import time
 import unicodedata
 import warnings
 from collections.abc import Callable, Iterable
@@ -277,14 +278,20 @@ class Score:
         return f"{self.total[metric]:.0f}/{self.count[metric]}"
 
 
-def score(cases: Iterable[Case], profiles: Profiles) -> dict[str, dict[str, Score]]:
-    """extractor -> source ("all" too) -> Score."""
+def score(
+    cases: Iterable[Case], profiles: Profiles, seconds: dict[str, float]
+) -> dict[str, dict[str, Score]]:
+    """extractor -> source ("all" too) -> Score; each extractor's time is added to `seconds`."""
     scores: dict[str, dict[str, Score]] = {"ingestd": {}, "trafilatura": {}}
+    extractors: dict[str, Callable[[Case], Produced]] = {
+        "ingestd": lambda case: run_ingestd(case, profiles),
+        "trafilatura": run_trafilatura,
+    }
     for case in cases:
-        for name, produced in (
-            ("ingestd", run_ingestd(case, profiles)),
-            ("trafilatura", run_trafilatura(case)),
-        ):
+        for name, extract in extractors.items():
+            started = time.perf_counter()
+            produced = extract(case)
+            seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
             for source in (case.source, "all"):
                 scores[name].setdefault(source, Score()).add(case, produced)
     return scores
@@ -331,7 +338,8 @@ def main() -> None:
     warnings.simplefilter("ignore")
     profiles = load_profiles(None)
     cases = load_cases(options.data, options.case)
-    scores = score(cases, profiles)
+    seconds: dict[str, float] = {}
+    scores = score(cases, profiles, seconds)
     metrics = ["headline", "byline", "published", "published_day", "dateline", "body_f1"]
     print(f"{len(cases)} pages from {options.data}")
     print(f"{'source':<12} {'extractor':<12} " + " ".join(f"{m:>13}" for m in metrics))
@@ -341,6 +349,12 @@ def main() -> None:
                 cells = " ".join(f"{scores[name][source].cell(m):>13}" for m in metrics)
                 print(f"{source:<12} {name:<12} {cells}")
     print(f"{'target':<25} " + " ".join(f"{TARGETS.get(m, ''):>13}" for m in metrics))
+    # the two run alternately, page by page, so load on the machine falls on both alike
+    print(
+        f"speed: ingestd {len(cases) / seconds['ingestd']:.1f} pages/s, bare trafilatura "
+        f"{len(cases) / seconds['trafilatura']:.1f} pages/s; ingestd takes "
+        f"{seconds['ingestd'] / seconds['trafilatura']:.2f}x trafilatura's time"
+    )
     if options.misses:
         for metric in metrics:
             missed = scores["ingestd"]["all"].misses.get(metric, []) if "all" in scores["ingestd"] else []

@@ -261,3 +261,26 @@ class TestPageBody:
         """A long run of missing words is a different text, not a cut: nothing is swapped."""
         words = " ".join(f"word{n}" for n in range(30))
         assert _uncut([Block(chosen, chosen)], [Block(words, words)])[0].text == chosen
+
+    def test_a_subhead_between_kept_paragraphs_comes_back(self):
+        """A heading precision dropped between two paragraphs it kept is the article's own subhead."""
+        first, second = "First paragraph of the story.", "Second paragraph of the story."
+        fuller = [
+            Block(first, first),
+            Block("Rez Infinite ($30)", "Rez Infinite ($30)", "h3"),
+            Block(second, second),
+        ]
+        kept = _uncut([Block(first, first), Block(second, second)], fuller)
+        assert [b.text for b in kept] == [first, "Rez Infinite ($30)", second]
+
+    def test_a_dropped_paragraph_keeps_its_heading_out(self):
+        """A heading beside a paragraph precision also dropped (a related-links box) stays out."""
+        first, second = "First paragraph of the story.", "Second paragraph of the story."
+        fuller = [
+            Block(first, first),
+            Block("Related", "Related", "h3"),
+            Block("Other story", "Other story"),
+            Block(second, second),
+        ]
+        kept = _uncut([Block(first, first), Block(second, second)], fuller)
+        assert [b.text for b in kept] == [first, second]

@@ -46,7 +46,7 @@ def quality() -> ModuleType:
 def scores(quality: ModuleType) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return quality.score(quality.load_cases(quality.DATA), load_profiles(None))
+        return quality.score(quality.load_cases(quality.DATA), load_profiles(None), {})
 
 
 @pytest.mark.parametrize("metric", list(FLOORS))

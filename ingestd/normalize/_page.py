@@ -144,17 +144,31 @@ def _extracted_blocks(document: Document | None, url: str | None) -> list[Block]
 
 
 def _uncut(chosen: list[Block], fuller: list[Block]) -> list[Block]:
-    """The precise reading's paragraphs, each whole as the default reading has it: precision
-    also cuts link text out of sentences ("en un comunicado [Twitter Lite] ahora estará")."""
-    uncut, start = [], 0
+    """The precise reading's paragraphs, made whole from the default reading: precision also
+    cuts link text out of sentences ("en un comunicado [Twitter Lite] ahora estará") and
+    drops short subheads between the paragraphs it keeps."""
+    uncut: list[Block] = []
+    start, last = 0, None
     for block in chosen:
         words = word_tokens(block.text)
-        found = next((k for k in range(start, len(fuller)) if _cut_from(words, fuller[k].text)), None)
+        found = next(
+            (
+                k
+                for k in range(start, len(fuller))
+                if fuller[k].text == block.text or _cut_from(words, fuller[k].text)
+            ),
+            None,
+        )
         if found is None:
             uncut.append(block)
-        else:
-            uncut.append(Block(fuller[found].text, fuller[found].html, block.tag))
-            start = found + 1
+            last = None
+            continue
+        gap = fuller[last + 1 : found] if last is not None else []
+        if all(b.tag.startswith("h") for b in gap):  # only subheads stood between two kept paragraphs
+            uncut += gap
+        uncut.append(Block(fuller[found].text, fuller[found].html, block.tag))
+        start = last = found
+        start += 1
     return uncut
 
 
