@@ -163,7 +163,7 @@ def _uncut(chosen: list[Block], fuller: list[Block]) -> list[Block]:
             uncut.append(block)
             last = None
             continue
-        gap = fuller[last + 1 : found] if last is not None else []
+        gap: list[Block] = fuller[last + 1 : found] if last is not None else []
         if all(b.tag.startswith("h") for b in gap):  # only subheads stood between two kept paragraphs
             uncut += gap
         uncut.append(Block(fuller[found].text, fuller[found].html, block.tag))
