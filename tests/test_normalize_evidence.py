@@ -12,6 +12,7 @@ from ingestd.normalize import load_profiles, normalize_entry
 from ingestd.normalize._draft import Block, Draft, PageMeta
 from ingestd.normalize._fallback import keep_fuller_body
 from ingestd.normalize._head import parse_byline
+from ingestd.normalize._page import _uncut
 
 NOW = datetime(2020, 1, 10, 12, 0, tzinfo=UTC)
 PROFILES = load_profiles(None)
@@ -87,6 +88,53 @@ class TestByline:
         assert story.ingest["authors"] == ["松岡大地"] and story.ingest["byline_by"] == "closing"
         assert "松岡大地" not in story.body_text and story.ingest["signoff"] == ["（松岡大地）"]
 
+    def test_publisher_credited_as_author_is_the_desk_byline(self):
+        """No person anywhere, and the page's own author field names the publisher: that credit stays."""
+        org = {"@type": "Organization", "name": "Harbor Gazette"}
+        story = page(head=json_ld(author=org, publisher=org))
+        assert story.byline == "Harbor Gazette" and story.ingest["byline_by"] == "publisher"
+
+    def test_a_person_beats_the_publisher_credit(self):
+        """The publisher as JSON-LD author loses to a person named by the article's own line."""
+        org = {"@type": "Organization", "name": "Harbor Gazette"}
+        story = page(head=json_ld(author=org, publisher=org), body_top="<p>By Sam Carter</p>")
+        assert story.ingest["authors"] == ["Sam Carter"]
+
+    def test_publisher_name_in_free_text_is_no_credit(self):
+        """Only a field that marks the author can credit the publisher; a "By" line naming it cannot."""
+        story = page(
+            head='<meta property="og:site_name" content="Harbor Gazette">',
+            body_top="<p>By Harbor Gazette</p>",
+        )
+        assert story.byline is None
+
+    @pytest.mark.parametrize(
+        "top, bottom, names",
+        [
+            (
+                "<p><strong>Mathatisi Sebusi/Mohalenyane Phakela</strong></p>",
+                "",
+                ["Mathatisi Sebusi", "Mohalenyane Phakela"],
+            ),
+            ("", "<p><b>Lê Phương</b></p>", ["Lê Phương"]),
+        ],
+    )
+    def test_wholly_bold_line_of_names_is_a_byline(self, top, bottom, names):
+        """A bold paragraph of full names above the lead or closing the story is the byline."""
+        markup = (
+            "<html><head><title>Harbor deal reached</title></head><body><article>"
+            f"<h1>Harbor deal reached</h1>{top}{PARAGRAPHS}{bottom}</article></body></html>"
+        )
+        entry = Entry(kind="page-html", page=markup, link="https://news.example.com/a/1")
+        story = normalize_entry(entry, feed_id="t", source=None, now=NOW, profiles=PROFILES)
+        assert story.ingest["authors"] == names
+        assert names[0] not in story.body_text
+
+    def test_bold_subhead_is_not_a_byline(self):
+        """A bold one-word line ("Update") or a phrase in lower case is no name."""
+        story = page(body_top="<p><strong>Update</strong></p><p><b>What happens next</b></p>")
+        assert story.byline is None
+
     @pytest.mark.parametrize(
         "line, names",
         [
@@ -125,13 +173,32 @@ class TestHeadline:
         story = page(head='<meta property="og:site_name" content="Harbor Gazette">', title=title)
         assert story.headline == "Vargas Llosa dies – why Mallorca mattered | a look back"
 
-    def test_the_headline_most_sources_agree_on_wins(self):
-        """og:title alone against JSON-LD, <h1> and <title> agreeing: the agreement wins."""
+    def test_the_declared_headline_beats_the_display_wording(self):
+        """JSON-LD's headline outranks a shorter <h1>/<title> wording, and og:title."""
         story = page(
-            head=json_ld(headline="Harbor deal reached")
+            head=json_ld(headline="Harbor deal reached after two days of talks")
             + '<meta property="og:title" content="A shareable teaser for social media">'
         )
+        assert story.headline == "Harbor deal reached after two days of talks"
+
+    def test_og_title_stands_in_for_json_ld(self):
+        """With no JSON-LD headline, og:title (its site suffix cut) is the declared one."""
+        story = page(
+            head='<meta property="og:site_name" content="Harbor Gazette">'
+            '<meta property="og:title" content="Harbor deal reached after talks - Harbor Gazette">'
+        )
+        assert story.headline == "Harbor deal reached after talks"
+
+    def test_without_a_declared_headline_most_sources_agree(self):
+        """twitter:title alone against <h1> and <title> agreeing: the agreement wins."""
+        story = page(head='<meta name="twitter:title" content="A shareable teaser for social media">')
         assert story.headline == "Harbor deal reached"
+
+    def test_json_ld_wrapped_in_cdata_is_read(self):
+        """A CMS's <![CDATA[ … ]]> around the JSON-LD does not hide it."""
+        data = json.dumps({"@type": "NewsArticle", "headline": "Harbor deal reached after talks"})
+        story = page(head=f'<script type="application/ld+json">//<![CDATA[\n{data}\n//]]></script>')
+        assert story.headline == "Harbor deal reached after talks"
 
 
 class TestBodyFallback:
@@ -163,3 +230,57 @@ class TestBodyFallback:
         extracted = " ".join(f"word{n}" for n in range(10))
         ours = " ".join(f"word{n}" for n in range(7))
         assert keep_fuller_body(self.draft([ours], extracted)).blocks[0].text == ours
+
+
+class TestPageBody:
+    def test_links_in_the_article_survive_in_body_html(self):
+        """The extractor reads without links; the page's own markup puts them back on the same paragraph."""
+        linked = (
+            '<p>Officials said the <a href="/port-authority">port authority</a> approved the deal late'
+            " on Tuesday after two days of talks with the union.</p>"
+        )
+        story = page(body_top=linked)
+        assert '<a href="https://news.example.com/port-authority"' in story.body_html
+        assert "the port authority approved" in story.body_text
+
+    def test_a_cut_paragraph_is_taken_whole(self):
+        """Precision may cut a link's text out of a sentence; the default reading's whole sentence is kept."""
+        words = [f"word{n}" for n in range(30)]
+        fuller = [Block(" ".join(words), " ".join(words))]
+        cut = " ".join(words[:10] + words[12:])
+        assert _uncut([Block(cut, cut)], fuller)[0].text == fuller[0].text
+
+    @pytest.mark.parametrize(
+        "chosen",
+        [
+            "word0 word1 word2 word3 word4 word5 word6 word7 word8 word9",  # a summary: the start only
+            "word0 word29",  # a heading whose words the paragraph happens to hold
+        ],
+    )
+    def test_a_paragraph_that_is_no_cut_stays_as_it_is(self, chosen):
+        """A long run of missing words is a different text, not a cut: nothing is swapped."""
+        words = " ".join(f"word{n}" for n in range(30))
+        assert _uncut([Block(chosen, chosen)], [Block(words, words)])[0].text == chosen
+
+    def test_a_subhead_between_kept_paragraphs_comes_back(self):
+        """A heading precision dropped between two paragraphs it kept is the article's own subhead."""
+        first, second = "First paragraph of the story.", "Second paragraph of the story."
+        fuller = [
+            Block(first, first),
+            Block("Rez Infinite ($30)", "Rez Infinite ($30)", "h3"),
+            Block(second, second),
+        ]
+        kept = _uncut([Block(first, first), Block(second, second)], fuller)
+        assert [b.text for b in kept] == [first, "Rez Infinite ($30)", second]
+
+    def test_a_dropped_paragraph_keeps_its_heading_out(self):
+        """A heading beside a paragraph precision also dropped (a related-links box) stays out."""
+        first, second = "First paragraph of the story.", "Second paragraph of the story."
+        fuller = [
+            Block(first, first),
+            Block("Related", "Related", "h3"),
+            Block("Other story", "Other story"),
+            Block(second, second),
+        ]
+        kept = _uncut([Block(first, first), Block(second, second)], fuller)
+        assert [b.text for b in kept] == [first, second]

@@ -33,7 +33,8 @@ class PageMeta:
     """What an HTML page says about itself outside the article text."""
 
     # Evidence, best source first; the head and date steps choose from it.
-    headlines: list[str] = field(default_factory=list)  # JSON-LD, og:, twitter:, <title>, <h1>
+    declared_headlines: list[str] = field(default_factory=list)  # JSON-LD headline, og:title
+    headlines: list[str] = field(default_factory=list)  # twitter:, <title>, <h1>
     author_groups: list[tuple[str, list[str]]] = field(default_factory=list)  # (source, names)
     publishers: list[str] = field(default_factory=list)  # site and publisher names: never an author
     chrome_links: frozenset[str] = frozenset()  # casefolded link texts of nav/header/footer
@@ -49,6 +50,8 @@ class PageMeta:
     # Short text lines of the whole page in reading order, for rules the extractor
     # may have cut away (bylines, section/time lines).
     page_lines: list[str] = field(default_factory=list)
+    # Short paragraphs that are wholly bold: where a page without "By" prints its byline.
+    bold_lines: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -30,6 +30,8 @@ _BYLINE_TAIL = re.compile(
     r"|(?i:updated|published|posted|follow)\b|@))"
 )
 _NAME_WORDS = 6
+# sources where the page marks a name as its author itself
+_STRUCTURED = frozenset({"feed", "json-ld", "meta", "microdata"})
 _CLOSING_MAX = 60  # characters: a closing byline is a line of names, not a paragraph
 _PARTICLES = frozenset(
     {
@@ -130,6 +132,11 @@ def read_byline(draft: Draft) -> Draft:
             draft.note("authors", authors)
             draft.note("byline_by", source)
             break
+    else:
+        if credit := _publisher_credit(draft, groups):
+            draft.story.byline = credit
+            draft.note("authors", [credit])
+            draft.note("byline_by", "publisher")
     if in_head and in_head[2]:
         draft.note("byline_title", in_head[2])
     return draft
@@ -139,7 +146,9 @@ def _byline_in_head(draft: Draft) -> tuple[str, list[str], str | None] | None:
     """The "By …" line above the lead, taken out of the body (with a second one and a title line under it)."""
     profile, head = draft.profile, draft.head()
     for index in head:
-        byline = parse_byline(profile, draft.blocks[index].text)
+        byline = parse_byline(profile, draft.blocks[index].text) or _bold_names(
+            draft, draft.blocks[index].text
+        )
         if not byline:
             continue
         draft.remove(index)
@@ -161,12 +170,23 @@ def _byline_at_end(draft: Draft) -> tuple[str, list[str], str | None] | None:
     if len(draft.blocks) < 2 or len(draft.blocks) - 1 in draft.head():
         return None
     last = draft.blocks[-1].text
-    byline = parse_byline(draft.profile, last) if len(last) <= _CLOSING_MAX else None
+    byline = (
+        parse_byline(draft.profile, last) or _bold_names(draft, last) if len(last) <= _CLOSING_MAX else None
+    )
     if byline:
         draft.blocks.pop()
         signoffs: list[str] = draft.story.ingest.setdefault("signoff", [])
         signoffs.append(last)
     return byline
+
+
+def _bold_names(draft: Draft, line: str) -> tuple[str, list[str], str | None] | None:
+    """A wholly bold paragraph of full names ("Mathatisi Sebusi/Mohalenyane Phakela",
+    "Lê Phương"): a byline printed without "By", above the lead or closing the story."""
+    if not draft.page or line not in draft.page.bold_lines:
+        return None
+    found = _names(draft.profile, line)
+    return found if found and all(2 <= len(n.split()) <= 4 for n in found[1]) else None
 
 
 def _plausible_names(draft: Draft, names: list[str]) -> list[str]:
@@ -195,6 +215,20 @@ def _plausible_names(draft: Draft, names: list[str]) -> list[str]:
             continue
         kept.setdefault(folded, name)
     return list(kept.values())
+
+
+def _publisher_credit(draft: Draft, groups: list[tuple[str, list[str]]]) -> str | None:
+    """The publisher itself, when its structured data credits it as the author and no
+    source names a person or a desk (ORF.at's, Les Echos' and 中日新聞Web's desk copy).
+
+    A site name is refused as a name so that chrome never beats the real author; here
+    nothing else is there, and the publisher's own author field is the page's credit.
+    """
+    if not draft.page:
+        return None
+    sites = {_fold_name(s) for s in draft.page.publishers}
+    credits = (n for source, names in groups if source in _STRUCTURED for n in names)
+    return next((clean_inline(n) for n in credits if _fold_name(n) in sites - {""}), None)
 
 
 def _same_site(folded: str, site: str) -> bool:
@@ -313,12 +347,17 @@ def _headline_from_text(draft: Draft) -> int | None:
 
 
 def _page_headline(draft: Draft) -> str:
-    """The headline most of the page's sources agree on (JSON-LD, og:, twitter:, <h1>,
-    <title> without its site name); on a tie, the most structured one. The
-    publisher's characters are kept: only a site-name suffix or prefix goes."""
+    """The headline the page declares (JSON-LD `headline`, then `og:title`); without
+    one, the one most of the page's other sources agree on (twitter:, <title>, <h1>),
+    on a tie the first. Structured data outranks free text, as for bylines: a visible
+    <h1> is often a shorter display wording of the declared headline. The publisher's
+    characters are kept: only a site-name suffix or prefix goes."""
     page = draft.page
     assert page is not None  # called for pages only
     sites = {_fold_name(s) for s in (*draft.profile.site_names, *page.publishers) if s}
+    declared = [h for h in (_without_site(c, sites) for c in page.declared_headlines) if h]
+    if declared:
+        return declared[0]
     candidates = [_without_site(c, sites) for c in page.headlines]
     if not candidates:
         first = draft.blocks[0] if draft.blocks else None

@@ -40,11 +40,17 @@ _ARTICLE_TYPES = frozenset(
 _ARTICLE_SCOPE = ('//*[@itemprop="articleBody"]', "//article", "//main", '//*[@role="main"]')
 _PAGE_LINE_MAX = 200  # longer lines are paragraphs, not bylines or time lines
 _PAGE_LINES = 400
+_BOLD = re.compile(r"<(strong|b)>[^<]+</\1>")
+_BOLD_LINE_MAX = 80
+_LINK_WORDS = 8  # a run of words longer than a link's text is no cut the precise reading made
+_CUT_SHARE = 0.7  # of a paragraph's words: a precise paragraph with fewer is not a cut of it
 PRECISE_SHARE = 0.6  # of the default extraction's words: less, and precision cut the article
 _SECOND_OPINION = 500  # characters: an extraction this short is checked against a bare one
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|\band\b|&)\s*")
 # lxml refuses these in text and attributes; a page carrying one is read without it
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# CMSs wrap JSON-LD in a CDATA section or an HTML comment, which JSON does not allow
+_JSON_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>|-->)\s*$")
 _AUTHOR_META = ("author", "article:author", "byl", "sailthru.author", "dc.creator", "parsely-author")
 _PUBLISHED_META = (
     "article:published_time",
@@ -102,16 +108,19 @@ def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture],
     )
     whole = word_tokens(document.text or "") if document is not None else []
     kept = precise is not None and len(word_tokens(precise.text or "")) >= PRECISE_SHARE * len(whole)
-    main = precise if kept else document
+    fuller = _extracted_blocks(document, url)
+    blocks = _uncut(_extracted_blocks(precise, url), fuller) if kept else fuller
     drop_unwanted(tree)
     page_blocks, _ = html_blocks(tree.body if tree.find("body") is not None else tree)
     meta.page_lines = [b.text for b in page_blocks if len(b.text) <= _PAGE_LINE_MAX][:_PAGE_LINES]
+    meta.bold_lines = frozenset(
+        b.text for b in page_blocks if len(b.text) <= _BOLD_LINE_MAX and _BOLD.fullmatch(b.html)
+    )
     scope = _article_scope(tree)
     _, scope_pictures = html_blocks(scope)
     pictures = [p for p in scope_pictures if p.caption]
-    if main is not None and main.body is not None and len(main.body):
-        body = lxml.etree.tostring(convert_to_html(main.body).find("body"), encoding=str)
-        blocks, _ = html_blocks(parse_fragment(body, url))
+    if blocks:
+        blocks = _with_links(blocks, page_blocks)
     else:  # too little text for the extractor: take the article element as it is
         blocks, _ = html_blocks(scope)
     meta.extracted_text = (document.text or "") if document is not None else ""
@@ -125,6 +134,67 @@ def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture],
         if document.date:
             meta.published.append(document.date)
     return blocks, pictures, meta
+
+
+def _extracted_blocks(document: Document | None, url: str | None) -> list[Block]:
+    if document is None or document.body is None or not len(document.body):
+        return []
+    body = lxml.etree.tostring(convert_to_html(document.body).find("body"), encoding=str)
+    return html_blocks(parse_fragment(body, url))[0]
+
+
+def _uncut(chosen: list[Block], fuller: list[Block]) -> list[Block]:
+    """The precise reading's paragraphs, made whole from the default reading: precision also
+    cuts link text out of sentences ("en un comunicado [Twitter Lite] ahora estará") and
+    drops short subheads between the paragraphs it keeps."""
+    uncut: list[Block] = []
+    start, last = 0, None
+    for block in chosen:
+        words = word_tokens(block.text)
+        found = next(
+            (
+                k
+                for k in range(start, len(fuller))
+                if fuller[k].text == block.text or _cut_from(words, fuller[k].text)
+            ),
+            None,
+        )
+        if found is None:
+            uncut.append(block)
+            last = None
+            continue
+        gap: list[Block] = fuller[last + 1 : found] if last is not None else []
+        if all(b.tag.startswith("h") for b in gap):  # only subheads stood between two kept paragraphs
+            uncut += gap
+        uncut.append(Block(fuller[found].text, fuller[found].html, block.tag))
+        start = last = found
+        start += 1
+    return uncut
+
+
+def _cut_from(words: list[str], text: str) -> bool:
+    """`words` are most of `text`'s words, in order, with only short runs left out: link
+    texts, not a sentence (a summary repeating a paragraph's first sentence is no cut of
+    it, nor is a heading whose words a paragraph happens to hold)."""
+    whole = word_tokens(text)
+    if not words or len(words) >= len(whole) or len(words) < _CUT_SHARE * len(whole):
+        return False
+    run, position = 0, 0
+    for word in whole:
+        if position < len(words) and word == words[position]:
+            position, run = position + 1, 0
+        elif (run := run + 1) > _LINK_WORDS:
+            return False
+    return position == len(words)
+
+
+def _with_links(blocks: list[Block], page_blocks: list[Block]) -> list[Block]:
+    """The extracted text with the page's own markup (links, emphasis) where a page paragraph
+    reads the same: the extractor runs without links, which skew its judgement of the text."""
+    markup: dict[str, str] = {}
+    for block in page_blocks:
+        markup.setdefault(block.text, block.html)
+    return [Block(b.text, markup.get(b.text, b.html), b.tag) for b in blocks]
 
 
 def _extraction(page: lxml.html.HtmlElement | str, **options: Any) -> Document | None:
@@ -152,7 +222,8 @@ def _metadata(tree: lxml.html.HtmlElement) -> PageMeta:
         return next((_text(metas[k][0]) for k in keys if k in metas), None)
 
     article = _json_ld_article(tree)
-    title = tree.findtext(".//title")
+    # the document's title, not an inline SVG icon's
+    title = next((t.text for t in tree.iter("title") if t.text and t.text.strip()), None)
     canonical = tree.xpath('string(//link[@rel="canonical"]/@href)') or first("og:url")
     section = article.get("articleSection")
     if isinstance(section, list):
@@ -162,11 +233,10 @@ def _metadata(tree: lxml.html.HtmlElement) -> PageMeta:
         keywords = keywords.split(",")
     publisher = article.get("publisher")
     publisher_name = _text(publisher.get("name")) if isinstance(publisher, dict) else None
+    declared = [h for h in (_text(article.get("headline")), first("og:title")) if h]
     headlines = [
         h
         for h in (
-            _text(article.get("headline")),
-            first("og:title"),
             first("twitter:title"),
             clean_inline(title) if title else None,
             *(_text(h.text_content()) for h in tree.xpath("//h1")[:2]),
@@ -174,6 +244,7 @@ def _metadata(tree: lxml.html.HtmlElement) -> PageMeta:
         if h
     ]
     return PageMeta(
+        declared_headlines=declared,
         headlines=headlines,  # repeats kept: each is a vote
         author_groups=_author_groups(tree, article, metas),
         publishers=[n for n in (first("og:site_name"), publisher_name, first("application-name")) if n],
@@ -226,7 +297,7 @@ def _chrome_links(tree: lxml.html.HtmlElement) -> frozenset[str]:
 def _json_ld_article(tree: lxml.html.HtmlElement) -> dict[str, Any]:
     for script in tree.xpath('//script[@type="application/ld+json"]'):
         try:
-            data = json.loads(script.text or "", strict=False)
+            data = json.loads(_JSON_WRAPPER.sub("", script.text or ""), strict=False)
         except ValueError:
             continue
         for node in _nodes(data):
