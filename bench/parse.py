@@ -48,8 +48,8 @@ NOW = datetime(2020, 1, 10, 12, 0, tzinfo=UTC)
 FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf"}
 # a vocabulary of pseudo-words, so that stories differ as real ones do (dedupe sees no near-copies)
 VOCABULARY = [
-    "".join(random.Random(k).choice("bcdfghklmnprstvwaeiouaeiou") for _ in range(3 + k % 7))
-    for k in range(3000)
+    "".join(rng.choice("bcdfghklmnprstvwaeiouaeiou") for _ in range(3 + k % 7))
+    for k, rng in enumerate(random.Random(k) for k in range(3000))
 ]
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 from ..errors import DropStory
 from ..models import Entry, Picture, Story
-from ._draft import Draft
+from ._draft import Block, Draft
 from ._page import read_page
 from ._profiles import Profiles
 from ._text import clean_inline, html_blocks, parse_fragment, plain, text_blocks, unmangle
@@ -61,10 +61,12 @@ def _feed_entry(draft: Draft) -> None:
     story.headline = plain(entry.title)
     base = entry.base_url or entry.link
     candidates = []
+    parsed: dict[str, tuple[list[Block], list[Picture]]] = {}
     for markup in (entry.content_html, entry.summary_html):
         if markup and markup.strip():
-            blocks, pictures = html_blocks(parse_fragment(_capped(draft, markup, MAX_HTML_CHARS), base))
-            candidates.append((blocks, pictures))
+            if markup not in parsed:  # a summary that is a copy of the content is parsed once
+                parsed[markup] = html_blocks(parse_fragment(_capped(draft, markup, MAX_HTML_CHARS), base))
+            candidates.append(parsed[markup])
     if candidates:
         # the fuller of content and summary is the body; a shorter summary stays a summary
         candidates.sort(key=lambda c: -sum(len(b.text) for b in c[0]))

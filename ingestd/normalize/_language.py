@@ -26,7 +26,8 @@ def detect_language(draft: Draft) -> Draft:
         story.language = declared
         draft.note("language_by", "declared")
         return draft
-    story.language = detect(f"{story.headline}\n{story.body_text or ' '.join(b.text for b in draft.blocks)}")
+    body = story.body_text or " ".join(b.text for b in draft.blocks)
+    story.language = detect(f"{story.headline}\n{body[:_SAMPLE]}")  # the sample only: bodies can be long
     if story.language:
         draft.note("language_by", "detected")
     else:

@@ -97,6 +97,12 @@ _KEEP_TAG = {
     "pre": "pre",
 }
 
+# the attributes and CSS lxml's link rewriting reads (lxml.html.defs.link_attrs, url(), @import)
+_LINKISH = re.compile(
+    r"href|src|action|archive|background|cite|classid|codebase|data|longdesc|profile|usemap|valuetype|refresh|url\(|@import",
+    re.I,
+)
+
 
 def unmangle(text: str) -> str:
     """UTF-8 that was read as cp1252 ("Ã©", "â€™") turned back into what was written.
@@ -171,7 +177,7 @@ def parse_fragment(fragment: str, base_url: str | None) -> lxml.html.HtmlElement
     except lxml.etree.ParserError:  # nothing but comments or whitespace
         root = lxml.html.Element("div")
     drop_unwanted(root)
-    if base_url:
+    if base_url and _LINKISH.search(fragment):  # rewriting walks every element: only where a link may be
         root.make_links_absolute(base_url, resolve_base_href=False, handle_failures="discard")
     return root
 
