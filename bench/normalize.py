@@ -4,9 +4,10 @@
 
 Prints, for seeds/ and for the feed corpus (--data: a folder of feed files, by default
 the suite's own tests/data/corpus): files, entries, feedparser files/s, normalizer
-stories/s, and the normalizer's time as a multiple of feedparser's. Then how often
+stories/s, and the normalizer's time as a multiple of feedparser's. Then what each
+step of the chain costs per entry (intake first, then CHAIN's order). Then how often
 the language a feed declares agrees with the one detected from the text, over the
-corpus' real-feeds/. Figures go in docs/normalize.md.
+corpus' real-feeds/. Figures go in docs/normalize.md and docs/performance.md.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import feedparser
 from ingestd.errors import DropStory, ParseError
 from ingestd.models import Entry
 from ingestd.normalize import load_profiles, normalize_entry
+from ingestd.normalize._chain import CHAIN  # the steps, timed one by one
+from ingestd.normalize._intake import intake
 from ingestd.normalize._language import detect, normalize_tag  # the detector the chain uses
 from ingestd.parse import parse
 
@@ -81,6 +84,35 @@ def measure(name: str, files: list[Path], profiles, repeat: int) -> None:
     )
 
 
+def step_costs(name: str, files: list[Path], profiles) -> None:
+    """CPU per entry of intake and each step, run as normalize_entry runs them."""
+    _, entries = load(files)
+    cost: Counter = Counter()
+    for entry in entries:
+        started = time.process_time()
+        try:
+            draft = intake(entry, feed_id="bench", source=None, now=NOW, profiles=profiles)
+        except DropStory:
+            continue
+        cost["intake"] += time.process_time() - started
+        for step in CHAIN:
+            started = time.process_time()
+            try:
+                draft = step(draft)
+            except DropStory:
+                break
+            except Exception:  # noqa: BLE001 - normalize_entry flags and goes on; so does the bench
+                pass
+            finally:
+                cost[step.__name__] += time.process_time() - started
+    total = sum(cost.values())
+    print(
+        f"\nper step, {name} ({len(entries)} entries, {total / max(len(entries), 1) * 1e6:,.0f} µs CPU/entry):"
+    )
+    for step, seconds in cost.most_common():
+        print(f"  {step:<22} {seconds / max(len(entries), 1) * 1e6:>9,.1f} µs {seconds / total:>7.1%}")
+
+
 def language_agreement(folder: Path, profiles) -> None:
     by_feed: dict[str, Counter] = {}
     for path in sorted(p for p in folder.iterdir() if p.suffix in FEED_SUFFIXES):
@@ -132,6 +164,8 @@ def main() -> None:
     measure("seeds", seeds, profiles, options.repeat)
     measure("corpus", feeds, profiles, options.repeat)
     print("ratio: normalizer time / feedparser.parse time for the same files")
+    step_costs("seeds", seeds, profiles)
+    step_costs("corpus", feeds, profiles)
     language_agreement(corpus / "real-feeds", profiles)
 
 
