@@ -39,6 +39,7 @@ import numpy as np
 from structlog.testing import capture_logs
 
 from ingestd import dedupe
+from ingestd.compose import save_stories
 from ingestd.models import Story
 from ingestd.store import Store
 
@@ -240,7 +241,7 @@ def measure(path: Path, rounds: list[list[list[Story]]]) -> tuple[list[float], l
             for batches in rounds:
                 started, started_cpu = time.perf_counter(), time.process_time()
                 for batch in batches:
-                    for change in store.save_stories(batch, NOW):
+                    for change in save_stories(store, batch, NOW):
                         kind = change.kind
                         if change.event and not change.event["data"]["ingest"]["first_of_cluster"]:
                             kind = "clustered"

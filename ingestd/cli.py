@@ -16,13 +16,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from . import __version__, api_cli, logs, normalize
+from . import __version__, api_cli, logs, normalize, webhooks_cli
 from .config import Config, load_config, reference
 from .errors import ConfigError
 from .progress import progress_bar
 from .store import Store
 from .timeutil import parse_now, to_iso
-from .webhooks import cli as webhooks_cli
 
 
 def main(argv: Sequence[str] | None = None) -> int:

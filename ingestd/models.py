@@ -180,3 +180,160 @@ class StoredChange:
     # what recognised it: "guid", "url" or "content" (an identity key), or "cluster"
     # (a new story that joined another's cluster); None for a story never seen before
     matched: str | None = None
+
+
+PolicyName = Literal["guid", "url", "content"]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A feed's identity policy: which key identifies its stories (dedupe decides it)."""
+
+    name: PolicyName
+    reason: str
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class Existing:
+    """The stored story an incoming one was identified as."""
+
+    story_id: str
+    version: int
+    first_created: str | None
+    seen: frozenset[str]  # the text hash of every stored version
+    purged: bool = False  # a tombstone: the story was purged, its keys kept
+    matched: str | None = None  # the kind of key that found it: guid, url or content
+
+
+# ── what the store reads for the composer, and the intents it applies ────────
+# The store imports nothing but this module: the composer (ingestd.compose) reads
+# these through the store's small queries, decides with dedupe and webhooks, and
+# hands back the intents below. See docs/storage.md.
+
+
+@dataclass(frozen=True)
+class StoredSignature:
+    """A stored story's near-duplicate signature, as written: never recomputed."""
+
+    story_id: str
+    cluster: str
+    shingles: bytes  # sorted uint64 shingle hashes, little-endian
+    numbers: str  # JSON: [[place, before, after, [numbers…]], …]
+
+
+@dataclass(frozen=True)
+class LiveSubscription:
+    """A subscription that gets new deliveries: what deciding one needs."""
+
+    id: str
+    events: tuple[str, ...]
+    filter: SubscriptionFilter
+
+
+@dataclass(frozen=True)
+class StoryWrite:
+    """A story's new version: created (a new row) or updated (the row moves to it).
+    `ninjs` and `ingest` are JSON text, stored once per version; events refer to them."""
+
+    kind: Literal["created", "updated"]
+    story_id: str
+    feed_id: str
+    source: str
+    version: int
+    content_hash: str
+    url: str | None
+    guid: str | None
+    headline: str
+    byline: str | None
+    located: str | None
+    section: str | None
+    language: str | None
+    first_created: str | None
+    written_at: str
+    body_text: str
+    ninjs: str
+    ingest: str
+    cluster: str
+    first_of_cluster: bool
+    at: int  # epoch seconds the band rows are filed under
+    bands: tuple[int, ...] = ()  # empty: too short to cluster, no signature
+    shingles: bytes = b""
+    numbers: str = "[]"
+
+
+@dataclass(frozen=True)
+class KeysWrite:
+    """Identity keys (and raw-entry digests) that name a stored story."""
+
+    story_id: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EventWrite:
+    """An outbox event: its story document is the version's (StoryWrite.ninjs)."""
+
+    id: str
+    type: str
+    story_id: str
+    version: int
+    timestamp: str
+
+
+@dataclass(frozen=True)
+class DeliveryWrite:
+    """One subscription's delivery of an event: owed ("pending") or not ("filtered")."""
+
+    subscription_id: str
+    event_id: str
+    story_id: str
+    version: int
+    state: Literal["pending", "filtered"]
+    queued_at: str  # milliseconds, fixed width (the outbox's time form)
+
+
+@dataclass(frozen=True)
+class PolicyWrite:
+    """A feed's identity policy, learnt or pinned."""
+
+    feed_id: str
+    policy: str
+    reason: str
+    pinned: bool
+    changed_at: str
+
+
+@dataclass(frozen=True)
+class PollWrite:
+    """One poll's history row."""
+
+    feed_id: str
+    started_at: str
+    duration_ms: int
+    status: int | None
+    bytes: int
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedUpdate:
+    """The feed's state after a poll; releases its lease. `fields`: column -> value
+    (times as ISO text), only those the poll changed."""
+
+    feed_id: str
+    fields: tuple[tuple[str, Any], ...]
+    lease_owner: str | None = None  # the claim's owner: a write by another is dropped
+
+    @classmethod
+    def of(cls, feed_id: str, fields: dict[str, Any], lease_owner: str | None = None) -> FeedUpdate:
+        return cls(feed_id, tuple(fields.items()), lease_owner)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return dict(self.fields).get(name, default)
+
+
+Intent = StoryWrite | KeysWrite | EventWrite | DeliveryWrite | PolicyWrite | PollWrite | FeedUpdate

@@ -19,6 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ingestd.compose import save_stories
+
 from .conftest import ROOT, local_feed, write_config
 from .test_daemon import rss
 
@@ -308,7 +310,7 @@ def test_identity_reset_takes_a_feed_back_out_of_a_learnt_policy(tmp_path: Path)
     )
     store = Store(tmp_path / "s.db")
     store.sync_config_feeds(load_config(config).feeds, datetime.now(UTC))
-    store.save_stories(
+    save_stories(store,
         [
             Story(
                 feed_id="f",

@@ -14,10 +14,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
 
+from ..models import PolicyName as PolicyName
 from ..models import Story
 from ._urls import canonical_url
 
-PolicyName = Literal["guid", "url", "content"]
 POLICIES: tuple[PolicyName, ...] = ("guid", "url", "content")
 KeyState = Literal["ok", "missing", "repeated"]
 

@@ -32,10 +32,9 @@ from typing import Any
 
 import sqlite_utils
 
-from ..models import SubscriptionConfig, SubscriptionFilter
+from ..models import DeliveryWrite, LiveSubscription, SubscriptionConfig, SubscriptionFilter
 from ..timeutil import from_iso, to_iso
 from ..webhooks._breaker import Breaker, after_attempt
-from ..webhooks._filter import wants
 from ..webhooks._models import (
     Attempt,
     Claimed,
@@ -50,6 +49,7 @@ from ..webhooks._models import (
 from ..webhooks._retry import decide
 from ..webhooks._subscriptions import fingerprint
 from ._base import Migration, StoreBase, dumps
+from ._stories import EVENT_BODY, EVENT_VERSION_JOIN
 
 # Events pruned per transaction, so that the writer is never held for long.
 PRUNE_BATCH = 500
@@ -61,7 +61,7 @@ _VERSION_KEY = "subscriptions.version"
 
 
 def _webhooks_1(db: sqlite_utils.Database) -> None:
-    db["subscriptions"].create(
+    db.table("subscriptions").create(
         {
             "id": str,
             "url": str,
@@ -83,7 +83,7 @@ def _webhooks_1(db: sqlite_utils.Database) -> None:
         not_null={"url", "state", "origin"},
         defaults={"state": "active"},
     )
-    db["deliveries"].create(
+    db.table("deliveries").create(
         {
             "id": int,
             "subscription_id": str,
@@ -105,15 +105,15 @@ def _webhooks_1(db: sqlite_utils.Database) -> None:
         not_null={"subscription_id", "event_seq", "event_id", "state"},
         defaults={"attempts": 0},
     )
-    db["deliveries"].create_index(["subscription_id", "event_id"], unique=True)
-    db["deliveries"].create_index(["subscription_id", "state", "event_seq"])
-    db["deliveries"].create_index(["subscription_id", "story_id", "version"])
-    db["deliveries"].create_index(["event_seq"])
+    db.table("deliveries").create_index(["subscription_id", "event_id"], unique=True)
+    db.table("deliveries").create_index(["subscription_id", "state", "event_seq"])
+    db.table("deliveries").create_index(["subscription_id", "story_id", "version"])
+    db.table("deliveries").create_index(["event_seq"])
 
 
 def _webhooks_2(db: sqlite_utils.Database) -> None:
     # a run-time subscription's whsec_ secrets, a JSON list; NULL for the config's
-    db["subscriptions"].add_column("secrets", str)
+    db.table("subscriptions").add_column("secrets", str)
 
 
 MIGRATIONS: list[Migration] = [("webhooks-1", _webhooks_1), ("webhooks-2", _webhooks_2)]
@@ -129,32 +129,22 @@ class WebhooksMixin(StoreBase):
 
     # ── the outbox: deliveries written with their event ──────────────────────
 
-    def _event_written(self, event: dict[str, Any], story: Any) -> None:
-        super()._event_written(event, story)
-        seq, story_id, version, created_at = self.db.execute(
-            "SELECT seq, story_id, version, created_at FROM events WHERE id = ?", [event["id"]]
-        ).fetchone()
-        queued = _stamp(from_iso(created_at))
-        rows = self.db.execute(
-            f"SELECT id, events, filter FROM subscriptions WHERE state IN {_LIVE_SQL}"
-        ).fetchall()
+    def live_subscriptions(self) -> list[LiveSubscription]:
+        """The subscriptions that get new deliveries, for the composer to decide which want an event."""
+        return [
+            LiveSubscription(sub_id, tuple(json.loads(types)), _filter(flt))
+            for sub_id, types, flt in self.db.execute(
+                f"SELECT id, events, filter FROM subscriptions WHERE state IN {_LIVE_SQL} ORDER BY id"
+            )
+        ]
+
+    def _write_deliveries(self, writes: list[DeliveryWrite]) -> None:
         self.db.conn.executemany(
             "INSERT INTO deliveries (subscription_id, event_seq, event_id, story_id, version, "
-            "state, attempts, queued_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) "
+            "state, attempts, queued_at, next_attempt_at) "
+            "SELECT ?, seq, id, story_id, version, ?, 0, ?, ? FROM events WHERE id = ? "
             "ON CONFLICT (subscription_id, event_id) DO NOTHING",
-            [
-                (
-                    sub_id,
-                    seq,
-                    event["id"],
-                    story_id,
-                    version,
-                    "pending" if wants(json.loads(types), _filter(flt), event) else "filtered",
-                    queued,
-                    queued,
-                )
-                for sub_id, types, flt in rows
-            ],
+            [(w.subscription_id, w.state, w.queued_at, w.queued_at, w.event_id) for w in writes],
         )
 
     # ── subscriptions: config and run-time state ─────────────────────────────
@@ -171,13 +161,13 @@ class WebhooksMixin(StoreBase):
                 declared = {**_declared(sub), "origin": "config", "secrets": None, "updated_at": at}
                 row = self._subscription(sub.id)
                 if row is None:
-                    self.db["subscriptions"].insert(
+                    self.db.table("subscriptions").insert(
                         {"id": sub.id, "state": "active", "state_since": at, "created_at": at, **declared}
                     )
                     continue
                 if row["state"] == "removed":
                     declared |= {"state": "active", "reason": None, "state_since": at}
-                self.db["subscriptions"].update(sub.id, declared)
+                self.db.table("subscriptions").update(sub.id, declared)
             ids = [s.id for s in subscriptions]
             self.db.execute(
                 f"UPDATE subscriptions SET state = 'removed', reason = 'not in the config', "
@@ -196,7 +186,7 @@ class WebhooksMixin(StoreBase):
             if row is not None:
                 declared = " (declared in the config)" if row["origin"] == "config" else ""
                 raise SubscriptionConflict(f"subscription {sub.id!r} exists already{declared}")
-            self.db["subscriptions"].insert(
+            self.db.table("subscriptions").insert(
                 {
                     "id": sub.id,
                     **_declared(sub),
@@ -220,7 +210,7 @@ class WebhooksMixin(StoreBase):
         with self.transaction():
             current = self._runtime(subscription_id, "change")
             new = change(current)
-            self.db["subscriptions"].update(
+            self.db.table("subscriptions").update(
                 subscription_id,
                 {**_declared(new), "secrets": dumps(list(new.secrets)), "updated_at": _stamp(now)},
             )
@@ -237,7 +227,7 @@ class WebhooksMixin(StoreBase):
                 raise UnknownSubscription(f"no subscription {subscription_id!r}")
             if row["origin"] == "config" and row["state"] != "removed":
                 raise SubscriptionConflict(_declared_in_config(subscription_id, "remove"))
-            owed = self.db.execute(
+            owed: int = self.db.execute(
                 "SELECT count(*) FROM deliveries WHERE subscription_id = ? "
                 "AND state IN ('pending', 'delivering')",
                 [subscription_id],
@@ -297,35 +287,39 @@ class WebhooksMixin(StoreBase):
             )
         return cursor.rowcount > 0
 
-    def redeliver(self, subscription_id: str, since: datetime, now: datetime) -> int | None:
-        """Queue again every event since `since` that the subscription wants (same
-        ids, a fresh retry schedule), delivered or not; None if no such subscription."""
+    def subscription_wants(self, subscription_id: str) -> LiveSubscription | None:
+        """What a subscription (in any state) takes; None if there is none by that id."""
+        sub = self._subscription(subscription_id)
+        if sub is None:
+            return None
+        return LiveSubscription(subscription_id, tuple(json.loads(sub["events"])), _filter(sub["filter"]))
+
+    def events_since(self, since: datetime) -> list[tuple[str, str]]:
+        """(id, body) of every event written at or after `since`, oldest first."""
+        return self.db.execute(
+            f"SELECT e.id, {EVENT_BODY} FROM events e {EVENT_VERSION_JOIN} "
+            f"WHERE e.created_at >= ? ORDER BY e.seq",
+            [to_iso(since)],
+        ).fetchall()
+
+    def requeue(self, subscription_id: str, event_ids: list[str], now: datetime) -> int:
+        """Queue these events again for the subscription (same ids, a fresh retry
+        schedule), delivered or not; one being delivered is left to its sender."""
         at = _stamp(now)
-        with self.transaction():
-            sub = self._subscription(subscription_id)
-            if sub is None:
-                return None
-            types, story_filter = json.loads(sub["events"]), _filter(sub["filter"])
-            queued = 0
-            for seq, story_id, version, payload in self.db.execute(
-                "SELECT seq, story_id, version, payload FROM events WHERE created_at >= ? ORDER BY seq",
-                [to_iso(since)],
-            ).fetchall():
-                event = json.loads(payload)
-                if not wants(types, story_filter, event):
-                    continue
-                queued += self.db.execute(
-                    "INSERT INTO deliveries (subscription_id, event_seq, event_id, story_id, "
-                    "version, state, attempts, queued_at, next_attempt_at) "
-                    "VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
-                    "ON CONFLICT (subscription_id, event_id) DO UPDATE SET state = 'pending', "
-                    "attempts = 0, queued_at = excluded.queued_at, "
-                    "next_attempt_at = excluded.next_attempt_at, last_error = NULL, "
-                    "delivered_at = NULL "
-                    "WHERE state != 'delivering'",
-                    [subscription_id, seq, event["id"], story_id, version, at, at],
-                ).rowcount
-        return queued
+        return sum(
+            self.db.execute(
+                "INSERT INTO deliveries (subscription_id, event_seq, event_id, story_id, "
+                "version, state, attempts, queued_at, next_attempt_at) "
+                "SELECT ?, seq, id, story_id, version, 'pending', 0, ?, ? FROM events WHERE id = ? "
+                "ON CONFLICT (subscription_id, event_id) DO UPDATE SET state = 'pending', "
+                "attempts = 0, queued_at = excluded.queued_at, "
+                "next_attempt_at = excluded.next_attempt_at, last_error = NULL, "
+                "delivered_at = NULL "
+                "WHERE state != 'delivering'",
+                [subscription_id, at, at, event_id],
+            ).rowcount
+            for event_id in event_ids
+        )
 
     def list_subscriptions(self) -> list[SubscriptionStatus]:
         return self._statuses("", [])
@@ -414,8 +408,8 @@ class WebhooksMixin(StoreBase):
             )
             probe = sub["state"] == "paused"
             row = self.db.execute(
-                "SELECT d.id, d.event_id, d.attempts, e.payload FROM deliveries d "
-                "JOIN events e ON e.seq = d.event_seq "
+                f"SELECT d.id, d.event_id, d.attempts, {EVENT_BODY} FROM deliveries d "
+                f"JOIN events e ON e.seq = d.event_seq {EVENT_VERSION_JOIN} "
                 "WHERE d.subscription_id = ? AND d.state = 'pending' "
                 "AND (? OR d.next_attempt_at <= ?) AND NOT EXISTS ("
                 " SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id "
@@ -461,9 +455,9 @@ class WebhooksMixin(StoreBase):
                     next_attempt_at=None,
                     subscription_state="removed",
                 )
-            verdict = decide(
-                attempt, delivery[1] + 1, from_iso(delivery[2]), str(claimed.delivery_id), now, settings
-            )
+            queued = from_iso(delivery[2])
+            assert queued is not None  # written with every delivery
+            verdict = decide(attempt, delivery[1] + 1, queued, str(claimed.delivery_id), now, settings)
             # a sender whose lease ran out may find the delivery already delivered
             state = "delivered" if delivery[0] == "delivered" else verdict.state
             self.db.execute(
@@ -592,6 +586,12 @@ class WebhooksMixin(StoreBase):
                 ]
                 self.db.conn.executemany("DELETE FROM deliveries WHERE event_seq = ?", seqs)
                 self.db.conn.executemany("DELETE FROM events WHERE seq = ?", seqs)
+                # versions kept only for these events, their stories purged already
+                self.db.execute(
+                    "DELETE FROM story_versions WHERE story_id IN (SELECT story_id FROM "
+                    "story_tombstones) AND NOT EXISTS (SELECT 1 FROM events e WHERE "
+                    "e.story_id = story_versions.story_id AND e.version = story_versions.version)"
+                )
             pruned += len(seqs)
             if len(seqs) < PRUNE_BATCH:
                 return pruned
@@ -657,8 +657,9 @@ def _declared_in_config(subscription_id: str, action: str) -> str:
 
 
 def _filter(text: str) -> SubscriptionFilter:
-    raw = json.loads(text)
-    return SubscriptionFilter(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+    raw: dict[str, Any] = json.loads(text)
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    return SubscriptionFilter(**fields)
 
 
 def _latest(*moments: datetime | None) -> datetime | None:
