@@ -7,6 +7,7 @@ No stage hands another an httpx response, a feedparser dict or a sqlite row.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -337,3 +338,97 @@ class FeedUpdate:
 
 
 Intent = StoryWrite | KeysWrite | EventWrite | DeliveryWrite | PolicyWrite | PollWrite | FeedUpdate
+
+
+# ── webhooks: what crosses the webhook modules and the store ─────────────────
+
+DeliveryState = Literal["pending", "delivering", "delivered", "failed", "filtered"]
+SubscriptionState = Literal["active", "paused", "disabled", "removed"]
+# Where a subscription comes from: the config file, or a run-time `ingestd webhooks add`
+# or `POST /subscriptions` (those keep their secrets in the database).
+Origin = Literal["config", "cli", "api"]
+
+
+def secret_fingerprint(secret: str) -> str:
+    """Tells secrets apart (which one is live while rotating) without revealing them."""
+    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery taken by one sender until it records the attempt (or its lease ends)."""
+
+    delivery_id: int
+    subscription_id: str
+    url: str
+    event_id: str
+    body: bytes
+    attempt: int  # the number this attempt will have, from 1
+    probe: bool  # the subscription is paused and this attempt probes it
+
+
+@dataclass(frozen=True)
+class DueSubscription:
+    id: str
+    state: SubscriptionState
+    due: int  # deliveries that may be sent now (at most the limit asked for)
+
+
+@dataclass(frozen=True)
+class SubscriptionStatus:
+    """One line of `ingestd webhooks list`, one subscription of `GET /subscriptions`:
+    never its secrets, at most their fingerprints."""
+
+    id: str
+    url: str
+    origin: Origin
+    events: tuple[str, ...]
+    filter: SubscriptionFilter
+    secret_fingerprints: tuple[str, ...] | None  # run-time subscriptions only
+    state: SubscriptionState
+    reason: str | None
+    backlog: int  # pending or being delivered
+    failed: int
+    delivered: int
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+
+
+class UnknownSubscription(LookupError):
+    """No subscription by that id; the message names it."""
+
+
+class SubscriptionConflict(Exception):
+    """A run-time change the subscription does not allow (it exists already, or the
+    config declares it); the message names the id and says what to do instead."""
+
+
+@dataclass(frozen=True)
+class AttemptContext:
+    """What deciding an attempt's outcome reads: its delivery and its subscription."""
+
+    delivery_state: str
+    attempts: int  # made before this one
+    queued_at: datetime
+    subscription_state: SubscriptionState
+    reason: str | None
+    failing_since: datetime | None
+    next_send_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AttemptWrite:
+    """An attempt's outcome: the delivery's new state and its subscription's."""
+
+    delivery_id: int
+    subscription_id: str
+    state: DeliveryState
+    next_attempt_at: datetime | None
+    status: int | None
+    error: str | None
+    at: datetime
+    subscription: tuple[tuple[str, Any], ...]  # columns to set (times as datetimes)
+    resume_pending: bool = False  # the breaker closed: every pending delivery is due now
+    expire_queued_before: datetime | None = None  # paused: pending ones queued earlier fail
+    expire_reason: str | None = None

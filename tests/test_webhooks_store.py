@@ -11,7 +11,7 @@ import pytest
 from ingestd.compose import redeliver, save_stories
 from ingestd.models import SubscriptionConfig, SubscriptionFilter
 from ingestd.store import Store
-from ingestd.webhooks import Attempt
+from ingestd.webhooks import Attempt, record_attempt
 
 from .test_webhooks_support import FAST, SECRET, story
 
@@ -151,7 +151,7 @@ def test_claims_go_oldest_first_and_never_v2_before_v1_is_final(store: Store) ->
     second = claim(store)
     assert b"Story number 2" in second.body
     assert claim(store) is None
-    store.record_attempt(first, Attempt(500, 3, error="HTTP 500"), NOW, FAST)
+    record_attempt(store, first, Attempt(500, 3, error="HTTP 500"), NOW, FAST)
     assert claim(store, NOW + timedelta(seconds=1)).event_id == first.event_id  # v1 again
     assert claim(store, NOW + timedelta(seconds=1)) is None
 
@@ -162,7 +162,7 @@ def test_v2_goes_once_v1_has_failed(store: Store) -> None:
     save_stories(store, [story(1, headline="Retitled")], NOW)
     first = claim(store)
     late = NOW + timedelta(seconds=FAST.retry_for)
-    assert store.record_attempt(first, Attempt(500, 3, error="HTTP 500"), late, FAST).state == "failed"
+    assert record_attempt(store, first, Attempt(500, 3, error="HTTP 500"), late, FAST).state == "failed"
     assert b'"type":"story.updated"' in claim(store, late).body
 
 
@@ -194,7 +194,7 @@ def test_shutdown_releases_claims_for_the_next_start(store: Store) -> None:
 def test_410_disables_with_a_reason_and_enable_makes_the_backlog_due(store: Store) -> None:
     store.sync_config_subscriptions([sub()], NOW)
     save_stories(store, [story(1)], NOW)
-    recorded = store.record_attempt(claim(store), Attempt(410, 3, error="HTTP 410"), NOW, FAST)
+    recorded = record_attempt(store, claim(store), Attempt(410, 3, error="HTTP 410"), NOW, FAST)
     assert (recorded.change, recorded.subscription_state) == ("disabled", "disabled")
     state, reason = subscription_state(store)
     assert state == "disabled" and "410" in reason
@@ -207,7 +207,7 @@ def test_410_disables_with_a_reason_and_enable_makes_the_backlog_due(store: Stor
 def test_retry_after_holds_the_whole_subscription(store: Store) -> None:
     store.sync_config_subscriptions([sub()], NOW)
     save_stories(store, [story(1), story(2)], NOW)
-    store.record_attempt(claim(store), Attempt(429, 3, error="HTTP 429", retry_after="2"), NOW, FAST)
+    record_attempt(store, claim(store), Attempt(429, 3, error="HTTP 429", retry_after="2"), NOW, FAST)
     assert claim(store, NOW + timedelta(seconds=1.9)) is None  # story 2 is held too
     assert claim(store, NOW + timedelta(seconds=2)) is not None
 
@@ -217,9 +217,9 @@ def test_breaker_pauses_then_a_successful_probe_resumes_in_order(store: Store) -
     store.sync_config_subscriptions([sub()], NOW)
     save_stories(store, [story(n) for n in range(1, 4)], NOW)
     failure = Attempt(500, 3, error="HTTP 500")
-    store.record_attempt(claim(store), failure, NOW, settings)
-    recorded = store.record_attempt(
-        claim(store, NOW + timedelta(seconds=10)), failure, NOW + timedelta(seconds=10), settings
+    record_attempt(store, claim(store), failure, NOW, settings)
+    recorded = record_attempt(
+        store, claim(store, NOW + timedelta(seconds=10)), failure, NOW + timedelta(seconds=10), settings
     )
     assert (recorded.change, recorded.subscription_state) == ("paused", "paused")
     assert "HTTP 500" in subscription_state(store)[1]
@@ -231,7 +231,7 @@ def test_breaker_pauses_then_a_successful_probe_resumes_in_order(store: Store) -
     probe = claim(store, probe_at)
     assert probe.probe and b"Story number 1" in probe.body  # the oldest, not yet due, probes
     assert claim(store, probe_at) is None  # one probe at a time
-    recorded = store.record_attempt(probe, Attempt(200, 3), probe_at, settings)
+    recorded = record_attempt(store, probe, Attempt(200, 3), probe_at, settings)
     assert (recorded.change, recorded.subscription_state) == ("resumed", "active")
     backlog = [claim(store, probe_at) for _ in range(3)]
     assert [
@@ -247,7 +247,7 @@ def test_a_paused_subscription_fails_what_outlived_retry_for(store: Store) -> No
     save_stories(store, [story(1), story(2)], NOW)
     late = NOW + timedelta(seconds=61)
     save_stories(store, [story(3)], late)
-    recorded = store.record_attempt(claim(store), Attempt(None, 3, error="refused"), late, settings)
+    recorded = record_attempt(store, claim(store), Attempt(None, 3, error="refused"), late, settings)
     assert recorded.state == "failed" and recorded.expired == 1
     assert [d[2] for d in deliveries(store)] == ["failed", "failed", "pending"]
     [status] = store.list_subscriptions()
@@ -259,7 +259,7 @@ def test_redeliver_requeues_wanted_events_with_the_same_ids(store: Store) -> Non
     save_stories(store, [story(1, section="Defense")], NOW - timedelta(hours=2))
     save_stories(store, [story(2, section="Defense"), story(3, section="Economy")], NOW)
     taken = claim(store)
-    store.record_attempt(taken, Attempt(200, 3), NOW, FAST)
+    record_attempt(store, taken, Attempt(200, 3), NOW, FAST)
     store.disable_subscription("newsroom", NOW)
     save_stories(store, [story(4, section="Defense")], NOW)  # while disabled: nothing queued
     assert redeliver(store, "newsroom", NOW - timedelta(hours=1), NOW) == 2
@@ -274,9 +274,9 @@ def test_redeliver_requeues_wanted_events_with_the_same_ids(store: Store) -> Non
 def test_list_counts_backlog_failed_delivered_and_last_outcomes(store: Store) -> None:
     store.sync_config_subscriptions([sub()], NOW)
     save_stories(store, [story(1), story(2)], NOW)
-    store.record_attempt(claim(store), Attempt(200, 3), NOW, FAST)
-    store.record_attempt(
-        claim(store), Attempt(500, 3, error="HTTP 500: nope"), NOW + timedelta(seconds=1), FAST
+    record_attempt(store, claim(store), Attempt(200, 3), NOW, FAST)
+    record_attempt(
+        store, claim(store), Attempt(500, 3, error="HTTP 500: nope"), NOW + timedelta(seconds=1), FAST
     )
     [status] = store.list_subscriptions()
     assert (status.backlog, status.failed, status.delivered) == (1, 0, 1)
@@ -288,7 +288,7 @@ def test_pruning_keeps_what_is_still_due(store: Store) -> None:
     store.sync_config_subscriptions([sub(), sub("ap-only", sources=("ap",))], NOW)
     save_stories(store, [story(1), story(2)], NOW)
     save_stories(store, [story(3)], NOW + timedelta(days=2))
-    store.record_attempt(claim(store), Attempt(200, 3), NOW, FAST)  # story 1: done everywhere
+    record_attempt(store, claim(store), Attempt(200, 3), NOW, FAST)  # story 1: done everywhere
     assert store.prune_outbox(NOW + timedelta(days=1)) == 1
     left = [
         r[0]

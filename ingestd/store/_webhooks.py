@@ -5,11 +5,12 @@ that wrote the event (`_event_written`): `pending` when the subscription wants
 the event, `filtered` when it does not. A sender claims a pending delivery
 (`delivering`, with a lease that a crash lets run out), then records the
 attempt: `delivered`, `pending` again with a later `next_attempt_at`, or
-`failed`. What to do is decided by the pure functions in ingestd.webhooks;
-this file applies it.
+`failed`. What to do is decided by the pure functions in ingestd.webhooks (`_outcome`);
+this file answers the queries and applies the intents (`DeliveryWrite`,
+`AttemptWrite`).
 
 Claims and attempts are bookkeeping: they commit without waiting for the disk
-(`_bookkeeping`). The outbox rows themselves are written with their story,
+(`bookkeeping`). The outbox rows themselves are written with their story,
 synchronous=FULL.
 
 Subscriptions come from the config file (synced at start; their secrets stay in
@@ -28,26 +29,26 @@ import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import sqlite_utils
 
-from ..models import DeliveryWrite, LiveSubscription, SubscriptionConfig, SubscriptionFilter
-from ..timeutil import from_iso, to_iso
-from ..webhooks._breaker import Breaker, after_attempt
-from ..webhooks._models import (
-    Attempt,
+from ..models import (
+    AttemptContext,
+    AttemptWrite,
     Claimed,
+    DeliveryWrite,
     DueSubscription,
+    LiveSubscription,
     Origin,
-    Recorded,
+    SubscriptionConfig,
     SubscriptionConflict,
+    SubscriptionFilter,
     SubscriptionStatus,
     UnknownSubscription,
-    WebhookSettings,
+    secret_fingerprint,
 )
-from ..webhooks._retry import decide
-from ..webhooks._subscriptions import fingerprint
+from ..timeutil import from_iso, to_iso
 from ._base import Migration, StoreBase, dumps
 from ._stories import EVENT_BODY, EVENT_VERSION_JOIN
 
@@ -56,6 +57,14 @@ PRUNE_BATCH = 500
 # States in which a subscription gets new deliveries and may be sent to.
 _LIVE = ("active", "paused")
 _LIVE_SQL = "(" + ", ".join(f"'{state}'" for state in _LIVE) + ")"
+
+
+class LeaseSettings(Protocol):
+    @property
+    def lease(self) -> float:
+        """Seconds a claimed delivery stays claimed."""
+
+
 # The meta row counting changes to the set of subscriptions and their secrets.
 _VERSION_KEY = "subscriptions.version"
 
@@ -349,7 +358,7 @@ class WebhooksMixin(StoreBase):
                 filter=_filter(r["filter"]),
                 secret_fingerprints=None
                 if r["secrets"] is None
-                else tuple(fingerprint(secret) for secret in json.loads(r["secrets"])),
+                else tuple(secret_fingerprint(secret) for secret in json.loads(r["secrets"])),
                 state=r["state"],
                 reason=r["reason"],
                 backlog=r["backlog"],
@@ -385,9 +394,7 @@ class WebhooksMixin(StoreBase):
                 due.append(DueSubscription(sub_id, state, count))
         return due
 
-    def claim_delivery(
-        self, subscription_id: str, now: datetime, settings: WebhookSettings
-    ) -> Claimed | None:
+    def claim_delivery(self, subscription_id: str, now: datetime, settings: LeaseSettings) -> Claimed | None:
         """The oldest delivery that may go now, leased to the caller; None if none.
 
         Never a later version of a story while an earlier one to the same
@@ -395,7 +402,7 @@ class WebhooksMixin(StoreBase):
         its oldest pending delivery, whatever its next attempt, as the probe.
         """
         at = _stamp(now)
-        with self._bookkeeping():
+        with self.bookkeeping():
             sub = self._subscription(subscription_id)
             if sub is None or sub["state"] not in _LIVE or (sub["next_send_at"] and sub["next_send_at"] > at):
                 return None
@@ -438,128 +445,62 @@ class WebhooksMixin(StoreBase):
             probe=probe,
         )
 
-    def record_attempt(
-        self, claimed: Claimed, attempt: Attempt, now: datetime, settings: WebhookSettings
-    ) -> Recorded:
-        """Apply what the attempt decides for the delivery (retry schedule) and for
-        its subscription (410, Retry-After hold, circuit breaker), in one transaction.
-        A subscription removed meanwhile has nothing left to record."""
-        at = _stamp(now)
-        with self._bookkeeping():
-            delivery = self.db.execute(
-                "SELECT state, attempts, queued_at FROM deliveries WHERE id = ?", [claimed.delivery_id]
-            ).fetchone()
-            if delivery is None:  # its subscription was removed while the attempt was out
-                return Recorded(
-                    state="delivered" if attempt.ok else "failed",
-                    next_attempt_at=None,
-                    subscription_state="removed",
-                )
-            queued = from_iso(delivery[2])
-            assert queued is not None  # written with every delivery
-            verdict = decide(attempt, delivery[1] + 1, queued, str(claimed.delivery_id), now, settings)
-            # a sender whose lease ran out may find the delivery already delivered
-            state = "delivered" if delivery[0] == "delivered" else verdict.state
-            self.db.execute(
-                "UPDATE deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?, "
-                "lease_until = NULL, last_status = ?, last_error = ?, last_attempt_at = ?, "
-                "delivered_at = CASE WHEN ? = 'delivered' THEN coalesce(delivered_at, ?) END "
-                "WHERE id = ?",
-                [
-                    state,
-                    _stamp(verdict.next_attempt_at),
-                    attempt.status,
-                    attempt.error,
-                    at,
-                    state,
-                    at,
-                    claimed.delivery_id,
-                ],
-            )
-            sub_state, change, reason, expired = self._subscription_after(
-                claimed, attempt, verdict.gone, verdict.hold_until, now, settings
-            )
-        return Recorded(
-            state=state,
-            next_attempt_at=verdict.next_attempt_at,
-            subscription_state=sub_state,
-            change=change,
-            reason=reason,
-            expired=expired,
+    def attempt_context(self, delivery_id: int, subscription_id: str) -> AttemptContext | None:
+        """A claimed delivery and its subscription, as deciding its attempt needs them;
+        None when the subscription (and so the delivery) was removed meanwhile."""
+        delivery = self.db.execute(
+            "SELECT state, attempts, queued_at FROM deliveries WHERE id = ?", [delivery_id]
+        ).fetchone()
+        if delivery is None:
+            return None
+        sub = self._subscription(subscription_id)
+        assert sub is not None  # deleted only with its deliveries, in one transaction
+        queued = from_iso(delivery[2])
+        assert queued is not None  # written with every delivery
+        return AttemptContext(
+            delivery_state=delivery[0],
+            attempts=delivery[1],
+            queued_at=queued,
+            subscription_state=sub["state"],
+            reason=sub["reason"],
+            failing_since=from_iso(sub["failing_since"]),
+            next_send_at=from_iso(sub["next_send_at"]),
         )
 
-    def _subscription_after(
-        self,
-        claimed: Claimed,
-        attempt: Attempt,
-        gone: bool,
-        hold_until: datetime | None,
-        now: datetime,
-        settings: WebhookSettings,
-    ) -> tuple[Any, Any, str | None, int]:
-        """The subscription's side of an attempt: 410, the breaker, Retry-After holds.
-        Returns its state, the change (if any), the reason and how many expired."""
-        at = _stamp(now)
-        sub = self._subscription(claimed.subscription_id)
-        assert sub is not None  # deleted only with its deliveries, in one transaction
-        update: dict[str, Any] = (
-            {"last_success_at": at} if attempt.ok else {"last_error": attempt.error, "last_error_at": at}
+    def apply_attempt(self, w: AttemptWrite) -> int:
+        """Write an attempt's outcome (inside `bookkeeping`); returns how many pending
+        deliveries expired."""
+        at = _stamp(w.at)
+        self.db.execute(
+            "UPDATE deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?, "
+            "lease_until = NULL, last_status = ?, last_error = ?, last_attempt_at = ?, "
+            "delivered_at = CASE WHEN ? = 'delivered' THEN coalesce(delivered_at, ?) END "
+            "WHERE id = ?",
+            [w.state, _stamp(w.next_attempt_at), w.status, w.error, at, w.state, at, w.delivery_id],
         )
-        state, change, reason, expired = sub["state"], None, sub["reason"], 0
-        if sub["state"] in _LIVE and gone:
-            state, change = "disabled", "disabled"
-            reason = f"HTTP 410 Gone from {claimed.url}: the receiver wants no more deliveries"
-            update |= {"failing_since": None, "next_send_at": None}
-        elif sub["state"] in _LIVE:
-            breaker, change = after_attempt(
-                Breaker(sub["state"], from_iso(sub["failing_since"])), attempt.ok, now, settings
+        if w.resume_pending:
+            self.db.execute(
+                "UPDATE deliveries SET next_attempt_at = ? WHERE subscription_id = ? AND state = 'pending'",
+                [at, w.subscription_id],
             )
-            state = breaker.state
-            if attempt.ok:
-                hold = None
-            elif breaker.state == "paused":  # the probe schedule rules, Retry-After aside
-                hold = _latest(breaker.probe_at, hold_until)
-            else:  # another sender's Retry-After hold still stands
-                hold = _latest(from_iso(sub["next_send_at"]), hold_until)
-            update |= {"failing_since": _stamp(breaker.failing_since), "next_send_at": _stamp(hold)}
-            if change == "paused":
-                reason = f"failing since {to_iso(breaker.failing_since)}, last: {attempt.error}"
-            elif change == "resumed":
-                reason = None
-                self.db.execute(
-                    "UPDATE deliveries SET next_attempt_at = ? "
-                    "WHERE subscription_id = ? AND state = 'pending'",
-                    [at, claimed.subscription_id],
-                )
-            if breaker.state == "paused":
-                expired = self._expire_paused(claimed.subscription_id, now, settings)
-        if change:
-            update |= {"state": state, "reason": reason, "state_since": at}
-        update["updated_at"] = at
+        expired = 0
+        if w.expire_queued_before is not None:
+            expired = self.db.execute(
+                "UPDATE deliveries SET state = 'failed', next_attempt_at = NULL, last_error = ? "
+                "WHERE subscription_id = ? AND state = 'pending' AND queued_at <= ?",
+                [w.expire_reason, w.subscription_id, _stamp(w.expire_queued_before)],
+            ).rowcount
+        update = {k: _stamp(v) if isinstance(v, datetime) else v for k, v in w.subscription}
         self.db.execute(
             f"UPDATE subscriptions SET {', '.join(f'{k} = ?' for k in update)} WHERE id = ?",
-            [*update.values(), claimed.subscription_id],
+            [*update.values(), w.subscription_id],
         )
-        return state, change, reason, expired
-
-    def _expire_paused(self, subscription_id: str, now: datetime, settings: WebhookSettings) -> int:
-        """A paused subscription's deliveries are not attempted, so the retry window
-        that fails a delivery is applied here: queued longer ago than retry_for."""
-        cutoff = _stamp(now - timedelta(seconds=settings.retry_for))
-        return self.db.execute(
-            "UPDATE deliveries SET state = 'failed', next_attempt_at = NULL, last_error = ? "
-            "WHERE subscription_id = ? AND state = 'pending' AND queued_at <= ?",
-            [
-                f"not delivered within {settings.retry_for:g}s; the subscription was paused",
-                subscription_id,
-                cutoff,
-            ],
-        ).rowcount
+        return expired
 
     def release_deliveries(self, delivery_ids: list[int], now: datetime) -> None:
         """Claims whose attempts were cut short by shutdown: due again now."""
         at = _stamp(now)
-        with self._bookkeeping():
+        with self.bookkeeping():
             self.db.execute(
                 f"UPDATE deliveries SET state = 'pending', lease_until = NULL, "
                 f"next_attempt_at = ? WHERE state = 'delivering' "
@@ -597,7 +538,7 @@ class WebhooksMixin(StoreBase):
                 return pruned
 
     @contextlib.contextmanager
-    def _bookkeeping(self) -> Iterator[None]:
+    def bookkeeping(self) -> Iterator[None]:
         """A transaction that commits without an fsync (synchronous=NORMAL; the WAL
         keeps it atomic). A power cut may forget the last claims and attempts, which
         only means sending those deliveries again — at-least-once allows it — and it
@@ -660,11 +601,6 @@ def _filter(text: str) -> SubscriptionFilter:
     raw: dict[str, Any] = json.loads(text)
     fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
     return SubscriptionFilter(**fields)
-
-
-def _latest(*moments: datetime | None) -> datetime | None:
-    present = [m for m in moments if m is not None]
-    return max(present) if present else None
 
 
 def _stamp(moment: datetime | None) -> str | None:
