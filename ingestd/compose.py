@@ -85,23 +85,32 @@ class Prepared:
     """A story with what deciding about it costs CPU: done before the writer sees it."""
 
     story: Story
+    identity: dedupe.Identity  # judged within the batch
     fingerprint: dedupe.Fingerprint | None
     url: str | None  # canonical
+    problems: tuple[str, ...]  # why its document may not enter the outbox (outbox_door)
     entry_key: str | None = None  # the raw entry's key (pipeline.entry_key), stored with the story
 
 
 def prepare(
-    stories: list[Story], settings: dedupe.Settings, entry_keys: Sequence[str | None] = ()
+    stories: list[Story], settings: dedupe.Settings, now: datetime, entry_keys: Sequence[str | None] = ()
 ) -> list[Prepared]:
+    """Everything about a batch that costs CPU and reads nothing stored. The document is
+    checked here, with the story's id and version still unknown: those, and the times
+    added with them, have one fixed form."""
     keys = list(entry_keys) or [None] * len(stories)
+    urls = [dedupe.canonical_url(s.url, settings.tracking_params) if s.url else None for s in stories]
+    identities = dedupe.identify(stories, settings.tracking_params, urls)
     return [
         Prepared(
             story,
+            ident,
             dedupe.fingerprint(story.headline, story.body_text),
-            dedupe.canonical_url(story.url, settings.tracking_params) if story.url else None,
+            url,
+            tuple(outbox_door(build_event("created", "st_0", 1, story, now, url=url)["data"]["story"])),
             key,
         )
-        for story, key in zip(stories, keys)
+        for story, ident, url, key in zip(stories, identities, urls, keys)
     ]
 
 
@@ -115,7 +124,7 @@ def save_stories(
 ) -> list[StoredChange]:
     """Stories that came from no polled feed (replay, tests): one transaction."""
     settings = settings or dedupe.DEFAULT_SETTINGS
-    return write_batch(store, prepare(stories, settings), now, identity=identity, settings=settings)
+    return write_batch(store, prepare(stories, settings, now), now, identity=identity, settings=settings)
 
 
 def save_poll(
@@ -130,7 +139,13 @@ def save_poll(
 ) -> list[StoredChange]:
     """A whole poll in one transaction: its stories, its history row, the feed's state."""
     return write_batch(
-        store, prepare(stories, settings), now, identity=identity, settings=settings, poll=poll, feed=feed
+        store,
+        prepare(stories, settings, now),
+        now,
+        identity=identity,
+        settings=settings,
+        poll=poll,
+        feed=feed,
     )
 
 
@@ -149,7 +164,7 @@ def write_batch(
     poll's history row and the feed's new state when given. `known`: the document's
     entries skipped as stored already (evidence for the identity policy)."""
     with store.transaction():
-        identities = dedupe.identify([p.story for p in prepared], settings.tracking_params)
+        identities = [p.identity for p in prepared]
         policies = {
             feed_id: _settle_policy(
                 store, feed_id, [i for i in identities if i.feed_id == feed_id], identity, now, known
@@ -267,13 +282,12 @@ def _decide_story(
         first_of_cluster=placement.first_of_cluster,
     )
     document = event["data"]["story"]
-    problems = outbox_door(document)
-    if problems:
+    if item.problems:  # found by outbox_door when the batch was prepared
         get_logger().warning(
             "story not stored: not valid ninjs",
             feed_id=story.feed_id,
             story_id=intent.story_id,
-            error="; ".join(problems[:3]),
+            error="; ".join(item.problems[:3]),
         )
         return None, []
     shingles, numbers = dedupe.encode(found) if found else (b"", "[]")
@@ -337,8 +351,8 @@ def apply_alone(store: ApplyPort, intents: Sequence[Intent]) -> None:
 
 
 def outbox_door(document: dict[str, Any]) -> list[str]:
-    """The one place an event's story document is checked before it is written: the
-    schema errors that keep it out of the outbox (empty: it goes in)."""
+    """The one place an event's story document is checked before it becomes an
+    EventWrite: the schema errors that keep it out of the outbox (empty: it goes in)."""
     return ninjs.validate(document)
 
 

@@ -440,7 +440,7 @@ class Daemon:
             for number, (stories, keys, known) in enumerate(pending, 1):
                 last = number == len(pending)
                 prepared = await loop.run_in_executor(
-                    self.cpu, partial(compose.prepare, stories, self.dedupe, keys)
+                    self.cpu, partial(compose.prepare, stories, self.dedupe, started, keys)
                 )
                 changes += await self.writer.run(
                     compose.write_batch,

@@ -30,6 +30,8 @@ PURGE_BATCH = 500  # stories per purge transaction: the writer is never held for
 # recent ones (pages already in cache) rather than anywhere in an index as big as the
 # database, and a cluster window is a few days' worth of ranges.
 DAY = 86_400
+# band rows read, at most, when looking for a story's near-duplicates
+BAND_ROWS = 1024
 # An event as sent: its envelope around its version's document, in the one form
 # `json.dumps(event, ensure_ascii=False, separators=(",", ":"))` gives it.
 EVENT_BODY = (
@@ -134,6 +136,9 @@ def _stories_3(db: sqlite_utils.Database) -> None:
     # the signatures are (re)built by the composer: the fingerprint version is unknown
     db.execute("DELETE FROM meta WHERE key = 'fingerprint.version'")
     db.execute("CREATE INDEX idx_stories_feed_first ON stories (feed_id, first_created)")
+    # each covered by a wider index above (feed_id, …) or never read alone
+    db.execute("DROP INDEX IF EXISTS idx_stories_feed_id")
+    db.execute("DROP INDEX IF EXISTS idx_stories_first_created")
     db.execute("CREATE INDEX idx_events_story ON events (story_id, version)")
 
 
@@ -235,9 +240,11 @@ class StoriesMixin(StoreBase):
         if not bands:
             return []
         days = range(int(at - window) // DAY, int(at + window) // DAY + 1)
+        # the band rows read are capped, so a storm of near-copies costs no more than a few
         rows = self.db.execute(
-            f"SELECT story_id FROM story_bands WHERE day IN ({','.join('?' * len(days))}) "
-            f"AND band IN ({','.join('?' * len(bands))}) AND at BETWEEN ? AND ? "
+            f"SELECT story_id FROM (SELECT story_id FROM story_bands WHERE day IN "
+            f"({','.join('?' * len(days))}) AND band IN ({','.join('?' * len(bands))}) "
+            f"AND at BETWEEN ? AND ? LIMIT {BAND_ROWS}) "
             f"GROUP BY story_id ORDER BY COUNT(*) DESC, story_id LIMIT ?",
             [*days, *bands, at - window, at + window, limit],
         ).fetchall()
