@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
-import json
 import multiprocessing
 import random
 import resource
@@ -43,10 +42,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from ingestd import logs
+from ingestd import dedupe, logs
 from ingestd.config import load_config
 from ingestd.daemon import Daemon
-from ingestd.models import EventWrite, KeysWrite, StoryWrite
+from ingestd.store import Store
 from ingestd.timeutil import utcnow
 
 MIX = [("200", 0.40), ("304", 0.25), ("same", 0.20), ("slow", 0.05), ("fail", 0.10)]
@@ -199,55 +198,18 @@ async def round_of(daemon: Daemon, ids: list[str]) -> tuple[float, float, Counte
     return time.perf_counter() - wall, _cpu() - cpu, outcomes
 
 
-def fill(daemon: Daemon, stories: int, feed_ids: list[str]) -> None:
-    """N synthetic stories, spread over the feeds and 90 days, as the store writes them."""
-    store = daemon.writer.store
-    rng = random.Random(1)
-    words = [f"w{n}" for n in range(5000)]
-    now = int(time.time())
-    batch = 5000
-    for start in range(0, stories, batch):
-        with store.transaction():
-            for n in range(start, min(start + batch, stories)):
-                at = now - rng.randint(0, 90 * 86400)
-                written = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
-                story_id = f"st_fill{n:08d}"
-                body = " ".join(rng.choices(words, k=40))
-                doc = json.dumps(
-                    {"uri": f"urn:ingestd:story:{story_id}", "type": "text", "firstCreated": written}
-                )
-                store.apply(
-                    [
-                        StoryWrite(
-                            "created",
-                            story_id,
-                            rng.choice(feed_ids),
-                            "bench",
-                            1,
-                            f"h{n}",
-                            f"https://fill.example/{n}",
-                            f"g{n}",
-                            f"Filler {n}",
-                            None,
-                            None,
-                            None,
-                            "en",
-                            written,
-                            written,
-                            body,
-                            doc,
-                            "{}",
-                            story_id,
-                            True,
-                            at,
-                            tuple(rng.getrandbits(63) for _ in range(16)),
-                        ),
-                        KeysWrite(story_id, (f"guid:fill:{n}", f"content:h{n}")),
-                        EventWrite(f"evt_fill{n}", "story.created", story_id, 1, written),
-                    ]
-                )
-        print(f"  filled {min(start + batch, stories)} stories", end="\r", file=sys.stderr)
-    print(file=sys.stderr)
+def fill(path: Path, stories: int, feed_ids: list[str]) -> None:
+    """N synthetic stories spread over the feeds, loaded straight into the tables by
+    bench/dedupe.py's Loader (rows, keys, versions, events, band rows, full-text index).
+    Run in a child process: the round's peak RSS is then the daemon's alone."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from dedupe import Loader  # bench/dedupe.py
+
+    Store(path).close()  # the schema
+    Loader(path, random.Random(1), feed_ids).load(stories)
+    store = Store(path)
+    store.set_meta("fingerprint.version", dedupe.FINGERPRINT_VERSION)  # nothing to rebuild
+    store.close()
 
 
 def _cpu() -> float:
@@ -278,10 +240,14 @@ async def bench(args: argparse.Namespace, hosts: list[str], port: int, folder: P
         per_kind = {}
     config = load_config(write_config(folder, mixed + [f for fs in per_kind.values() for f in fs]), env={})
     logs.configure(config.log.format, config.log.level)
+    if args.db_stories:
+        filler = multiprocessing.Process(
+            target=fill, args=(Path(config.storage.path), args.db_stories, [f for f, _ in mixed])
+        )
+        filler.start()
+        filler.join()
     async with Daemon(config).open() as daemon:
-        if args.db_stories:
-            fill(daemon, args.db_stories, [f for f, _ in mixed])
-            started = _hwm_mib()
+        started = _hwm_mib()
         ids = [f for f, _ in mixed]
         await round_of(daemon, ids)  # first polls: learn validators, store what is there
         wall, cpu, outcomes = await round_of(daemon, ids)
@@ -292,8 +258,10 @@ async def bench(args: argparse.Namespace, hosts: list[str], port: int, folder: P
         print(f"  outcomes: {dict(sorted(outcomes.items()))}")
         if args.db_stories:
             stories = daemon.writer.store.count("stories")
+            size = Path(config.storage.path).stat().st_size / 2**20
             print(
-                f"  database: {stories} stories; VmHWM {started:.0f} MiB after filling, {_hwm_mib():.0f} MiB after the round"
+                f"  database: {stories} stories, {size:.0f} MiB; VmHWM {started:.0f} MiB after start, "
+                f"{_hwm_mib():.0f} MiB after the round"
             )
             return
         per_poll = {}
