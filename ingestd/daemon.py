@@ -339,7 +339,8 @@ class Daemon:
         stories = [s for p in fetched.processed for s in p.stories]
         if not feed.url.startswith("file:"):  # a folder's dates say when files were written
             published = [s.first_created for s in stories if s.first_created]
-            if not stories and fetched.error is None:  # nothing new: what it published before
+            published += [t for p in fetched.processed for t in p.known_published]
+            if not fetched.processed and fetched.error is None:  # 304: what it published before
                 published = await self.writer.run(self.writer.store.recent_publish_times, feed.id)
         update = plan(feed, fetched, published, started, self.config, self.schedule_settings)
         _log_transitions(feed, update, published, log)

@@ -48,6 +48,8 @@ class Processed:
     error: str | None = None  # the input as a whole could not be read
     cut: int = 0  # entries left out by max_entries
     known: int = 0  # entries skipped: stored before with the same raw content
+    # their publish times, as the input gave them: the schedule still sees every entry
+    known_published: list[datetime] = field(default_factory=list)
 
 
 def bounded(entries: list[Entry], limit: int) -> list[Entry]:
@@ -122,6 +124,8 @@ def normalize_parsed(
     for index, (entry, key) in enumerate(zip(parsed.entries, parsed.entry_keys)):
         if key is not None and key in known:
             result.known += 1
+            if entry.published is not None:
+                result.known_published.append(entry.published)
             continue
         try:
             result.stories.append(

@@ -14,7 +14,7 @@ import pytest
 import respx
 from structlog.testing import capture_logs
 
-from ingestd import pipeline
+from ingestd import pipeline, schedule
 from ingestd.compose import rebuild_signatures, save_poll, save_stories
 from ingestd.daemon import Daemon
 from ingestd.models import Entry, FeedConfig, FeedUpdate, PollWrite, StoryWrite
@@ -207,9 +207,17 @@ def test_entries_stored_with_the_same_raw_content_are_not_normalized_again(
             async with Daemon(config_for(tmp_path, ("news", FEED_URL))).open() as daemon:
                 await poll(daemon, "news")
                 normalized.clear()
+                seen = []
+                next_poll = schedule.next_poll
+                monkeypatch.setattr(
+                    schedule,
+                    "next_poll",
+                    lambda f, outcome, *a: (seen.append(outcome), next_poll(f, outcome, *a))[1],
+                )
                 with capture_logs() as logs:
                     await poll(daemon, "news")
                 assert [guid.rsplit("/", 1)[-1] for guid in normalized] == ["new"]
+                assert len(seen[0].published) == 21  # the skipped entries' dates still count
                 assert [(l["new"], l["unchanged"]) for l in poll_lines(logs)] == [(1, 20)]
                 assert daemon.writer.store.identity_policy("news").name == "guid"
 
