@@ -21,9 +21,10 @@ store. The server runs in a child process, so its CPU is not counted.
 
 Prints: time for a full round, polls/s, CPU per poll for a changed poll (200) vs
 304 vs identical body, store included, and their shares; peak RSS (VmHWM).
-`--db-stories N` first fills the database with N synthetic stories (their band rows
-and versions, as the store writes them), so the round runs on a big database;
-with `--changed`, the round's mix is that share of changed feeds, the rest 304.
+`--db-stories N` first fills the database with N synthetic stories (bench/dedupe.py's
+loader: rows, keys, versions, events, band rows, full-text index) and polls every feed
+once, in a child process; the measured round then runs in this process on the big
+database, with `--changed` of the feeds changed (one new item each) and the rest 304.
 Never part of the test run.
 """
 
@@ -41,6 +42,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from ingestd import dedupe, logs
 from ingestd.config import load_config
@@ -145,9 +147,9 @@ def free_port() -> int:
 # ── the client: the daemon itself ────────────────────────────────────────────
 
 
-def write_config(folder: Path, feeds: list[tuple[str, str]]) -> Path:
+def write_config(folder: Path, feeds: list[tuple[str, str]], db: Path | None = None) -> Path:
     lines = [
-        f'[storage]\npath = "{folder / "bench.db"}"\n[log]\nformat = "json"\nlevel = "warning"\n',
+        f'[storage]\npath = "{db or folder / "bench.db"}"\n[log]\nformat = "json"\nlevel = "warning"\n',
         '[fetch]\nallow_private = ["127.0.0.0/8"]\nmax_body = "15MB"\n',
         '[scheduler]\nworkers = 200\nmin_interval = "1s"\n',
     ]
@@ -212,9 +214,26 @@ def fill(path: Path, stories: int, feed_ids: list[str]) -> None:
     store.close()
 
 
+def fill_and_warm(config: Any, stories: int, ids: list[str]) -> None:
+    if not Path(config.storage.path).exists():
+        fill(Path(config.storage.path), stories, ids)
+
+    async def warm() -> None:
+        async with Daemon(config).open() as daemon:
+            await round_of(daemon, ids)
+
+    asyncio.run(warm())
+
+
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)  # all threads, not the server
     return usage.ru_utime + usage.ru_stime
+
+
+def _memory() -> str:
+    """This process's resident memory now: anonymous vs file-backed (the database's mapping)."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return ", ".join(f"{k} {int(fields[k].split()[0]) / 1024:.0f} MiB" for k in ("RssAnon", "RssFile"))
 
 
 def _hwm_mib() -> float:
@@ -238,18 +257,20 @@ async def bench(args: argparse.Namespace, hosts: list[str], port: int, folder: P
     }
     if args.db_stories:
         per_kind = {}
-    config = load_config(write_config(folder, mixed + [f for fs in per_kind.values() for f in fs]), env={})
+    feeds = mixed + [f for fs in per_kind.values() for f in fs]
+    config = load_config(write_config(folder, feeds, args.db), env={})
     logs.configure(config.log.format, config.log.level)
+    ids = [f for f, _ in mixed]
     if args.db_stories:
-        filler = multiprocessing.Process(
-            target=fill, args=(Path(config.storage.path), args.db_stories, [f for f, _ in mixed])
-        )
+        # filled and polled once (validators learnt, what the feeds hold stored) in a
+        # child process: the measured round's peak RSS is the daemon's alone
+        filler = multiprocessing.Process(target=fill_and_warm, args=(config, args.db_stories, ids))
         filler.start()
         filler.join()
     async with Daemon(config).open() as daemon:
         started = _hwm_mib()
-        ids = [f for f, _ in mixed]
-        await round_of(daemon, ids)  # first polls: learn validators, store what is there
+        if not args.db_stories:
+            await round_of(daemon, ids)  # first polls: learn validators, store what is there
         wall, cpu, outcomes = await round_of(daemon, ids)
         print(f"full round, {len(ids)} feeds due at once ({len(hosts)} hosts):")
         print(
@@ -261,7 +282,7 @@ async def bench(args: argparse.Namespace, hosts: list[str], port: int, folder: P
             size = Path(config.storage.path).stat().st_size / 2**20
             print(
                 f"  database: {stories} stories, {size:.0f} MiB; VmHWM {started:.0f} MiB after start, "
-                f"{_hwm_mib():.0f} MiB after the round"
+                f"{_hwm_mib():.0f} MiB after the round ({_memory()})"
             )
             return
         per_poll = {}
@@ -288,6 +309,9 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=100)
     parser.add_argument("--db-stories", type=int, default=0)
     parser.add_argument("--changed", type=float, default=0.01)
+    parser.add_argument(
+        "--db", type=Path, help="keep the big database here; reused (not filled again) when it exists"
+    )
     args = parser.parse_args()
     hosts = [f"127.0.0.{i}" for i in range(1, args.hosts + 1)]
     port = free_port()

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import dataclasses
 import hashlib
+import json
 import os
 import signal
 import socket
@@ -57,6 +58,8 @@ CPU_WORKERS = 2
 # /readyz: a small write every PROBE_EVERY_S must commit within PROBE_WITHIN_S
 PROBE_EVERY_S = 10.0
 PROBE_WITHIN_S = 2.0
+# publish times kept on the feed's row: what a 304's schedule and quiet check read
+RECENT_PUBLISHED = 20
 
 
 class Daemon:
@@ -341,7 +344,11 @@ class Daemon:
             published = [s.first_created for s in stories if s.first_created]
             published += [t for p in fetched.processed for t in p.known_published]
             if not fetched.processed and fetched.error is None:  # 304: what it published before
-                published = await self.writer.run(self.writer.store.recent_publish_times, feed.id)
+                published = (
+                    list(feed.recent_published)
+                    if feed.recent_published is not None
+                    else await self.writer.run(self.writer.store.recent_publish_times, feed.id)
+                )
         update = plan(feed, fetched, published, started, self.config, self.schedule_settings)
         _log_transitions(feed, update, published, log)
         changes, update = await self._record(feed, fetched, update, started, clock, log)
@@ -601,6 +608,8 @@ def plan(
         counted = dataclasses.replace(feed, error_count=0)
         if not feed.url.startswith("file:"):
             fields |= quiet_update(feed, published, now)
+            newest = sorted(published, reverse=True)[:RECENT_PUBLISHED]
+            fields["recent_published"] = json.dumps([to_iso(t) for t in newest])
     else:  # what a failed fetch saw is not kept (but for the redirect it followed)
         fields |= {k: v for k, v in fetched.fields.items() if k.startswith("redirect_") or k == "url"}
         fields |= {

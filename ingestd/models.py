@@ -73,6 +73,8 @@ class FeedState:
     redirect_count: int = 0  # consecutive polls that saw it
     quiet_after: float | None = None  # pinned by config; None: from the observed rate
     quiet_since: datetime | None = None  # when the feed was found quiet; None: not quiet
+    # publish times of its newest entries, as its last document gave them (None: unknown)
+    recent_published: tuple[datetime, ...] | None = None
 
 
 @dataclass

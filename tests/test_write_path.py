@@ -343,3 +343,32 @@ def test_one_copy_of_each_document_and_the_event_rebuilt_byte_for_byte(store: St
     assert body == json.dumps(change.event, ensure_ascii=False, separators=(",", ":"))
     with pytest.raises(sqlite3.OperationalError):
         store.db.execute("SELECT payload FROM events")
+
+
+def test_a_304_reads_its_recent_publish_times_from_the_feed_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No story rows are read for a poll that brought no document (peak memory on a big
+    database: docs/performance.md)."""
+
+    async def scenario() -> None:
+        with respx.mock:
+            respx.get(FEED_URL).mock(
+                side_effect=[
+                    httpx.Response(200, content=rss(("a", "Alpha"), ("b", "Beta"))),
+                    httpx.Response(304),
+                ]
+            )
+            async with Daemon(config_for(tmp_path, ("news", FEED_URL))).open() as daemon:
+                await poll(daemon, "news")
+                assert len(daemon.writer.store.get_feed("news").recent_published) == 2
+
+                def no_story_reads(*args: object) -> None:
+                    raise AssertionError("story rows read for a 304")
+
+                monkeypatch.setattr(daemon.writer.store, "recent_publish_times", no_story_reads)
+                with capture_logs() as logs:
+                    await poll(daemon, "news")
+                assert [l["status"] for l in poll_lines(logs)] == [304]
+
+    asyncio.run(scenario())

@@ -7,6 +7,7 @@ again, whoever held it, and the poll's `FeedUpdate` ends the lease.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -81,11 +82,17 @@ def _feeds_4(db: sqlite_utils.Database) -> None:
     db.table("feeds").add_column("lease_until", str)
 
 
+def _feeds_5(db: sqlite_utils.Database) -> None:
+    """The feed's recent publish times (JSON), so a 304 reads no story rows."""
+    db.table("feeds").add_column("recent_published", str)
+
+
 MIGRATIONS: list[Migration] = [
     ("feeds-1", _feeds_1),
     ("feeds-2", _feeds_2),
     ("feeds-3", _feeds_3),
     ("feeds-4", _feeds_4),
+    ("feeds-5", _feeds_5),
 ]
 
 
@@ -272,7 +279,8 @@ class FeedsMixin(StoreBase):
         return known
 
     def recent_publish_times(self, feed_id: str, limit: int = 20) -> list[datetime]:
-        """The feed's newest stories' publish times, for polls that brought no document."""
+        """The feed's newest stories' publish times, for polls that brought no document
+        from a feed whose row does not hold them yet (`recent_published`)."""
         rows = self.db.execute(
             "SELECT first_created FROM stories INDEXED BY idx_stories_feed_first WHERE feed_id = ? "
             "AND first_created IS NOT NULL ORDER BY first_created DESC LIMIT ?",
@@ -307,4 +315,7 @@ def _feed_state(row: dict[str, Any]) -> FeedState:
         redirect_count=row["redirect_count"] or 0,
         quiet_after=row["quiet_after"],
         quiet_since=from_iso(row["quiet_since"]),
+        recent_published=None
+        if row["recent_published"] is None
+        else tuple(t for t in map(from_iso, json.loads(row["recent_published"])) if t is not None),
     )
