@@ -295,8 +295,7 @@ class Daemon:
                 self.log.error("storage error", error=reason)
             self.service.database_error = reason
             return
-        if self.service.database_error and self.service.database_error.startswith("write probe"):
-            self.service.database_error = None
+        self.service.database_error = None  # a write succeeded: the database takes writes again
 
     async def _drain(self) -> None:
         tasks = list(self._in_flight.values())
