@@ -350,7 +350,7 @@ class Daemon:
                 )
         update = plan(feed, fetched, published, started, self.config, self.schedule_settings)
         _log_transitions(feed, update, published, log)
-        changes, update = await self._record(feed, fetched, update, started, clock, log)
+        changes, update = await self._record(feed, fetched, update, started, clock)
         if any(change.event for change in changes):  # deliver now, not at the next pass
             await self.dispatcher.dispatch_due()
         self.metrics.observe_poll(
@@ -426,7 +426,6 @@ class Daemon:
         update: FeedUpdate,
         started: datetime,
         clock: float,
-        log: Any,
     ) -> tuple[list[StoredChange], FeedUpdate]:
         """The poll's stories in batches of [storage] write_batch, each its own transaction;
         the history row and the feed's state with the last, so that an etag or body hash
@@ -463,8 +462,7 @@ class Daemon:
         except sqlite3.Error as exc:
             reason = f"storage error: {exc}"
             self.service.database_error = reason
-            fetched.error = reason
-            log.error("storage error", error=reason)
+            fetched.error = reason  # the poll's one line says it, with the feed id
             failed = plan(feed, fetched, [], started, self.config, self.schedule_settings)
             with contextlib.suppress(sqlite3.Error):  # a full disk may refuse this too
                 await self.writer.run(
