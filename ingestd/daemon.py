@@ -248,11 +248,13 @@ class Daemon:
             self.writer.store.claim_due, now, free, owner=self.owner, lease=self.lease
         )
         self.service.ticked()  # after the tick's write: a stuck writer turns /healthz 503
-        # a poll outliving its lease is still this process's: the new claim extends it
+        # a feed whose poll is still finishing (its state written, its lease ended) is
+        # left to it; a feed whose host's budget is spent stays due. Both are released.
         fresh = [f for f in claimed if f.id not in self._in_flight]
         deferred = [f.id for f in fresh if self.fetcher.host_busy(f.url)]
-        if deferred:  # the host's budget is spent: still due, not an error
-            await self.writer.run(self.writer.store.release_feeds, deferred, now)
+        released = deferred + [f.id for f in claimed if f.id in self._in_flight]
+        if released:
+            await self.writer.run(self.writer.store.release_feeds, released, now)
         for feed in fresh:
             if feed.id not in deferred:
                 self._start(feed, self.poll_feed(feed))

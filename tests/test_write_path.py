@@ -372,3 +372,19 @@ def test_a_304_reads_its_recent_publish_times_from_the_feed_row(
                 assert [l["status"] for l in poll_lines(logs)] == [304]
 
     asyncio.run(scenario())
+
+
+def test_a_tick_leaves_a_feed_whose_poll_is_finishing_unleased(tmp_path: Path) -> None:
+    """Claimed again while its poll still logs and dispatches: not polled twice, and not
+    held by a lease nobody will end."""
+
+    async def scenario() -> None:
+        async with Daemon(config_for(tmp_path, ("news", FEED_URL))).open() as daemon:
+            finishing = asyncio.get_running_loop().create_future()
+            daemon._in_flight["news"] = finishing  # type: ignore[assignment]
+            await daemon._tick()
+            assert daemon._in_flight == {"news": finishing}
+            assert lease_of(daemon.writer.store, "news") == (None, None)
+            finishing.cancel()
+
+    asyncio.run(scenario())
