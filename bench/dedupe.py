@@ -12,7 +12,7 @@ first size and 30k at the others. Among them, 2,000 stories with real text and
 fingerprints, published in the last two days, for the measured stories to be
 copies of.
 
-A measurement is `--measure` stories through `Store.save_stories`, in polls of 50
+A measurement is `--measure` stories through `compose.save_stories`, in polls of 50
 (one transaction each, as the daemon writes a poll), each poll from one feed:
 40 new stories, 5 copies of another feed's stored stories with a line added (the
 cluster path: band lookups, candidates fetched and compared), 5 of the feed's own
@@ -39,6 +39,7 @@ import numpy as np
 from structlog.testing import capture_logs
 
 from ingestd import dedupe
+from ingestd.compose import save_stories
 from ingestd.models import Story
 from ingestd.store import Store
 
@@ -87,10 +88,13 @@ def text(rng: random.Random, words: int) -> str:
 class Loader:
     """Synthetic stored stories, appended straight into the tables."""
 
-    def __init__(self, path: Path, rng: random.Random):
+    def __init__(self, path: Path, rng: random.Random, feeds: list[str] | None = None):
         self.path, self.rng, self.count = path, rng, 0
+        self.feeds = feeds or [f"feed-{n}" for n in range(1000)]  # the stories' feeds, in turn
         self.np_rng = np.random.default_rng(rng.getrandbits(32))
         self.bodies = [text(rng, 25) for _ in range(1000)]
+        # stored signatures, as the store keeps them beside each story
+        self.signatures = [dedupe.encode(dedupe.fingerprint("", body)) for body in self.bodies]  # type: ignore[arg-type]
         self.real: list[tuple[str, str, str, str]] = []  # (feed, guid, headline, body)
 
     def load(self, target: int) -> float:
@@ -115,16 +119,19 @@ class Loader:
             -(2**63), 2**63 - 1, size=(len(numbers), dedupe.BANDS), dtype=np.int64, endpoint=True
         ).tolist()
         for n, bands in zip(numbers, random_bands):
-            sid, feed, guid = story_id(n), f"feed-{n % 1000}", f"item-{n}"
+            sid, feed, guid = story_id(n), self.feeds[n % len(self.feeds)], f"item-{n}"
             if n in real:
                 feed = f"real-{(n - real.start) // REAL_PER_FEED}"
                 headline, body = text(self.rng, 8), text(self.rng, 60)
                 at = int((NOW - timedelta(hours=self.rng.uniform(1, 48))).timestamp())
-                bands = list(dedupe.fingerprint(headline, body).bands)
+                found = dedupe.fingerprint(headline, body)
+                bands = list(found.bands)
+                shingles, numbers = dedupe.encode(found)
                 self.real.append((feed, guid, headline, body))
             else:  # never looked at: a body from a pool, a headline of its own
                 headline, body = f"Story {n} of {feed}", self.bodies[n % len(self.bodies)]
                 at = int(NOW.timestamp()) - n * DAY // RATE - 1
+                shingles, numbers = self.signatures[n % len(self.bodies)]
             content = dedupe.content_hash(
                 Story(feed_id=feed, source="bench", headline=headline, body_text=body)
             )
@@ -142,12 +149,12 @@ class Loader:
                     body,
                     written,
                     written,
-                    "{}",
-                    "{}",
                     written,
                     sid,
                     1,
                     json.dumps({"at": at, "bands": bands}),
+                    shingles,
+                    numbers,
                 )
             )
             keys += [
@@ -156,12 +163,12 @@ class Loader:
                 (f"content:{content}", sid),
             ]
             versions.append((sid, 1, content, "{}", "{}", written))
-            events.append((f"evt_{sid}", "story.created", sid, 1, "{}", written))
+            events.append((f"evt_{sid}", "story.created", sid, 1, written, written))
             band_rows += [(at // DAY, band, sid, at) for band in bands]
         conn.executemany(
             "INSERT INTO stories (id, feed_id, source, url, guid, version, content_hash, headline, "
-            "body_text, first_created, version_created, ninjs, ingest, created_at, cluster_id, "
-            "first_of_cluster, fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "body_text, first_created, version_created, created_at, cluster_id, "
+            "first_of_cluster, fingerprint, shingles, numbers) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             sorted(stories),
         )
         conn.executemany("INSERT INTO story_keys (key, story_id) VALUES (?, ?)", sorted(keys))
@@ -171,7 +178,7 @@ class Loader:
             sorted(versions),
         )
         conn.executemany(
-            "INSERT INTO events (id, type, story_id, version, payload, created_at) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO events (id, type, story_id, version, timestamp, created_at) VALUES (?,?,?,?,?,?)",
             events,
         )
         conn.executemany(
@@ -240,7 +247,7 @@ def measure(path: Path, rounds: list[list[list[Story]]]) -> tuple[list[float], l
             for batches in rounds:
                 started, started_cpu = time.perf_counter(), time.process_time()
                 for batch in batches:
-                    for change in store.save_stories(batch, NOW):
+                    for change in save_stories(store, batch, NOW):
                         kind = change.kind
                         if change.event and not change.event["data"]["ingest"]["first_of_cluster"]:
                             kind = "clustered"

@@ -1,24 +1,31 @@
-"""Polling at scale (issue 4, "Measure"): 5,000 feeds on one local server, all due at once.
+"""Polling at scale through the daemon's own poll and store (issues 4 and 12, "Measure").
 
     python bench/poll.py [--feeds 5000] [--per-kind 1000] [--hosts 100]
+                         [--db-stories 0] [--changed 0.01]
 
 One server process listens on 127.0.0.1 … 127.0.0.<hosts> (one port), so the
 feeds spread over many hosts and the per-host limit (2) works as in real life.
 Feed kinds, by URL path:
 
-    /200/N    a new item on every request (new ETag): fetched, hashed, parsed, normalized
+    /200/N    a new item on every request (new ETag): fetched, parsed; the 19 items
+              stored before are skipped by their raw-content key, the new one is
+              normalized, deduplicated and stored with its event
     /304/N    same ETag: the conditional GET answers 304
     /same/N   same body, no validators: fetched and hashed, not parsed again
     /slow/N   answers after 1 s
     /fail/N   HTTP 500, or the connection dropped
 
-A poll here does what the daemon's poll does up to the store: Fetcher.fetch with
-the stored validators, sha256 of the body, and parse + normalize
-(ingestd.pipeline.process) in a worker pool when the body changed. Store writes
-are not included. The server runs in a child process, so its CPU is not counted.
+Every poll is `Daemon.poll_feed` on a real database (claims, the pipeline, the
+composer, the writer, the feed's state and history row): nothing stops before the
+store. The server runs in a child process, so its CPU is not counted.
 
-Prints: time for a full round, polls/s, CPU seconds per poll for 200 vs 304 vs
-identical body, and peak RSS. Never part of the test run.
+Prints: time for a full round, polls/s, CPU per poll for a changed poll (200) vs
+304 vs identical body, store included, and their shares; peak RSS (VmHWM).
+`--db-stories N` first fills the database with N synthetic stories (bench/dedupe.py's
+loader: rows, keys, versions, events, band rows, full-text index) and polls every feed
+once, in a child process; the measured round then runs in this process on the big
+database, with `--changed` of the feeds changed (one new item each) and the rest 304.
+Never part of the test run.
 """
 
 from __future__ import annotations
@@ -26,23 +33,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
-import hashlib
 import multiprocessing
-import os
+import random
 import resource
 import socket
 import sys
+import tempfile
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import partial
+from pathlib import Path
+from typing import Any
 
-from ingestd import normalize
-from ingestd.errors import IngestError
-from ingestd.fetch import Fetcher
-from ingestd.pipeline import process
+from ingestd import dedupe, logs
+from ingestd.config import load_config
+from ingestd.daemon import Daemon
+from ingestd.store import Store
+from ingestd.timeutil import utcnow
 
 MIX = [("200", 0.40), ("304", 0.25), ("same", 0.20), ("slow", 0.05), ("fail", 0.10)]
 ITEMS = 20
@@ -74,6 +80,7 @@ def rss(feed: str, serial: int) -> bytes:
 
 def serve(hosts: list[str], port: int, ready) -> None:
     serials: Counter[str] = Counter()
+    base = int(time.time())  # a server started again on a kept database still brings new items
     fixed = gzip.compress(rss("fixed", 1000), 6)
 
     async def answer(path: str, headers: dict[str, str], writer) -> bool:
@@ -81,7 +88,7 @@ def serve(hosts: list[str], port: int, ready) -> None:
         extra = ""
         if kind == "200":
             serials[path] += 1
-            body = gzip.compress(rss(path, 1000 + serials[path]), 1)
+            body = gzip.compress(rss(path, base + serials[path]), 1)
             extra = f'ETag: "{serials[path]}"\r\n'
         elif kind == "304":
             if headers.get("if-none-match") == '"v1"':
@@ -138,55 +145,85 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-# ── the client ───────────────────────────────────────────────────────────────
+# ── the client: the daemon itself ────────────────────────────────────────────
 
 
-@dataclass
-class FeedRow:
-    url: str
-    etag: str | None = None
-    last_modified: str | None = None
-    body_hash: str | None = None
+def write_config(folder: Path, feeds: list[tuple[str, str]], db: Path | None = None) -> Path:
+    lines = [
+        f'[storage]\npath = "{db or folder / "bench.db"}"\n[log]\nformat = "json"\nlevel = "warning"\n',
+        '[fetch]\nallow_private = ["127.0.0.0/8"]\nmax_body = "15MB"\n',
+        '[scheduler]\nworkers = 200\nmin_interval = "1s"\n',
+    ]
+    for feed_id, url in feeds:
+        lines.append(f'[[feeds]]\nid = "{feed_id}"\nurl = "{url}"\ninterval = "1s"\n')
+    path = folder / "ingestd.toml"
+    path.write_text("".join(lines))
+    return path
 
 
-async def poll(fetcher: Fetcher, feed: FeedRow, pool: ThreadPoolExecutor, profiles) -> str:
-    """One poll, as the daemon does it up to the store; returns what it came to."""
-    try:
-        result = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
-    except IngestError:
-        return "error"
-    feed.etag = result.etag or feed.etag
-    feed.last_modified = result.last_modified or feed.last_modified
-    if result.not_modified:
-        return "304"
-    body_hash = hashlib.sha256(result.body).hexdigest()
-    if body_hash == feed.body_hash:
-        return "same"
-    feed.body_hash = body_hash
-    loop = asyncio.get_running_loop()
-    processed = await loop.run_in_executor(
-        pool,
-        partial(
-            process,
-            result.body,
-            feed_id=feed.url,
-            source=None,
-            now=datetime.now(UTC),
-            profiles=profiles,
-            url=result.final_url,
-            content_type=result.headers.get("content-type"),
-        ),
-    )
-    return "200" if processed.stories else "parse-error"
+def make_feeds(
+    kinds: list[tuple[str, int]], hosts: list[str], port: int, tag: str = ""
+) -> list[tuple[str, str]]:
+    feeds = []
+    for kind, count in kinds:
+        for i in range(count):
+            host = hosts[len(feeds) % len(hosts)]
+            feeds.append((f"{kind}-{tag}{i}", f"http://{host}:{port}/{kind}/{tag}{i}"))
+    return feeds
 
 
-async def round_of(
-    fetcher: Fetcher, feeds: list[FeedRow], pool, profiles
-) -> tuple[float, float, Counter[str]]:
-    """Poll every feed at once; (wall seconds, CPU seconds, outcomes)."""
+async def round_of(daemon: Daemon, ids: list[str]) -> tuple[float, float, Counter[str]]:
+    """Claim these feeds and poll them all at once; (wall s, CPU s, outcomes by status)."""
+    store = daemon.writer.store
     cpu, wall = _cpu(), time.perf_counter()
-    outcomes = Counter(await asyncio.gather(*(poll(fetcher, f, pool, profiles) for f in feeds)))
+    wanted = set(ids)
+    claimed = await daemon.writer.run(
+        store.claim_due, utcnow(), 1_000_000, all_feeds=True, owner=daemon.owner, lease=daemon.lease
+    )
+    others = [f.id for f in claimed if f.id not in wanted]
+    if others:
+        await daemon.writer.run(store.release_feeds, others, utcnow())
+    semaphore = asyncio.Semaphore(200)  # [scheduler] workers
+
+    async def one(feed) -> None:
+        async with semaphore:
+            await daemon.poll_feed(feed)
+
+    await asyncio.gather(*(one(f) for f in claimed if f.id in wanted))
+    rows = await daemon.writer.run(
+        lambda: store.db.execute(
+            f"SELECT status, new FROM polls WHERE id IN (SELECT max(id) FROM polls "
+            f"WHERE feed_id IN ({','.join('?' * len(ids))}) GROUP BY feed_id)",
+            ids,
+        ).fetchall()
+    )
+    outcomes = Counter("200+new" if status == 200 and new else str(status) for status, new in rows)
     return time.perf_counter() - wall, _cpu() - cpu, outcomes
+
+
+def fill(path: Path, stories: int, feed_ids: list[str]) -> None:
+    """N synthetic stories spread over the feeds, loaded straight into the tables by
+    bench/dedupe.py's Loader (rows, keys, versions, events, band rows, full-text index).
+    Run in a child process: the round's peak RSS is then the daemon's alone."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from dedupe import Loader  # bench/dedupe.py
+
+    Store(path).close()  # the schema
+    Loader(path, random.Random(1), feed_ids).load(stories)
+    store = Store(path)
+    store.set_meta("fingerprint.version", dedupe.FINGERPRINT_VERSION)  # nothing to rebuild
+    store.close()
+
+
+def fill_and_warm(config: Any, stories: int, ids: list[str]) -> None:
+    if not Path(config.storage.path).exists():
+        fill(Path(config.storage.path), stories, ids)
+
+    async def warm() -> None:
+        async with Daemon(config).open() as daemon:
+            await round_of(daemon, ids)
+
+    asyncio.run(warm())
 
 
 def _cpu() -> float:
@@ -194,64 +231,77 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def make_feeds(kinds: list[tuple[str, int]], hosts: list[str], port: int) -> list[FeedRow]:
-    feeds = []
-    for kind, count in kinds:
-        for i in range(count):
-            feeds.append(FeedRow(f"http://{hosts[len(feeds) % len(hosts)]}:{port}/{kind}/{i}"))
-    return feeds
+def _memory() -> str:
+    """This process's resident memory now: anonymous vs file-backed (the database's mapping)."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return ", ".join(f"{k} {int(fields[k].split()[0]) / 1024:.0f} MiB" for k in ("RssAnon", "RssFile"))
 
 
-async def bench(args: argparse.Namespace, hosts: list[str], port: int) -> None:
-    profiles = normalize.load_profiles(None)
-    imported = _peak_rss_mib()
-    # The first parse loads models (language detection, …): count them apart from polling.
-    process(rss("warm-up", 1), feed_id="warm-up", source=None, now=datetime.now(UTC), profiles=profiles)
-    warmed = _peak_rss_mib()
-    pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
-    fetcher = Fetcher(
-        timeout=20.0,
-        connect_timeout=10.0,
-        user_agent="ingestd-bench/0.1",
-        allow_private=["127.0.0.0/8"],
-        max_body=15_000_000,
-        max_redirects=5,
-    )
-    async with fetcher:
-        mixed = make_feeds([(k, round(args.feeds * share)) for k, share in MIX], hosts, port)
-        await round_of(fetcher, mixed, pool, profiles)  # first polls: learn validators
-        wall, cpu, outcomes = await round_of(fetcher, mixed, pool, profiles)
+def _hwm_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def bench(args: argparse.Namespace, hosts: list[str], port: int, folder: Path) -> None:
+    if args.db_stories:
+        kinds = [
+            ("200", round(args.feeds * args.changed)),
+            ("304", args.feeds - round(args.feeds * args.changed)),
+        ]
+    else:
+        kinds = [(k, round(args.feeds * share)) for k, share in MIX]
+    mixed = make_feeds(kinds, hosts, port)
+    per_kind = {
+        kind: make_feeds([(kind, args.per_kind)], hosts, port, "k") for kind in ("200", "304", "same")
+    }
+    if args.db_stories:
+        per_kind = {}
+    feeds = mixed + [f for fs in per_kind.values() for f in fs]
+    config = load_config(write_config(folder, feeds, args.db), env={})
+    logs.configure(config.log.format, config.log.level)
+    ids = [f for f, _ in mixed]
+    if args.db_stories:
+        # filled and polled once (validators learnt, what the feeds hold stored) in a
+        # child process: the measured round's peak RSS is the daemon's alone
+        filler = multiprocessing.Process(target=fill_and_warm, args=(config, args.db_stories, ids))
+        filler.start()
+        filler.join()
+    async with Daemon(config).open() as daemon:
+        started = _hwm_mib()
+        if not args.db_stories:
+            await round_of(daemon, ids)  # first polls: learn validators, store what is there
+        wall, cpu, outcomes = await round_of(daemon, ids)
+        print(f"full round, {len(ids)} feeds due at once ({len(hosts)} hosts):")
         print(
-            f"full round, {len(mixed)} feeds due at once ({len(hosts)} hosts, global limit 50, per host 2):"
-        )
-        print(
-            f"  time {wall:.2f} s, {len(mixed) / wall:.0f} polls/s, "
-            f"CPU {cpu:.2f} s ({cpu / len(mixed) * 1000:.2f} ms/poll)"
+            f"  time {wall:.2f} s, {len(ids) / wall:.0f} polls/s, CPU {cpu:.2f} s ({cpu / len(ids) * 1000:.2f} ms/poll)"
         )
         print(f"  outcomes: {dict(sorted(outcomes.items()))}")
-
+        if args.db_stories:
+            peak, now = _hwm_mib(), _memory()  # before counting: a count reads every page
+            stories = daemon.writer.store.count("stories")
+            size = Path(config.storage.path).stat().st_size / 2**20
+            print(
+                f"  database: {stories} stories, {size:.0f} MiB; VmHWM {started:.0f} MiB after start, "
+                f"{peak:.0f} MiB after the round ({now})"
+            )
+            return
         per_poll = {}
-        for kind in ("200", "304", "same"):
-            feeds = make_feeds([(kind, args.per_kind)], hosts, port)
-            feeds = [FeedRow(f.url.replace(f"/{kind}/", f"/{kind}/k")) for f in feeds]
-            await round_of(fetcher, feeds, pool, profiles)
-            wall, cpu, outcomes = await round_of(fetcher, feeds, pool, profiles)
-            assert outcomes == Counter({kind: len(feeds)}), outcomes
-            per_poll[kind] = cpu / len(feeds)
-            print(f"{kind:>4}: {len(feeds)} polls in {wall:.2f} s, CPU {per_poll[kind] * 1000:.2f} ms/poll")
+        for kind, feeds in per_kind.items():
+            kind_ids = [f for f, _ in feeds]
+            await round_of(daemon, kind_ids)
+            wall, cpu, outcomes = await round_of(daemon, kind_ids)
+            per_poll[kind] = cpu / len(kind_ids)
+            print(
+                f"{kind:>4}: {len(kind_ids)} polls in {wall:.2f} s, CPU {per_poll[kind] * 1000:.2f} ms/poll {dict(outcomes)}"
+            )
     for kind in ("304", "same"):
         share = per_poll[kind] / per_poll["200"]
-        verdict = "under" if share < 0.2 else "OVER"
-        print(f"{kind} costs {share:.1%} of a 200 ({verdict} the 20% target)")
-    print(
-        f"peak RSS {_peak_rss_mib():.0f} MiB (client process; {imported:.0f} MiB after "
-        f"imports, {warmed:.0f} MiB after the first parse, before any poll)"
-    )
-    pool.shutdown()
-
-
-def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        print(
+            f"{kind} costs {share:.1%} of a changed poll, store included ({'under' if share < 0.02 else 'OVER'} the 2% target)"
+        )
+    print(f"peak RSS (VmHWM) {_hwm_mib():.0f} MiB")
 
 
 def main() -> None:
@@ -259,6 +309,11 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=5000)
     parser.add_argument("--per-kind", type=int, default=1000)
     parser.add_argument("--hosts", type=int, default=100)
+    parser.add_argument("--db-stories", type=int, default=0)
+    parser.add_argument("--changed", type=float, default=0.01)
+    parser.add_argument(
+        "--db", type=Path, help="keep the big database here; reused (not filled again) when it exists"
+    )
     args = parser.parse_args()
     hosts = [f"127.0.0.{i}" for i in range(1, args.hosts + 1)]
     port = free_port()
@@ -268,7 +323,8 @@ def main() -> None:
     try:
         if not ready.wait(30):
             sys.exit("the bench server did not start")
-        asyncio.run(bench(args, hosts, port))
+        with tempfile.TemporaryDirectory(prefix="ingestd-bench-") as folder:
+            asyncio.run(bench(args, hosts, port, Path(folder)))
     finally:
         server.terminate()
         server.join(5)

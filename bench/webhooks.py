@@ -31,6 +31,8 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+from ingestd.compose import save_stories
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -187,7 +189,8 @@ async def throughput(stories: int, subscriptions: int) -> float:
         nonlocal started
         for first in range(0, stories, 100):
             await writer.run(
-                writer.store.save_stories,
+                save_stories,
+                writer.store,
                 [_story(n) for n in range(first, min(first + 100, stories))],
                 _utcnow(),
             )
@@ -210,7 +213,7 @@ async def latency(seconds: float, wake: bool) -> tuple[float, float, int]:
         n = 0
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            [change] = await writer.run(writer.store.save_stories, [_story(n)], _utcnow())
+            [change] = await writer.run(save_stories, writer.store, [_story(n)], _utcnow())
             committed[change.event["id"]] = time.time()
             if wake:
                 await dispatcher.dispatch_due()

@@ -32,7 +32,7 @@ from .errors import ConfigError
 if TYPE_CHECKING:
     from .store import Store
 
-# Said here as well as in ingestd.webhooks.cli so that listing the command does not
+# Said here as well as in ingestd.webhooks_cli so that listing the command does not
 # import the webhooks package (and with it the store and the HTTP client).
 _WEBHOOKS_HELP = "Webhook subscriptions: list, add, change, remove, test, redeliver, enable, disable."
 _CONFIG_HELP = "config file (default: $INGESTD_CONFIG, else config/ingestd.toml); before or after the command"
@@ -176,7 +176,7 @@ def _parser(running: str | None = None) -> argparse.ArgumentParser:
     with_config(stories_show).add_argument("story_id", metavar="ID")
     stories_show.add_argument("--json", action="store_true", help="one JSON line (default: indented)")
     if running is None or running == "webhooks":
-        from .webhooks import cli as webhooks_cli
+        from . import webhooks_cli
 
         webhooks_cli.register(commands, with_config)
     else:

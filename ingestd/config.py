@@ -103,6 +103,19 @@ def _parse_int(value: Any) -> int:
     return number
 
 
+def _parse_count(value: Any) -> int:
+    """whole number, 0 or more"""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"{value!r} is not a whole number")
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a whole number") from None
+    if number < 0:
+        raise ValueError(f"{value!r} must be 0 or more")
+    return number
+
+
 def _parse_str(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not a string")
@@ -319,6 +332,13 @@ SETTINGS: list[Setting] = [
         "Stories older than this are purged; their identity keys stay (tombstones).",
     ),
     _S(
+        "storage",
+        "write_batch",
+        _parse_int,
+        200,
+        "Stories written per transaction: a big poll is several, so ticks and claims never wait behind it.",
+    ),
+    _S(
         "log",
         "format",
         _choice("json", "console"),
@@ -370,6 +390,14 @@ SETTINGS: list[Setting] = [
         3,
         "A permanent redirect (301/308) becomes the feed's URL after this many consecutive "
         "polls saw the same target; 302/307 never change it.",
+    ),
+    _S(
+        "fetch",
+        "max_entries",
+        _parse_count,
+        500,
+        "Entries taken from one poll: the newest by published time when every entry has one, "
+        "else the first in document order; 0: all of them.",
     ),
     _S("fetch", "global_limit", _parse_int, 50, "Fetches in flight at once, all hosts together."),
     _S("fetch", "per_host_limit", _parse_int, 2, "Fetches in flight at once to one host."),
@@ -583,6 +611,7 @@ RELATIONS: list[Relation] = [
 class StorageSettings:
     path: str
     retention: float
+    write_batch: int
 
 
 @dataclass(frozen=True)
@@ -600,6 +629,7 @@ class FetchSettings:
     max_body: int
     max_redirects: int
     adopt_redirect_after: int
+    max_entries: int
     global_limit: int
     per_host_limit: int
     per_host_delay: float

@@ -1,11 +1,17 @@
 """The daemon: an APScheduler tick claims due feeds and hands them to workers.
 
 The event loop only waits. Fetching is async (one shared, guarded
-httpx client); parsing and normalizing run in a small thread pool; every
-write goes through the one Writer. The daemon owns the signals: SIGTERM or
-SIGINT stops the tick, lets in-flight polls finish for a moment, cancels the
-rest (their feeds are released for the next start), drains the writer and
-closes the database.
+httpx client); parsing, normalizing and fingerprinting run in a small thread
+pool; every write goes through the one Writer, in bounded transactions (a
+batch of stories), so the tick's claims never queue behind a big poll.
+
+`run` holds the database's instance lock (a second `run` on it exits 1) and,
+holding it, ends every lease left by an earlier process. A claim is a lease
+(this start's owner id, an end); the poll's FeedUpdate ends it, and a poll task
+that dies ends it with an error state. The daemon owns the signals: SIGTERM or
+SIGINT stops the tick, gives in-flight polls a moment, cancels the rest (their
+leases end), drops writes not yet started and closes the database, all within
+SHUTDOWN_S.
 """
 
 from __future__ import annotations
@@ -14,10 +20,16 @@ import asyncio
 import contextlib
 import dataclasses
 import hashlib
+import json
+import os
 import signal
+import socket
+import sqlite3
 import time
+import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -25,23 +37,29 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from . import api, dedupe, normalize, schedule
+from . import api, compose, dedupe, normalize, schedule
 from .config import Config
 from .errors import IngestError, ParseError
 from .fetch import Fetcher, read_local
 from .logs import get_logger
 from .metrics import Metrics
-from .models import FeedState, Story
-from .pipeline import Processed, process, process_article
-from .store import PollRecord, Writer
+from .models import FeedState, FeedUpdate, PollWrite, StoredChange
+from .pipeline import Processed, normalize_parsed, parse_input, process_article
+from .store import InstanceLock, Writer
 from .timeutil import to_iso, utcnow
 from .webhooks import DISPATCH_EVERY_S, Dispatcher
 
-# In-flight polls get this long to finish after SIGTERM before they are cancelled,
-# so that the whole shutdown stays well inside the 5 s a container runtime allows.
+# In-flight polls get this long to finish after SIGTERM before they are cancelled;
+# the writer then finishes the one batch it is writing, and the whole shutdown
+# stays inside the 5 s a container runtime is promised.
 DRAIN_GRACE_S = 2.0
 RETENTION_EVERY_S = 3600.0
 CPU_WORKERS = 2
+# /readyz: a small write every PROBE_EVERY_S must commit within PROBE_WITHIN_S
+PROBE_EVERY_S = 10.0
+PROBE_WITHIN_S = 2.0
+# publish times kept on the feed's row: what a 304's schedule and quiet check read
+RECENT_PUBLISHED = 20
 
 
 class Daemon:
@@ -55,7 +73,10 @@ class Daemon:
             backoff_cap=config.scheduler.backoff_cap,
         )
         self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # this start's leases
+        self.lease = schedule.lease_length(config.fetch.timeout)
         self._stopping = asyncio.Event()
+        self._background: set[asyncio.Task[None]] = set()
         self.metrics = Metrics()
         self.dedupe = dedupe.Settings.from_config(config.dedupe)
         self.pinned_identity = {f.id: f.identity for f in config.feeds}
@@ -65,9 +86,19 @@ class Daemon:
     async def open(self) -> AsyncIterator[Daemon]:
         """Profiles, the writer, the worker pool and the HTTP client; config feeds synced."""
         self.profiles = normalize.load_profiles(self.config.normalize.sources_dir)
-        self.writer = Writer(self.config.storage.path)
+        lock = InstanceLock(self.config.storage.path)
+        lock.acquire()  # DatabaseInUse (an OSError): `run` says which database, which pid
+        try:
+            self.writer = Writer(self.config.storage.path)
+        except BaseException:
+            lock.release()
+            raise
         self.cpu = ThreadPoolExecutor(max_workers=CPU_WORKERS, thread_name_prefix="ingestd-cpu")
         try:
+            released = await self.writer.run(self.writer.store.release_all_leases)
+            if released:
+                self.log.info("leases released", feeds=released, reason="left by an earlier run")
+            await self.writer.run(compose.rebuild_signatures, self.writer.store)
             await self.writer.run(self.writer.store.sync_config_feeds, self.config.feeds, utcnow())
             await self.writer.run(
                 self.writer.store.sync_config_subscriptions, self.config.subscriptions, utcnow()
@@ -83,6 +114,7 @@ class Daemon:
         finally:
             self.cpu.shutdown(wait=False, cancel_futures=True)
             self.writer.close()
+            lock.release()
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -151,6 +183,14 @@ class Daemon:
             next_run_time=utcnow(),
         )
         scheduler.add_job(
+            self.probe,
+            "interval",
+            seconds=PROBE_EVERY_S,
+            id="probe",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.add_job(
             self.retention,
             "interval",
             seconds=RETENTION_EVERY_S,
@@ -172,7 +212,14 @@ class Daemon:
             await http
 
     async def _poll_all_once(self) -> None:
-        feeds = await self.writer.run(self.writer.store.claim_due, utcnow(), 1_000_000, all_feeds=True)
+        feeds = await self.writer.run(
+            self.writer.store.claim_due,
+            utcnow(),
+            1_000_000,
+            all_feeds=True,
+            owner=self.owner,
+            lease=self.lease,
+        )
         semaphore = asyncio.Semaphore(self.config.scheduler.workers)
 
         async def bounded(feed: FeedState) -> None:
@@ -182,8 +229,8 @@ class Daemon:
 
         for feed in feeds:
             self._start(feed, bounded(feed))
-        every_poll = asyncio.gather(*self._in_flight.values(), return_exceptions=True)
-        stop = asyncio.ensure_future(self._stopping.wait())
+        every_poll: asyncio.Future[Any] = asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        stop: asyncio.Future[Any] = asyncio.ensure_future(self._stopping.wait())
         await asyncio.wait([every_poll, stop], return_when=asyncio.FIRST_COMPLETED)
         stop.cancel()
         await self._drain()
@@ -197,19 +244,60 @@ class Daemon:
         if free <= 0:
             self.service.ticked()
             return
-        claimed = await self.writer.run(self.writer.store.claim_due, now, free)
+        claimed = await self.writer.run(
+            self.writer.store.claim_due, now, free, owner=self.owner, lease=self.lease
+        )
         self.service.ticked()  # after the tick's write: a stuck writer turns /healthz 503
-        deferred = [f.id for f in claimed if self.fetcher.host_busy(f.url)]
-        if deferred:  # the host's budget is spent: still due, not an error
-            await self.writer.run(self.writer.store.release_feeds, deferred, now)
-        for feed in claimed:
+        # a feed whose poll is still finishing (its state written, its lease ended) is
+        # left to it; a feed whose host's budget is spent stays due. Both are released.
+        fresh = [f for f in claimed if f.id not in self._in_flight]
+        deferred = [f.id for f in fresh if self.fetcher.host_busy(f.url)]
+        released = deferred + [f.id for f in claimed if f.id in self._in_flight]
+        if released:
+            await self.writer.run(self.writer.store.release_feeds, released, now)
+        for feed in fresh:
             if feed.id not in deferred:
                 self._start(feed, self.poll_feed(feed))
 
     def _start(self, feed: FeedState, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work, name=f"poll:{feed.id}")
         self._in_flight[feed.id] = task
-        task.add_done_callback(lambda _t, fid=feed.id: self._in_flight.pop(fid, None))
+        task.add_done_callback(partial(self._poll_done, feed))
+
+    def _poll_done(self, feed: FeedState, task: asyncio.Task[None]) -> None:
+        self._in_flight.pop(feed.id, None)
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        self.log.error("poll task failed", feed_id=feed.id, error=f"{type(exc).__name__}: {exc}")
+        if not self._stopping.is_set():
+            failure = asyncio.get_running_loop().create_task(self._release_failed(feed, exc))
+            self._background.add(failure)
+            failure.add_done_callback(self._background.discard)
+
+    async def _release_failed(self, feed: FeedState, exc: BaseException | None) -> None:
+        """A poll task that died: its feed is erroring, its lease ended, its next poll
+        backed off; if even that cannot be written, the lease runs out by itself."""
+        fetched = Fetched(error=f"internal error: {type(exc).__name__}: {exc}")
+        update = plan(feed, fetched, [], utcnow(), self.config, self.schedule_settings)
+        try:
+            await self.writer.run(compose.apply_alone, self.writer.store, [update])
+        except sqlite3.Error as error:
+            self.service.database_error = f"storage error: {error}"
+
+    async def probe(self) -> None:
+        """/readyz's database check: one small write must commit within PROBE_WITHIN_S."""
+        try:
+            await asyncio.wait_for(
+                self.writer.run(self.writer.store.set_meta, "probe.at", to_iso(utcnow())), PROBE_WITHIN_S
+            )
+        except (sqlite3.Error, TimeoutError) as exc:
+            reason = f"write probe failed: {exc}" if str(exc) else "write probe took over 2 s"
+            if self.service.database_error != reason:
+                self.log.error("storage error", error=reason)
+            self.service.database_error = reason
+            return
+        self.service.database_error = None  # a write succeeded: the database takes writes again
 
     async def _drain(self) -> None:
         tasks = list(self._in_flight.values())
@@ -221,149 +309,181 @@ class Daemon:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         if cut_short:
-            # their claim lease would delay them after a restart; make them due now
-            await self.writer.run(self.writer.store.release_feeds, cut_short, utcnow())
+            # their leases would hold them until they ran out; due again at the next start
+            with contextlib.suppress(sqlite3.Error):
+                await self.writer.run(self.writer.store.release_feeds, cut_short, utcnow())
             self.log.info("polls cancelled by shutdown", feeds=cut_short)
 
     # ── one poll, top to bottom ──────────────────────────────────────────────
 
     async def poll_feed(self, feed: FeedState) -> None:
-        """Fetch, parse, normalize, store; on failure record the error on the feed.
-        Never raises (but for cancellation): a poll's failure is the feed's state."""
+        """Fetch, process, plan (pure: the FeedUpdate), record; on failure record the
+        error on the feed. Never raises (but for cancellation): a poll's failure is the
+        feed's state."""
         log = self.log.bind(feed_id=feed.id, url=feed.url)
         started = utcnow()
         clock = time.monotonic()
-        status: int | None = None
-        size = 0
-        error: str | None = None
-        headers: dict[str, str] = {}
-        fetch_seconds: float | None = None
-        processed: list[Processed] = []
-        update: dict[str, Any] = {"last_poll_at": started}
+        fetched = Fetched()
         try:
-            if feed.url.startswith("file:"):
-                status, size, processed, update_local = await self._read_local_feed(feed, started)
-                update |= update_local
-            else:
-                result = await self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
-                status, size, headers = result.status, len(result.body), result.headers
-                fetch_seconds = result.duration_ms / 1000
-                update |= {
-                    "etag": result.etag or feed.etag,
-                    "last_modified": result.last_modified or feed.last_modified,
-                }
-                update |= redirect_update(
-                    feed, result.permanent_redirect, self.config.fetch.adopt_redirect_after
-                )
-                if "url" in update:
-                    log.info(
-                        "permanent redirect adopted",
-                        new_url=update["url"],
-                        polls=self.config.fetch.adopt_redirect_after,
-                    )
-                if not result.not_modified:
-                    body_hash = hashlib.sha256(result.body).hexdigest()
-                    if body_hash != feed.body_hash:  # a server that ignores conditional GET
-                        processed = [
-                            await self._process(
-                                result.body,
-                                feed,
-                                started,
-                                url=result.final_url,
-                                content_type=headers.get("content-type"),
-                                allow_pages=False,
-                            )
-                        ]
-                        if processed[0].error:
-                            raise ParseError(processed[0].error)
-                        if feed.fetch_article:
-                            await self._fetch_articles(feed, processed[0], started, log)
-                    update["body_hash"] = body_hash
+            await self._fetch(feed, started, fetched, log)
         except IngestError as exc:
-            error = str(exc) or type(exc).__name__
-            status = getattr(exc, "status", status)
+            fetched.error = str(exc) or type(exc).__name__
+            fetched.status = getattr(exc, "status", fetched.status)
             if getattr(exc, "retry_after", None):  # 429/503: the server said when
-                headers = {"retry-after": exc.retry_after}  # type: ignore[attr-defined]
+                fetched.headers = {"retry-after": exc.retry_after}  # type: ignore[attr-defined]
         except Exception as exc:  # a bug must cost one poll, not the daemon
-            error = f"internal error: {type(exc).__name__}: {exc}"
+            fetched.error = f"internal error: {type(exc).__name__}: {exc}"
             log.exception("poll failed unexpectedly")
-
-        stories: list[Story] = [s for p in processed for s in p.stories]
-        for p in processed:
+        for p in fetched.processed:
             for reason in p.dropped:
                 log.warning("entry dropped", error=reason)
-        hints = {k: v for p in processed if p.document for k, v in p.document.hints.items()}
-        published = [s.first_created for s in stories if s.first_created]
-        if feed.url.startswith("file:"):
-            published = []  # a folder's dates say when files were written, not how often it changes
-        elif not processed and error is None:  # 304 or identical body: what it published before
-            published = await self.writer.run(self.writer.store.recent_publish_times, feed.id)
-        outcome = schedule.PollOutcome(
-            status=status,
-            error=error,
-            headers=headers,
-            ttl_minutes=_int(hints.get("ttl")),
-            update_period=hints.get("sy_updateperiod"),
-            update_frequency=_int(hints.get("sy_updatefrequency")),
-            published=published,
-        )
-        update |= self._state_after(feed, outcome, error, started)
-        if error is None and not feed.url.startswith("file:"):
-            update |= quiet_update(feed, published, started, log)
-        record = PollRecord(
-            feed_id=feed.id,
-            started_at=started,
-            duration_ms=int((time.monotonic() - clock) * 1000),
-            status=status,
-            bytes=size,
-            error=error,
-        )
-        changes = await self.writer.run(
-            self.writer.store.save_poll,
-            record,
-            stories,
-            update,
-            utcnow(),
-            identity=self.pinned_identity.get(feed.id),
-            dedupe_settings=self.dedupe,
-        )
+            if p.cut:
+                log.info("entries cut", kept=self.config.fetch.max_entries, left_out=p.cut)
+        published: list[datetime] = []
+        stories = [s for p in fetched.processed for s in p.stories]
+        if not feed.url.startswith("file:"):  # a folder's dates say when files were written
+            published = [s.first_created for s in stories if s.first_created]
+            published += [t for p in fetched.processed for t in p.known_published]
+            if not fetched.processed and fetched.error is None:  # 304: what it published before
+                published = (
+                    list(feed.recent_published)
+                    if feed.recent_published is not None
+                    else await self.writer.run(self.writer.store.recent_publish_times, feed.id)
+                )
+        update = plan(feed, fetched, published, started, self.config, self.schedule_settings)
+        _log_transitions(feed, update, published, log)
+        changes, update = await self._record(feed, fetched, update, started, clock)
         if any(change.event for change in changes):  # deliver now, not at the next pass
             await self.dispatcher.dispatch_due()
-        self.metrics.observe_poll(status=status, error=error, fetch_seconds=fetch_seconds, fetched_bytes=size)
+        self.metrics.observe_poll(
+            status=fetched.status,
+            error=fetched.error,
+            fetch_seconds=fetched.fetch_seconds,
+            fetched_bytes=fetched.size,
+        )
         self.metrics.observe_stored(changes)
         for change in changes:
             if change.matched:
                 self.metrics.observe_dedupe_hit(change.matched)
+        for _ in range(sum(p.known for p in fetched.processed)):  # known by guid and raw content
+            self.metrics.observe_dedupe_hit("guid")
         counts = {k: sum(1 for c in changes if c.kind == k) for k in ("created", "updated", "unchanged")}
-        (log.warning if error else log.info)(
+        (log.warning if fetched.error else log.info)(
             "poll",
-            status=status,
-            duration_ms=record.duration_ms,
-            bytes=size,
+            status=fetched.status,
+            duration_ms=int((time.monotonic() - clock) * 1000),
+            bytes=fetched.size,
             new=counts["created"],
             updated=counts["updated"],
-            unchanged=counts["unchanged"],
-            error=error,
-            next_poll_at=to_iso(update["next_poll_at"]),
-            state=update["state"],
+            unchanged=counts["unchanged"] + sum(p.known for p in fetched.processed),
+            error=fetched.error,
+            next_poll_at=to_iso(update.get("next_poll_at")),
+            state=update.get("state"),
         )
 
-    def _state_after(
-        self, feed: FeedState, outcome: schedule.PollOutcome, error: str | None, now: datetime
-    ) -> dict[str, Any]:
-        if error is None:
-            state = {"state": "ok", "error_count": 0, "last_error": None, "last_success_at": now}
-            counted = dataclasses.replace(feed, error_count=0)
-        else:
-            gone = outcome.status == 410
-            state = {
-                "state": "parked" if gone else "erroring",
-                "error_count": feed.error_count + 1,
-                "last_error": error,
-            }
-            counted = dataclasses.replace(feed, error_count=feed.error_count + 1)
-        state["next_poll_at"] = schedule.next_poll(counted, outcome, now, self.schedule_settings)
-        return state
+    async def _fetch(self, feed: FeedState, started: datetime, fetched: Fetched, log: Any) -> None:
+        """Fetch and process into `fetched`; raises the errors.py tree."""
+        if feed.url.startswith("file:"):
+            await self._read_local_feed(feed, started, fetched)
+            return
+        result = await self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        fetched.status, fetched.size, fetched.headers = result.status, len(result.body), result.headers
+        fetched.fetch_seconds = result.duration_ms / 1000
+        fetched.fields |= {
+            "etag": result.etag or feed.etag,
+            "last_modified": result.last_modified or feed.last_modified,
+        }
+        fetched.fields |= redirect_update(
+            feed, result.permanent_redirect, self.config.fetch.adopt_redirect_after
+        )
+        if "url" in fetched.fields:
+            log.info(
+                "permanent redirect adopted",
+                new_url=fetched.fields["url"],
+                polls=self.config.fetch.adopt_redirect_after,
+            )
+        if result.not_modified:
+            return
+        body_hash = hashlib.sha256(result.body).hexdigest()
+        if body_hash != feed.body_hash:  # a server that ignores conditional GET
+            processed = await self._process(
+                result.body,
+                feed,
+                started,
+                url=result.final_url,
+                content_type=result.headers.get("content-type"),
+                allow_pages=False,
+            )
+            if processed.error:
+                raise ParseError(processed.error)
+            fetched.processed = [processed]
+            if feed.fetch_article:
+                await self._fetch_articles(feed, processed, started, log)
+        fetched.fields["body_hash"] = body_hash
+
+    async def _record(
+        self,
+        feed: FeedState,
+        fetched: Fetched,
+        update: FeedUpdate,
+        started: datetime,
+        clock: float,
+    ) -> tuple[list[StoredChange], FeedUpdate]:
+        """The poll's stories in batches of [storage] write_batch, each its own transaction;
+        the history row and the feed's state with the last, so that an etag or body hash
+        never commits ahead of the stories it stands for. A storage error is the poll's
+        error: the feed is marked erroring (if the database still takes that). Returns
+        what was stored and the feed's state as written."""
+        store = self.writer.store
+        batch = self.config.storage.write_batch
+        identity = self.pinned_identity.get(feed.id)
+        changes: list[StoredChange] = []
+        pending = [
+            (p.stories[i : i + batch], p.entry_keys[i : i + batch], p.known if i == 0 else 0)
+            for p in fetched.processed
+            for i in range(0, max(len(p.stories), 1), batch)
+        ] or [([], [], 0)]
+        loop = asyncio.get_running_loop()
+        try:
+            for number, (stories, keys, known) in enumerate(pending, 1):
+                last = number == len(pending)
+                prepared = await loop.run_in_executor(
+                    self.cpu, partial(compose.prepare, stories, self.dedupe, started, keys)
+                )
+                changes += await self.writer.run(
+                    compose.write_batch,
+                    store,
+                    prepared,
+                    utcnow(),
+                    identity=identity,
+                    settings=self.dedupe,
+                    poll=self._poll_write(feed, fetched, started, clock) if last else None,
+                    feed=update if last else None,
+                    known=known,
+                )
+        except sqlite3.Error as exc:
+            reason = f"storage error: {exc}"
+            self.service.database_error = reason
+            fetched.error = reason  # the poll's one line says it, with the feed id
+            failed = plan(feed, fetched, [], started, self.config, self.schedule_settings)
+            with contextlib.suppress(sqlite3.Error):  # a full disk may refuse this too
+                await self.writer.run(
+                    compose.apply_alone, store, [failed, self._poll_write(feed, fetched, started, clock)]
+                )
+            return changes, failed
+        self.service.database_error = None
+        return changes, update
+
+    def _poll_write(self, feed: FeedState, fetched: Fetched, started: datetime, clock: float) -> PollWrite:
+        return PollWrite(
+            feed_id=feed.id,
+            started_at=compose.iso(started),
+            duration_ms=int((time.monotonic() - clock) * 1000),
+            status=fetched.status,
+            bytes=fetched.size,
+            unchanged=sum(p.known for p in fetched.processed),
+            error=fetched.error,
+        )
 
     async def _fetch_articles(self, feed: FeedState, processed: Processed, now: datetime, log: Any) -> None:
         """Replace each new entry's story by its page's, fetched through the same guarded
@@ -374,6 +494,7 @@ class Daemon:
         kept = [i for i, s in enumerate(processed.stories) if s.url not in known]
         processed.stories = [processed.stories[i] for i in kept]
         processed.entries = [processed.entries[i] for i in kept]
+        processed.entry_keys = [processed.entry_keys[i] for i in kept]
         loop = asyncio.get_running_loop()
 
         async def article(index: int) -> None:
@@ -399,17 +520,28 @@ class Daemon:
         await asyncio.gather(*(article(i) for i, s in enumerate(processed.stories) if s.url))
 
     async def _process(self, body: bytes, feed: FeedState, now: datetime, **kwargs: Any) -> Processed:
+        """Parse, skip the entries stored already with the same raw content, normalize the rest."""
         loop = asyncio.get_running_loop()
+        parsed = await loop.run_in_executor(
+            self.cpu,
+            partial(parse_input, body, feed_id=feed.id, max_entries=self.config.fetch.max_entries, **kwargs),
+        )
+        keys = [k for k in parsed.entry_keys if k]
+        known = await self.writer.run(self.writer.store.known_keys, keys) if keys else frozenset()
         return await loop.run_in_executor(
             self.cpu,
             partial(
-                process, body, feed_id=feed.id, source=feed.source, now=now, profiles=self.profiles, **kwargs
+                normalize_parsed,
+                parsed,
+                feed_id=feed.id,
+                source=feed.source,
+                now=now,
+                profiles=self.profiles,
+                known=known,
             ),
         )
 
-    async def _read_local_feed(
-        self, feed: FeedState, now: datetime
-    ) -> tuple[int, int, list[Processed], dict[str, Any]]:
+    async def _read_local_feed(self, feed: FeedState, now: datetime, fetched: Fetched) -> None:
         """A config-declared file or folder: each file is one input; pages allowed."""
         loop = asyncio.get_running_loop()
         files = await loop.run_in_executor(self.cpu, read_local, feed.url)
@@ -417,21 +549,76 @@ class Daemon:
         for path, body in files:
             digest.update(path.encode() + b"\0" + body)
         body_hash = digest.hexdigest()
-        size = sum(len(body) for _, body in files)
+        fetched.size = sum(len(body) for _, body in files)
+        fetched.fields["body_hash"] = body_hash
         if body_hash == feed.body_hash:
-            return 304, size, [], {"body_hash": body_hash}
-        processed = []
+            fetched.status = 304
+            return
+        fetched.status = 200
         failures = []
         for path, body in files:
             result = await self._process(body, feed, now, url=Path(path).as_uri(), allow_pages=True)
             if result.error:
                 failures.append(f"{path}: {result.error}")
-            processed.append(result)
+            fetched.processed.append(result)
         if failures and len(failures) == len(files):
             raise ParseError("; ".join(failures))
         for failure in failures:
             self.log.warning("input not readable", feed_id=feed.id, error=failure)
-        return 200, size, processed, {"body_hash": body_hash}
+
+
+@dataclass
+class Fetched:
+    """What a poll's fetch and processing brought, filled in as it goes."""
+
+    status: int | None = None
+    size: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    fetch_seconds: float | None = None
+    fields: dict[str, Any] = field(default_factory=dict)  # feed columns the fetch changed
+    processed: list[Processed] = field(default_factory=list)
+    error: str | None = None
+
+
+def plan(
+    feed: FeedState,
+    fetched: Fetched,
+    published: list[datetime],
+    now: datetime,
+    config: Config,
+    settings: schedule.ScheduleSettings,
+) -> FeedUpdate:
+    """The feed's state after this poll (pure): what the fetch changed, ok or erroring
+    (parked on 410), the next poll, quiet or not. Its write ends the feed's lease."""
+    hints = {k: v for p in fetched.processed if p.document for k, v in p.document.hints.items()}
+    outcome = schedule.PollOutcome(
+        status=fetched.status,
+        error=fetched.error,
+        headers=fetched.headers,
+        ttl_minutes=_int(hints.get("ttl")),
+        update_period=hints.get("sy_updateperiod"),
+        update_frequency=_int(hints.get("sy_updatefrequency")),
+        published=published,
+    )
+    fields: dict[str, Any] = {"last_poll_at": now}
+    if fetched.error is None:
+        fields |= fetched.fields
+        fields |= {"state": "ok", "error_count": 0, "last_error": None, "last_success_at": now}
+        counted = dataclasses.replace(feed, error_count=0)
+        if not feed.url.startswith("file:"):
+            fields |= quiet_update(feed, published, now)
+            newest = sorted(published, reverse=True)[:RECENT_PUBLISHED]
+            fields["recent_published"] = json.dumps([to_iso(t) for t in newest])
+    else:  # what a failed fetch saw is not kept (but for the redirect it followed)
+        fields |= {k: v for k, v in fetched.fields.items() if k.startswith("redirect_") or k == "url"}
+        fields |= {
+            "state": "parked" if fetched.status == 410 else "erroring",
+            "error_count": feed.error_count + 1,
+            "last_error": fetched.error,
+        }
+        counted = dataclasses.replace(feed, error_count=feed.error_count + 1)
+    fields["next_poll_at"] = schedule.next_poll(counted, outcome, now, settings)
+    return FeedUpdate.of(feed.id, fields)
 
 
 def redirect_update(feed: FeedState, target: str | None, adopt_after: int) -> dict[str, Any]:
@@ -445,19 +632,30 @@ def redirect_update(feed: FeedState, target: str | None, adopt_after: int) -> di
     return {"redirect_target": target, "redirect_count": count}
 
 
-def quiet_update(feed: FeedState, published: list[datetime], now: datetime, log: Any) -> dict[str, Any]:
+def quiet_update(feed: FeedState, published: list[datetime], now: datetime) -> dict[str, Any]:
     """Mark a feed quiet once its newest story is older than expected; unmark it when a
-    story arrives. Each change of state is logged once."""
+    story arrives."""
     threshold = schedule.quiet_threshold(published, feed.quiet_after)
     newest = max(published, default=None)
     quiet = threshold is not None and newest is not None and (now - newest).total_seconds() > threshold
     if quiet and feed.quiet_since is None:
-        log.warning("source quiet", last_story_at=to_iso(newest), expected_within_s=threshold)
         return {"quiet_since": now}
     if not quiet and feed.quiet_since is not None and newest is not None:
-        log.info("source active again", last_story_at=to_iso(newest))
         return {"quiet_since": None}
     return {}
+
+
+def _log_transitions(feed: FeedState, update: FeedUpdate, published: list[datetime], log: Any) -> None:
+    """Each change of the quiet state is logged once."""
+    fields = dict(update.fields)
+    if "quiet_since" not in fields:
+        return
+    newest = max(published, default=None)
+    if fields["quiet_since"] is not None:
+        threshold = schedule.quiet_threshold(published, feed.quiet_after)
+        log.warning("source quiet", last_story_at=to_iso(newest), expected_within_s=threshold)
+    else:
+        log.info("source active again", last_story_at=to_iso(newest))
 
 
 def _int(value: str | None) -> int | None:

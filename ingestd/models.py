@@ -7,6 +7,7 @@ No stage hands another an httpx response, a feedparser dict or a sqlite row.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -72,6 +73,8 @@ class FeedState:
     redirect_count: int = 0  # consecutive polls that saw it
     quiet_after: float | None = None  # pinned by config; None: from the observed rate
     quiet_since: datetime | None = None  # when the feed was found quiet; None: not quiet
+    # publish times of its newest entries, as its last document gave them (None: unknown)
+    recent_published: tuple[datetime, ...] | None = None
 
 
 @dataclass
@@ -236,3 +239,254 @@ class StoredChange:
     # what recognised it: "guid", "url" or "content" (an identity key), or "cluster"
     # (a new story that joined another's cluster); None for a story never seen before
     matched: str | None = None
+
+
+PolicyName = Literal["guid", "url", "content"]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A feed's identity policy: which key identifies its stories (dedupe decides it)."""
+
+    name: PolicyName
+    reason: str
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class Existing:
+    """The stored story an incoming one was identified as."""
+
+    story_id: str
+    version: int
+    first_created: str | None
+    seen: frozenset[str]  # the text hash of every stored version
+    purged: bool = False  # a tombstone: the story was purged, its keys kept
+    matched: str | None = None  # the kind of key that found it: guid, url or content
+
+
+# ── what the store reads for the composer, and the intents it applies ────────
+# The store imports nothing but this module: the composer (ingestd.compose) reads
+# these through the store's small queries, decides with dedupe and webhooks, and
+# hands back the intents below. See docs/storage.md.
+
+
+@dataclass(frozen=True)
+class StoredSignature:
+    """A stored story's near-duplicate signature, as written: never recomputed."""
+
+    story_id: str
+    cluster: str
+    shingles: bytes  # sorted uint64 shingle hashes, little-endian
+    numbers: str  # JSON: [[place, before, after, [numbers…]], …]
+
+
+@dataclass(frozen=True)
+class LiveSubscription:
+    """A subscription that gets new deliveries: what deciding one needs."""
+
+    id: str
+    events: tuple[str, ...]
+    filter: SubscriptionFilter
+
+
+@dataclass(frozen=True)
+class StoryWrite:
+    """A story's new version: created (a new row) or updated (the row moves to it).
+    `ninjs` and `ingest` are JSON text, stored once per version; events refer to them."""
+
+    kind: Literal["created", "updated"]
+    story_id: str
+    feed_id: str
+    source: str
+    version: int
+    content_hash: str
+    url: str | None
+    guid: str | None
+    headline: str
+    byline: str | None
+    located: str | None
+    section: str | None
+    language: str | None
+    first_created: str | None
+    written_at: str
+    body_text: str
+    ninjs: str
+    ingest: str
+    cluster: str
+    first_of_cluster: bool
+    at: int  # epoch seconds the band rows are filed under
+    bands: tuple[int, ...] = ()  # empty: too short to cluster, no signature
+    shingles: bytes = b""
+    numbers: str = "[]"
+
+
+@dataclass(frozen=True)
+class KeysWrite:
+    """Identity keys (and raw-entry digests) that name a stored story."""
+
+    story_id: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EventWrite:
+    """An outbox event: its story document is the version's (StoryWrite.ninjs)."""
+
+    id: str
+    type: str
+    story_id: str
+    version: int
+    timestamp: str
+
+
+@dataclass(frozen=True)
+class DeliveryWrite:
+    """One subscription's delivery of an event: owed ("pending") or not ("filtered")."""
+
+    subscription_id: str
+    event_id: str
+    story_id: str
+    version: int
+    state: Literal["pending", "filtered"]
+    queued_at: str  # milliseconds, fixed width (the outbox's time form)
+
+
+@dataclass(frozen=True)
+class PolicyWrite:
+    """A feed's identity policy, learnt or pinned."""
+
+    feed_id: str
+    policy: str
+    reason: str
+    pinned: bool
+    changed_at: str
+
+
+@dataclass(frozen=True)
+class PollWrite:
+    """One poll's history row."""
+
+    feed_id: str
+    started_at: str
+    duration_ms: int
+    status: int | None
+    bytes: int
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedUpdate:
+    """The feed's state after a poll; releases its lease. `fields`: column -> value
+    (times as ISO text), only those the poll changed."""
+
+    feed_id: str
+    fields: tuple[tuple[str, Any], ...]
+    lease_owner: str | None = None  # the claim's owner: a write by another is dropped
+
+    @classmethod
+    def of(cls, feed_id: str, fields: dict[str, Any], lease_owner: str | None = None) -> FeedUpdate:
+        return cls(feed_id, tuple(fields.items()), lease_owner)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return dict(self.fields).get(name, default)
+
+
+Intent = StoryWrite | KeysWrite | EventWrite | DeliveryWrite | PolicyWrite | PollWrite | FeedUpdate
+
+
+# ── webhooks: what crosses the webhook modules and the store ─────────────────
+
+DeliveryState = Literal["pending", "delivering", "delivered", "failed", "filtered"]
+SubscriptionState = Literal["active", "paused", "disabled", "removed"]
+# Where a subscription comes from: the config file, or a run-time `ingestd webhooks add`
+# or `POST /subscriptions` (those keep their secrets in the database).
+Origin = Literal["config", "cli", "api"]
+
+
+def secret_fingerprint(secret: str) -> str:
+    """Tells secrets apart (which one is live while rotating) without revealing them."""
+    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery taken by one sender until it records the attempt (or its lease ends)."""
+
+    delivery_id: int
+    subscription_id: str
+    url: str
+    event_id: str
+    body: bytes
+    attempt: int  # the number this attempt will have, from 1
+    probe: bool  # the subscription is paused and this attempt probes it
+
+
+@dataclass(frozen=True)
+class DueSubscription:
+    id: str
+    state: SubscriptionState
+    due: int  # deliveries that may be sent now (at most the limit asked for)
+
+
+@dataclass(frozen=True)
+class SubscriptionStatus:
+    """One line of `ingestd webhooks list`, one subscription of `GET /subscriptions`:
+    never its secrets, at most their fingerprints."""
+
+    id: str
+    url: str
+    origin: Origin
+    events: tuple[str, ...]
+    filter: SubscriptionFilter
+    secret_fingerprints: tuple[str, ...] | None  # run-time subscriptions only
+    state: SubscriptionState
+    reason: str | None
+    backlog: int  # pending or being delivered
+    failed: int
+    delivered: int
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+
+
+class UnknownSubscription(LookupError):
+    """No subscription by that id; the message names it."""
+
+
+class SubscriptionConflict(Exception):
+    """A run-time change the subscription does not allow (it exists already, or the
+    config declares it); the message names the id and says what to do instead."""
+
+
+@dataclass(frozen=True)
+class AttemptContext:
+    """What deciding an attempt's outcome reads: its delivery and its subscription."""
+
+    delivery_state: str
+    attempts: int  # made before this one
+    queued_at: datetime
+    subscription_state: SubscriptionState
+    reason: str | None
+    failing_since: datetime | None
+    next_send_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AttemptWrite:
+    """An attempt's outcome: the delivery's new state and its subscription's."""
+
+    delivery_id: int
+    subscription_id: str
+    state: DeliveryState
+    next_attempt_at: datetime | None
+    status: int | None
+    error: str | None
+    at: datetime
+    subscription: tuple[tuple[str, Any], ...]  # columns to set (times as datetimes)
+    resume_pending: bool = False  # the breaker closed: every pending delivery is due now
+    expire_queued_before: datetime | None = None  # paused: pending ones queued earlier fail
+    expire_reason: str | None = None

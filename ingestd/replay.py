@@ -8,15 +8,14 @@ line, exactly as the store's outbox holds them. With the same inputs and
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
-from . import dedupe
+from . import compose, dedupe
 from .config import Config, parse_size
 from .errors import FetchError
 from .fetch import local_files, read_file
@@ -39,14 +38,14 @@ class ReplaySummary:
         return 1 if self.failed else 0
 
 
-def input_files(paths: list[str | os.PathLike]) -> list[Path]:
+def input_files(paths: list[str | os.PathLike[str]]) -> list[Path]:
     """Files given, and the files inside folders given, in name order; hidden ones skipped.
     A path given is kept (missing, or a FIFO), so that it is reported as a failed input."""
     return local_files(paths)
 
 
 def replay(
-    paths: list[str | os.PathLike],
+    paths: list[str | os.PathLike[str]],
     *,
     config: Config,
     profiles: Any,
@@ -62,6 +61,7 @@ def replay(
         store = Store(db_path or os.path.join(scratch, "replay.db"))
         settings = dedupe.Settings.from_config(config.dedupe)
         try:
+            compose.rebuild_signatures(store)
             files = input_files(paths)
             for path in progress(files) if progress else files:
                 summary.inputs += 1
@@ -128,11 +128,14 @@ def _replay_file(
     for reason in result.dropped:
         log.warning("entry dropped", error=reason)
     summary.dropped += len(result.dropped)
-    changes = store.save_stories(result.stories, now, identity=identity, settings=settings)
+    pinned = cast(dedupe.PolicyName | None, identity)  # the config checked it is one
+    changes = compose.save_stories(store, result.stories, now, identity=pinned, settings=settings)
+    written = [change.event["id"] for change in changes if change.event is not None]
+    bodies = store.event_bodies(written) if written else {}
     for change in changes:
         setattr(summary, change.kind, getattr(summary, change.kind) + 1)
-        if change.event is not None:
-            out.write(json.dumps(change.event, ensure_ascii=False, separators=(",", ":")) + "\n")
+    for event_id in written:  # exactly the outbox's bytes, as a webhook POST carries them
+        out.write(bodies[event_id] + "\n")
     out.flush()
 
 

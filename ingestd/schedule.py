@@ -214,3 +214,13 @@ def quiet_threshold(published: Sequence[datetime], pinned: float | None) -> floa
         return None
     gaps = sorted((a - b).total_seconds() for a, b in zip(times, times[1:]))
     return max(QUIET_GAPS * gaps[len(gaps) // 2], QUIET_MIN_S)
+
+
+# A claim outlives a poll's slowest fetch twice over, plus time to write what it brought.
+LEASE_MARGIN_S = 30.0
+
+
+def lease_length(fetch_timeout: float) -> timedelta:
+    """How long a claimed feed stays claimed: past this its poller is presumed dead (a
+    crash, another replica gone) and the feed is due again."""
+    return timedelta(seconds=2 * fetch_timeout + LEASE_MARGIN_S)

@@ -14,9 +14,10 @@ import pytest
 from starlette.routing import Route
 
 from ingestd.api import ServiceState, build_app
+from ingestd.compose import save_poll, save_stories
 from ingestd.metrics import Metrics
-from ingestd.models import FeedConfig
-from ingestd.store import PollRecord, Store
+from ingestd.models import FeedConfig, FeedUpdate, PollWrite
+from ingestd.store import Store
 from ingestd.timeutil import to_iso
 from tests.support.stories import NOW, story
 
@@ -179,16 +180,18 @@ async def test_feeds_shows_each_feeds_state_and_last_story(store: Store) -> None
         ],
         NOW,
     )
-    store.save_poll(
-        PollRecord("bad", NOW, 12, 500, 0, "HTTP 500"),
+    save_poll(
+        store,
+        PollWrite("bad", to_iso(NOW), 12, 500, 0, error="HTTP 500"),
         [],
-        {"state": "erroring", "error_count": 1, "last_error": "HTTP 500"},
+        FeedUpdate.of("bad", {"state": "erroring", "error_count": 1, "last_error": "HTTP 500"}),
         NOW,
     )
-    store.save_poll(
-        PollRecord("good", NOW, 12, 200, 100),
+    save_poll(
+        store,
+        PollWrite("good", to_iso(NOW), 12, 200, 100),
         [story(1, feed="good")],
-        {"state": "ok", "last_success_at": NOW},
+        FeedUpdate.of("good", {"state": "ok", "last_success_at": NOW}),
         NOW,
     )
     async with serving(store, headers=AUTH) as client:
@@ -206,7 +209,7 @@ async def test_feeds_shows_each_feeds_state_and_last_story(store: Store) -> None
 
 
 async def test_stories_come_newest_first_with_their_summary(store: Store) -> None:
-    store.save_stories([story(3), story(1, byline="By Kim"), story(2)], NOW)
+    save_stories(store, [story(3), story(1, byline="By Kim"), story(2)], NOW)
     async with serving(store, headers=AUTH) as client:
         response = await client.get("/stories")
     body = response.json()
@@ -230,7 +233,7 @@ async def test_stories_come_newest_first_with_their_summary(store: Store) -> Non
 
 
 async def test_pages_stay_stable_while_stories_arrive(store: Store) -> None:
-    store.save_stories([story(n) for n in range(1, 26)], NOW)
+    save_stories(store, [story(n) for n in range(1, 26)], NOW)
     seen: list[str] = []
     async with serving(store, headers=AUTH) as client:
         response = await client.get("/stories", params={"limit": 10})
@@ -238,7 +241,8 @@ async def test_pages_stay_stable_while_stories_arrive(store: Store) -> None:
         arrivals = 100
         while cursor := response.json()["next_cursor"]:
             # newer stories, and one late arrival published between older ones
-            store.save_stories(
+            save_stories(
+                store,
                 [
                     story(arrivals, published=NOW + timedelta(minutes=arrivals)),
                     story(arrivals + 1, published=NOW - timedelta(minutes=17, seconds=30)),
@@ -263,7 +267,7 @@ async def test_pages_stay_stable_while_stories_arrive(store: Store) -> None:
 
 
 async def test_a_page_ends_exactly_at_the_last_story(store: Store) -> None:
-    store.save_stories([story(n) for n in range(1, 5)], NOW)
+    save_stories(store, [story(n) for n in range(1, 5)], NOW)
     async with serving(store, headers=AUTH) as client:
         first = (await client.get("/stories", params={"limit": 2})).json()
         second = (await client.get("/stories", params={"limit": 2, "cursor": first["next_cursor"]})).json()
@@ -282,7 +286,8 @@ async def test_a_page_ends_exactly_at_the_last_story(store: Store) -> None:
     ],
 )
 async def test_filters(store: Store, params: dict[str, str], expected: list[int]) -> None:
-    store.save_stories(
+    save_stories(
+        store,
         [
             story(1, section="politics"),
             story(2, feed="wire"),
@@ -297,7 +302,8 @@ async def test_filters(store: Store, params: dict[str, str], expected: list[int]
 
 
 async def test_full_text_search_in_headline_body_and_byline(store: Store) -> None:
-    store.save_stories(
+    save_stories(
+        store,
         [
             story(1, headline="North Korea fires missile", body="Launch over the East Sea."),
             story(2, headline="Markets close higher", body="U.S.-China trade talks lift stocks."),
@@ -326,9 +332,9 @@ async def test_full_text_search_in_headline_body_and_byline(store: Store) -> Non
 
 
 async def test_search_follows_new_versions_and_purges(store: Store) -> None:
-    [first] = store.save_stories([story(1, headline="Ceasefire holds")], NOW)
-    store.save_stories([story(2, headline="Ceasefire talks")], NOW)
-    store.save_stories([story(1, headline="Ceasefire collapses")], NOW + timedelta(minutes=5))
+    [first] = save_stories(store, [story(1, headline="Ceasefire holds")], NOW)
+    save_stories(store, [story(2, headline="Ceasefire talks")], NOW)
+    save_stories(store, [story(1, headline="Ceasefire collapses")], NOW + timedelta(minutes=5))
     async with serving(store, headers=AUTH) as client:
         assert await page_ids(client, q="holds") == []
         assert await page_ids(client, q="collapses") == [first.story_id]
@@ -339,7 +345,8 @@ async def test_search_follows_new_versions_and_purges(store: Store) -> None:
 
 
 async def test_search_pages_and_filters_together(store: Store) -> None:
-    store.save_stories(
+    save_stories(
+        store,
         [
             story(n, headline=f"Missile report {n}", section="defense" if n % 2 else "world")
             for n in range(1, 8)
@@ -382,8 +389,8 @@ async def test_bad_parameters_get_400_naming_them(store: Store, params: dict[str
 
 
 async def test_a_story_with_its_versions(store: Store) -> None:
-    [change] = store.save_stories([story(1)], NOW)
-    store.save_stories([story(1, headline="Retitled")], NOW + timedelta(minutes=5))
+    [change] = save_stories(store, [story(1)], NOW)
+    save_stories(store, [story(1, headline="Retitled")], NOW + timedelta(minutes=5))
     async with serving(store, headers=AUTH) as client:
         response = await client.get(f"/stories/{change.story_id}")
     body = response.json()
@@ -429,7 +436,7 @@ async def test_stories_stored_before_the_index_existed_are_found(tmp_path: Path)
         migrations = [m for m in Store.migrations if m[0] != "reads-1"]
 
     old = StoreBeforeSearch(tmp_path / "old.db")
-    old.save_stories([story(1, headline="Typhoon nears Okinawa")], NOW)
+    save_stories(old, [story(1, headline="Typhoon nears Okinawa")], NOW)
     old.close()
     store = Store(tmp_path / "old.db")  # migrates: the index is built from what is stored
     try:

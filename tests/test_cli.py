@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ingestd.cli import main
+from ingestd.compose import save_stories
 from ingestd.config import EnvWarning, load_config
 from ingestd.store import Store
 from tests.support import SEED, write_config
@@ -40,7 +41,7 @@ def config(tmp_path: Path) -> Path:
     )
     store = Store(load_config(path, env={}).storage.path)
     store.sync_config_feeds(load_config(path, env={}).feeds, NOW)
-    store.save_stories([story(1), story(2)], NOW)
+    save_stories(store, [story(1), story(2)], NOW)
     store.close()
     return path
 

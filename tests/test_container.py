@@ -4,40 +4,38 @@ outside Docker, and docker-compose.yml's config."""
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 from ingestd.config import load_config
 from tests.support import ROOT, free_port, wait_for
+from tests.support.processes import INGESTD, clean_env
 
-INGESTD = [sys.executable, "-m", "ingestd"]
 DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
 COMPOSE = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
 
 
-def _env(**extra: str) -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")} | extra
-
-
-def _image_env() -> dict[str, str]:
+def _imageclean_env() -> dict[str, str]:
     return dict(re.findall(r"(INGESTD_\w+)=(\S+)", DOCKERFILE))
 
 
 def _image_config() -> Path:
     """The file INGESTD_CONFIG names in the image, found in the checkout (COPY config ./config)."""
-    in_image = Path(_image_env()["INGESTD_CONFIG"])
+    in_image = Path(_imageclean_env()["INGESTD_CONFIG"])
     assert in_image.parent == Path("/app/config"), in_image
     return ROOT / "config" / in_image.name
 
 
 def _check_config(path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*INGESTD, "check-config", str(path)], env=_env(**env), capture_output=True, text=True, timeout=30
+        [*INGESTD, "check-config", str(path)],
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
 
 
@@ -74,7 +72,7 @@ def test_the_images_command_line_runs_outside_docker(tmp_path: Path) -> None:
     health = re.search(r'CMD \["ingestd", "(healthcheck)"\]', DOCKERFILE).group(1)
     assert entry == "ingestd"
     db = tmp_path / "data" / "ingestd.db"
-    env = _env(
+    env = clean_env(
         INGESTD_CONFIG=str(_image_config()),
         INGESTD_STORAGE_PATH=str(db),
         INGESTD_HTTP_LISTEN=f"127.0.0.1:{free_port()}",

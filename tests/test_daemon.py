@@ -14,23 +14,8 @@ import respx
 from structlog.testing import capture_logs
 
 from ingestd.daemon import Daemon
-from tests.support import daemon_config, rss
-
-FEED_URL = "https://feeds.example.org/news.xml"
-
-
-def config_for(tmp_path: Path, *feeds: tuple[str, str]) -> object:
-    return daemon_config(
-        tmp_path, feeds=feeds, allow_private=False, extra='[scheduler]\nmin_interval = "1s"\n'
-    )
-
-
-def poll_lines(logs: list[dict]) -> list[dict]:
-    return [entry for entry in logs if entry["event"] == "poll"]
-
-
-async def poll(daemon: Daemon, feed_id: str) -> None:
-    await daemon.poll_feed(daemon.writer.store.get_feed(feed_id))
+from tests.support import rss
+from tests.support.daemon import FEED_URL, config_for, poll, poll_lines
 
 
 @respx.mock

@@ -12,10 +12,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ingestd.api import ServiceState, build_app
+from ingestd.compose import save_poll, save_stories
 from ingestd.metrics import DEDUPE_KINDS, DELIVERY_RESULTS, POLL_RESULTS, STORED_CHANGES, Metrics
-from ingestd.models import FeedConfig
-from ingestd.store import PollRecord, Store
+from ingestd.models import FeedConfig, FeedUpdate, PollWrite
+from ingestd.store import Store
 from ingestd.store._reads import StoreGauges
+from ingestd.timeutil import to_iso
 from tests.support.stories import NOW, story
 
 NO_GAUGES = StoreGauges({}, 0, None)
@@ -67,9 +69,9 @@ def test_saved_stories_count_as_created_and_updated() -> None:
     metrics = Metrics()
     with_store = Store(":memory:")
     try:
-        metrics.observe_stored(with_store.save_stories([story(1), story(2), story(3)], NOW))
+        metrics.observe_stored(save_stories(with_store, [story(1), story(2), story(3)], NOW))
         metrics.observe_stored(
-            with_store.save_stories([story(1, headline="Retitled"), story(2)], NOW + timedelta(minutes=1))
+            save_stories(with_store, [story(1, headline="Retitled"), story(2)], NOW + timedelta(minutes=1))
         )
     finally:
         with_store.close()
@@ -121,8 +123,20 @@ def test_each_metrics_has_its_own_registry() -> None:
 
 def test_feed_states_are_read_from_the_store(store: Store) -> None:
     store.sync_config_feeds([FeedConfig(id=f"f{n}", url=f"https://e.example/{n}") for n in range(4)], NOW)
-    store.save_poll(PollRecord("f0", NOW, 1, 410, 0, "gone"), [], {"state": "parked"}, NOW)
-    store.save_poll(PollRecord("f1", NOW, 1, 500, 0, "HTTP 500"), [], {"state": "erroring"}, NOW)
+    save_poll(
+        store,
+        PollWrite("f0", to_iso(NOW), 1, 410, 0, error="gone"),
+        [],
+        FeedUpdate.of("f0", {"state": "parked"}),
+        NOW,
+    )
+    save_poll(
+        store,
+        PollWrite("f1", to_iso(NOW), 1, 500, 0, error="HTTP 500"),
+        [],
+        FeedUpdate.of("f1", {"state": "erroring"}),
+        NOW,
+    )
     text = Metrics().render(store.service_gauges(), NOW)
     assert value(text, "ingestd_feeds", state="ok") == 2
     assert value(text, "ingestd_feeds", state="parked") == 1
@@ -150,7 +164,7 @@ async def _scrape(store: Store, metrics: Metrics) -> httpx.Response:
 def test_the_endpoint_shows_counters_and_store_gauges_without_a_token(store: Store) -> None:
     store.sync_config_feeds([FeedConfig(id="f", url="https://e.example/feed")], datetime.now(UTC))
     metrics = Metrics()
-    metrics.observe_stored(store.save_stories([story(1)], NOW))
+    metrics.observe_stored(save_stories(store, [story(1)], NOW))
     response = asyncio.run(_scrape(store, metrics))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")

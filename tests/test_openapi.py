@@ -25,7 +25,10 @@ from ingestd.api import ServiceState, bind, build_app, serve
 from ingestd.api._openapi import SECRET_PATTERN, SPEC
 from ingestd.metrics import Metrics
 from ingestd.models import FeedConfig, SubscriptionConfig
-from ingestd.store import PollRecord, Store, Writer
+from ingestd.compose import save_poll, save_stories
+from ingestd.models import FeedUpdate, PollWrite
+from ingestd.store import Store, Writer
+from ingestd.timeutil import to_iso
 from ingestd.webhooks._signing import signing_key
 from tests.support.stories import NOW, story
 from tests.support.webhooks import SECRET
@@ -45,16 +48,29 @@ def seeded(db: Path) -> Path:
         ],
         NOW,
     )
-    store.save_poll(PollRecord("good", NOW, 12, 200, 100), [story(1, feed="good")], {"state": "ok"}, NOW)
-    store.save_poll(
-        PollRecord("bad", NOW, 12, 500, 0, "HTTP 500"),
-        [],
-        {"state": "erroring", "error_count": 1, "last_error": "HTTP 500"},
+    save_poll(
+        store,
+        PollWrite("good", to_iso(NOW), 12, 200, 100),
+        [story(1, feed="good")],
+        FeedUpdate.of("good", {"state": "ok"}),
         NOW,
     )
-    store.save_poll(PollRecord("hush", NOW, 12, 200, 100), [], {"state": "ok", "quiet_since": NOW}, NOW)
-    store.save_stories([story(n, feed="good") for n in range(2, 6)], NOW)
-    store.save_stories([story(2, feed="good", body="A second version of story 2, now longer.")], NOW)
+    save_poll(
+        store,
+        PollWrite("bad", to_iso(NOW), 12, 500, 0, error="HTTP 500"),
+        [],
+        FeedUpdate.of("bad", {"state": "erroring", "error_count": 1, "last_error": "HTTP 500"}),
+        NOW,
+    )
+    save_poll(
+        store,
+        PollWrite("hush", to_iso(NOW), 12, 200, 100),
+        [],
+        FeedUpdate.of("hush", {"state": "ok", "quiet_since": NOW}),
+        NOW,
+    )
+    save_stories(store, [story(n, feed="good") for n in range(2, 6)], NOW)
+    save_stories(store, [story(2, feed="good", body="A second version of story 2, now longer.")], NOW)
     store.sync_config_subscriptions(
         [SubscriptionConfig("newsroom", "https://hooks.example/in", (SECRET,))], NOW
     )

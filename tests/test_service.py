@@ -4,7 +4,6 @@ SIGTERM, the healthcheck, and the container's exact command line."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import sqlite3
@@ -18,20 +17,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ingestd.compose import save_stories
 from tests.support import ROOT, free_port, local_feed, rss, wait_for, write_config
-
-INGESTD = [sys.executable, "-m", "ingestd"]
+from tests.support.processes import INGESTD, clean_env
 
 
 @pytest.fixture
 def feed_server() -> Iterator[str]:
     with local_feed(rss(("a", "Alpha"), ("b", "Beta"))) as feed:
         yield feed.url
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")}
-    return env | extra
 
 
 def _stories(db: Path) -> int:
@@ -67,7 +61,7 @@ def test_run_stores_stories_then_sigterm_exits_0_within_5s(tmp_path: Path, feed_
     proc = subprocess.Popen(
         [*INGESTD, "run", "--config", str(config)],
         cwd=tmp_path,
-        env=_env(),
+        env=clean_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -76,7 +70,7 @@ def test_run_stores_stories_then_sigterm_exits_0_within_5s(tmp_path: Path, feed_
         wait_for(lambda: _stories(db) == 2, timeout=20)
         health = subprocess.run(
             [*INGESTD, "healthcheck", "--config", str(config)],
-            env=_env(),
+            env=clean_env(),
             capture_output=True,
             text=True,
             timeout=30,
@@ -109,7 +103,7 @@ def test_healthcheck_fails_without_a_running_daemon(tmp_path: Path) -> None:
     config = write_config(tmp_path, f'[http]\nlisten = "127.0.0.1:{free_port()}"\n')
     run = subprocess.run(
         [*INGESTD, "healthcheck", "--config", str(config)],
-        env=_env(),
+        env=clean_env(),
         capture_output=True,
         text=True,
         timeout=30,
@@ -140,7 +134,7 @@ def test_run_once_polls_every_feed_then_exits(tmp_path: Path, feed_server: str) 
     )
     run = subprocess.run(
         [*INGESTD, "run", "--once", "--config", str(config)],
-        env=_env(),
+        env=clean_env(),
         capture_output=True,
         text=True,
         timeout=60,
@@ -149,7 +143,7 @@ def test_run_once_polls_every_feed_then_exits(tmp_path: Path, feed_server: str) 
     assert _stories(tmp_path / "once.db") == 3
     listing = subprocess.run(
         [*INGESTD, "feeds", "list", "--json", "--config", str(config)],
-        env=_env(),
+        env=clean_env(),
         capture_output=True,
         text=True,
         timeout=30,
@@ -166,7 +160,7 @@ def test_example_receiver_accepts_ingestd_signatures(tmp_path: Path) -> None:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "examples" / "receiver.py"), str(port)],
-        env=_env(WEBHOOK_SECRET=secret),
+        env=clean_env(WEBHOOK_SECRET=secret),
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -210,7 +204,8 @@ def test_identity_reset_takes_a_feed_back_out_of_a_learnt_policy(tmp_path: Path)
     )
     store = Store(tmp_path / "s.db")
     store.sync_config_feeds(load_config(config).feeds, datetime.now(UTC))
-    store.save_stories(
+    save_stories(
+        store,
         [
             Story(
                 feed_id="f",
@@ -228,7 +223,7 @@ def test_identity_reset_takes_a_feed_back_out_of_a_learnt_policy(tmp_path: Path)
     store.close()
     listing = subprocess.run(
         [*INGESTD, "feeds", "list", "--json", "--config", str(config)],
-        env=_env(),
+        env=clean_env(),
         capture_output=True,
         text=True,
         timeout=30,
@@ -236,7 +231,7 @@ def test_identity_reset_takes_a_feed_back_out_of_a_learnt_policy(tmp_path: Path)
     assert json.loads(listing.stdout.splitlines()[0])["identity"] == "url"
     reset = subprocess.run(
         [*INGESTD, "feeds", "identity-reset", "f", "--config", str(config)],
-        env=_env(),
+        env=clean_env(),
         capture_output=True,
         text=True,
         timeout=30,
@@ -244,7 +239,7 @@ def test_identity_reset_takes_a_feed_back_out_of_a_learnt_policy(tmp_path: Path)
     assert reset.returncode == 0, reset.stderr
     again = subprocess.run(
         [*INGESTD, "feeds", "identity-reset", "f", "--config", str(config)],
-        env=_env(),
+        env=clean_env(),
         capture_output=True,
         text=True,
         timeout=30,
@@ -262,7 +257,11 @@ def test_a_taken_port_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
             f'[storage]\npath = "x.db"\n[log]\nformat = "json"\n[http]\nlisten = "127.0.0.1:{port}"\n',
         )
         run = subprocess.run(
-            [*INGESTD, "run", "--config", str(config)], env=_env(), capture_output=True, text=True, timeout=30
+            [*INGESTD, "run", "--config", str(config)],
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
     assert run.returncode == 1
     assert "Traceback" not in run.stderr

@@ -6,44 +6,14 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
+from ingestd.compose import save_poll, save_stories
 from ingestd.dedupe import Policy
-from ingestd.models import FeedConfig, Story
-from ingestd.store import PollRecord, Store
+from ingestd.models import FeedConfig, FeedUpdate, PollWrite, Story
+from ingestd.store import Store
+from ingestd.timeutil import to_iso
+from tests.support.store import WIRE, story
 
 NOW = datetime(2020, 1, 9, 0, 31, 2, tzinfo=UTC)
-WIRE = (
-    "SEOUL, Jan. 9 (Yonhap) -- South Korea's current account surplus narrowed for the second "
-    "consecutive month in November, as a slump in semiconductor exports weighed on the trade "
-    "balance, central bank data showed Thursday.\n\nThe current account surplus came to "
-    "US$5.97 billion in November, down from $6.05 billion a year earlier, according to the "
-    "Bank of Korea."
-)
-
-
-def story(
-    guid: str | None = "g1",
-    url: str | None = "https://example.org/1",
-    headline: str = "Headline",
-    body: str = "A body with words.",
-    feed_id: str = "f",
-    published: datetime | None = None,
-    tags: list[str] | None = None,
-) -> Story:
-    return Story(
-        feed_id=feed_id,
-        source="generic",
-        headline=headline,
-        body_text=body,
-        guid=guid,
-        url=url,
-        first_created=published,
-        tags=tags or [],
-        ninjs={
-            "type": "text",
-            "headlines": [{"role": "main", "value": headline}],
-            "bodies": [{"role": "main", "contentType": "text/plain", "value": body}],
-        },
-    )
 
 
 def feed_poll(poll: int, stories: int = 3) -> list[Story]:
@@ -71,14 +41,14 @@ def kinds(changes: list) -> list[str]:
 
 
 def test_same_story_twice_is_stored_once(store: Store) -> None:
-    assert kinds(store.save_stories([story()], NOW)) == ["created"]
-    assert kinds(store.save_stories([story()], NOW)) == ["unchanged"]
+    assert kinds(save_stories(store, [story()], NOW)) == ["created"]
+    assert kinds(save_stories(store, [story()], NOW)) == ["unchanged"]
     assert store.count("stories") == 1 and store.count("events") == 1
 
 
 def test_retitled_story_is_version_2_with_an_updated_event(store: Store) -> None:
-    [first] = store.save_stories([story()], NOW)
-    [second] = store.save_stories([story(headline="Retitled")], NOW + timedelta(minutes=5))
+    [first] = save_stories(store, [story()], NOW)
+    [second] = save_stories(store, [story(headline="Retitled")], NOW + timedelta(minutes=5))
     assert (second.kind, second.story_id, second.version) == ("updated", first.story_id, 2)
     assert second.event["type"] == "story.updated"
     assert second.event["data"]["story"]["version"] == "2"
@@ -89,14 +59,14 @@ def test_retitled_story_is_version_2_with_an_updated_event(store: Store) -> None
 
 def test_same_feed_polled_again_stores_nothing_new(store: Store) -> None:
     poll = [story(guid=f"g{i}", url=f"https://example.org/{i}", body=f"Text {i}.") for i in range(3)]
-    store.save_stories(poll, NOW)
-    assert kinds(store.save_stories(poll, NOW + timedelta(minutes=5))) == ["unchanged"] * 3
+    save_stories(store, poll, NOW)
+    assert kinds(save_stories(store, poll, NOW + timedelta(minutes=5))) == ["unchanged"] * 3
     assert store.count("stories") == 3 and store.count("events") == 3
 
 
 def test_guids_changing_every_poll_switch_the_feed_to_url_without_duplicates(store: Store) -> None:
     with capture_logs() as logs:
-        changes = [store.save_stories(feed_poll(n), NOW + timedelta(minutes=5 * n)) for n in range(3)]
+        changes = [save_stories(store, feed_poll(n), NOW + timedelta(minutes=5 * n)) for n in range(3)]
     assert [kinds(c) for c in changes] == [["created"] * 3, ["unchanged"] * 3, ["unchanged"] * 3]
     created = store.db.execute("SELECT COUNT(*) FROM events WHERE type = 'story.created'")
     assert created.fetchone()[0] == 3 and store.count("stories") == 3
@@ -111,7 +81,7 @@ def test_guids_changing_every_poll_switch_the_feed_to_url_without_duplicates(sto
 
 def test_a_policy_switch_never_creates_stories_again(store: Store) -> None:
     """Stored under guid; then guids and links both break: the text still finds them."""
-    store.save_stories(feed_poll(0), NOW)
+    save_stories(store, feed_poll(0), NOW)
     broken = [
         story(
             guid="same",
@@ -122,71 +92,72 @@ def test_a_policy_switch_never_creates_stories_again(store: Store) -> None:
         for i in range(3)
     ]
     with capture_logs():
-        assert kinds(store.save_stories(broken, NOW)) == ["unchanged"] * 3
+        assert kinds(save_stories(store, broken, NOW)) == ["unchanged"] * 3
     assert store.identity_policy("f").name == "content"
 
 
 def test_a_pinned_policy_does_not_move(store: Store) -> None:
     with capture_logs():
         for n in range(2):
-            store.save_stories(feed_poll(n), NOW, identity="guid")
+            save_stories(store, feed_poll(n), NOW, identity="guid")
     assert store.identity_policies() == {"f": Policy("guid", "pinned in config", pinned=True)}
     assert store.count("stories") == 3  # guids say so; the links still keep copies out
 
 
 def test_reset_policy_is_chosen_again(store: Store) -> None:
     with capture_logs():
-        store.save_stories(feed_poll(0), NOW, identity="content")
+        save_stories(store, feed_poll(0), NOW, identity="content")
         assert store.reset_identity_policy("f")
-        store.save_stories(feed_poll(0), NOW)
+        save_stories(store, feed_poll(0), NOW)
     assert store.identity_policy("f").name == "guid"
 
 
 def test_tracking_parameters_and_reordered_tags_are_no_change(store: Store) -> None:
-    [first] = store.save_stories([story(url="https://example.org/1?utm_source=a", tags=["a", "b"])], NOW)
+    [first] = save_stories(store, [story(url="https://example.org/1?utm_source=a", tags=["a", "b"])], NOW)
     assert first.event["data"]["ingest"]["url"] == "https://example.org/1"
     assert kinds(
-        store.save_stories([story(url="https://example.org/1?utm_source=b&fbclid=x", tags=["b", "a"])], NOW)
+        save_stories(store, [story(url="https://example.org/1?utm_source=b&fbclid=x", tags=["b", "a"])], NOW)
     ) == ["unchanged"]
 
 
 def test_a_text_a_version_already_had_is_no_change(store: Store) -> None:
     """Two copies served in turn (a stale cache) do not make a version each time."""
-    store.save_stories([story(body="First text.")], NOW)
-    store.save_stories([story(body="Second text.")], NOW)
-    assert kinds(store.save_stories([story(body="First text.")], NOW)) == ["unchanged"]
+    save_stories(store, [story(body="First text.")], NOW)
+    save_stories(store, [story(body="Second text.")], NOW)
+    assert kinds(save_stories(store, [story(body="First text.")], NOW)) == ["unchanged"]
 
 
 def test_whitespace_alone_is_not_a_change(store: Store) -> None:
-    store.save_stories([story(body="A body with words.")], NOW)
-    assert kinds(store.save_stories([story(body="A  body\nwith words. ")], NOW)) == ["unchanged"]
+    save_stories(store, [story(body="A body with words.")], NOW)
+    assert kinds(save_stories(store, [story(body="A  body\nwith words. ")], NOW)) == ["unchanged"]
 
 
 def test_dedupe_by_guid_then_link(store: Store) -> None:
-    store.save_stories([story(guid="g1", url="https://example.org/1")], NOW)
+    save_stories(store, [story(guid="g1", url="https://example.org/1")], NOW)
     # new guid, same link (case and fragment aside): the same story
-    assert kinds(store.save_stories([story(guid="other", url="HTTPS://Example.org/1#top")], NOW)) == [
+    assert kinds(save_stories(store, [story(guid="other", url="HTTPS://Example.org/1#top")], NOW)) == [
         "unchanged"
     ]
 
 
 def test_same_text_through_another_feed_is_stored_once(store: Store) -> None:
-    store.save_stories([story(feed_id="a", guid="1", url="https://a.example/1")], NOW)
-    assert kinds(store.save_stories([story(feed_id="b", guid="1", url="https://b.example/x")], NOW)) == [
+    save_stories(store, [story(feed_id="a", guid="1", url="https://a.example/1")], NOW)
+    assert kinds(save_stories(store, [story(feed_id="b", guid="1", url="https://b.example/x")], NOW)) == [
         "unchanged"
     ]
 
 
 def test_guids_repeated_within_a_document_identify_nothing(store: Store) -> None:
     batch = [story(guid="same", url=f"https://example.org/{i}", body=f"Body {i}") for i in range(3)]
-    assert kinds(store.save_stories(batch, NOW)) == ["created"] * 3
+    assert kinds(save_stories(store, batch, NOW)) == ["created"] * 3
 
 
 def test_copy_through_another_feed_joins_the_first_story_s_cluster(store: Store) -> None:
-    [first] = store.save_stories(
-        [story(feed_id="a", guid="1", url="https://a.example/1", body=WIRE, published=NOW)], NOW
+    [first] = save_stories(
+        store, [story(feed_id="a", guid="1", url="https://a.example/1", body=WIRE, published=NOW)], NOW
     )
-    [copy] = store.save_stories(
+    [copy] = save_stories(
+        store,
         [
             story(
                 feed_id="b",
@@ -210,11 +181,14 @@ def test_copy_through_another_feed_joins_the_first_story_s_cluster(store: Store)
 
 
 def test_cluster_stays_with_a_story_s_new_version(store: Store) -> None:
-    [first] = store.save_stories([story(feed_id="a", guid="1", body=WIRE, published=NOW)], NOW)
-    [copy] = store.save_stories(
-        [story(feed_id="b", guid="2", url="https://b.example/2", body=WIRE + " (END)", published=NOW)], NOW
+    [first] = save_stories(store, [story(feed_id="a", guid="1", body=WIRE, published=NOW)], NOW)
+    [copy] = save_stories(
+        store,
+        [story(feed_id="b", guid="2", url="https://b.example/2", body=WIRE + " (END)", published=NOW)],
+        NOW,
     )
-    [update] = store.save_stories(
+    [update] = save_stories(
+        store,
         [
             story(
                 feed_id="b",
@@ -233,8 +207,9 @@ def test_cluster_stays_with_a_story_s_new_version(store: Store) -> None:
 
 
 def test_copy_published_outside_the_window_starts_its_own_cluster(store: Store) -> None:
-    store.save_stories([story(feed_id="a", body=WIRE, published=NOW)], NOW)
-    [late] = store.save_stories(
+    save_stories(store, [story(feed_id="a", body=WIRE, published=NOW)], NOW)
+    [late] = save_stories(
+        store,
         [
             story(
                 feed_id="b",
@@ -250,9 +225,10 @@ def test_copy_published_outside_the_window_starts_its_own_cluster(store: Store) 
 
 
 def test_next_day_s_templated_item_is_not_a_copy(store: Store) -> None:
-    store.save_stories([story(feed_id="a", body=WIRE, published=NOW)], NOW)
+    save_stories(store, [story(feed_id="a", body=WIRE, published=NOW)], NOW)
     tomorrow = WIRE.replace("Jan. 9", "Jan. 10").replace("5.97", "4.12").replace("6.05", "5.01")
-    [other] = store.save_stories(
+    [other] = save_stories(
+        store,
         [
             story(
                 feed_id="a",
@@ -268,17 +244,20 @@ def test_next_day_s_templated_item_is_not_a_copy(store: Store) -> None:
 
 
 def test_purged_story_still_in_its_feed_is_not_ingested_again(store: Store) -> None:
-    store.save_stories([story(body=WIRE, published=NOW)], NOW)
+    save_stories(store, [story(body=WIRE, published=NOW)], NOW)
     later = NOW + timedelta(days=91)
     assert store.purge_stories(NOW - timedelta(days=1), later) == 0
     assert store.purge_stories(NOW + timedelta(days=1), later) == 1
-    assert [store.count(t) for t in ("stories", "story_versions", "story_bands")] == [0, 0, 0]
-    assert kinds(store.save_stories([story(body=WIRE, published=NOW)], later)) == ["unchanged"]
+    # the version's document stays while its outbox event does: the event refers to it
+    assert [store.count(t) for t in ("stories", "story_versions", "story_bands")] == [0, 1, 0]
+    assert kinds(save_stories(store, [story(body=WIRE, published=NOW)], later)) == ["unchanged"]
     assert store.count("stories") == 0 and store.count("events") == 1
+    assert store.prune_outbox(later) == 1
+    assert [store.count(t) for t in ("events", "story_versions")] == [0, 0]
 
 
 def test_event_is_written_with_its_story(store: Store) -> None:
-    [change] = store.save_stories([story()], NOW)
+    [change] = save_stories(store, [story()], NOW)
     row = store.db.execute("SELECT id, story_id, version, type FROM events").fetchone()
     assert row == (change.event["id"], change.story_id, 1, "story.created")
 
@@ -286,8 +265,12 @@ def test_event_is_written_with_its_story(store: Store) -> None:
 def test_config_sync_keeps_learnt_state_and_sets_aside_removed_feeds(store: Store) -> None:
     feed = FeedConfig(id="f", url="https://example.org/feed", interval=300)
     store.sync_config_feeds([feed], NOW)
-    store.save_poll(
-        PollRecord("f", NOW, 5, 200, 10), [], {"etag": '"x"', "error_count": 0, "state": "ok"}, NOW
+    save_poll(
+        store,
+        PollWrite("f", to_iso(NOW), 5, 200, 10),
+        [],
+        FeedUpdate.of("f", {"etag": '"x"', "error_count": 0, "state": "ok"}),
+        NOW,
     )
     store.sync_config_feeds([FeedConfig(id="f", url=feed.url, interval=600)], NOW)
     state = store.get_feed("f")

@@ -12,6 +12,7 @@ import pytest
 from starlette.routing import Route
 
 from ingestd.api import ServiceState, build_app
+from ingestd.compose import save_stories
 from ingestd.metrics import Metrics
 from ingestd.models import SubscriptionConfig
 from ingestd.store import Store, Writer
@@ -209,7 +210,7 @@ async def test_delete_removes_a_runtime_subscription_and_its_deliveries(db_path:
     async with serving(db_path) as client:
         await client.post("/subscriptions", json=DESK)
         store = Store(db_path)
-        store.save_stories([story(1)], utcnow())
+        save_stories(store, [story(1)], utcnow())
         assert (await client.get("/subscriptions/desk")).json()["backlog"] == 1
         response = await client.delete("/subscriptions/desk")
         assert (response.status_code, response.content) == (204, b"")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingestd.cli import main
+from ingestd.compose import save_stories
 from ingestd.config import Config
 from ingestd.store import Store
 from ingestd.webhooks import fingerprint
@@ -207,7 +208,7 @@ def test_remove_deletes_the_subscription_its_secret_and_its_deliveries(
     config = started(tmp_path)
     cli(capsys, config, "add", "desk", "--url", HOOK, "--secret", SECRET)
     store = Store(config.storage.path)
-    store.save_stories([story(1), story(2)], utcnow())
+    save_stories(store, [story(1), story(2)], utcnow())
     store.close()
     assert listed(capsys, config)["desk"]["backlog"] == 2
     code, out, _ = cli(capsys, config, "remove", "desk")

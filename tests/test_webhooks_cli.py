@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingestd.cli import main
+from ingestd.compose import save_stories
 from ingestd.config import Config
 from ingestd.store import Store
 from tests.support import ROOT
@@ -33,7 +34,7 @@ def started(tmp_path: Path, *subscriptions: str) -> tuple[Config, Store]:
 
 def test_list_shows_state_backlog_and_last_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config, store = started(tmp_path, subscription("newsroom", "https://hooks.example.org/in"))
-    store.save_stories([story(1), story(2)], utcnow())
+    save_stories(store, [story(1), story(2)], utcnow())
     store.close()
     code, out, _ = cli(capsys, "list", "--config", str(config.file), "--json")
     [row] = [json.loads(line) for line in out.splitlines()]
@@ -59,8 +60,8 @@ def test_disable_then_enable(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 def test_redeliver_since_a_time_or_a_duration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config, store = started(tmp_path, subscription("newsroom", "https://hooks.example.org/in"))
-    store.save_stories([story(1)], utcnow() - timedelta(hours=3))
-    store.save_stories([story(2)], utcnow())
+    save_stories(store, [story(1)], utcnow() - timedelta(hours=3))
+    save_stories(store, [story(2)], utcnow())
     store.db.execute("UPDATE deliveries SET state = 'failed'")
     store.close()
     path = str(config.file)

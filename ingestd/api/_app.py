@@ -97,7 +97,7 @@ class _Handlers:
 
     async def readyz(self, request: Request) -> Response:
         checks = {
-            "database": _writable(self.db_path),
+            "database": self.state.database_error or _writable(self.db_path),
             "scheduler": self._scheduler_check(),
             "shutdown": "shutting down" if self.state.shutting_down else "ok",
         }

@@ -20,6 +20,7 @@ class ServiceState:
     last_tick: float | None = None  # time.monotonic() when the last tick finished
     scheduler_running: bool = False
     shutting_down: bool = False
+    database_error: str | None = None  # the last write failed (or the probe did): why
 
     def ticked(self) -> None:
         self.last_tick = time.monotonic()

@@ -23,7 +23,8 @@ from ._clusters import (
     place,
     same_story,
 )
-from ._fingerprint import BANDS, Fingerprint, fingerprint
+from ._fingerprint import BANDS, Fingerprint, decode, encode, fingerprint
+from ._fingerprint import VERSION as FINGERPRINT_VERSION
 from ._keys import POLICIES, Identity, PolicyName, content_hash, identify, story_id_for
 from ._policy import Evidence, Policy, Sighting, choose_policy, observe
 from ._settings import DEFAULT_SETTINGS, Settings
@@ -34,6 +35,7 @@ __all__ = [
     "BANDS",
     "CONTAINMENT",
     "DEFAULT_SETTINGS",
+    "FINGERPRINT_VERSION",
     "MAX_CANDIDATES",
     "POLICIES",
     "Candidate",
@@ -51,6 +53,8 @@ __all__ = [
     "choose_policy",
     "content_hash",
     "decide",
+    "decode",
+    "encode",
     "fingerprint",
     "identify",
     "observe",

@@ -7,17 +7,26 @@ closes, weather, results) differ mostly in their numbers. A 32-value MinHash
 of the shingles, cut into 16 bands of 2, is what the store indexes: two texts
 whose shingles overlap by a Jaccard of 0.4 share a band with probability 0.94,
 and the cost of finding them is one indexed lookup per band.
+
+Hashing is vectorised: one xxh3 per distinct word, then every shingle's hash
+combined from its three words' in numpy. A stored story's signature (`encode`)
+is kept beside it, so candidates are never fingerprinted again; `VERSION` names
+the hashing, and the store's bands are rebuilt when it changes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
+import xxhash
 
+# bump whenever shingles or bands would come out differently: stored bands are rebuilt
+VERSION = "xxh3-mix-1"
 SHINGLE = 3
 BANDS, ROWS = 16, 2
 # fewer shingles than this (a body of under ten words) is too little to call anything a copy
@@ -35,9 +44,11 @@ def _seed(name: str, index: int) -> int:
     return int.from_bytes(digest, "little")
 
 
-# fixed forever: stored bands must match the ones computed by later versions
+# fixed forever (for one VERSION): stored bands must match the ones computed later
 _MUL = np.array([_seed("a", i) | 1 for i in range(BANDS * ROWS)], dtype=np.uint64)
 _ADD = np.array([_seed("b", i) for i in range(BANDS * ROWS)], dtype=np.uint64)
+_POSITION = np.array([_seed("p", i) | 1 for i in range(SHINGLE)], dtype=np.uint64)
+_BAND = np.array([_seed("band", i) for i in range(BANDS)], dtype=np.uint64)
 
 
 @dataclass(frozen=True)
@@ -56,12 +67,28 @@ def tokens(text: str) -> list[str]:
 def fingerprint(headline: str, body: str) -> Fingerprint | None:
     """None when the body is too short to be recognised as a copy of anything."""
     words = tokens(body)
-    shingles = frozenset(_hash(" ".join(words[i : i + SHINGLE])) for i in range(len(words) - SHINGLE + 1))
-    if len(shingles) < MIN_SHINGLES:
+    hashes = _shingle_hashes(words)
+    if len(hashes) < MIN_SHINGLES:
         return None
     numbers = {("b", *place): found for place, found in _places(words).items()}
     numbers |= {("h", *place): found for place, found in _places(tokens(headline)).items()}
-    return Fingerprint(shingles, numbers, _bands(shingles))
+    return Fingerprint(frozenset(hashes.tolist()), numbers, _bands(hashes))
+
+
+def encode(found: Fingerprint) -> tuple[bytes, str]:
+    """What the store keeps of a fingerprint: sorted shingles as bytes, numbers as JSON."""
+    shingles = np.array(sorted(found.shingles), dtype=np.uint64).astype("<u8").tobytes()
+    numbers = json.dumps([[*place, sorted(values)] for place, values in found.numbers.items()])
+    return shingles, numbers
+
+
+def decode(shingles: bytes, numbers: str, bands: tuple[int, ...] = ()) -> Fingerprint:
+    """A stored signature back as a Fingerprint (bands are not needed to compare)."""
+    return Fingerprint(
+        frozenset(np.frombuffer(shingles, dtype="<u8").tolist()),
+        {(p[0], p[1], p[2]): frozenset(p[3]) for p in json.loads(numbers)},
+        bands,
+    )
 
 
 def _places(words: list[str]) -> dict[tuple[str, str], frozenset[str]]:
@@ -75,21 +102,33 @@ def _places(words: list[str]) -> dict[tuple[str, str], frozenset[str]]:
     return {place: frozenset(found) for place, found in places.items()}
 
 
-def _hash(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+def _mix(values: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer, elementwise: every input bit reaches every output bit."""
+    with np.errstate(over="ignore"):
+        values = (values ^ (values >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        values = (values ^ (values >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        mixed: np.ndarray = values ^ (values >> np.uint64(31))
+    return mixed
 
 
-def _bands(shingles: frozenset[int]) -> tuple[int, ...]:
-    values = np.fromiter(shingles, dtype=np.uint64, count=len(shingles))
-    with np.errstate(over="ignore"):  # multiply-shift hashing wraps modulo 2**64 on purpose
-        signature = ((values[:, None] * _MUL + _ADD) >> np.uint64(32)).min(axis=0)
-    return tuple(
-        int.from_bytes(
-            hashlib.blake2b(
-                bytes([band]) + signature[band * ROWS : (band + 1) * ROWS].tobytes(), digest_size=8
-            ).digest(),
-            "little",
-            signed=True,
+def _shingle_hashes(words: list[str]) -> np.ndarray:
+    """The distinct hashes of the word 3-grams, sorted."""
+    if len(words) < SHINGLE:
+        return np.empty(0, dtype=np.uint64)
+    vocabulary = {word: xxhash.xxh3_64_intdigest(word.encode()) for word in dict.fromkeys(words)}
+    ids = np.fromiter((vocabulary[w] for w in words), dtype=np.uint64, count=len(words))
+    n = len(words) - SHINGLE + 1
+    with np.errstate(over="ignore"):  # wrapping modulo 2**64 is the hashing
+        combined = sum(
+            (ids[i : i + n] * _POSITION[i] for i in range(SHINGLE)), start=np.zeros(n, dtype=np.uint64)
         )
-        for band in range(BANDS)
-    )
+    unique: np.ndarray = np.unique(_mix(combined))
+    return unique
+
+
+def _bands(shingles: np.ndarray) -> tuple[int, ...]:
+    with np.errstate(over="ignore"):  # multiply-shift hashing wraps modulo 2**64 on purpose
+        signature = ((shingles[:, None] * _MUL + _ADD) >> np.uint64(32)).min(axis=0)
+        rows = signature.reshape(BANDS, ROWS)
+        bands = _mix(rows[:, 0] * _POSITION[0] + rows[:, 1] * _POSITION[1] + _BAND)
+    return tuple(bands.view(np.int64).tolist())

@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from ..models import PolicyName as PolicyName
 from ..models import Story
 from ._urls import canonical_url
 
-PolicyName = Literal["guid", "url", "content"]
 POLICIES: tuple[PolicyName, ...] = ("guid", "url", "content")
 KeyState = Literal["ok", "missing", "repeated"]
 
@@ -66,10 +67,14 @@ def story_id_for(first_key: str) -> str:
     return "st_" + hashlib.sha256(first_key.encode("utf-8")).hexdigest()[:20]
 
 
-def identify(stories: list[Story], tracking_params: tuple[str, ...]) -> list[Identity]:
-    """Each story's identity, judged within its document (the batch)."""
+def identify(
+    stories: list[Story], tracking_params: tuple[str, ...], urls: Sequence[str | None] | None = None
+) -> list[Identity]:
+    """Each story's identity, judged within its document (the batch). `urls`: their
+    canonical URLs, when the caller has them already."""
     hashes = [content_hash(s) for s in stories]
-    urls = [canonical_url(s.url, tracking_params) if s.url else None for s in stories]
+    if urls is None:
+        urls = [canonical_url(s.url, tracking_params) if s.url else None for s in stories]
     guid_texts: dict[str, set[str]] = defaultdict(set)
     url_texts: dict[str, set[str]] = defaultdict(set)
     for story, url, text_hash in zip(stories, urls, hashes):

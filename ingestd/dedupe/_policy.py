@@ -14,14 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._keys import POLICIES, Identity, PolicyName
-
-
-@dataclass(frozen=True)
-class Policy:
-    name: PolicyName
-    reason: str
-    pinned: bool = False
+from ..models import Policy as Policy
+from ..models import PolicyName
+from ._keys import POLICIES, Identity
 
 
 @dataclass(frozen=True)
@@ -58,10 +53,12 @@ class Evidence:
     url: KeyEvidence
 
 
-def observe(identities: list[Identity], sightings: list[Sighting]) -> Evidence:
+def observe(identities: list[Identity], sightings: list[Sighting], known: int = 0) -> Evidence:
     """One poll's evidence about its feed's guids and URLs. A story seen again counts
     only if it was stored with a key of the kind: under the url policy guids are not
-    kept, and a guid that was never stored has not changed."""
+    kept, and a guid that was never stored has not changed. `known`: entries skipped
+    before normalization because they were stored with the same guid and raw content;
+    each counts as a key present and kept."""
 
     def tally(kind: str) -> KeyEvidence:
         kept = moved = 0
@@ -76,10 +73,10 @@ def observe(identities: list[Identity], sightings: list[Sighting]) -> Evidence:
                 moved += 1
         states = [getattr(i, f"{kind}_state") for i in identities]
         return KeyEvidence(
-            entries=len(identities),
+            entries=len(identities) + known,
             missing=states.count("missing"),
             repeated=states.count("repeated"),
-            kept=kept,
+            kept=kept + known,
             moved=moved,
         )
 

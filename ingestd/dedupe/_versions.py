@@ -5,19 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..models import Existing
 from ._keys import story_id_for
 
-
-@dataclass(frozen=True)
-class Existing:
-    """The stored story an incoming one was identified as."""
-
-    story_id: str
-    version: int
-    first_created: str | None
-    seen: frozenset[str]  # the text hash of every stored version
-    purged: bool = False  # a tombstone: the story was purged, its keys kept
-    matched: str | None = None  # the kind of key that found it: guid, url or content
+__all__ = ["Existing", "Intent", "decide"]
 
 
 @dataclass(frozen=True)

@@ -2,28 +2,42 @@
 
 SQLite in WAL mode through sqlite-utils. `Store` is one class made of one
 part per domain (feeds, stories, …), each with its own queries and named
-migrations. Writes run in `BEGIN IMMEDIATE` transactions with a busy
-timeout, so CLI commands can write beside the daemon; in the daemon one
-writer thread owns the write connection (`Writer`). A poll's stories, their
-versions and their outbox events are written in one transaction: a story
-that was stored always has its event.
+migrations. It decides nothing and imports nothing but ingestd.models: the
+composer (ingestd.compose) reads through its small queries and hands it
+intents, which `apply` writes inside the caller's transaction (docs/storage.md
+describes this port for another engine). Writes run in `BEGIN IMMEDIATE`
+transactions with a busy timeout, so CLI commands can write beside the daemon;
+in the daemon one writer thread owns the write connection (`Writer`). A
+story, its version and its outbox event are applied together: a story that
+was stored always has its event.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..models import (
+    DeliveryWrite,
+    EventWrite,
+    FeedUpdate,
+    Intent,
+    KeysWrite,
+    PolicyWrite,
+    PollWrite,
+    StoryWrite,
+)
 from . import _base, _feeds, _reads, _stories, _webhooks
-from ._feeds import FeedsMixin, PollRecord
+from ._feeds import FeedsMixin
+from ._lock import DatabaseInUse, InstanceLock
 from ._reads import ReadsMixin
 from ._stories import StoriesMixin
 from ._webhooks import WebhooksMixin
 
-__all__ = ["Store", "Writer", "PollRecord"]
+__all__ = ["DatabaseInUse", "InstanceLock", "Store", "Writer"]
 
 T = TypeVar("T")
 
@@ -37,6 +51,26 @@ class Store(FeedsMixin, StoriesMixin, WebhooksMixin, ReadsMixin):
         *_reads.MIGRATIONS,
         *_webhooks.MIGRATIONS,
     ]
+
+    def apply(self, intents: Sequence[Intent]) -> None:
+        """Write intents, in order, inside the caller's transaction. A FeedUpdate
+        whose lease is another owner's is dropped, and logged by the caller."""
+        deliveries = [i for i in intents if isinstance(i, DeliveryWrite)]
+        for intent in intents:
+            if isinstance(intent, StoryWrite):
+                self._write_story(intent)
+            elif isinstance(intent, KeysWrite):
+                self._write_keys(intent.story_id, intent.keys)
+            elif isinstance(intent, EventWrite):
+                self._write_event(intent)
+            elif isinstance(intent, PolicyWrite):
+                self._write_policy(intent)
+            elif isinstance(intent, PollWrite):
+                self._write_poll(intent)
+            elif isinstance(intent, FeedUpdate):
+                self._write_feed(intent)
+        if deliveries:  # after their events: a delivery row points at its event's seq
+            self._write_deliveries(deliveries)
 
 
 class Writer:
@@ -53,6 +87,8 @@ class Writer:
         return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
 
     def close(self) -> None:
-        """Finish queued writes, then close the connection."""
-        self._executor.submit(self.store.close).result()
-        self._executor.shutdown(wait=True)
+        """Drop queued writes that have not started (shutdown has a deadline: what they
+        would have written is redone from the feeds next start), let the one running
+        finish (a batch, bounded), then close the connection."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self.store.close()

@@ -20,7 +20,7 @@ Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
 
 def _core_1(db: sqlite_utils.Database) -> None:
-    db["meta"].create({"key": str, "value": str}, pk="key")
+    db.table("meta").create({"key": str, "value": str}, pk="key")
 
 
 MIGRATIONS: list[Migration] = [("core-1", _core_1)]
@@ -77,13 +77,15 @@ class StoreBase:
             raise
         conn.execute("COMMIT")
 
-    def _event_written(self, event: dict[str, Any], story: Any) -> None:
-        """Called inside the transaction that wrote an outbox event; parts that
-        fan events out (webhook deliveries) extend it, so they commit together."""
-
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction():
-            self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+            self.set_meta_in_transaction(key, value)
+
+    def set_meta_in_transaction(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
 
     def get_meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()

@@ -1,23 +1,28 @@
-"""Feeds, their run-time state, claims for polling, and the history of polls."""
+"""Feeds, their run-time state, claims for polling, and the history of polls.
+
+A claim is a lease: `lease_owner` (one id per daemon start) and `lease_until`.
+Claiming never moves `next_poll_at`; a feed whose lease has run out is due
+again, whoever held it, and the poll's `FeedUpdate` ends the lease.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 
-from ..models import FeedConfig, FeedState, StoredChange, Story
+from ..models import FeedConfig, FeedState, FeedUpdate, PollWrite
 from ..timeutil import from_iso, to_iso
 from ._base import Migration, StoreBase, stamp
 
-# A claimed feed is not handed out again for this long, even if its poll dies.
+# A claimed feed is not handed out again for this long unless released ([fetch] lease sets it).
 CLAIM_LEASE = timedelta(minutes=5)
 
 
 def _feeds_1(db: sqlite_utils.Database) -> None:
-    db["feeds"].create(
+    db.table("feeds").create(
         {
             "id": str,
             "url": str,
@@ -42,8 +47,8 @@ def _feeds_1(db: sqlite_utils.Database) -> None:
         not_null={"url", "state", "origin"},
         defaults={"error_count": 0, "state": "ok"},
     )
-    db["feeds"].create_index(["state", "next_poll_at"])
-    db["polls"].create(
+    db.table("feeds").create_index(["state", "next_poll_at"])
+    db.table("polls").create(
         {
             "id": int,
             "feed_id": str,
@@ -58,30 +63,37 @@ def _feeds_1(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["polls"].create_index(["feed_id", "started_at"])
+    db.table("polls").create_index(["feed_id", "started_at"])
 
 
 def _feeds_2(db: sqlite_utils.Database) -> None:
-    db["feeds"].add_column("redirect_target", str)
-    db["feeds"].add_column("redirect_count", int, not_null_default=0)
+    db.table("feeds").add_column("redirect_target", str)
+    db.table("feeds").add_column("redirect_count", int, not_null_default=0)
 
 
 def _feeds_3(db: sqlite_utils.Database) -> None:
-    db["feeds"].add_column("quiet_after", float)
-    db["feeds"].add_column("quiet_since", str)
+    db.table("feeds").add_column("quiet_after", float)
+    db.table("feeds").add_column("quiet_since", str)
 
 
-MIGRATIONS: list[Migration] = [("feeds-1", _feeds_1), ("feeds-2", _feeds_2), ("feeds-3", _feeds_3)]
+def _feeds_4(db: sqlite_utils.Database) -> None:
+    """Leases with an owner and an end, instead of a next_poll_at moved ahead."""
+    db.table("feeds").add_column("lease_owner", str)
+    db.table("feeds").add_column("lease_until", str)
 
 
-@dataclass
-class PollRecord:
-    feed_id: str
-    started_at: datetime
-    duration_ms: int
-    status: int | None
-    bytes: int
-    error: str | None = None
+def _feeds_5(db: sqlite_utils.Database) -> None:
+    """The feed's recent publish times (JSON), so a 304 reads no story rows."""
+    db.table("feeds").add_column("recent_published", str)
+
+
+MIGRATIONS: list[Migration] = [
+    ("feeds-1", _feeds_1),
+    ("feeds-2", _feeds_2),
+    ("feeds-3", _feeds_3),
+    ("feeds-4", _feeds_4),
+    ("feeds-5", _feeds_5),
+]
 
 
 class FeedsMixin(StoreBase):
@@ -90,7 +102,7 @@ class FeedsMixin(StoreBase):
         A config feed no longer in the config is set aside (state 'removed')."""
         at = to_iso(now)
         with self.transaction():
-            table = self.db["feeds"]
+            table = self.db.table("feeds")
             for feed in feeds:
                 row = self._feed_row(feed.id)
                 declared = {
@@ -140,7 +152,7 @@ class FeedsMixin(StoreBase):
         with self.transaction():
             if self._feed_row(feed.id) is not None:
                 return False
-            self.db["feeds"].insert(
+            self.db.table("feeds").insert(
                 {
                     "id": feed.id,
                     "url": feed.url,
@@ -169,31 +181,51 @@ class FeedsMixin(StoreBase):
     def list_feeds(self) -> list[FeedState]:
         return [_feed_state(r) for r in self.db.query("SELECT * FROM feeds ORDER BY id")]
 
-    def claim_due(self, now: datetime, limit: int, *, all_feeds: bool = False) -> list[FeedState]:
-        """Feeds whose next poll is due; each is leased so no other tick takes it meanwhile."""
+    def claim_due(
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        all_feeds: bool = False,
+        owner: str = "local",
+        lease: timedelta = CLAIM_LEASE,
+    ) -> list[FeedState]:
+        """Feeds whose next poll is due and whose lease (if any) has ended, leased to
+        `owner` until now + `lease`, so that no other tick takes them meanwhile."""
+        at = to_iso(now)
         with self.transaction():
-            where = "state IN ('ok', 'erroring')"
-            params: list[Any] = []
+            where = "state IN ('ok', 'erroring') AND (lease_until IS NULL OR lease_until <= ?)"
+            params: list[Any] = [at]
             if not all_feeds:
                 where += " AND next_poll_at <= ?"
-                params.append(to_iso(now))
+                params.append(at)
             rows = list(
                 self.db.query(
                     f"SELECT * FROM feeds WHERE {where} ORDER BY next_poll_at, id LIMIT ?", [*params, limit]
                 )
             )
-            lease = to_iso(now + CLAIM_LEASE)
-            for row in rows:
-                self.db.execute("UPDATE feeds SET next_poll_at = ? WHERE id = ?", [lease, row["id"]])
+            self.db.conn.executemany(
+                "UPDATE feeds SET lease_owner = ?, lease_until = ? WHERE id = ?",
+                [(owner, to_iso(now + lease), row["id"]) for row in rows],
+            )
         return [_feed_state(r) for r in rows]
 
     def release_feeds(self, feed_ids: list[str], now: datetime) -> None:
-        """Claimed feeds whose polls never finished: due again now."""
+        """Claimed feeds whose polls never ran or never finished: their leases end (they
+        stay due: claiming did not move their next poll)."""
         with self.transaction():
             self.db.execute(
-                f"UPDATE feeds SET next_poll_at = ? WHERE id IN ({','.join('?' * len(feed_ids))})",
-                [to_iso(now), *feed_ids],
+                f"UPDATE feeds SET lease_owner = NULL, lease_until = NULL "
+                f"WHERE id IN ({','.join('?' * len(feed_ids))})",
+                feed_ids,
             )
+
+    def release_all_leases(self) -> int:
+        """At start, holding the instance lock: no other daemon can be polling."""
+        with self.transaction():
+            return self.db.execute(
+                "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL"
+            ).rowcount
 
     def resume_feed(self, feed_id: str, now: datetime) -> bool:
         """Take a parked or erroring feed back to polling now."""
@@ -205,40 +237,33 @@ class FeedsMixin(StoreBase):
             )
         return cursor.rowcount > 0
 
-    def save_poll(
-        self,
-        poll: PollRecord,
-        stories: list[Story],
-        feed_update: dict[str, Any],
-        now: datetime,
-        *,
-        identity: str | None = None,
-        dedupe_settings: Any = None,
-    ) -> list[StoredChange]:
-        """Everything one poll learnt, in one transaction: stories, versions, events,
-        the feed's new state and the poll's history row. `identity`: the feed's pinned
-        identity policy, if its config pins one."""
-        with self.transaction():
-            changes = self._save_stories(  # type: ignore[attr-defined]  # StoriesMixin
-                stories, now, identity=identity, settings=dedupe_settings
-            )
-            counts = {k: sum(1 for c in changes if c.kind == k) for k in ("created", "updated", "unchanged")}
-            self.db["polls"].insert(
-                {
-                    "feed_id": poll.feed_id,
-                    "started_at": to_iso(poll.started_at),
-                    "duration_ms": poll.duration_ms,
-                    "status": poll.status,
-                    "bytes": poll.bytes,
-                    "new": counts["created"],
-                    "updated": counts["updated"],
-                    "unchanged": counts["unchanged"],
-                    "error": poll.error,
-                }
-            )
-            if feed_update and self._feed_row(poll.feed_id) is not None:
-                self.db["feeds"].update(poll.feed_id, {k: stamp(v) for k, v in feed_update.items()})
-        return changes
+    def _write_poll(self, w: PollWrite) -> None:
+        self.db.execute(
+            "INSERT INTO polls (feed_id, started_at, duration_ms, status, bytes, new, updated, "
+            "unchanged, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                w.feed_id,
+                w.started_at,
+                w.duration_ms,
+                w.status,
+                w.bytes,
+                w.new,
+                w.updated,
+                w.unchanged,
+                w.error,
+            ],
+        )
+
+    def _write_feed(self, w: FeedUpdate) -> bool:
+        """The feed's new state, its lease ended; False (nothing written) when the lease
+        is no longer the writer's."""
+        fields = dict(w.fields) | {"lease_owner": None, "lease_until": None}
+        fenced = " AND lease_owner IS ?" if w.lease_owner is not None else ""
+        cursor = self.db.execute(
+            f"UPDATE feeds SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?{fenced}",
+            [*(stamp(v) for v in fields.values()), w.feed_id, *([w.lease_owner] if fenced else [])],
+        )
+        return cursor.rowcount > 0
 
     def known_urls(self, urls: list[str]) -> set[str]:
         """Which of these links are already stored stories' links."""
@@ -254,10 +279,11 @@ class FeedsMixin(StoreBase):
         return known
 
     def recent_publish_times(self, feed_id: str, limit: int = 20) -> list[datetime]:
-        """The feed's newest stories' publish times, for polls that brought no document."""
+        """The feed's newest stories' publish times, for polls that brought no document
+        from a feed whose row does not hold them yet (`recent_published`)."""
         rows = self.db.execute(
-            "SELECT first_created FROM stories WHERE feed_id = ? AND "
-            "first_created IS NOT NULL ORDER BY first_created DESC LIMIT ?",
+            "SELECT first_created FROM stories INDEXED BY idx_stories_feed_first WHERE feed_id = ? "
+            "AND first_created IS NOT NULL ORDER BY first_created DESC LIMIT ?",
             [feed_id, limit],
         ).fetchall()
         return [moment for (text,) in rows if (moment := from_iso(text)) is not None]
@@ -289,4 +315,7 @@ def _feed_state(row: dict[str, Any]) -> FeedState:
         redirect_count=row["redirect_count"] or 0,
         quiet_after=row["quiet_after"],
         quiet_since=from_iso(row["quiet_since"]),
+        recent_published=None
+        if row["recent_published"] is None
+        else tuple(t for t in map(from_iso, json.loads(row["recent_published"])) if t is not None),
     )

@@ -184,7 +184,11 @@ class ReadsMixin(StoreBase):
 
     def story_document(self, story_id: str) -> dict[str, Any] | None:
         """The current ninjs document, its ingest data, and every version, newest first."""
-        row = self.db.execute("SELECT ninjs, ingest FROM stories WHERE id = ?", [story_id]).fetchone()
+        row = self.db.execute(
+            "SELECT v.ninjs, v.ingest FROM stories s JOIN story_versions v "
+            "ON v.story_id = s.id AND v.version = s.version WHERE s.id = ?",
+            [story_id],
+        ).fetchone()
         if row is None:
             return None
         versions = [

@@ -1,11 +1,16 @@
 """Stories: identity keys, versions, near-duplicate clusters, tombstones, and the outbox
 events written with them.
 
-dedupe decides; this part looks things up, applies the decision and writes,
-all inside the caller's transaction. The cluster index is `story_bands`: one
-row per LSH band of a story's fingerprint, keyed (band, published time), so
-finding a story's near-duplicates costs one index range per band, whatever the
-size of the database.
+Nothing here decides (ingestd.compose does, with dedupe): this part answers the
+composer's small queries and applies the intents it is handed, inside the
+caller's transaction. The cluster index is `story_bands`: one row per LSH band
+of a story's fingerprint, keyed (day, band, story), so finding a story's
+near-duplicates costs one index range per band, whatever the size of the
+database. Each story's signature (shingles and numbers) is stored beside it,
+so a candidate is compared without being fingerprinted again.
+
+A version's ninjs document is stored once, in `story_versions`; an outbox event
+refers to it (`EVENT_BODY` puts the event back together, byte for byte).
 """
 
 from __future__ import annotations
@@ -16,22 +21,28 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import dedupe
-from ..events import build_event
-from ..logs import get_logger
-from ..models import StoredChange, Story
+from ..models import EventWrite, Existing, Policy, PolicyWrite, StoredSignature, StoryWrite
 from ..timeutil import to_iso
-from ._base import Migration, StoreBase, dumps
+from ._base import Migration, StoreBase
 
 PURGE_BATCH = 500  # stories per purge transaction: the writer is never held for long
 # Band rows are grouped by the day their story was published: a new story's rows go among
 # recent ones (pages already in cache) rather than anywhere in an index as big as the
 # database, and a cluster window is a few days' worth of ranges.
 DAY = 86_400
+# band rows read, at most, when looking for a story's near-duplicates
+BAND_ROWS = 1024
+# An event as sent: its envelope around its version's document, in the one form
+# `json.dumps(event, ensure_ascii=False, separators=(",", ":"))` gives it.
+EVENT_BODY = (
+    """'{"type":"' || e.type || '","id":"' || e.id || '","timestamp":"' || e.timestamp || """
+    """'","data":{"story":' || v.ninjs || ',"ingest":' || v.ingest || '}}'"""
+)
+EVENT_VERSION_JOIN = "JOIN story_versions v ON v.story_id = e.story_id AND v.version = e.version"
 
 
 def _stories_1(db: sqlite_utils.Database) -> None:
-    db["stories"].create(
+    db.table("stories").create(
         {
             "id": str,
             "feed_id": str,
@@ -54,11 +65,11 @@ def _stories_1(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["stories"].create_index(["feed_id"])
-    db["stories"].create_index(["first_created"])
-    db["story_keys"].create({"key": str, "story_id": str}, pk="key")
-    db["story_keys"].create_index(["story_id"])
-    db["story_versions"].create(
+    db.table("stories").create_index(["feed_id"])
+    db.table("stories").create_index(["first_created"])
+    db.table("story_keys").create({"key": str, "story_id": str}, pk="key")
+    db.table("story_keys").create_index(["story_id"])
+    db.table("story_versions").create(
         {
             "story_id": str,
             "version": int,
@@ -70,7 +81,7 @@ def _stories_1(db: sqlite_utils.Database) -> None:
         pk=("story_id", "version"),
     )
     # the transactional outbox: one row per event, written with its story
-    db["events"].create(
+    db.table("events").create(
         {
             "seq": int,
             "id": str,
@@ -82,12 +93,12 @@ def _stories_1(db: sqlite_utils.Database) -> None:
         },
         pk="seq",
     )
-    db["events"].create_index(["id"], unique=True)
+    db.table("events").create_index(["id"], unique=True)
 
 
 def _stories_2(db: sqlite_utils.Database) -> None:
     """Clusters, the band index, tombstones and per-feed identity policies."""
-    stories = db["stories"]
+    stories = db.table("stories")
     stories.add_column("cluster_id", str)
     stories.add_column("first_of_cluster", int)
     stories.add_column("fingerprint", str)  # JSON {"at": epoch s, "bands": [...]}: rows to drop
@@ -98,125 +109,60 @@ def _stories_2(db: sqlite_utils.Database) -> None:
         "story_id TEXT NOT NULL, at INTEGER NOT NULL, "
         "PRIMARY KEY (day, band, story_id)) WITHOUT ROWID"
     )
-    db["story_tombstones"].create(
+    db.table("story_tombstones").create(
         {"story_id": str, "feed_id": str, "version": int, "purged_at": str}, pk="story_id"
     )
-    db["feed_identity"].create(
+    db.table("feed_identity").create(
         {"feed_id": str, "policy": str, "reason": str, "pinned": int, "changed_at": str}, pk="feed_id"
     )
 
 
-MIGRATIONS: list[Migration] = [("stories-1", _stories_1), ("stories-2", _stories_2)]
+def _stories_3(db: sqlite_utils.Database) -> None:
+    """One copy of each ninjs version: stories and events refer to story_versions.
+    Stored signatures beside each story; the read paths' indexes."""
+    # events whose version row an earlier purge dropped keep their document there
+    db.execute(
+        "INSERT OR IGNORE INTO story_versions (story_id, version, content_hash, ninjs, ingest, "
+        "created_at) SELECT story_id, version, NULL, json_extract(payload, '$.data.story'), "
+        "json_extract(payload, '$.data.ingest'), created_at FROM events"
+    )
+    db.table("events").add_column("timestamp", str)
+    db.execute("UPDATE events SET timestamp = json_extract(payload, '$.timestamp')")
+    db.execute("ALTER TABLE events DROP COLUMN payload")
+    db.execute("ALTER TABLE stories DROP COLUMN ninjs")
+    db.execute("ALTER TABLE stories DROP COLUMN ingest")
+    db.table("stories").add_column("shingles", bytes)
+    db.table("stories").add_column("numbers", str)
+    # the signatures are (re)built by the composer: the fingerprint version is unknown
+    db.execute("DELETE FROM meta WHERE key = 'fingerprint.version'")
+    db.execute("CREATE INDEX idx_stories_feed_first ON stories (feed_id, first_created)")
+    # each covered by a wider index above (feed_id, …) or never read alone
+    db.execute("DROP INDEX IF EXISTS idx_stories_feed_id")
+    db.execute("DROP INDEX IF EXISTS idx_stories_first_created")
+    db.execute("CREATE INDEX idx_events_story ON events (story_id, version)")
+
+
+MIGRATIONS: list[Migration] = [
+    ("stories-1", _stories_1),
+    ("stories-2", _stories_2),
+    ("stories-3", _stories_3),
+]
 
 
 class StoriesMixin(StoreBase):
-    def save_stories(
-        self,
-        stories: list[Story],
-        now: datetime,
-        *,
-        identity: dedupe.PolicyName | None = None,
-        settings: dedupe.Settings | None = None,
-    ) -> list[StoredChange]:
-        """Stories that came from no polled feed (replay): same rules, one transaction.
-        `identity`: the feed's pinned identity policy, if its config pins one."""
-        with self.transaction():
-            return self._save_stories(stories, now, identity=identity, settings=settings)
+    # ── queries the composer decides from ────────────────────────────────────
 
-    def _save_stories(
-        self,
-        stories: list[Story],
-        now: datetime,
-        *,
-        identity: dedupe.PolicyName | None = None,
-        settings: dedupe.Settings | None = None,
-    ) -> list[StoredChange]:
-        """One document's stories (a poll, a replayed file), in order."""
-        settings = settings or dedupe.DEFAULT_SETTINGS
-        identities = dedupe.identify(stories, settings.tracking_params)
-        policies = {
-            feed_id: self._settle_policy(
-                feed_id, [i for i in identities if i.feed_id == feed_id], identity, now
-            )
-            for feed_id in dict.fromkeys(i.feed_id for i in identities)
-        }
-        return [
-            self._save_story(story, ident, policies[ident.feed_id], now, settings)
-            for story, ident in zip(stories, identities)
-        ]
-
-    # ── identity policy ──────────────────────────────────────────────────────
-
-    def _settle_policy(
-        self, feed_id: str, identities: list[dedupe.Identity], pinned: dedupe.PolicyName | None, now: datetime
-    ) -> dedupe.PolicyName:
-        """The feed's policy after what this document shows. A change is stored and logged;
-        a new feed's first policy only stored (`identity_policy` shows it)."""
-        current = self.identity_policy(feed_id)
-        evidence = dedupe.observe(identities, [self._sighting(i) for i in identities])
-        chosen = dedupe.choose_policy(current, evidence, pinned)
-        if chosen != current:
-            if current is not None:
-                get_logger().info(
-                    "identity policy changed",
-                    feed_id=feed_id,
-                    **{"from": current.name},
-                    to=chosen.name,
-                    reason=chosen.reason,
-                    pinned=chosen.pinned,
-                )
-            self.db["feed_identity"].upsert(
-                {
-                    "feed_id": feed_id,
-                    "policy": chosen.name,
-                    "reason": chosen.reason,
-                    "pinned": int(chosen.pinned),
-                    "changed_at": to_iso(now),
-                },
-                pk="feed_id",
-            )
-        return chosen.name
-
-    def _sighting(self, ident: dedupe.Identity) -> dedupe.Sighting:
-        """Whether a story of this feed already has this text, and under which keys."""
-        keys = [k for k in (ident.guid, ident.url, ident.content) if k]
-        found = dict(
-            self.db.execute(
-                f"SELECT key, story_id FROM story_keys WHERE key IN ({','.join('?' * len(keys))})", keys
-            ).fetchall()
-        )
-        holder = next(
-            (
-                story_id
-                for story_id in dict.fromkeys(found.values())
-                if self.db.execute(
-                    "SELECT 1 FROM stories s JOIN story_versions v ON v.story_id = s.id "
-                    "WHERE s.id = ? AND s.feed_id = ? AND v.content_hash = ?",
-                    [story_id, ident.feed_id, ident.text_hash],
-                ).fetchone()
-            ),
-            None,
-        )
-        if holder is None:
-            return dedupe.Sighting(None)
-        return dedupe.Sighting(
-            holder,
-            frozenset(
-                k for (k,) in self.db.execute("SELECT key FROM story_keys WHERE story_id = ?", [holder])
-            ),
-        )
-
-    def identity_policy(self, feed_id: str) -> dedupe.Policy | None:
+    def identity_policy(self, feed_id: str) -> Policy | None:
         """The feed's identity policy, as learnt or pinned; None before its first stories."""
         row = self.db.execute(
             "SELECT policy, reason, pinned FROM feed_identity WHERE feed_id = ?", [feed_id]
         ).fetchone()
-        return dedupe.Policy(row[0], row[1], bool(row[2])) if row else None
+        return Policy(row[0], row[1], bool(row[2])) if row else None
 
-    def identity_policies(self) -> dict[str, dedupe.Policy]:
+    def identity_policies(self) -> dict[str, Policy]:
         """Every feed's identity policy, by feed id (for `ingestd feeds list`)."""
         return {
-            feed_id: dedupe.Policy(policy, reason, bool(pinned))
+            feed_id: Policy(policy, reason, bool(pinned))
             for feed_id, policy, reason, pinned in self.db.execute(
                 "SELECT feed_id, policy, reason, pinned FROM feed_identity ORDER BY feed_id"
             )
@@ -228,111 +174,42 @@ class StoriesMixin(StoreBase):
             cursor = self.db.execute("DELETE FROM feed_identity WHERE feed_id = ?", [feed_id])
         return cursor.rowcount > 0
 
-    # ── one story ────────────────────────────────────────────────────────────
+    def holder_of_text(
+        self, keys: list[str], feed_id: str, text_hash: str
+    ) -> tuple[str | None, frozenset[str]]:
+        """A story of this feed, named by one of `keys`, that already has this exact text,
+        and every key stored for it; (None, {}) when there is none."""
+        found = dict(
+            self.db.execute(
+                f"SELECT key, story_id FROM story_keys WHERE key IN ({','.join('?' * len(keys))})", keys
+            ).fetchall()
+        )
+        for story_id in dict.fromkeys(found.values()):
+            if self.db.execute(
+                "SELECT 1 FROM stories s JOIN story_versions v ON v.story_id = s.id "
+                "WHERE s.id = ? AND s.feed_id = ? AND v.content_hash = ?",
+                [story_id, feed_id, text_hash],
+            ).fetchone():
+                held = self.db.execute("SELECT key FROM story_keys WHERE story_id = ?", [story_id])
+                return story_id, frozenset(k for (k,) in held)
+        return None, frozenset()
 
-    def _save_story(
-        self,
-        story: Story,
-        ident: dedupe.Identity,
-        policy: dedupe.PolicyName,
-        now: datetime,
-        settings: dedupe.Settings,
-    ) -> StoredChange:
-        lookup = ident.lookup(policy)
-        existing = self._find_story(lookup)
-        intent = dedupe.decide(lookup, ident.text_hash, existing)
-        if intent.kind == "unchanged":
-            self._add_keys(intent.story_id, ident.recorded(policy))
-            return StoredChange(
-                "unchanged", intent.story_id, intent.version, matched=existing.matched if existing else None
+    def known_keys(self, keys: list[str]) -> frozenset[str]:
+        """Which of these keys (identity keys, raw-entry keys) are stored."""
+        known: set[str] = set()
+        for start in range(0, len(keys), 500):  # SQLite's bound-parameter limit
+            chunk = keys[start : start + 500]
+            known.update(
+                k
+                for (k,) in self.db.execute(
+                    f"SELECT key FROM story_keys WHERE key IN ({','.join('?' * len(chunk))})", chunk
+                )
             )
-        fingerprint = dedupe.fingerprint(story.headline, story.body_text)
-        if intent.kind == "created":
-            at = int((story.first_created or now).timestamp())
-            placement = dedupe.place(
-                intent.story_id, fingerprint, self._candidates(fingerprint, at, settings.cluster_window)
-            )
-        else:
-            stored = self._drop_bands(intent.story_id)
-            at = stored["at"] if stored else int((story.first_created or now).timestamp())
-            placement = self._placement(intent.story_id)
-        url = dedupe.canonical_url(story.url, settings.tracking_params) if story.url else None
-        event = build_event(
-            intent.kind,
-            intent.story_id,
-            intent.version,
-            story,
-            now,
-            first_created=existing.first_created if existing else None,
-            url=url,
-            cluster=placement.cluster,
-            first_of_cluster=placement.first_of_cluster,
-        )
-        ninjs = event["data"]["story"]
-        bands = list(fingerprint.bands) if fingerprint else []
-        written = to_iso(now)
-        row = {
-            "url": story.url,
-            "guid": story.guid,
-            "version": intent.version,
-            "content_hash": ident.text_hash,
-            "headline": story.headline,
-            "byline": story.byline,
-            "located": story.located,
-            "section": story.section,
-            "language": story.language,
-            "first_created": ninjs.get("firstCreated"),
-            "version_created": written,
-            "body_text": story.body_text,
-            "ninjs": dumps(ninjs),
-            "ingest": dumps(event["data"]["ingest"]),
-            "fingerprint": dumps({"at": at, "bands": bands}) if bands else None,
-        }
-        if intent.kind == "created":
-            self.db["stories"].insert(
-                {
-                    "id": intent.story_id,
-                    "feed_id": story.feed_id,
-                    "source": story.source,
-                    **row,
-                    "cluster_id": placement.cluster,
-                    "first_of_cluster": int(placement.first_of_cluster),
-                    "created_at": written,
-                }
-            )
-        else:  # the story keeps the feed it was first stored from
-            self.db["stories"].update(intent.story_id, row)
-        self.db.conn.executemany(
-            "INSERT INTO story_bands (day, band, story_id, at) VALUES (?, ?, ?, ?)",
-            [(at // DAY, band, intent.story_id, at) for band in bands],
-        )
-        self._add_keys(intent.story_id, ident.recorded(policy))
-        self.db["story_versions"].insert(
-            {
-                "story_id": intent.story_id,
-                "version": intent.version,
-                "content_hash": ident.text_hash,
-                "ninjs": row["ninjs"],
-                "ingest": row["ingest"],
-                "created_at": written,
-            }
-        )
-        self.db["events"].insert(
-            {
-                "id": event["id"],
-                "type": event["type"],
-                "story_id": intent.story_id,
-                "version": intent.version,
-                "payload": dumps(event),
-                "created_at": written,
-            }
-        )
-        self._event_written(event, story)
-        matched = existing.matched if existing else (None if placement.first_of_cluster else "cluster")
-        return StoredChange(intent.kind, intent.story_id, intent.version, event, matched)
+        return frozenset(known)
 
-    def _find_story(self, keys: list[str]) -> dedupe.Existing | None:
-        for key in keys:  # in policy order: the first key that is known decides
+    def find_story(self, keys: list[str]) -> Existing | None:
+        """The story the first known key names, in the order given (the policy's)."""
+        for key in keys:
             row = self.db.execute(
                 "SELECT k.story_id, s.version, s.first_created, t.version FROM story_keys k "
                 "LEFT JOIN stories s ON s.id = k.story_id "
@@ -344,7 +221,7 @@ class StoriesMixin(StoreBase):
             story_id, version, first_created, purged_version = row
             matched = key.split(":", 1)[0]
             if version is None:  # the story was purged; its keys stay so it stays gone
-                return dedupe.Existing(
+                return Existing(
                     story_id, purged_version or 0, None, frozenset(), purged=True, matched=matched
                 )
             seen = frozenset(
@@ -353,59 +230,160 @@ class StoriesMixin(StoreBase):
                     "SELECT content_hash FROM story_versions WHERE story_id = ?", [story_id]
                 )
             )
-            return dedupe.Existing(story_id, version, first_created, seen, matched=matched)
+            return Existing(story_id, version, first_created, seen, matched=matched)
         return None
 
-    def _add_keys(self, story_id: str, keys: list[str]) -> None:
+    def cluster_candidates(
+        self, bands: tuple[int, ...], at: int, window: float, limit: int
+    ) -> list[StoredSignature]:
+        """Stories published within `window` of `at` that share a band, most bands first."""
+        if not bands:
+            return []
+        days = range(int(at - window) // DAY, int(at + window) // DAY + 1)
+        # the band rows read are capped, so a storm of near-copies costs no more than a few
+        rows = self.db.execute(
+            f"SELECT story_id FROM (SELECT story_id FROM story_bands WHERE day IN "
+            f"({','.join('?' * len(days))}) AND band IN ({','.join('?' * len(bands))}) "
+            f"AND at BETWEEN ? AND ? LIMIT {BAND_ROWS}) "
+            f"GROUP BY story_id ORDER BY COUNT(*) DESC, story_id LIMIT ?",
+            [*days, *bands, at - window, at + window, limit],
+        ).fetchall()
+        ids = [story_id for (story_id,) in rows]
+        found = {
+            row[0]: StoredSignature(*row)
+            for row in self.db.execute(
+                f"SELECT id, cluster_id, shingles, numbers FROM stories "
+                f"WHERE id IN ({','.join('?' * len(ids))}) AND shingles IS NOT NULL",
+                ids,
+            )
+        }
+        return [found[story_id] for story_id in ids if story_id in found]
+
+    def story_cluster(self, story_id: str) -> tuple[str, bool, int | None]:
+        """A stored story's cluster, whether it is the cluster's first, and the time
+        its band rows are filed under (None: it has none)."""
+        cluster, first, stored = self.db.execute(
+            "SELECT cluster_id, first_of_cluster, fingerprint FROM stories WHERE id = ?", [story_id]
+        ).fetchone()
+        return cluster, bool(first), json.loads(stored)["at"] if stored else None
+
+    # ── applying intents ─────────────────────────────────────────────────────
+
+    def _write_story(self, w: StoryWrite) -> None:
+        columns = {
+            "url": w.url,
+            "guid": w.guid,
+            "version": w.version,
+            "content_hash": w.content_hash,
+            "headline": w.headline,
+            "byline": w.byline,
+            "located": w.located,
+            "section": w.section,
+            "language": w.language,
+            "first_created": w.first_created,
+            "version_created": w.written_at,
+            "body_text": w.body_text,
+            "fingerprint": json.dumps({"at": w.at, "bands": list(w.bands)}) if w.bands else None,
+            "shingles": w.shingles or None,
+            "numbers": w.numbers if w.bands else None,
+        }
+        if w.kind == "created":
+            columns |= {
+                "id": w.story_id,
+                "feed_id": w.feed_id,
+                "source": w.source,
+                "cluster_id": w.cluster,
+                "first_of_cluster": int(w.first_of_cluster),
+                "created_at": w.written_at,
+            }
+            self.db.execute(
+                f"INSERT INTO stories ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                list(columns.values()),
+            )
+        else:  # the story keeps the feed and cluster it was first stored with
+            self._drop_bands(w.story_id)
+            self.db.execute(
+                f"UPDATE stories SET {', '.join(f'{k} = ?' for k in columns)} WHERE id = ?",
+                [*columns.values(), w.story_id],
+            )
+        self.db.conn.executemany(
+            "INSERT INTO story_bands (day, band, story_id, at) VALUES (?, ?, ?, ?)",
+            [(w.at // DAY, band, w.story_id, w.at) for band in w.bands],
+        )
+        self.db.execute(
+            "INSERT INTO story_versions (story_id, version, content_hash, ninjs, ingest, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [w.story_id, w.version, w.content_hash, w.ninjs, w.ingest, w.written_at],
+        )
+
+    def _write_keys(self, story_id: str, keys: tuple[str, ...]) -> None:
         self.db.conn.executemany(
             "INSERT OR IGNORE INTO story_keys (key, story_id) VALUES (?, ?)", [(k, story_id) for k in keys]
         )
 
-    # ── clusters ─────────────────────────────────────────────────────────────
+    def _write_event(self, w: EventWrite) -> None:
+        self.db.execute(
+            "INSERT INTO events (id, type, story_id, version, timestamp, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [w.id, w.type, w.story_id, w.version, w.timestamp, w.timestamp],
+        )
 
-    def _candidates(
-        self, fingerprint: dedupe.Fingerprint | None, at: int, window: float
-    ) -> list[dedupe.Candidate]:
-        """Stories published within the window that share a band, most bands first."""
-        if fingerprint is None:
-            return []
-        bands = fingerprint.bands
-        days = range(int(at - window) // DAY, int(at + window) // DAY + 1)
-        rows = self.db.execute(
-            f"SELECT story_id FROM story_bands WHERE day IN ({','.join('?' * len(days))}) "
-            f"AND band IN ({','.join('?' * len(bands))}) AND at BETWEEN ? AND ? "
-            f"GROUP BY story_id ORDER BY COUNT(*) DESC, story_id LIMIT {dedupe.MAX_CANDIDATES}",
-            [*days, *bands, at - window, at + window],
-        ).fetchall()
-        ids = [story_id for (story_id,) in rows]
-        candidates = []
-        for story_id, cluster, headline, body in self.db.execute(
-            f"SELECT id, cluster_id, headline, body_text FROM stories "
-            f"WHERE id IN ({','.join('?' * len(ids))})",
-            ids,
-        ):
-            found = dedupe.fingerprint(headline or "", body or "")
-            if found is not None:
-                candidates.append(dedupe.Candidate(story_id, cluster, found))
-        return sorted(candidates, key=lambda c: ids.index(c.story_id))
+    def event_bodies(self, event_ids: list[str]) -> dict[str, str]:
+        """Events as they are sent (and printed by replay), by id."""
+        return dict(
+            self.db.execute(
+                f"SELECT e.id, {EVENT_BODY} FROM events e {EVENT_VERSION_JOIN} "
+                f"WHERE e.id IN ({','.join('?' * len(event_ids))})",
+                event_ids,
+            ).fetchall()
+        )
 
-    def _placement(self, story_id: str) -> dedupe.Placement:
-        cluster, first = self.db.execute(
-            "SELECT cluster_id, first_of_cluster FROM stories WHERE id = ?", [story_id]
-        ).fetchone()
-        return dedupe.Placement(cluster, bool(first))
+    def _write_policy(self, w: PolicyWrite) -> None:
+        self.db.execute(
+            "INSERT INTO feed_identity (feed_id, policy, reason, pinned, changed_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (feed_id) DO UPDATE SET policy = excluded.policy, reason = excluded.reason, "
+            "pinned = excluded.pinned, changed_at = excluded.changed_at",
+            [w.feed_id, w.policy, w.reason, int(w.pinned), w.changed_at],
+        )
 
-    def _drop_bands(self, story_id: str) -> dict[str, Any] | None:
-        """Remove a story's rows from the band index; returns what they were."""
+    def _drop_bands(self, story_id: str) -> None:
+        """Remove a story's rows from the band index."""
         (stored,) = self.db.execute("SELECT fingerprint FROM stories WHERE id = ?", [story_id]).fetchone()
         if not stored:
-            return None
+            return
         fingerprint = json.loads(stored)
         self.db.conn.executemany(
             "DELETE FROM story_bands WHERE day = ? AND band = ? AND story_id = ?",
             [(fingerprint["at"] // DAY, band, story_id) for band in fingerprint["bands"]],
         )
-        return fingerprint
+
+    # ── signatures: rebuilt when the fingerprint changes ─────────────────────
+
+    def stories_after(self, after: str, limit: int) -> list[tuple[str, str, str, str | None, str]]:
+        """(id, headline, body_text, first_created, created_at) of stories by id after `after`."""
+        return self.db.execute(
+            "SELECT id, headline, body_text, first_created, created_at FROM stories "
+            "WHERE id > ? ORDER BY id LIMIT ?",
+            [after, limit],
+        ).fetchall()
+
+    def replace_signature(
+        self, story_id: str, at: int, bands: tuple[int, ...], shingles: bytes, numbers: str
+    ) -> None:
+        """A story's bands and signature as a new fingerprint makes them (inside a transaction)."""
+        self._drop_bands(story_id)
+        self.db.execute(
+            "UPDATE stories SET fingerprint = ?, shingles = ?, numbers = ? WHERE id = ?",
+            [
+                json.dumps({"at": at, "bands": list(bands)}) if bands else None,
+                shingles or None,
+                numbers if bands else None,
+                story_id,
+            ],
+        )
+        self.db.conn.executemany(
+            "INSERT INTO story_bands (day, band, story_id, at) VALUES (?, ?, ?, ?)",
+            [(at // DAY, band, story_id, at) for band in bands],
+        )
 
     # ── retention ────────────────────────────────────────────────────────────
 
@@ -430,7 +408,12 @@ class StoriesMixin(StoreBase):
                     [(story_id, feed_id, version, to_iso(now)) for story_id, feed_id, version in rows],
                 )
                 ids = [(story_id,) for story_id, _, _ in rows]
-                self.db.conn.executemany("DELETE FROM story_versions WHERE story_id = ?", ids)
+                # a version an outbox event still refers to stays until the event goes
+                self.db.conn.executemany(
+                    "DELETE FROM story_versions WHERE story_id = ? AND NOT EXISTS (SELECT 1 FROM "
+                    "events e WHERE e.story_id = story_versions.story_id AND e.version = story_versions.version)",
+                    ids,
+                )
                 self.db.conn.executemany("DELETE FROM stories WHERE id = ?", ids)
             purged += len(rows)
             if len(rows) < PURGE_BATCH:
@@ -450,5 +433,11 @@ class StoriesMixin(StoreBase):
         )
 
     def get_story(self, story_id: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM stories WHERE id = ?", [story_id]))
+        rows = list(
+            self.db.query(
+                "SELECT s.*, v.ninjs, v.ingest FROM stories s JOIN story_versions v "
+                "ON v.story_id = s.id AND v.version = s.version WHERE s.id = ?",
+                [story_id],
+            )
+        )
         return rows[0] if rows else None

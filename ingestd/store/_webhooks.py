@@ -5,11 +5,12 @@ that wrote the event (`_event_written`): `pending` when the subscription wants
 the event, `filtered` when it does not. A sender claims a pending delivery
 (`delivering`, with a lease that a crash lets run out), then records the
 attempt: `delivered`, `pending` again with a later `next_attempt_at`, or
-`failed`. What to do is decided by the pure functions in ingestd.webhooks;
-this file applies it.
+`failed`. What to do is decided by the pure functions in ingestd.webhooks (`_outcome`);
+this file answers the queries and applies the intents (`DeliveryWrite`,
+`AttemptWrite`).
 
 Claims and attempts are bookkeeping: they commit without waiting for the disk
-(`_bookkeeping`). The outbox rows themselves are written with their story,
+(`bookkeeping`). The outbox rows themselves are written with their story,
 synchronous=FULL.
 
 Subscriptions come from the config file (synced at start; their secrets stay in
@@ -28,40 +29,48 @@ import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import sqlite_utils
 
-from ..models import SubscriptionConfig, SubscriptionFilter
-from ..timeutil import from_iso, to_iso
-from ..webhooks._breaker import Breaker, after_attempt
-from ..webhooks._filter import wants
-from ..webhooks._models import (
-    Attempt,
+from ..models import (
+    AttemptContext,
+    AttemptWrite,
     Claimed,
+    DeliveryWrite,
     DueSubscription,
+    LiveSubscription,
     Origin,
-    Recorded,
+    SubscriptionConfig,
     SubscriptionConflict,
+    SubscriptionFilter,
     SubscriptionStatus,
     UnknownSubscription,
-    WebhookSettings,
+    secret_fingerprint,
 )
-from ..webhooks._retry import decide
-from ..webhooks._subscriptions import fingerprint
+from ..timeutil import from_iso, to_iso
 from ._base import Migration, StoreBase, dumps
+from ._stories import EVENT_BODY, EVENT_VERSION_JOIN
 
 # Events pruned per transaction, so that the writer is never held for long.
 PRUNE_BATCH = 500
 # States in which a subscription gets new deliveries and may be sent to.
 _LIVE = ("active", "paused")
 _LIVE_SQL = "(" + ", ".join(f"'{state}'" for state in _LIVE) + ")"
+
+
+class LeaseSettings(Protocol):
+    @property
+    def lease(self) -> float:
+        """Seconds a claimed delivery stays claimed."""
+
+
 # The meta row counting changes to the set of subscriptions and their secrets.
 _VERSION_KEY = "subscriptions.version"
 
 
 def _webhooks_1(db: sqlite_utils.Database) -> None:
-    db["subscriptions"].create(
+    db.table("subscriptions").create(
         {
             "id": str,
             "url": str,
@@ -83,7 +92,7 @@ def _webhooks_1(db: sqlite_utils.Database) -> None:
         not_null={"url", "state", "origin"},
         defaults={"state": "active"},
     )
-    db["deliveries"].create(
+    db.table("deliveries").create(
         {
             "id": int,
             "subscription_id": str,
@@ -105,15 +114,15 @@ def _webhooks_1(db: sqlite_utils.Database) -> None:
         not_null={"subscription_id", "event_seq", "event_id", "state"},
         defaults={"attempts": 0},
     )
-    db["deliveries"].create_index(["subscription_id", "event_id"], unique=True)
-    db["deliveries"].create_index(["subscription_id", "state", "event_seq"])
-    db["deliveries"].create_index(["subscription_id", "story_id", "version"])
-    db["deliveries"].create_index(["event_seq"])
+    db.table("deliveries").create_index(["subscription_id", "event_id"], unique=True)
+    db.table("deliveries").create_index(["subscription_id", "state", "event_seq"])
+    db.table("deliveries").create_index(["subscription_id", "story_id", "version"])
+    db.table("deliveries").create_index(["event_seq"])
 
 
 def _webhooks_2(db: sqlite_utils.Database) -> None:
     # a run-time subscription's whsec_ secrets, a JSON list; NULL for the config's
-    db["subscriptions"].add_column("secrets", str)
+    db.table("subscriptions").add_column("secrets", str)
 
 
 MIGRATIONS: list[Migration] = [("webhooks-1", _webhooks_1), ("webhooks-2", _webhooks_2)]
@@ -129,32 +138,22 @@ class WebhooksMixin(StoreBase):
 
     # ── the outbox: deliveries written with their event ──────────────────────
 
-    def _event_written(self, event: dict[str, Any], story: Any) -> None:
-        super()._event_written(event, story)
-        seq, story_id, version, created_at = self.db.execute(
-            "SELECT seq, story_id, version, created_at FROM events WHERE id = ?", [event["id"]]
-        ).fetchone()
-        queued = _stamp(from_iso(created_at))
-        rows = self.db.execute(
-            f"SELECT id, events, filter FROM subscriptions WHERE state IN {_LIVE_SQL}"
-        ).fetchall()
+    def live_subscriptions(self) -> list[LiveSubscription]:
+        """The subscriptions that get new deliveries, for the composer to decide which want an event."""
+        return [
+            LiveSubscription(sub_id, tuple(json.loads(types)), _filter(flt))
+            for sub_id, types, flt in self.db.execute(
+                f"SELECT id, events, filter FROM subscriptions WHERE state IN {_LIVE_SQL} ORDER BY id"
+            )
+        ]
+
+    def _write_deliveries(self, writes: list[DeliveryWrite]) -> None:
         self.db.conn.executemany(
             "INSERT INTO deliveries (subscription_id, event_seq, event_id, story_id, version, "
-            "state, attempts, queued_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) "
+            "state, attempts, queued_at, next_attempt_at) "
+            "SELECT ?, seq, id, story_id, version, ?, 0, ?, ? FROM events WHERE id = ? "
             "ON CONFLICT (subscription_id, event_id) DO NOTHING",
-            [
-                (
-                    sub_id,
-                    seq,
-                    event["id"],
-                    story_id,
-                    version,
-                    "pending" if wants(json.loads(types), _filter(flt), event) else "filtered",
-                    queued,
-                    queued,
-                )
-                for sub_id, types, flt in rows
-            ],
+            [(w.subscription_id, w.state, w.queued_at, w.queued_at, w.event_id) for w in writes],
         )
 
     # ── subscriptions: config and run-time state ─────────────────────────────
@@ -171,13 +170,13 @@ class WebhooksMixin(StoreBase):
                 declared = {**_declared(sub), "origin": "config", "secrets": None, "updated_at": at}
                 row = self._subscription(sub.id)
                 if row is None:
-                    self.db["subscriptions"].insert(
+                    self.db.table("subscriptions").insert(
                         {"id": sub.id, "state": "active", "state_since": at, "created_at": at, **declared}
                     )
                     continue
                 if row["state"] == "removed":
                     declared |= {"state": "active", "reason": None, "state_since": at}
-                self.db["subscriptions"].update(sub.id, declared)
+                self.db.table("subscriptions").update(sub.id, declared)
             ids = [s.id for s in subscriptions]
             self.db.execute(
                 f"UPDATE subscriptions SET state = 'removed', reason = 'not in the config', "
@@ -196,7 +195,7 @@ class WebhooksMixin(StoreBase):
             if row is not None:
                 declared = " (declared in the config)" if row["origin"] == "config" else ""
                 raise SubscriptionConflict(f"subscription {sub.id!r} exists already{declared}")
-            self.db["subscriptions"].insert(
+            self.db.table("subscriptions").insert(
                 {
                     "id": sub.id,
                     **_declared(sub),
@@ -220,7 +219,7 @@ class WebhooksMixin(StoreBase):
         with self.transaction():
             current = self._runtime(subscription_id, "change")
             new = change(current)
-            self.db["subscriptions"].update(
+            self.db.table("subscriptions").update(
                 subscription_id,
                 {**_declared(new), "secrets": dumps(list(new.secrets)), "updated_at": _stamp(now)},
             )
@@ -237,7 +236,7 @@ class WebhooksMixin(StoreBase):
                 raise UnknownSubscription(f"no subscription {subscription_id!r}")
             if row["origin"] == "config" and row["state"] != "removed":
                 raise SubscriptionConflict(_declared_in_config(subscription_id, "remove"))
-            owed = self.db.execute(
+            owed: int = self.db.execute(
                 "SELECT count(*) FROM deliveries WHERE subscription_id = ? "
                 "AND state IN ('pending', 'delivering')",
                 [subscription_id],
@@ -297,35 +296,39 @@ class WebhooksMixin(StoreBase):
             )
         return cursor.rowcount > 0
 
-    def redeliver(self, subscription_id: str, since: datetime, now: datetime) -> int | None:
-        """Queue again every event since `since` that the subscription wants (same
-        ids, a fresh retry schedule), delivered or not; None if no such subscription."""
+    def subscription_wants(self, subscription_id: str) -> LiveSubscription | None:
+        """What a subscription (in any state) takes; None if there is none by that id."""
+        sub = self._subscription(subscription_id)
+        if sub is None:
+            return None
+        return LiveSubscription(subscription_id, tuple(json.loads(sub["events"])), _filter(sub["filter"]))
+
+    def events_since(self, since: datetime) -> list[tuple[str, str]]:
+        """(id, body) of every event written at or after `since`, oldest first."""
+        return self.db.execute(
+            f"SELECT e.id, {EVENT_BODY} FROM events e {EVENT_VERSION_JOIN} "
+            f"WHERE e.created_at >= ? ORDER BY e.seq",
+            [to_iso(since)],
+        ).fetchall()
+
+    def requeue(self, subscription_id: str, event_ids: list[str], now: datetime) -> int:
+        """Queue these events again for the subscription (same ids, a fresh retry
+        schedule), delivered or not; one being delivered is left to its sender."""
         at = _stamp(now)
-        with self.transaction():
-            sub = self._subscription(subscription_id)
-            if sub is None:
-                return None
-            types, story_filter = json.loads(sub["events"]), _filter(sub["filter"])
-            queued = 0
-            for seq, story_id, version, payload in self.db.execute(
-                "SELECT seq, story_id, version, payload FROM events WHERE created_at >= ? ORDER BY seq",
-                [to_iso(since)],
-            ).fetchall():
-                event = json.loads(payload)
-                if not wants(types, story_filter, event):
-                    continue
-                queued += self.db.execute(
-                    "INSERT INTO deliveries (subscription_id, event_seq, event_id, story_id, "
-                    "version, state, attempts, queued_at, next_attempt_at) "
-                    "VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
-                    "ON CONFLICT (subscription_id, event_id) DO UPDATE SET state = 'pending', "
-                    "attempts = 0, queued_at = excluded.queued_at, "
-                    "next_attempt_at = excluded.next_attempt_at, last_error = NULL, "
-                    "delivered_at = NULL "
-                    "WHERE state != 'delivering'",
-                    [subscription_id, seq, event["id"], story_id, version, at, at],
-                ).rowcount
-        return queued
+        return sum(
+            self.db.execute(
+                "INSERT INTO deliveries (subscription_id, event_seq, event_id, story_id, "
+                "version, state, attempts, queued_at, next_attempt_at) "
+                "SELECT ?, seq, id, story_id, version, 'pending', 0, ?, ? FROM events WHERE id = ? "
+                "ON CONFLICT (subscription_id, event_id) DO UPDATE SET state = 'pending', "
+                "attempts = 0, queued_at = excluded.queued_at, "
+                "next_attempt_at = excluded.next_attempt_at, last_error = NULL, "
+                "delivered_at = NULL "
+                "WHERE state != 'delivering'",
+                [subscription_id, at, at, event_id],
+            ).rowcount
+            for event_id in event_ids
+        )
 
     def list_subscriptions(self) -> list[SubscriptionStatus]:
         return self._statuses("", [])
@@ -355,7 +358,7 @@ class WebhooksMixin(StoreBase):
                 filter=_filter(r["filter"]),
                 secret_fingerprints=None
                 if r["secrets"] is None
-                else tuple(fingerprint(secret) for secret in json.loads(r["secrets"])),
+                else tuple(secret_fingerprint(secret) for secret in json.loads(r["secrets"])),
                 state=r["state"],
                 reason=r["reason"],
                 backlog=r["backlog"],
@@ -391,9 +394,7 @@ class WebhooksMixin(StoreBase):
                 due.append(DueSubscription(sub_id, state, count))
         return due
 
-    def claim_delivery(
-        self, subscription_id: str, now: datetime, settings: WebhookSettings
-    ) -> Claimed | None:
+    def claim_delivery(self, subscription_id: str, now: datetime, settings: LeaseSettings) -> Claimed | None:
         """The oldest delivery that may go now, leased to the caller; None if none.
 
         Never a later version of a story while an earlier one to the same
@@ -401,7 +402,7 @@ class WebhooksMixin(StoreBase):
         its oldest pending delivery, whatever its next attempt, as the probe.
         """
         at = _stamp(now)
-        with self._bookkeeping():
+        with self.bookkeeping():
             sub = self._subscription(subscription_id)
             if sub is None or sub["state"] not in _LIVE or (sub["next_send_at"] and sub["next_send_at"] > at):
                 return None
@@ -414,8 +415,8 @@ class WebhooksMixin(StoreBase):
             )
             probe = sub["state"] == "paused"
             row = self.db.execute(
-                "SELECT d.id, d.event_id, d.attempts, e.payload FROM deliveries d "
-                "JOIN events e ON e.seq = d.event_seq "
+                f"SELECT d.id, d.event_id, d.attempts, {EVENT_BODY} FROM deliveries d "
+                f"JOIN events e ON e.seq = d.event_seq {EVENT_VERSION_JOIN} "
                 "WHERE d.subscription_id = ? AND d.state = 'pending' "
                 "AND (? OR d.next_attempt_at <= ?) AND NOT EXISTS ("
                 " SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id "
@@ -444,128 +445,62 @@ class WebhooksMixin(StoreBase):
             probe=probe,
         )
 
-    def record_attempt(
-        self, claimed: Claimed, attempt: Attempt, now: datetime, settings: WebhookSettings
-    ) -> Recorded:
-        """Apply what the attempt decides for the delivery (retry schedule) and for
-        its subscription (410, Retry-After hold, circuit breaker), in one transaction.
-        A subscription removed meanwhile has nothing left to record."""
-        at = _stamp(now)
-        with self._bookkeeping():
-            delivery = self.db.execute(
-                "SELECT state, attempts, queued_at FROM deliveries WHERE id = ?", [claimed.delivery_id]
-            ).fetchone()
-            if delivery is None:  # its subscription was removed while the attempt was out
-                return Recorded(
-                    state="delivered" if attempt.ok else "failed",
-                    next_attempt_at=None,
-                    subscription_state="removed",
-                )
-            verdict = decide(
-                attempt, delivery[1] + 1, from_iso(delivery[2]), str(claimed.delivery_id), now, settings
-            )
-            # a sender whose lease ran out may find the delivery already delivered
-            state = "delivered" if delivery[0] == "delivered" else verdict.state
-            self.db.execute(
-                "UPDATE deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?, "
-                "lease_until = NULL, last_status = ?, last_error = ?, last_attempt_at = ?, "
-                "delivered_at = CASE WHEN ? = 'delivered' THEN coalesce(delivered_at, ?) END "
-                "WHERE id = ?",
-                [
-                    state,
-                    _stamp(verdict.next_attempt_at),
-                    attempt.status,
-                    attempt.error,
-                    at,
-                    state,
-                    at,
-                    claimed.delivery_id,
-                ],
-            )
-            sub_state, change, reason, expired = self._subscription_after(
-                claimed, attempt, verdict.gone, verdict.hold_until, now, settings
-            )
-        return Recorded(
-            state=state,
-            next_attempt_at=verdict.next_attempt_at,
-            subscription_state=sub_state,
-            change=change,
-            reason=reason,
-            expired=expired,
+    def attempt_context(self, delivery_id: int, subscription_id: str) -> AttemptContext | None:
+        """A claimed delivery and its subscription, as deciding its attempt needs them;
+        None when the subscription (and so the delivery) was removed meanwhile."""
+        delivery = self.db.execute(
+            "SELECT state, attempts, queued_at FROM deliveries WHERE id = ?", [delivery_id]
+        ).fetchone()
+        if delivery is None:
+            return None
+        sub = self._subscription(subscription_id)
+        assert sub is not None  # deleted only with its deliveries, in one transaction
+        queued = from_iso(delivery[2])
+        assert queued is not None  # written with every delivery
+        return AttemptContext(
+            delivery_state=delivery[0],
+            attempts=delivery[1],
+            queued_at=queued,
+            subscription_state=sub["state"],
+            reason=sub["reason"],
+            failing_since=from_iso(sub["failing_since"]),
+            next_send_at=from_iso(sub["next_send_at"]),
         )
 
-    def _subscription_after(
-        self,
-        claimed: Claimed,
-        attempt: Attempt,
-        gone: bool,
-        hold_until: datetime | None,
-        now: datetime,
-        settings: WebhookSettings,
-    ) -> tuple[Any, Any, str | None, int]:
-        """The subscription's side of an attempt: 410, the breaker, Retry-After holds.
-        Returns its state, the change (if any), the reason and how many expired."""
-        at = _stamp(now)
-        sub = self._subscription(claimed.subscription_id)
-        assert sub is not None  # deleted only with its deliveries, in one transaction
-        update: dict[str, Any] = (
-            {"last_success_at": at} if attempt.ok else {"last_error": attempt.error, "last_error_at": at}
+    def apply_attempt(self, w: AttemptWrite) -> int:
+        """Write an attempt's outcome (inside `bookkeeping`); returns how many pending
+        deliveries expired."""
+        at = _stamp(w.at)
+        self.db.execute(
+            "UPDATE deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?, "
+            "lease_until = NULL, last_status = ?, last_error = ?, last_attempt_at = ?, "
+            "delivered_at = CASE WHEN ? = 'delivered' THEN coalesce(delivered_at, ?) END "
+            "WHERE id = ?",
+            [w.state, _stamp(w.next_attempt_at), w.status, w.error, at, w.state, at, w.delivery_id],
         )
-        state, change, reason, expired = sub["state"], None, sub["reason"], 0
-        if sub["state"] in _LIVE and gone:
-            state, change = "disabled", "disabled"
-            reason = f"HTTP 410 Gone from {claimed.url}: the receiver wants no more deliveries"
-            update |= {"failing_since": None, "next_send_at": None}
-        elif sub["state"] in _LIVE:
-            breaker, change = after_attempt(
-                Breaker(sub["state"], from_iso(sub["failing_since"])), attempt.ok, now, settings
+        if w.resume_pending:
+            self.db.execute(
+                "UPDATE deliveries SET next_attempt_at = ? WHERE subscription_id = ? AND state = 'pending'",
+                [at, w.subscription_id],
             )
-            state = breaker.state
-            if attempt.ok:
-                hold = None
-            elif breaker.state == "paused":  # the probe schedule rules, Retry-After aside
-                hold = _latest(breaker.probe_at, hold_until)
-            else:  # another sender's Retry-After hold still stands
-                hold = _latest(from_iso(sub["next_send_at"]), hold_until)
-            update |= {"failing_since": _stamp(breaker.failing_since), "next_send_at": _stamp(hold)}
-            if change == "paused":
-                reason = f"failing since {to_iso(breaker.failing_since)}, last: {attempt.error}"
-            elif change == "resumed":
-                reason = None
-                self.db.execute(
-                    "UPDATE deliveries SET next_attempt_at = ? "
-                    "WHERE subscription_id = ? AND state = 'pending'",
-                    [at, claimed.subscription_id],
-                )
-            if breaker.state == "paused":
-                expired = self._expire_paused(claimed.subscription_id, now, settings)
-        if change:
-            update |= {"state": state, "reason": reason, "state_since": at}
-        update["updated_at"] = at
+        expired = 0
+        if w.expire_queued_before is not None:
+            expired = self.db.execute(
+                "UPDATE deliveries SET state = 'failed', next_attempt_at = NULL, last_error = ? "
+                "WHERE subscription_id = ? AND state = 'pending' AND queued_at <= ?",
+                [w.expire_reason, w.subscription_id, _stamp(w.expire_queued_before)],
+            ).rowcount
+        update = {k: _stamp(v) if isinstance(v, datetime) else v for k, v in w.subscription}
         self.db.execute(
             f"UPDATE subscriptions SET {', '.join(f'{k} = ?' for k in update)} WHERE id = ?",
-            [*update.values(), claimed.subscription_id],
+            [*update.values(), w.subscription_id],
         )
-        return state, change, reason, expired
-
-    def _expire_paused(self, subscription_id: str, now: datetime, settings: WebhookSettings) -> int:
-        """A paused subscription's deliveries are not attempted, so the retry window
-        that fails a delivery is applied here: queued longer ago than retry_for."""
-        cutoff = _stamp(now - timedelta(seconds=settings.retry_for))
-        return self.db.execute(
-            "UPDATE deliveries SET state = 'failed', next_attempt_at = NULL, last_error = ? "
-            "WHERE subscription_id = ? AND state = 'pending' AND queued_at <= ?",
-            [
-                f"not delivered within {settings.retry_for:g}s; the subscription was paused",
-                subscription_id,
-                cutoff,
-            ],
-        ).rowcount
+        return expired
 
     def release_deliveries(self, delivery_ids: list[int], now: datetime) -> None:
         """Claims whose attempts were cut short by shutdown: due again now."""
         at = _stamp(now)
-        with self._bookkeeping():
+        with self.bookkeeping():
             self.db.execute(
                 f"UPDATE deliveries SET state = 'pending', lease_until = NULL, "
                 f"next_attempt_at = ? WHERE state = 'delivering' "
@@ -592,12 +527,18 @@ class WebhooksMixin(StoreBase):
                 ]
                 self.db.conn.executemany("DELETE FROM deliveries WHERE event_seq = ?", seqs)
                 self.db.conn.executemany("DELETE FROM events WHERE seq = ?", seqs)
+                # versions kept only for these events, their stories purged already
+                self.db.execute(
+                    "DELETE FROM story_versions WHERE story_id IN (SELECT story_id FROM "
+                    "story_tombstones) AND NOT EXISTS (SELECT 1 FROM events e WHERE "
+                    "e.story_id = story_versions.story_id AND e.version = story_versions.version)"
+                )
             pruned += len(seqs)
             if len(seqs) < PRUNE_BATCH:
                 return pruned
 
     @contextlib.contextmanager
-    def _bookkeeping(self) -> Iterator[None]:
+    def bookkeeping(self) -> Iterator[None]:
         """A transaction that commits without an fsync (synchronous=NORMAL; the WAL
         keeps it atomic). A power cut may forget the last claims and attempts, which
         only means sending those deliveries again — at-least-once allows it — and it
@@ -657,13 +598,9 @@ def _declared_in_config(subscription_id: str, action: str) -> str:
 
 
 def _filter(text: str) -> SubscriptionFilter:
-    raw = json.loads(text)
-    return SubscriptionFilter(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
-
-
-def _latest(*moments: datetime | None) -> datetime | None:
-    present = [m for m in moments if m is not None]
-    return max(present) if present else None
+    raw: dict[str, Any] = json.loads(text)
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    return SubscriptionFilter(**fields)
 
 
 def _stamp(moment: datetime | None) -> str | None:

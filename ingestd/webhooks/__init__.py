@@ -7,8 +7,9 @@
        │                       per subscription
     Sender.send()              one signed POST through the network guard
        │
-    store.record_attempt()     decide (pure) and apply: delivered, retry later,
-                               failed; 410 disables; the breaker pauses and resumes
+    record_attempt()           decide (pure, `_outcome`) and have the store apply it:
+                               delivered, retry later, failed; 410 disables; the
+                               breaker pauses and resumes
 
 Pure decisions, each in its own module: `_filter` (which events a subscription
 wants), `_retry` (when next, or failed), `_breaker` (pause, probe, resume),
@@ -26,6 +27,7 @@ from ._models import (
     UnknownSubscription,
     WebhookSettings,
 )
+from ._outcome import record_attempt
 from ._retry import backoff
 from ._sender import send_test
 from ._signing import sign, signature_headers, signing_key, signing_keys
@@ -44,6 +46,7 @@ __all__ = [
     "describe",
     "fingerprint",
     "matches",
+    "record_attempt",
     "runtime_subscription",
     "send_test",
     "sign",

@@ -23,19 +23,31 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..logs import get_logger
 from ..timeutil import to_iso, utcnow
 from ._models import Attempt, Claimed, Recorded, WebhookSettings
+from ._outcome import record_attempt
 from ._sender import Sender
 from ._signing import signing_key, signing_keys
 
 if TYPE_CHECKING:
     from ..config import Config
-    from ..store import Writer
 
-__all__ = ["DISPATCH_EVERY_S", "Dispatcher"]
+__all__ = ["DISPATCH_EVERY_S", "Dispatcher", "WriterPort"]
+
+T = TypeVar("T")
+
+
+class WriterPort(Protocol):
+    """The daemon's single writer (ingestd.store.Writer): its store, and calls queued to it."""
+
+    @property
+    def store(self) -> Any: ...
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T: ...
+
 
 # How often the daemon's job should call dispatch_due; a retry or a new event
 # waits at most this long unless the daemon also calls it after a commit.
@@ -52,7 +64,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        writer: Writer,
+        writer: WriterPort,
         config: Config,
         *,
         settings: WebhookSettings | None = None,
@@ -180,7 +192,7 @@ class Dispatcher:
                     claimed.url, keys, claimed.event_id, claimed.body
                 )
                 recorded = await self.writer.run(
-                    store.record_attempt, claimed, attempt, utcnow(), self.settings
+                    record_attempt, store, claimed, attempt, utcnow(), self.settings
                 )
                 del self._claimed[lane]
                 self._log(claimed, attempt, recorded)

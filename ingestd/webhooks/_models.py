@@ -1,4 +1,4 @@
-"""The plain data that crosses the webhook modules and the store."""
+"""The plain data of the webhook modules; what the store also sees lives in ingestd.models."""
 
 from __future__ import annotations
 
@@ -6,13 +6,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from ..models import SubscriptionFilter
+from ..models import (
+    Claimed,
+    DeliveryState,
+    DueSubscription,
+    Origin,
+    SubscriptionConflict,
+    SubscriptionState,
+    SubscriptionStatus,
+    UnknownSubscription,
+)
 
-DeliveryState = Literal["pending", "delivering", "delivered", "failed", "filtered"]
-SubscriptionState = Literal["active", "paused", "disabled", "removed"]
-# Where a subscription comes from: the config file, or a run-time `ingestd webhooks add`
-# or `POST /subscriptions` (those keep their secrets in the database).
-Origin = Literal["config", "cli", "api"]
+# shared with the store, which imports nothing but ingestd.models
+__all__ = [
+    "RETRY_AFTER_STATUSES",
+    "Attempt",
+    "Claimed",
+    "DeliveryState",
+    "DueSubscription",
+    "Origin",
+    "Recorded",
+    "SubscriptionConflict",
+    "SubscriptionState",
+    "SubscriptionStatus",
+    "UnknownSubscription",
+    "WebhookSettings",
+]
 
 RETRY_AFTER_STATUSES = (429, 503)
 
@@ -66,19 +85,6 @@ class Attempt:
 
 
 @dataclass(frozen=True)
-class Claimed:
-    """A delivery taken by one sender until it records the attempt (or its lease ends)."""
-
-    delivery_id: int
-    subscription_id: str
-    url: str
-    event_id: str
-    body: bytes
-    attempt: int  # the number this attempt will have, from 1
-    probe: bool  # the subscription is paused and this attempt probes it
-
-
-@dataclass(frozen=True)
 class Recorded:
     """What the store made of an attempt: the delivery's and the subscription's new state."""
 
@@ -88,40 +94,3 @@ class Recorded:
     change: Literal["paused", "resumed", "disabled"] | None = None
     reason: str | None = None
     expired: int = 0  # pending deliveries failed because their retry window passed while paused
-
-
-@dataclass(frozen=True)
-class DueSubscription:
-    id: str
-    state: SubscriptionState
-    due: int  # deliveries that may be sent now (at most the limit asked for)
-
-
-@dataclass(frozen=True)
-class SubscriptionStatus:
-    """One line of `ingestd webhooks list`, one subscription of `GET /subscriptions`:
-    never its secrets, at most their fingerprints."""
-
-    id: str
-    url: str
-    origin: Origin
-    events: tuple[str, ...]
-    filter: SubscriptionFilter
-    secret_fingerprints: tuple[str, ...] | None  # run-time subscriptions only
-    state: SubscriptionState
-    reason: str | None
-    backlog: int  # pending or being delivered
-    failed: int
-    delivered: int
-    last_success_at: datetime | None
-    last_error: str | None
-    last_error_at: datetime | None
-
-
-class UnknownSubscription(LookupError):
-    """No subscription by that id; the message names it."""
-
-
-class SubscriptionConflict(Exception):
-    """A run-time change the subscription does not allow (it exists already, or the
-    config declares it); the message names the id and says what to do instead."""

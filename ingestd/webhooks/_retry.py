@@ -63,7 +63,7 @@ def backoff(number: int, key: str, settings: WebhookSettings) -> float:
     nominal = min(settings.first_delay * 2 ** min(number - 1, 64), settings.max_delay)
     digest = hashlib.blake2b(f"{key}|{number}".encode(), digest_size=8).digest()
     fraction = 2 * int.from_bytes(digest, "big") / 2**64 - 1
-    return nominal * (1 + fraction * settings.jitter)
+    return float(nominal * (1 + fraction * settings.jitter))
 
 
 def _retry_after(attempt: Attempt, now: datetime) -> float | None:

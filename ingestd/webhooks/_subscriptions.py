@@ -13,13 +13,12 @@ dispatcher decodes the config's. A table is what a [[subscriptions]] entry holds
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
 from ..config import parse_subscription
 from ..errors import ConfigError, Problem
-from ..models import SubscriptionConfig, SubscriptionFilter
+from ..models import SubscriptionConfig, SubscriptionFilter, secret_fingerprint
 from ..timeutil import to_iso
 from ._models import SubscriptionStatus
 from ._signing import signing_key
@@ -97,9 +96,7 @@ def describe(status: SubscriptionStatus) -> dict[str, Any]:
     }
 
 
-def fingerprint(secret: str) -> str:
-    """Tells secrets apart (which one is live while rotating) without revealing them."""
-    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:12]
+fingerprint = secret_fingerprint
 
 
 def _table(sub: SubscriptionConfig) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from ingestd.compose import save_stories
 from ingestd.config import Config
 from ingestd.models import Story
 from ingestd.store import Writer
@@ -246,4 +247,4 @@ async def closed(writer: Writer, dispatcher: Dispatcher) -> None:
 
 
 async def save(writer: Writer, *stories: Any) -> list[Any]:
-    return await writer.run(writer.store.save_stories, list(stories), utcnow())
+    return await writer.run(save_stories, writer.store, list(stories), utcnow())

@@ -1,8 +1,10 @@
 """`ingestd webhooks list | add ID … | change ID … | remove ID | test ID |
 redeliver ID --since TIME | enable ID | disable ID`.
 
-Each action parses its arguments and calls the store (or `send_test`) method
-that the daemon, the API and the tests call too; no logic lives here. A running
+Each action parses its arguments and calls the store (or `send_test`, or the
+composer's `redeliver`) function that the daemon, the API and the tests call too;
+no logic lives here. It sits beside `cli.py`, not inside `webhooks/`: nothing in
+`webhooks/` imports the store. A running
 daemon takes up what `add`, `change` and `remove` wrote within a dispatch pass.
 Exit codes: 0 done; 1 no such subscription, one the config declares, or the test
 event was not accepted; 2 bad usage or a bad value (one line per problem).
@@ -18,13 +20,18 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from .. import logs
-from ..config import load_config, parse_duration
-from ..store import Store
-from ..timeutil import parse_now, to_iso, utcnow
-from ._models import SubscriptionConflict, UnknownSubscription
-from ._sender import send_test
-from ._subscriptions import changed, describe, runtime_subscription
+from . import compose, logs
+from .config import load_config, parse_duration
+from .store import Store
+from .timeutil import parse_now, to_iso, utcnow
+from .webhooks import (
+    SubscriptionConflict,
+    UnknownSubscription,
+    changed,
+    describe,
+    runtime_subscription,
+    send_test,
+)
 
 __all__ = ["register"]
 
@@ -279,7 +286,7 @@ def _redeliver(args: argparse.Namespace) -> int:
             print(f"--since: {args.since!r} is neither an ISO 8601 time nor a duration", file=sys.stderr)
             return 2
     store = _store(args)
-    queued = store.redeliver(args.subscription_id, since, now)
+    queued = compose.redeliver(store, args.subscription_id, since, now)
     store.close()
     if queued is None:
         print(f"no subscription {args.subscription_id!r}", file=sys.stderr)

@@ -1,0 +1,430 @@
+"""The write of a poll: read what the decisions need, decide, hand the store intents.
+
+The store answers small queries and applies plain intents (`StoryWrite`,
+`EventWrite`, `DeliveryWrite`, `FeedUpdate`, …, in ingestd.models); every
+decision is made here, by calling the pure ones in `dedupe` (identity,
+versions, clusters) and `webhooks` (which subscriptions want an event). Any
+engine that implements the port (docs/storage.md) gets the same decisions.
+
+    prepare(stories)        CPU only, off the writer: canonical URLs, fingerprints
+    write_batch(store, …)   in one transaction: per story, look up, decide, apply;
+                            the poll's history row and the feed's state with the last
+                            batch (an etag never commits ahead of its stories)
+
+A batch's stories are applied one after another inside its transaction, so the
+second of two copies in one document finds the first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from . import dedupe, ninjs
+from .events import build_event
+from .logs import get_logger
+from .models import (
+    DeliveryWrite,
+    EventWrite,
+    Existing,
+    FeedUpdate,
+    Intent,
+    KeysWrite,
+    LiveSubscription,
+    Policy,
+    PolicyWrite,
+    PollWrite,
+    StoredChange,
+    StoredSignature,
+    Story,
+    StoryWrite,
+)
+from .webhooks import wants
+
+__all__ = [
+    "Prepared",
+    "apply_alone",
+    "iso",
+    "StoryPort",
+    "prepare",
+    "rebuild_signatures",
+    "redeliver",
+    "save_poll",
+    "save_stories",
+    "write_batch",
+]
+
+# stories re-fingerprinted per transaction when the fingerprint changes
+REBUILD_BATCH = 500
+_FINGERPRINT_KEY = "fingerprint.version"
+
+
+class StoryPort(Protocol):
+    """What the composer needs of a store (docs/storage.md): queries and `apply`."""
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+    def apply(self, intents: Sequence[Intent]) -> None: ...
+    def identity_policy(self, feed_id: str) -> Policy | None: ...
+    def holder_of_text(
+        self, keys: list[str], feed_id: str, text_hash: str
+    ) -> tuple[str | None, frozenset[str]]: ...
+    def find_story(self, keys: list[str]) -> Existing | None: ...
+    def cluster_candidates(
+        self, bands: tuple[int, ...], at: int, window: float, limit: int
+    ) -> list[StoredSignature]: ...
+    def story_cluster(self, story_id: str) -> tuple[str, bool, int | None]: ...
+    def live_subscriptions(self) -> list[LiveSubscription]: ...
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A story with what deciding about it costs CPU: done before the writer sees it."""
+
+    story: Story
+    identity: dedupe.Identity  # judged within the batch
+    fingerprint: dedupe.Fingerprint | None
+    url: str | None  # canonical
+    problems: tuple[str, ...]  # why its document may not enter the outbox (outbox_door)
+    entry_key: str | None = None  # the raw entry's key (pipeline.entry_key), stored with the story
+
+
+def prepare(
+    stories: list[Story], settings: dedupe.Settings, now: datetime, entry_keys: Sequence[str | None] = ()
+) -> list[Prepared]:
+    """Everything about a batch that costs CPU and reads nothing stored. The document is
+    checked here, with the story's id and version still unknown: those, and the times
+    added with them, have one fixed form."""
+    keys = list(entry_keys) or [None] * len(stories)
+    urls = [dedupe.canonical_url(s.url, settings.tracking_params) if s.url else None for s in stories]
+    identities = dedupe.identify(stories, settings.tracking_params, urls)
+    return [
+        Prepared(
+            story,
+            ident,
+            dedupe.fingerprint(story.headline, story.body_text),
+            url,
+            tuple(outbox_door(build_event("created", "st_0", 1, story, now, url=url)["data"]["story"])),
+            key,
+        )
+        for story, ident, url, key in zip(stories, identities, urls, keys)
+    ]
+
+
+def save_stories(
+    store: StoryPort,
+    stories: list[Story],
+    now: datetime,
+    *,
+    identity: dedupe.PolicyName | None = None,
+    settings: dedupe.Settings | None = None,
+) -> list[StoredChange]:
+    """Stories that came from no polled feed (replay, tests): one transaction."""
+    settings = settings or dedupe.DEFAULT_SETTINGS
+    return write_batch(store, prepare(stories, settings, now), now, identity=identity, settings=settings)
+
+
+def save_poll(
+    store: StoryPort,
+    poll: PollWrite,
+    stories: list[Story],
+    feed: FeedUpdate,
+    now: datetime,
+    *,
+    identity: dedupe.PolicyName | None = None,
+    settings: dedupe.Settings = dedupe.DEFAULT_SETTINGS,
+) -> list[StoredChange]:
+    """A whole poll in one transaction: its stories, its history row, the feed's state."""
+    return write_batch(
+        store,
+        prepare(stories, settings, now),
+        now,
+        identity=identity,
+        settings=settings,
+        poll=poll,
+        feed=feed,
+    )
+
+
+def write_batch(
+    store: StoryPort,
+    prepared: list[Prepared],
+    now: datetime,
+    *,
+    identity: dedupe.PolicyName | None = None,
+    settings: dedupe.Settings = dedupe.DEFAULT_SETTINGS,
+    poll: PollWrite | None = None,
+    feed: FeedUpdate | None = None,
+    known: int = 0,
+) -> list[StoredChange]:
+    """One batch of one document's stories, in order, in one transaction; with it the
+    poll's history row and the feed's new state when given. `known`: the document's
+    entries skipped as stored already (evidence for the identity policy)."""
+    with store.transaction():
+        identities = [p.identity for p in prepared]
+        policies = {
+            feed_id: _settle_policy(
+                store, feed_id, [i for i in identities if i.feed_id == feed_id], identity, now, known
+            )
+            for feed_id in dict.fromkeys(i.feed_id for i in identities)
+        }
+        subscriptions = store.live_subscriptions() if prepared else []
+        changes = []
+        for item, ident in zip(prepared, identities):
+            change, intents = _decide_story(
+                store, item, ident, policies[ident.feed_id], now, settings, subscriptions
+            )
+            store.apply(intents)
+            if change is not None:
+                changes.append(change)
+        closing: list[Intent] = []
+        if poll is not None:
+            counts = {k: sum(1 for c in changes if c.kind == k) for k in ("created", "updated", "unchanged")}
+            closing.append(
+                PollWrite(
+                    poll.feed_id,
+                    poll.started_at,
+                    poll.duration_ms,
+                    poll.status,
+                    poll.bytes,
+                    poll.new + counts["created"],
+                    poll.updated + counts["updated"],
+                    poll.unchanged + counts["unchanged"],
+                    poll.error,
+                )
+            )
+        if feed is not None:
+            closing.append(feed)
+        store.apply(closing)
+    return changes
+
+
+def _settle_policy(
+    store: StoryPort,
+    feed_id: str,
+    identities: list[dedupe.Identity],
+    pinned: dedupe.PolicyName | None,
+    now: datetime,
+    known: int,
+) -> dedupe.PolicyName:
+    """The feed's policy after what this document shows. A change is stored and logged;
+    a new feed's first policy only stored (`identity_policy` shows it)."""
+    current = store.identity_policy(feed_id)
+    sightings = [
+        dedupe.Sighting(
+            *store.holder_of_text([k for k in (i.guid, i.url, i.content) if k], feed_id, i.text_hash)
+        )
+        for i in identities
+    ]
+    chosen = dedupe.choose_policy(current, dedupe.observe(identities, sightings, known), pinned)
+    if chosen != current:
+        if current is not None:
+            get_logger().info(
+                "identity policy changed",
+                feed_id=feed_id,
+                **{"from": current.name},
+                to=chosen.name,
+                reason=chosen.reason,
+                pinned=chosen.pinned,
+            )
+        store.apply([PolicyWrite(feed_id, chosen.name, chosen.reason, chosen.pinned, iso(now))])
+    return chosen.name
+
+
+def _decide_story(
+    store: StoryPort,
+    item: Prepared,
+    ident: dedupe.Identity,
+    policy: dedupe.PolicyName,
+    now: datetime,
+    settings: dedupe.Settings,
+    subscriptions: list[LiveSubscription],
+) -> tuple[StoredChange | None, list[Intent]]:
+    story = item.story
+    lookup = ident.lookup(policy)
+    existing = store.find_story(lookup)
+    intent = dedupe.decide(lookup, ident.text_hash, existing)
+    recorded = ident.recorded(policy)
+    keys = KeysWrite(intent.story_id, tuple([*recorded, item.entry_key] if item.entry_key else recorded))
+    if intent.kind == "unchanged":
+        matched = existing.matched if existing else None
+        return StoredChange("unchanged", intent.story_id, intent.version, matched=matched), [keys]
+    found = item.fingerprint
+    if intent.kind == "created":
+        at = int((story.first_created or now).timestamp())
+        candidates = store.cluster_candidates(
+            found.bands if found else (), at, settings.cluster_window, dedupe.MAX_CANDIDATES
+        )
+        placement = dedupe.place(
+            intent.story_id,
+            found,
+            [
+                dedupe.Candidate(c.story_id, c.cluster, dedupe.decode(c.shingles, c.numbers))
+                for c in candidates
+            ],
+        )
+    else:  # a new version keeps its cluster, and the time its bands are filed under
+        cluster, first, stored_at = store.story_cluster(intent.story_id)
+        placement = dedupe.Placement(cluster, first)
+        at = stored_at if stored_at is not None else int((story.first_created or now).timestamp())
+    event = build_event(
+        intent.kind,
+        intent.story_id,
+        intent.version,
+        story,
+        now,
+        first_created=existing.first_created if existing else None,
+        url=item.url,
+        cluster=placement.cluster,
+        first_of_cluster=placement.first_of_cluster,
+    )
+    document = event["data"]["story"]
+    if item.problems:  # found by outbox_door when the batch was prepared
+        get_logger().warning(
+            "story not stored: not valid ninjs",
+            feed_id=story.feed_id,
+            story_id=intent.story_id,
+            error="; ".join(item.problems[:3]),
+        )
+        return None, []
+    shingles, numbers = dedupe.encode(found) if found else (b"", "[]")
+    written = iso(now)
+    write = StoryWrite(
+        kind=intent.kind,
+        story_id=intent.story_id,
+        feed_id=story.feed_id,
+        source=story.source,
+        version=intent.version,
+        content_hash=ident.text_hash,
+        url=story.url,
+        guid=story.guid,
+        headline=story.headline,
+        byline=story.byline,
+        located=story.located,
+        section=story.section,
+        language=story.language,
+        first_created=document.get("firstCreated"),
+        written_at=written,
+        body_text=story.body_text,
+        ninjs=_dumps(document),
+        ingest=_dumps(event["data"]["ingest"]),
+        cluster=placement.cluster,
+        first_of_cluster=placement.first_of_cluster,
+        at=at,
+        bands=found.bands if found else (),
+        shingles=shingles,
+        numbers=numbers,
+    )
+    queued = _millis(now.replace(microsecond=0))  # the event's own time, as the outbox reads it
+    intents: list[Intent] = [
+        write,
+        keys,
+        EventWrite(event["id"], event["type"], intent.story_id, intent.version, event["timestamp"]),
+        *(
+            DeliveryWrite(
+                sub.id,
+                event["id"],
+                intent.story_id,
+                intent.version,
+                "pending" if wants(sub.events, sub.filter, event) else "filtered",
+                queued,
+            )
+            for sub in subscriptions
+        ),
+    ]
+    matched = existing.matched if existing else (None if placement.first_of_cluster else "cluster")
+    return StoredChange(intent.kind, intent.story_id, intent.version, event, matched), intents
+
+
+class ApplyPort(Protocol):
+    def transaction(self) -> AbstractContextManager[None]: ...
+    def apply(self, intents: Sequence[Intent]) -> None: ...
+
+
+def apply_alone(store: ApplyPort, intents: Sequence[Intent]) -> None:
+    """Intents that need no decision read from the store (a failed poll's feed state)."""
+    with store.transaction():
+        store.apply(intents)
+
+
+def outbox_door(document: dict[str, Any]) -> list[str]:
+    """The one place an event's story document is checked before it becomes an
+    EventWrite: the schema errors that keep it out of the outbox (empty: it goes in)."""
+    return ninjs.validate(document)
+
+
+class SignaturePort(Protocol):
+    def transaction(self) -> AbstractContextManager[None]: ...
+    def get_meta(self, key: str) -> str | None: ...
+    def set_meta_in_transaction(self, key: str, value: str) -> None: ...
+    def stories_after(self, after: str, limit: int) -> list[tuple[str, str, str, str | None, str]]: ...
+    def replace_signature(
+        self, story_id: str, at: int, bands: tuple[int, ...], shingles: bytes, numbers: str
+    ) -> None: ...
+
+
+def rebuild_signatures(store: SignaturePort) -> int:
+    """When the stored bands were made by another fingerprint (or none), make them again
+    from each story's text, a batch per transaction. Returns how many stories."""
+    if store.get_meta(_FINGERPRINT_KEY) == dedupe.FINGERPRINT_VERSION:
+        return 0
+    done, after = 0, ""
+    for batch in _batches(store, after):
+        with store.transaction():
+            for story_id, headline, body, first_created, created_at in batch:
+                found = dedupe.fingerprint(headline or "", body or "")
+                at = int(datetime.fromisoformat(first_created or created_at).astimezone(UTC).timestamp())
+                shingles, numbers = dedupe.encode(found) if found else (b"", "[]")
+                store.replace_signature(story_id, at, found.bands if found else (), shingles, numbers)
+        done += len(batch)
+    with store.transaction():
+        store.set_meta_in_transaction(_FINGERPRINT_KEY, dedupe.FINGERPRINT_VERSION)
+    if done:
+        get_logger().info("cluster signatures rebuilt", stories=done, fingerprint=dedupe.FINGERPRINT_VERSION)
+    return done
+
+
+def _batches(store: SignaturePort, after: str) -> Iterator[list[tuple[str, str, str, str | None, str]]]:
+    while batch := store.stories_after(after, REBUILD_BATCH):
+        yield batch
+        after = batch[-1][0]
+
+
+class RedeliverPort(Protocol):
+    def transaction(self) -> AbstractContextManager[None]: ...
+    def subscription_wants(self, subscription_id: str) -> LiveSubscription | None: ...
+    def events_since(self, since: datetime) -> list[tuple[str, str]]: ...
+    def requeue(self, subscription_id: str, event_ids: list[str], now: datetime) -> int: ...
+
+
+def redeliver(store: RedeliverPort, subscription_id: str, since: datetime, now: datetime) -> int | None:
+    """Queue again every event since `since` that the subscription wants (same ids, a
+    fresh retry schedule), delivered or not; None if there is no such subscription."""
+    with store.transaction():
+        sub = store.subscription_wants(subscription_id)
+        if sub is None:
+            return None
+        wanted = [
+            event_id
+            for event_id, body in store.events_since(since)
+            if wants(sub.events, sub.filter, json.loads(body))
+        ]
+        return store.requeue(subscription_id, wanted, now)
+
+
+def iso(moment: datetime) -> str:
+    """An aware time as the store keeps it: UTC, whole seconds, `Z`."""
+    return ninjs.utc_z(moment)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _millis(moment: datetime) -> str:
+    """The outbox's time form: UTC, milliseconds, fixed width."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
