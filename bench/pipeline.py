@@ -9,7 +9,8 @@ Two corpora, each replayed on the same files by all three, CPU time per entry:
 
 ingestd's stages, as the daemon runs them:
 
-    parse      pipeline.parse_input: feedparser or the JSON Feed reader, into Entry
+    parse      pipeline.parse_input: the lxml fast path (feedparser where it declines) or
+               the JSON Feed reader, into Entry; beside it, the same with feedparser alone
     normalize  pipeline.normalize_parsed: the processor chain, into Story and ninjs
     prepare    compose.prepare: identity keys, fingerprint, the ninjs check (CPU pool)
     store      compose.write_batch: lookups, decisions, intents applied, COMMIT (writer)
@@ -20,7 +21,10 @@ prepare plus store. feedparser: `feedparser.parse(bytes)` alone. reader: a fresh
 inside its own process; reader 3.x is installed in a venv of the bench's own, never
 a project dependency:
 
-    python -m venv /tmp/reader-venv && /tmp/reader-venv/bin/pip install "reader>=3,<4"
+    python -m venv /tmp/reader-venv && /tmp/reader-venv/bin/pip install "reader>=3,<4" fastfeedparser
+
+fastfeedparser (`fastfeedparser.parse(bytes)` alone) runs in that interpreter too, when it has it.
+Then the share of real feeds the fast path hands to feedparser, by reason.
 
 Prints one table per corpus and the ratios; figures go in docs/performance.md.
 """
@@ -43,6 +47,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 import corpus  # noqa: E402  (bench/corpus.py, beside this file)
 
 from ingestd import compose, dedupe, normalize  # noqa: E402
+from ingestd.errors import ParseError  # noqa: E402
+from ingestd.parse import fallback_counts, parse  # noqa: E402
 from ingestd.pipeline import normalize_parsed, parse_input  # noqa: E402
 from ingestd.store import Store  # noqa: E402
 
@@ -61,6 +67,21 @@ started = time.process_time()
 reader.update_feeds()
 cpu = time.process_time() - started
 print(json.dumps({"cpu": cpu, "entries": reader.get_entry_counts().total}))
+"""
+
+
+FASTFEEDPARSER_SCRIPT = """
+import json, sys, time
+from fastfeedparser import parse
+bodies = [open(name, "rb").read() for name in sys.argv[1:]]
+started = time.process_time()
+entries = 0
+for body in bodies:
+    try:
+        entries += len(parse(body).get("entries", []))
+    except Exception:
+        pass
+print(json.dumps({"cpu": time.process_time() - started, "entries": entries}))
 """
 
 
@@ -94,6 +115,46 @@ def ingestd_stages(files: list[Path], profiles: object) -> dict[str, float]:
             new += sum(1 for c in changes if c.kind == "created")
         store.close()
     return spent | {"entries": entries, "new": new}
+
+
+def feedparser_path(files: list[Path]) -> float:
+    """CPU seconds of ingestd's parse stage with the fast path off (feedparser reads every XML feed)."""
+    clock = time.process_time()
+    for path in files:
+        try:
+            parse(path.read_bytes(), url=path.as_uri(), fast=False)
+        except ParseError:
+            pass
+    return time.process_time() - clock
+
+
+def fastfeedparser(files: list[Path], python: Path) -> tuple[float, int] | None:
+    if not python.exists():
+        return None
+    run = subprocess.run(
+        [str(python), "-c", FASTFEEDPARSER_SCRIPT, *map(str, files)], capture_output=True, text=True
+    )
+    if run.returncode:  # that interpreter has no fastfeedparser
+        return None
+    result = json.loads(run.stdout.splitlines()[-1])
+    return result["cpu"], result["entries"]
+
+
+def fallback_rate(files: list[Path]) -> None:
+    before = fallback_counts()
+    xml = 0
+    for path in files:
+        xml += path.suffix != ".json"
+        try:
+            parse(path.read_bytes(), url=path.as_uri())
+        except ParseError:
+            pass
+    grown = {
+        reason: count - before[reason]
+        for reason, count in fallback_counts().items()
+        if count > before[reason]
+    }
+    print(f"  fast path fallback: {sum(grown.values())} of {xml} XML files to feedparser {grown}")
 
 
 def bare_feedparser(files: list[Path]) -> tuple[float, int]:
@@ -132,6 +193,8 @@ def measure(name: str, files: list[Path], profiles: object, reader_python: Path,
     stages = best([ingestd_stages(files, profiles) for _ in range(repeat)])
     fp_cpu, fp_entries = min(bare_feedparser(files) for _ in range(repeat))
     readers = [r for r in (lemon24_reader(files, reader_python) for _ in range(repeat)) if r]
+    without_fast_path = min(feedparser_path(files) for _ in range(repeat))
+    fast_peers = [r for r in (fastfeedparser(files, reader_python) for _ in range(repeat)) if r]
     entries, new = int(stages["entries"]), int(stages["new"])
     ms = {k: stages[k] / entries * 1000 for k in ("parse", "normalize", "prepare", "store")}
     total = sum(ms.values())
@@ -144,6 +207,16 @@ def measure(name: str, files: list[Path], profiles: object, reader_python: Path,
     feedparser_ms = fp_cpu / fp_entries * 1000
     print(f"  feedparser.parse   {feedparser_ms:7.3f} ms/entry ({fp_entries} entries)")
     print(f"  ratio ingestd / feedparser: {total / feedparser_ms:.2f}")
+    slow_parse_ms = without_fast_path / entries * 1000
+    print(
+        f"  ingestd parse, feedparser alone {slow_parse_ms:7.3f} ms/entry (the fast path: {ms['parse']:.3f})"
+    )
+    print(
+        f"  ratio ingestd / feedparser without the fast path: {(total - ms['parse'] + slow_parse_ms) / feedparser_ms:.2f}"
+    )
+    if fast_peers:
+        cpu, count = min(fast_peers)
+        print(f"  fastfeedparser     {cpu / max(count, 1) * 1000:7.3f} ms/entry ({count} entries)")
     if readers:
         cpu, count = min(readers)
         reader_ms = cpu / max(count, 1) * 1000
@@ -165,6 +238,7 @@ def main() -> None:
     real = sorted(p for p in options.real.iterdir() if p.suffix in FEED_SUFFIXES)
     ingestd_stages(real[:2], profiles)
     measure("real", real, profiles, options.reader_python, options.repeat)
+    fallback_rate(real)
     with tempfile.TemporaryDirectory() as scratch:
         files = corpus.write(Path(scratch))
         measure("synthetic", files, profiles, options.reader_python, options.repeat)

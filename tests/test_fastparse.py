@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from structlog.testing import capture_logs
+
 from ingestd.metrics import Metrics
 from ingestd.parse import _lxml, fallback_counts, parse
 from ingestd.store._reads import StoreGauges
@@ -45,12 +47,16 @@ def test_atom_xml_base_resolves_links() -> None:
     assert fast.entries[0].content_html == "<p>Hi <b>there</b></p>"
 
 
-def test_not_well_formed_falls_back_and_is_counted() -> None:
-    """A broken document is read by feedparser, and the fallback is counted by reason."""
+def test_not_well_formed_falls_back_counted_and_logged() -> None:
+    """A broken document is read by feedparser; the fallback is counted by reason and logged at debug."""
     before = fallback_counts()["not-well-formed"]
-    document = parse(b"<rss version='2.0'><channel><item><title>A &nbsp; B</title></item></channel></rss>")
+    with capture_logs() as logs:
+        document = parse(
+            b"<rss version='2.0'><channel><item><title>A &nbsp; B</title></item></channel></rss>"
+        )
     assert document.entries[0].title is not None
     assert fallback_counts()["not-well-formed"] == before + 1
+    assert [(e["log_level"], e["reason"]) for e in logs] == [("debug", "not-well-formed")]
 
 
 def test_doctype_goes_to_feedparser() -> None:

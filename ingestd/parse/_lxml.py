@@ -38,6 +38,7 @@ FALLBACK_REASONS = (
     "markup-in-text",
     "entity",
     "nested-items",
+    "too-large",
 )
 
 _XML = "{http://www.w3.org/XML/1998/namespace}"
@@ -116,7 +117,9 @@ def read(body: bytes, url: str | None, content_type: str | None) -> ParsedDocume
         ):
             reader.take(event, element)
     except etree.XMLSyntaxError as exc:
-        raise Unsupported("not-well-formed", str(exc)) from None
+        # huge trees stay off: a text node past libxml2's 10 MB limit is feedparser's to read
+        reason = "too-large" if "Resource limit exceeded" in str(exc) else "not-well-formed"
+        raise Unsupported(reason, str(exc)) from None
     return reader.document(url)
 
 
