@@ -45,6 +45,7 @@ _XML = "{http://www.w3.org/XML/1998/namespace}"
 _ATOM10 = "http://www.w3.org/2005/Atom"
 _ATOM03 = "http://purl.org/atom/ns#"
 _RSS10 = "http://purl.org/rss/1.0/"
+_USERLAND = "http://backend.userland.com/rss2"
 _RSS090 = "http://my.netscape.com/rdf/simple/0.9/"
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
@@ -101,7 +102,7 @@ def read(body: bytes, url: str | None, content_type: str | None) -> ParsedDocume
     if _DOCTYPE.search(body[:SNIFF_BYTES]):
         raise Unsupported("doctype")
     codec = charset(body, content_type)
-    data = _utf8(body, codec)
+    data = _utf8(body, codec).lstrip()  # blank lines before <?xml …?>: feedparser forgives them too
     reader = _Reader(url, repair=codec == "utf-8")
     try:
         for event, element in etree.iterparse(
@@ -370,6 +371,9 @@ def _dialect(root: Any) -> _Dialect:
     if tag == "rss":
         version = _RSS_VERSIONS.get((root.get("version") or "").strip(), "rss")
         return _Dialect(version, "", frozenset({"item", "entry"}), _feed_tags(""))
+    if tag == f"{{{_USERLAND}}}rss":  # RSS 2.0 in UserLand's namespace: feedparser reads it as plain RSS
+        version = _RSS_VERSIONS.get((root.get("version") or "").strip(), "rss")
+        return _Dialect(version, _USERLAND, _items(_USERLAND), _feed_tags(f"{{{_USERLAND}}}"))
     if tag == f"{{{_RDF}}}RDF":
         namespaces = set(root.nsmap.values())
         for ns, version in ((_RSS10, "rss10"), (_RSS090, "rss090")):
