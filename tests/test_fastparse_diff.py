@@ -21,7 +21,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingestd import normalize
-from tests.fastparse_diff import compare
+from ingestd.parse import _lxml, parse
+from tests.fastparse_diff import URL, compare
 from tests.support import DATA
 
 EXCEPTIONS = {
@@ -70,3 +71,21 @@ def test_fast_path_agrees_with_feedparser_after_normalization() -> None:
     assert differing == []
     assert excepted == EXCEPTIONS
     assert agree / (agree + len(excepted)) >= 0.994
+
+
+def test_feed_fields_agree_with_feedparser() -> None:
+    """Format, language and scheduling hints of every document the fast path reads equal
+    feedparser's (the feed's title is informational: markup in it is read as its text)."""
+    differing = []
+    for path in _feeds():
+        body = path.read_bytes()
+        try:
+            fast = _lxml.read(body, URL, None)
+        except _lxml.Unsupported:
+            continue
+        reference = parse(body, url=URL, fast=False)
+        ours = (fast.format, fast.language or None, fast.hints)  # feedparser may say "" for no language
+        theirs = (reference.format, reference.language or None, reference.hints)
+        if ours != theirs:
+            differing.append(f"{path.name}: {ours} != {theirs}")
+    assert differing == []

@@ -68,7 +68,7 @@ _CONTENT_DEFAULTS = {
     _XHTML_BODY: "application/xhtml+xml",
 }
 _AUTHORS = (f"{_DC}creator", f"{_DC}author", f"{_ITUNES}author")
-_RSS_VERSIONS = {"0.91": "rss091u", "0.92": "rss092", "0.93": "rss093", "0.94": "rss094", "2.0": "rss20"}
+_RSS_VERSIONS = {"0.91": "rss091u", "0.92": "rss092", "0.93": "rss093", "0.94": "rss094"}
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 # feedparser's rule for "user@host" inside an RSS author (namespaces/_base.py)
@@ -121,7 +121,7 @@ def read(body: bytes, url: str | None, content_type: str | None) -> ParsedDocume
         # huge trees stay off: a text node past libxml2's 10 MB limit is feedparser's to read
         reason = "too-large" if "Resource limit exceeded" in str(exc) else "not-well-formed"
         raise Unsupported(reason, str(exc)) from None
-    return reader.document(url)
+    return reader.document()
 
 
 def _utf8(body: bytes, codec: str) -> bytes:
@@ -161,17 +161,16 @@ class _Reader:
             _free(element)
         elif tag in dialect.feed_tags and _in_channel(element, self.root):
             key = dialect.feed_tags[tag]
-            if key == "language" and self.channel.get(key):
-                return
-            # the feed's own fields are informational: markup in them is read as its text
-            self.channel.setdefault(key, _fixed("".join(element.itertext()).strip(), self.repair))
+            if not self.channel.get(key):  # the first one written counts
+                # the feed's own fields are informational: markup in them is read as its text
+                self.channel[key] = _fixed("".join(element.itertext()).strip(), self.repair)
         elif tag is etree.Entity:
             raise Unsupported("entity", str(element))
 
-    def document(self, url: str | None) -> ParsedDocument:
+    def document(self) -> ParsedDocument:
         if self.dialect is None:
             raise Unsupported("unknown-root")
-        language = self.channel.get("language") or _lang(self.root)
+        language = self.channel.get("language") or (_lang(self.root) or "").replace("_", "-") or None
         for entry in self.entries:
             entry.language = entry.language or language
         hints = {
@@ -369,11 +368,9 @@ class _Reader:
 def _dialect(root: Any) -> _Dialect:
     tag = root.tag if isinstance(root.tag, str) else ""
     if tag == "rss":
-        version = _RSS_VERSIONS.get((root.get("version") or "").strip(), "rss")
-        return _Dialect(version, "", frozenset({"item", "entry"}), _feed_tags(""))
+        return _Dialect(_rss_version(root), "", frozenset({"item", "entry"}), _feed_tags(""))
     if tag == f"{{{_USERLAND}}}rss":  # RSS 2.0 in UserLand's namespace: feedparser reads it as plain RSS
-        version = _RSS_VERSIONS.get((root.get("version") or "").strip(), "rss")
-        return _Dialect(version, _USERLAND, _items(_USERLAND), _feed_tags(f"{{{_USERLAND}}}"))
+        return _Dialect(_rss_version(root), _USERLAND, _items(_USERLAND), _feed_tags(f"{{{_USERLAND}}}"))
     if tag == f"{{{_RDF}}}RDF":
         namespaces = set(root.nsmap.values())
         for ns, version in ((_RSS10, "rss10"), (_RSS090, "rss090")):
@@ -383,6 +380,12 @@ def _dialect(root: Any) -> _Dialect:
         if tag == f"{{{ns}}}feed":
             return _Dialect(version, ns, _items(ns), _feed_tags(f"{{{ns}}}"))
     raise Unsupported("unknown-root", tag or "none")
+
+
+def _rss_version(root: Any) -> str:
+    """feedparser's name for the version attribute: any 2.x is rss20."""
+    written = root.get("version") or ""
+    return _RSS_VERSIONS.get(written) or ("rss20" if written.startswith("2.") else "rss")
 
 
 def _items(ns: str) -> frozenset[str]:
@@ -404,7 +407,9 @@ def _feed_tags(prefix: str) -> dict[str, str]:
 def _in_channel(element: Any, root: Any) -> bool:
     """A child of the feed element (Atom), or of the channel (RSS, RDF)."""
     parent = element.getparent()
-    return parent is root or (parent is not None and parent.getparent() is root)
+    if parent is root:
+        return True
+    return parent is not None and parent.getparent() is root and str(parent.tag).endswith("channel")
 
 
 def _free(item: Any) -> None:
