@@ -23,10 +23,9 @@ from starlette.routing import Route
 
 from ingestd.api import ServiceState, bind, build_app, serve
 from ingestd.api._openapi import SECRET_PATTERN, SPEC
-from ingestd.metrics import Metrics
-from ingestd.models import FeedConfig, SubscriptionConfig
 from ingestd.compose import save_poll, save_stories
-from ingestd.models import FeedUpdate, PollWrite
+from ingestd.metrics import Metrics
+from ingestd.models import FeedConfig, FeedUpdate, PollWrite, SubscriptionConfig
 from ingestd.store import Store, Writer
 from ingestd.timeutil import to_iso
 from ingestd.webhooks._signing import signing_key

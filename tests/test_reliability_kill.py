@@ -61,11 +61,7 @@ def test_kill_9_at_random_moments_loses_nothing_and_duplicates_only_by_webhook_i
                     time.sleep(rng.uniform(0.5, 5.0))  # from before the first poll to mid-burst
                     seen |= _stored_urls(daemon)
                     daemon.kill()
-                    # A poll cut short leaves its claim lease (5 min) behind, and a start does
-                    # not release it yet (issue 12; the xfail test below): the operator's way
-                    # out keeps the feed polled from one run to the next.
-                    daemon.cli("feeds", "resume", "wire")
-                    daemon.start()
+                    daemon.start()  # the start releases the lease a poll cut short left behind
                 killed_with = len(receiver.received)
                 feed.frozen = True
                 expected = wait_for(feed.urls, "the feed to have served", 30)
@@ -108,11 +104,6 @@ def _backlog(daemon: Daemon) -> int | None:
     return sum(s["backlog"] for s in answer["subscriptions"]) if answer else None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: a start must release the claim leases a killed run left; today the feed "
-    "waits out the 5-minute lease",
-)
 def test_a_feed_killed_mid_poll_is_polled_again_at_the_next_start(tmp_path: Path) -> None:
     requests: list[float] = []
 
