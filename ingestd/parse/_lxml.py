@@ -56,9 +56,8 @@ _MEDIA = "{http://search.yahoo.com/mrss/}"
 _ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
 _DESCRIPTIONS = (f"{_DC}description", f"{_MEDIA}description", f"{_ITUNES}summary")
 _KNOWN_NS = {
-    ns.lower(): ns
+    ns.strip("{}").lower(): ns.strip("{}")
     for ns in (_CONTENT, _DC, _DCTERMS, _SY, _MEDIA, _ITUNES, "{http://www.w3.org/1999/xhtml}")
-    for ns in [ns.strip("{}")]
 }
 _XHTML_BODY = "{http://www.w3.org/1999/xhtml}body"
 _CONTENTS = (f"{_CONTENT}encoded", _XHTML_BODY)
@@ -268,11 +267,7 @@ class _Reader:
                 if found.summary is None and kind in ("text/plain", *_HTML_TYPES):
                     # a copy, without the detail (language, base) a summary element carries
                     found.summary, found.summary_depth = value, depth
-            elif (
-                own
-                and local in ("pubDate", "issued", "published")
-                or tag in (f"{_DCTERMS}issued", f"{_DC}issued")
-            ):
+            elif own and local in ("pubDate", "issued", "published") or tag == f"{_DCTERMS}issued":
                 written = self._text(child)
                 found.published = (_parse_date(written), written)
             elif own and local == "created" or tag == f"{_DCTERMS}created":
