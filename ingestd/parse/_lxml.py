@@ -69,6 +69,7 @@ _CONTENT_DEFAULTS = {
 _AUTHORS = (f"{_DC}creator", f"{_DC}author", f"{_ITUNES}author")
 _RSS_VERSIONS = {"0.91": "rss091u", "0.92": "rss092", "0.93": "rss093", "0.94": "rss094"}
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
+_C1 = re.compile("[\x80-\x9f]")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 # feedparser's rule for "user@host" inside an RSS author (namespaces/_base.py)
 _EMAIL = re.compile(
@@ -521,4 +522,4 @@ def _fixed(value: str, repair: bool) -> str:
             value = value.encode("iso-8859-1").decode("utf-8")
         except UnicodeError:
             pass
-    return value.translate(_cp1252)
+    return value.translate(_cp1252) if _C1.search(value) else value  # translate() is slow on long text
