@@ -11,7 +11,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_for(condition: Callable[[], T], what: str = "", timeout: float = 10.0, every: float = 0.02) -> T:
+def wait_for(condition: Callable[[], T], what: str = "", timeout: float = 30.0, every: float = 0.02) -> T:
     """Poll `condition()` until it returns something truthy; return that. AssertionError after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
@@ -24,7 +24,7 @@ def wait_for(condition: Callable[[], T], what: str = "", timeout: float = 10.0, 
 
 
 async def async_wait_for(
-    condition: Callable[[], T], what: str = "", timeout: float = 10.0, every: float = 0.02
+    condition: Callable[[], T], what: str = "", timeout: float = 30.0, every: float = 0.02
 ) -> T:
     """wait_for inside an event loop: the loop keeps running between checks."""
     deadline = time.monotonic() + timeout
