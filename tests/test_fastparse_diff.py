@@ -22,8 +22,8 @@ from pathlib import Path
 
 from ingestd import normalize
 from ingestd.parse import _lxml, parse
-from tests.fastparse_diff import URL, compare
 from tests.support import DATA
+from tests.support.fastparse import URL, compare
 
 EXCEPTIONS = {
     ("FeedReader__Rss20RomaToday.xml", 12),

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingestd import normalize
-from tests.fastparse_diff import compare
+from tests.support.fastparse import compare
 
 PROFILES = normalize.load_profiles(None)
 WORDS = st.sampled_from(
