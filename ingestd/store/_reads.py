@@ -112,6 +112,8 @@ class StoreGauges:
     outbox_backlog: int
     outbox_oldest_at: datetime | None
     feeds_quiet: int = 0
+    # per feed not removed: (state, last success or None); alert rules need the feed label
+    feeds_status: dict[str, tuple[str, datetime | None]] = field(default_factory=dict)
 
 
 @dataclass
@@ -226,7 +228,13 @@ class ReadsMixin(StoreBase):
         quiet = self.db.execute(
             "SELECT count(*) FROM feeds WHERE quiet_since IS NOT NULL AND state != 'removed'"
         ).fetchone()[0]
-        return StoreGauges(by_state, backlog, from_iso(oldest), quiet)
+        status = {
+            feed_id: (state, from_iso(success))
+            for feed_id, state, success in self.db.execute(
+                "SELECT id, state, last_success_at FROM feeds WHERE state != 'removed'"
+            )
+        }
+        return StoreGauges(by_state, backlog, from_iso(oldest), quiet, status)
 
     def outbox_backlog(self) -> tuple[int, str | None]:
         """Deliveries still owed, and when the oldest of them was written. The webhooks
