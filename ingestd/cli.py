@@ -1,8 +1,8 @@
 """Command line. Each command parses its arguments and calls the library
 function the daemon and the tests call too; no logic lives here.
 
-Exit codes: 0 success; 1 some input could not be used (replay) or an
-unhealthy daemon (healthcheck); 2 bad config or usage.
+Exit codes: 0 success; 1 some input could not be used (replay), a feed failed
+(`run --once`) or an unhealthy daemon (healthcheck); 2 bad config or usage.
 
 Config: `--config PATH` goes before or after the command; else $INGESTD_CONFIG;
 else config/ingestd.toml. A file so named must exist, and every command that reads
@@ -224,14 +224,31 @@ def _run(args: argparse.Namespace) -> int:
 
     from . import logs
     from .daemon import Daemon
+    from .timeutil import utcnow
 
+    started = utcnow()
     try:
         code = asyncio.run(Daemon(config, once=args.once).run())
     except OSError as exc:  # a taken port, an unwritable database folder: say which, no traceback
         logs.get_logger().error("daemon cannot start", error=str(exc))
         return 1
+    if args.once and code == 0:
+        code = _once_outcome(config, started)
     _exit_without_stragglers(code)
     return code
+
+
+def _once_outcome(config: Config, started: datetime) -> int:
+    """`run --once` for scripts and cron: 1 when any feed's poll of this run failed."""
+    from . import logs
+    from .store import Store
+
+    store = Store(config.storage.path)
+    failed = store.failed_polls_since(started)
+    store.close()
+    if failed:
+        logs.get_logger().error("feeds failed", feeds=sorted(failed))
+    return 1 if failed else 0
 
 
 def _exit_without_stragglers(code: int) -> None:

@@ -236,6 +236,16 @@ class ReadsMixin(StoreBase):
         }
         return StoreGauges(by_state, backlog, from_iso(oldest), quiet, status)
 
+    def failed_polls_since(self, at: datetime) -> dict[str, str]:
+        """{feed id: its last error} for feeds whose poll started at or after `at` failed."""
+        return dict(
+            self.db.execute(
+                "SELECT feed_id, error FROM polls WHERE started_at >= ? AND error IS NOT NULL "
+                "ORDER BY started_at",
+                [to_iso(at)],
+            )
+        )
+
     def outbox_backlog(self) -> tuple[int, str | None]:
         """Deliveries still owed, and when the oldest of them was written. The webhooks
         part owns the deliveries and overrides this (it comes before ReadsMixin in Store's
