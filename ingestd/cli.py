@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 # Said here as well as in ingestd.webhooks_cli so that listing the command does not
 # import the webhooks package (and with it the store and the HTTP client).
-_WEBHOOKS_HELP = "Webhook subscriptions: list, add, change, remove, test, redeliver, enable, disable."
+_WEBHOOKS_HELP = "Webhook subscriptions: list, show, add, change, remove, test, redeliver, enable, disable."
 _CONFIG_HELP = "config file (default: $INGESTD_CONFIG, else config/ingestd.toml); before or after the command"
 
 

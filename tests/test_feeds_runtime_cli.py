@@ -1,5 +1,6 @@
-"""`run --once` for scripts and cron: exit 1 when a feed of this run failed; and the
-`stories list` order, the API's (newest first by firstCreated)."""
+"""CLI consistency: `run --once` exits 1 when a feed of this run failed (scripts and
+cron); `stories list` sorts like the API (newest first by firstCreated); `webhooks show`
+with and without --json."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.support import free_port, local_feed, rss, write_config
 from tests.support.processes import INGESTD, clean_env
 from tests.support.store import story
 from tests.support.stories import NOW
+from tests.support.webhooks import SECRET
 
 
 def test_run_once_exits_1_naming_the_feed_that_failed(tmp_path: Path) -> None:
@@ -67,3 +69,22 @@ def test_stories_list_is_newest_first_by_first_created(
     assert main(["stories", "list", "--json", "--config", str(config)]) == 0
     headlines = [json.loads(line)["headline"] for line in capsys.readouterr().out.splitlines()]
     assert headlines == ["new", "mid", "old"]
+
+
+def test_webhooks_show_is_one_json_line_with_json_and_indented_without(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(write_config(tmp_path, '[storage]\npath = "ingestd.db"\n'))
+    url = "https://hooks.example/in"
+    assert main(["webhooks", "add", "hook", "--url", url, "--secret", SECRET, "--config", config]) == 0
+    capsys.readouterr()
+    assert main(["webhooks", "show", "hook", "--json", "--config", config]) == 0
+    line = capsys.readouterr().out
+    assert main(["webhooks", "show", "hook", "--config", config]) == 0
+    indented = capsys.readouterr().out
+    assert len(line.splitlines()) == 1 and len(indented.splitlines()) > 1
+    assert json.loads(line) == json.loads(indented)
+    assert json.loads(line)["url"] == url and json.loads(line)["origin"] == "cli"
+    assert SECRET not in line
+    assert main(["webhooks", "show", "nope", "--config", config]) == 1
+    assert "no subscription 'nope'" in capsys.readouterr().err
