@@ -4,8 +4,8 @@
     documents = ingestd.normalize(body, url="https://example.org/feed.xml")
     events = ingestd.build_events(body, source="yonhap")
 
-`read` is the one step from bytes to stories; `replay` and the daemon's polls call it
-too, so a document from here is the one they would store (as a first version: its
+`read` is the one step from bytes to stories; `replay` calls it too (the daemon's polls
+run the same `pipeline` in two halves), so a document from here is the one they would store (as a first version: its
 `uri` is the id a fresh store gives the story; a store that knew the story already
 would give a later version).
 """
