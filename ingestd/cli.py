@@ -164,7 +164,7 @@ def _parser(running: str | None = None) -> argparse.ArgumentParser:
     with_config(identity_reset).add_argument("feed_id", metavar="ID")
     api_cli.add_feeds_actions(feeds_commands, with_config)
 
-    stories = commands.add_parser("stories", help="List stored stories; show one.")
+    stories = commands.add_parser("stories", help="List stored stories; show one; export and import them.")
     stories_commands = stories.add_subparsers(metavar="ACTION", required=True)
     stories_list = stories_commands.add_parser("list", help="newest stories first")
     stories_list.set_defaults(handler=_stories_list)
@@ -175,6 +175,25 @@ def _parser(running: str | None = None) -> argparse.ArgumentParser:
     stories_show.set_defaults(handler=_stories_show)
     with_config(stories_show).add_argument("story_id", metavar="ID")
     stories_show.add_argument("--json", action="store_true", help="one JSON line (default: indented)")
+    stories_export = stories_commands.add_parser(
+        "export", help="every story version stored since TIME, as events (the subscriber shape), one a line"
+    )
+    stories_export.set_defaults(handler=_stories_export)
+    with_config(stories_export).add_argument(
+        "--since",
+        required=True,
+        metavar="TIME",
+        help="ISO 8601 time (UTC if no zone), or how long ago: 6h, 2d",
+    )
+    stories_export.add_argument("--feed", metavar="ID", help="only this feed's stories")
+    stories_import = stories_commands.add_parser(
+        "import",
+        help="store the events of an export (same ids and versions); importing twice changes nothing",
+    )
+    stories_import.set_defaults(handler=_stories_import)
+    with_config(stories_import).add_argument(
+        "file", metavar="FILE", nargs="?", default="-", help="an export (default: stdin)"
+    )
     if running is None or running == "webhooks":
         from . import webhooks_cli
 
@@ -403,6 +422,64 @@ def _stories_show(args: argparse.Namespace) -> int:
     document = {"story": json.loads(row["ninjs"]), "ingest": json.loads(row["ingest"])}
     print(json.dumps(document, ensure_ascii=False, indent=None if args.json else 2))
     return 0
+
+
+def _stories_export(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from .config import parse_duration
+    from .exchange import feed_of
+    from .timeutil import parse_now, utcnow
+
+    try:
+        since = utcnow() - timedelta(seconds=parse_duration(args.since))
+    except ValueError:
+        try:
+            since = parse_now(args.since)
+        except ValueError:
+            print(f"--since: {args.since!r} is neither an ISO 8601 time nor a duration", file=sys.stderr)
+            return 2
+    store = _open_store(args)
+    try:
+        for _, body in store.events_since(since):
+            if args.feed is None or feed_of(json.loads(body)) == args.feed:
+                sys.stdout.write(body + "\n")
+    finally:
+        store.close()
+    return 0
+
+
+def _stories_import(args: argparse.Namespace) -> int:
+    from . import compose
+    from .exchange import BadEvent, import_intents, parse_line, story_id_of
+
+    try:
+        stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        print(f"{args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    store = _open_store(args)
+    imported = present = bad = 0
+    try:
+        for number, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            try:
+                event = parse_line(line)
+                row = store.get_story(story_id_of(event))
+                intents = import_intents(event, row["version"] if row else None)
+            except BadEvent as exc:
+                bad += 1
+                print(f"{args.file}:{number}: {exc}", file=sys.stderr)
+                continue
+            compose.apply_alone(store, intents)
+            imported, present = (imported + 1, present) if intents else (imported, present + 1)
+    finally:
+        store.close()
+        if stream is not sys.stdin:
+            stream.close()
+    print(f"{imported} imported, {present} already stored, {bad} not imported", file=sys.stderr)
+    return 1 if bad else 0
 
 
 def _plain(value: Any) -> Any:
