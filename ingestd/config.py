@@ -501,6 +501,14 @@ SETTINGS: list[Setting] = [
         "unset: those routes answer 401.",
     ),
     _S(
+        "http",
+        "status_token",
+        _parse_secret,
+        None,
+        "Read-only token for the status page `GET /` only (or env:NAME / file:PATH); "
+        "`[http] token` opens it too.",
+    ),
+    _S(
         "normalize",
         "sources_dir",
         _parse_str,
@@ -664,6 +672,7 @@ class WebhooksSettings:
 class HttpSettings:
     listen: str
     token: str | None
+    status_token: str | None = None
 
 
 @dataclass(frozen=True)

@@ -236,6 +236,17 @@ class ReadsMixin(StoreBase):
         }
         return StoreGauges(by_state, backlog, from_iso(oldest), quiet, status)
 
+    def stories_per_day(self, since: datetime) -> dict[str, dict[str, int]]:
+        """{feed id: {"YYYY-MM-DD": stories first stored that UTC day}} from `since` on."""
+        counts: dict[str, dict[str, int]] = {}
+        for feed_id, day, count in self.db.execute(
+            "SELECT feed_id, substr(created_at, 1, 10), count(*) FROM stories "
+            "WHERE created_at >= ? GROUP BY 1, 2",
+            [to_iso(since)],
+        ):
+            counts.setdefault(feed_id, {})[day] = count
+        return counts
+
     def failed_polls_since(self, at: datetime) -> dict[str, str]:
         """{feed id: its last error} for feeds whose poll started at or after `at` failed."""
         return dict(
