@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, api_cli
+from . import __version__, api_cli, feeds_cli
 from .config import Config, load_config, reference
 from .errors import ConfigError
 
@@ -146,7 +146,9 @@ def _parser(running: str | None = None) -> argparse.ArgumentParser:
         help="how long to wait for the answer (default 3)",
     )
 
-    feeds = commands.add_parser("feeds", help="List feeds and their state; resume a feed.")
+    feeds = commands.add_parser(
+        "feeds", help="List feeds and their state; add, remove, disable, enable or resume one."
+    )
     feeds_commands = feeds.add_subparsers(metavar="ACTION", required=True)
     feeds_list = feeds_commands.add_parser("list", help="each feed's state, errors, next poll")
     feeds_list.set_defaults(handler=_feeds_list)
@@ -163,6 +165,7 @@ def _parser(running: str | None = None) -> argparse.ArgumentParser:
     identity_reset.set_defaults(handler=_feeds_identity_reset)
     with_config(identity_reset).add_argument("feed_id", metavar="ID")
     api_cli.add_feeds_actions(feeds_commands, with_config)
+    feeds_cli.add_runtime_actions(feeds_commands, with_config)
 
     stories = commands.add_parser("stories", help="List stored stories; show one; export and import them.")
     stories_commands = stories.add_subparsers(metavar="ACTION", required=True)
@@ -362,6 +365,7 @@ def _feeds_list(args: argparse.Namespace) -> int:
     store = _open_store(args)
     feeds = store.list_feeds()
     policies = store.identity_policies()
+    disabled = store.disabled_feeds()
     store.close()
     columns = (
         "id",
@@ -372,12 +376,14 @@ def _feeds_list(args: argparse.Namespace) -> int:
         "identity",
         "last_error",
         "url",
+        "disabled",
     )
     rows = []
     for feed in feeds:
         policy = policies.get(feed.id)
         identity = f"{policy.name}{' (pinned)' if policy.pinned else ''}" if policy else None
-        rows.append({c: identity if c == "identity" else _plain(getattr(feed, c)) for c in columns})
+        extra = {"identity": identity, "disabled": feed.id in disabled}
+        rows.append({c: extra[c] if c in extra else _plain(getattr(feed, c)) for c in columns})
     _print_rows(rows, columns, args.json)
     return 0
 
