@@ -76,7 +76,10 @@ def import_intents(event: dict[str, Any], stored_version: int | None) -> list[In
     written_at = story.get("versionCreated")
     if not isinstance(written_at, str):
         raise BadEvent("data.story.versionCreated: missing")
-    text = Story(feed_id=feed_id, source=source, headline=_headline(story), body_text=_body(story))
+    try:
+        text = Story(feed_id=feed_id, source=source, headline=_headline(story), body_text=_body(story))
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise BadEvent(f"data.story: headlines or bodies malformed ({exc!r})") from None
     content_hash = dedupe.content_hash(text)
     url = ingest.get("url") if isinstance(ingest.get("url"), str) else None
     first_created = story.get("firstCreated")
@@ -104,7 +107,7 @@ def import_intents(event: dict[str, Any], stored_version: int | None) -> list[In
             ingest=_dumps(ingest),
             cluster=_string(ingest.get("cluster")) or story_id,
             first_of_cluster=ingest.get("first_of_cluster") is not False,
-            at=int(datetime.fromisoformat(at).timestamp()),
+            at=_epoch(at),
         ),
         KeysWrite(
             story_id, tuple(k for k in (f"url:{url}" if url else None, f"content:{content_hash}") if k)
@@ -113,10 +116,17 @@ def import_intents(event: dict[str, Any], stored_version: int | None) -> list[In
     ]
 
 
+def _epoch(moment: str) -> int:
+    try:
+        return int(datetime.fromisoformat(moment).timestamp())
+    except ValueError:
+        raise BadEvent(f"data.story: {moment!r} is not an ISO 8601 time") from None
+
+
 def _version(story: dict[str, Any], ingest: dict[str, Any]) -> int:
     try:
         version = int(story.get("version", ""))
-    except ValueError:
+    except (TypeError, ValueError):
         raise BadEvent(f"data.story.version {story.get('version')!r} is not a number") from None
     if ingest.get("version") != version:
         raise BadEvent(f"data.ingest.version {ingest.get('version')!r} differs from the story's {version}")

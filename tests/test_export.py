@@ -126,3 +126,22 @@ def test_export_since_must_be_a_time_or_a_duration(
 ) -> None:
     code, _, err = run("stories", "export", "--since", "yesterday", "--config", source)
     assert code == 2 and "neither an ISO 8601 time nor a duration" in err
+
+
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        (lambda e: e["data"]["story"].update(headlines=[{"role": "main"}]), "headlines or bodies malformed"),
+        (lambda e: e["data"]["story"].update(versionCreated="yesterday"), "not an ISO 8601 time"),
+        (lambda e: e["data"]["story"].update(uri="urn:other:1"), "is not an ingestd story URI"),
+    ],
+)
+def test_a_malformed_story_is_a_bad_event_naming_the_part(
+    source: str, run: Callable[..., tuple[int, str, str]], damage: Callable[[dict], None], reason: str
+) -> None:
+    _, exported, _ = run("stories", "export", "--since", SINCE, "--config", source)
+    event = json.loads(exported.splitlines()[0])
+    event["data"]["story"].pop("firstCreated")
+    damage(event)
+    with pytest.raises(BadEvent, match=reason):
+        import_intents(event, None)
