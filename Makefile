@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP_INSTALL := $(BIN)/python -m pip install --quiet -c constraints.txt
 
-.PHONY: run test test-fast check lock bench clean
+.PHONY: run test test-fast check lock bench clean chromium
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,11 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 run: $(BIN)/.installed
 	$(BIN)/ingestd run --config config/ingestd.toml
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed chromium
 	$(BIN)/python -m pytest
 
 # everything but the slow marks (the wheel install, the whole corpus)
-test-fast: $(BIN)/.installed
+test-fast: $(BIN)/.installed chromium
 	$(BIN)/python -m pytest -m "not slow"
 
 check: $(BIN)/.installed
@@ -37,6 +37,13 @@ lock: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+# the status page's browser test needs Debian's chromium: installed when missing and
+# this runs as root, else the test skips and says why (never a browser download)
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } \
+		|| echo "chromium missing (not root or no apt-get): the status page browser test will skip"
 
 clean:
 	rm -rf $(VENV) dist build *.egg-info

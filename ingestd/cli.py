@@ -1,8 +1,8 @@
 """Command line. Each command parses its arguments and calls the library
 function the daemon and the tests call too; no logic lives here.
 
-Exit codes: 0 success; 1 some input could not be used (replay) or an
-unhealthy daemon (healthcheck); 2 bad config or usage.
+Exit codes: 0 success; 1 some input could not be used (replay), a feed failed
+(`run --once`) or an unhealthy daemon (healthcheck); 2 bad config or usage.
 
 Config: `--config PATH` goes before or after the command; else $INGESTD_CONFIG;
 else config/ingestd.toml. A file so named must exist, and every command that reads
@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, api_cli
+from . import __version__, api_cli, feeds_cli
 from .config import Config, load_config, reference
 from .errors import ConfigError
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 # Said here as well as in ingestd.webhooks_cli so that listing the command does not
 # import the webhooks package (and with it the store and the HTTP client).
-_WEBHOOKS_HELP = "Webhook subscriptions: list, add, change, remove, test, redeliver, enable, disable."
+_WEBHOOKS_HELP = "Webhook subscriptions: list, show, add, change, remove, test, redeliver, enable, disable."
 _CONFIG_HELP = "config file (default: $INGESTD_CONFIG, else config/ingestd.toml); before or after the command"
 
 
@@ -146,7 +146,9 @@ def _parser(running: str | None = None) -> argparse.ArgumentParser:
         help="how long to wait for the answer (default 3)",
     )
 
-    feeds = commands.add_parser("feeds", help="List feeds and their state; resume a feed.")
+    feeds = commands.add_parser(
+        "feeds", help="List feeds and their state; add, remove, disable, enable or resume one."
+    )
     feeds_commands = feeds.add_subparsers(metavar="ACTION", required=True)
     feeds_list = feeds_commands.add_parser("list", help="each feed's state, errors, next poll")
     feeds_list.set_defaults(handler=_feeds_list)
@@ -163,8 +165,9 @@ def _parser(running: str | None = None) -> argparse.ArgumentParser:
     identity_reset.set_defaults(handler=_feeds_identity_reset)
     with_config(identity_reset).add_argument("feed_id", metavar="ID")
     api_cli.add_feeds_actions(feeds_commands, with_config)
+    feeds_cli.add_runtime_actions(feeds_commands, with_config)
 
-    stories = commands.add_parser("stories", help="List stored stories; show one.")
+    stories = commands.add_parser("stories", help="List stored stories; show one; export and import them.")
     stories_commands = stories.add_subparsers(metavar="ACTION", required=True)
     stories_list = stories_commands.add_parser("list", help="newest stories first")
     stories_list.set_defaults(handler=_stories_list)
@@ -175,6 +178,25 @@ def _parser(running: str | None = None) -> argparse.ArgumentParser:
     stories_show.set_defaults(handler=_stories_show)
     with_config(stories_show).add_argument("story_id", metavar="ID")
     stories_show.add_argument("--json", action="store_true", help="one JSON line (default: indented)")
+    stories_export = stories_commands.add_parser(
+        "export", help="every story version stored since TIME, as events (the subscriber shape), one a line"
+    )
+    stories_export.set_defaults(handler=_stories_export)
+    with_config(stories_export).add_argument(
+        "--since",
+        required=True,
+        metavar="TIME",
+        help="ISO 8601 time (UTC if no zone), or how long ago: 6h, 2d",
+    )
+    stories_export.add_argument("--feed", metavar="ID", help="only this feed's stories")
+    stories_import = stories_commands.add_parser(
+        "import",
+        help="store the events of an export (same ids and versions); importing twice changes nothing",
+    )
+    stories_import.set_defaults(handler=_stories_import)
+    with_config(stories_import).add_argument(
+        "file", metavar="FILE", nargs="?", default="-", help="an export (default: stdin)"
+    )
     if running is None or running == "webhooks":
         from . import webhooks_cli
 
@@ -224,14 +246,31 @@ def _run(args: argparse.Namespace) -> int:
 
     from . import logs
     from .daemon import Daemon
+    from .timeutil import utcnow
 
+    started = utcnow()
     try:
         code = asyncio.run(Daemon(config, once=args.once).run())
     except OSError as exc:  # a taken port, an unwritable database folder: say which, no traceback
         logs.get_logger().error("daemon cannot start", error=str(exc))
         return 1
+    if args.once and code == 0:
+        code = _once_outcome(config, started)
     _exit_without_stragglers(code)
     return code
+
+
+def _once_outcome(config: Config, started: datetime) -> int:
+    """`run --once` for scripts and cron: 1 when any feed's poll of this run failed."""
+    from . import logs
+    from .store import Store
+
+    store = Store(config.storage.path)
+    failed = store.failed_polls_since(started)
+    store.close()
+    if failed:
+        logs.get_logger().error("feeds failed", feeds=sorted(failed))
+    return 1 if failed else 0
 
 
 def _exit_without_stragglers(code: int) -> None:
@@ -326,6 +365,7 @@ def _feeds_list(args: argparse.Namespace) -> int:
     store = _open_store(args)
     feeds = store.list_feeds()
     policies = store.identity_policies()
+    disabled = store.disabled_feeds()
     store.close()
     columns = (
         "id",
@@ -336,12 +376,14 @@ def _feeds_list(args: argparse.Namespace) -> int:
         "identity",
         "last_error",
         "url",
+        "disabled",
     )
     rows = []
     for feed in feeds:
         policy = policies.get(feed.id)
         identity = f"{policy.name}{' (pinned)' if policy.pinned else ''}" if policy else None
-        rows.append({c: identity if c == "identity" else _plain(getattr(feed, c)) for c in columns})
+        extra = {"identity": identity, "disabled": feed.id in disabled}
+        rows.append({c: extra[c] if c in extra else _plain(getattr(feed, c)) for c in columns})
     _print_rows(rows, columns, args.json)
     return 0
 
@@ -386,6 +428,64 @@ def _stories_show(args: argparse.Namespace) -> int:
     document = {"story": json.loads(row["ninjs"]), "ingest": json.loads(row["ingest"])}
     print(json.dumps(document, ensure_ascii=False, indent=None if args.json else 2))
     return 0
+
+
+def _stories_export(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from .config import parse_duration
+    from .exchange import feed_of
+    from .timeutil import parse_now, utcnow
+
+    try:
+        since = utcnow() - timedelta(seconds=parse_duration(args.since))
+    except ValueError:
+        try:
+            since = parse_now(args.since)
+        except ValueError:
+            print(f"--since: {args.since!r} is neither an ISO 8601 time nor a duration", file=sys.stderr)
+            return 2
+    store = _open_store(args)
+    try:
+        for _, body in store.events_since(since):
+            if args.feed is None or feed_of(json.loads(body)) == args.feed:
+                sys.stdout.write(body + "\n")
+    finally:
+        store.close()
+    return 0
+
+
+def _stories_import(args: argparse.Namespace) -> int:
+    from . import compose
+    from .exchange import BadEvent, import_intents, parse_line, story_id_of
+
+    try:
+        stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        print(f"{args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    store = _open_store(args)
+    imported = present = bad = 0
+    try:
+        for number, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            try:
+                event = parse_line(line)
+                row = store.get_story(story_id_of(event))
+                intents = import_intents(event, row["version"] if row else None)
+            except BadEvent as exc:
+                bad += 1
+                print(f"{args.file}:{number}: {exc}", file=sys.stderr)
+                continue
+            compose.apply_alone(store, intents)
+            imported, present = (imported + 1, present) if intents else (imported, present + 1)
+    finally:
+        store.close()
+        if stream is not sys.stdin:
+            stream.close()
+    print(f"{imported} imported, {present} already stored, {bad} not imported", file=sys.stderr)
+    return 1 if bad else 0
 
 
 def _plain(value: Any) -> Any:

@@ -501,6 +501,14 @@ SETTINGS: list[Setting] = [
         "unset: those routes answer 401.",
     ),
     _S(
+        "http",
+        "status_token",
+        _parse_secret,
+        None,
+        "Read-only token for the status page `GET /` only (or env:NAME / file:PATH); "
+        "`[http] token` opens it too.",
+    ),
+    _S(
         "normalize",
         "sources_dir",
         _parse_str,
@@ -664,6 +672,7 @@ class WebhooksSettings:
 class HttpSettings:
     listen: str
     token: str | None
+    status_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -917,6 +926,27 @@ def parse_subscription(table: Any, label: str) -> SubscriptionConfig:
     if sub is None:
         raise ConfigError(problems)
     return sub
+
+
+def parse_feed(table: Any, label: str, default_interval: float) -> FeedConfig:
+    """One feed table from elsewhere than the config file (the CLI, the API), checked by
+    the very rules of [[feeds]]. Only http(s) URLs: `file:` and folder feeds are declared
+    in the config alone (DESIGN.md "Network guard"). Raises ConfigError keyed by field."""
+    problems: list[Problem] = []
+    values = _check_table(table, "", FEED_SETTINGS, label, Path.cwd(), problems)
+    if values is not None:
+        parts = urlsplit(values["url"])
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            problems.append(
+                Problem(
+                    label,
+                    "url",
+                    f"{values['url']!r} is not an http(s) URL (file: and folder feeds go in the config)",
+                )
+            )
+    if values is None or problems:
+        raise ConfigError(problems)
+    return _feed(values, Path.cwd(), default_interval)
 
 
 def _load_array(

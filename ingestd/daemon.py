@@ -160,6 +160,7 @@ class Daemon:
             state=self.service,
             metrics=self.metrics,
             token=self.config.http.token,
+            status_token=self.config.http.status_token,
             writer=self.writer,
         )
         http = asyncio.create_task(api.serve(app, sock, self._stopping), name="http")

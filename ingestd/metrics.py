@@ -147,3 +147,17 @@ class _Scrape:
             "Age of the oldest undelivered event; 0 when none is owed.",
             value=age,
         )
+        erroring = GaugeMetricFamily(
+            "ingestd_feed_erroring", "1 while the feed's last poll failed, else 0.", labels=["feed"]
+        )
+        success = GaugeMetricFamily(
+            "ingestd_feed_last_success_timestamp_seconds",
+            "Unix time of the feed's last successful poll; absent until it has one.",
+            labels=["feed"],
+        )
+        for feed_id, (state, last_success) in sorted(self.gauges.feeds_status.items()):
+            erroring.add_metric([feed_id], 1 if state == "erroring" else 0)
+            if last_success is not None:
+                success.add_metric([feed_id], last_success.timestamp())
+        yield erroring
+        yield success

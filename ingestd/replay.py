@@ -19,8 +19,8 @@ from . import compose, dedupe
 from .config import Config, parse_size
 from .errors import FetchError
 from .fetch import local_files, read_file
+from .library import read
 from .logs import get_logger
-from .pipeline import process
 from .store import Store
 
 
@@ -112,14 +112,13 @@ def _replay_file(
         summary.failed += 1
         log.error("input unreadable", error=str(exc))
         return
-    result = process(
+    result = read(
         body,
         feed_id=feed_id,
         source=feed_source or source,
         now=now,
         profiles=profiles,
         url=path.resolve().as_uri(),
-        allow_pages=True,
     )
     if result.error:
         summary.failed += 1

@@ -61,7 +61,7 @@ def register(
     commands: Any, with_config: Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
 ) -> None:
     """Add `webhooks` and its actions to the top-level subparsers `commands`."""
-    what = "Webhook subscriptions: list, add, change, remove, test, redeliver, enable, disable."
+    what = "Webhook subscriptions: list, show, add, change, remove, test, redeliver, enable, disable."
     webhooks = commands.add_parser("webhooks", help=what, description=what)
     actions = webhooks.add_subparsers(metavar="ACTION", required=True)
 
@@ -73,6 +73,9 @@ def register(
     action(
         "list", _list, "each subscription's state, backlog, failed deliveries, last success and last error"
     ).add_argument("--json", action="store_true", help="JSON lines")
+    show = action("show", _show, "one subscription as `list --json` describes it, indented")
+    show.add_argument("subscription_id", metavar="ID")
+    show.add_argument("--json", action="store_true", help="one JSON line (default: indented)")
     add = action(
         "add",
         _add,
@@ -191,6 +194,17 @@ def _list(args: argparse.Namespace) -> int:
     widths = [min(max(len(row[i]) for row in table), 60) for i in range(len(_LIST_COLUMNS))]
     for row in table:
         print("  ".join(cell[:60].ljust(w) for cell, w in zip(row, widths)).rstrip())
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    store = _store(args)
+    sub = next((s for s in store.list_subscriptions() if s.id == args.subscription_id), None)
+    store.close()
+    if sub is None:
+        print(f"no subscription {args.subscription_id!r}", file=sys.stderr)
+        return 1
+    print(json.dumps(describe(sub), ensure_ascii=False, indent=None if args.json else 2))
     return 0
 
 

@@ -99,6 +99,7 @@ def test_every_action_has_help_and_docs() -> None:
     actions = webhooks._subparsers._group_actions[0]  # type: ignore[union-attr]
     assert set(actions.choices) == {
         "list",
+        "show",
         "add",
         "change",
         "remove",

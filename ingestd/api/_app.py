@@ -6,14 +6,15 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from ..errors import ConfigError
@@ -25,6 +26,7 @@ from ._openapi import SPEC
 from ._query import BadQuery, encode_cursor, story_query
 from ._readers import Readers
 from ._state import ServiceState
+from ._status import DAYS, StatusView, render
 from ._subscriptions import SubscriptionRoutes
 
 
@@ -35,6 +37,7 @@ def build_app(
     metrics: Metrics,
     token: str | None,
     writer: Writer | None = None,
+    status_token: str | None = None,
 ) -> Starlette:
     """The app over the database at `db_path` (migrated already, by the daemon's writer).
     Reads go to a few read-only connections on their own threads; they close with the
@@ -57,6 +60,7 @@ def build_app(
 
     return Starlette(
         routes=[
+            Route("/", handlers.status),
             Route("/healthz", handlers.healthz),
             Route("/readyz", handlers.readyz),
             Route("/metrics", handlers.metrics),
@@ -66,7 +70,7 @@ def build_app(
             *subscriptions.routes(),
             Route("/openapi.json", handlers.openapi),
         ],
-        middleware=[Middleware(AccessLog), Middleware(BearerAuth, token=token)],
+        middleware=[Middleware(AccessLog), Middleware(BearerAuth, token=token, status_token=status_token)],
         exception_handlers={
             HTTPException: _http_error,
             BadQuery: _bad_query,
@@ -116,6 +120,23 @@ class _Handlers:
         now = datetime.now(UTC)
         body = await self.readers.run(lambda s: self.counted.render(s.service_gauges(), now))
         return Response(body, media_type=CONTENT_TYPE)
+
+    async def status(self, request: Request) -> Response:
+        now = datetime.now(UTC)
+
+        def read(store: Any) -> StatusView:
+            gauges = store.service_gauges()
+            return StatusView(
+                now=now,
+                feeds=store.feeds_overview(),
+                per_day=store.stories_per_day(now - timedelta(days=DAYS)),
+                subscriptions=store.list_subscriptions(),
+                outbox_backlog=gauges.outbox_backlog,
+                outbox_oldest_at=gauges.outbox_oldest_at,
+            )
+
+        view = await self.readers.run(read)
+        return HTMLResponse(render(view), headers={"Cache-Control": "no-store"})
 
     async def feeds(self, request: Request) -> Response:
         return JSONResponse({"feeds": await self.readers.run(lambda s: s.feeds_overview())})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import time
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -14,6 +15,9 @@ from ..logs import get_logger
 # Probes and scrapes: open to all (an orchestrator or Prometheus has no token), and
 # logged at debug so that they don't drown the poll lines.
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# The status page opens in a browser, which cannot send a bearer header: `GET /?token=…`
+# works there (either token), and the access log never shows the query of that path.
+STATUS_PATH = "/"
 
 _UNAUTHORIZED = JSONResponse(
     {"error": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
@@ -23,11 +27,13 @@ _UNAUTHORIZED = JSONResponse(
 class BearerAuth:
     """Everything but PUBLIC_PATHS needs `Authorization: Bearer <token>`, unknown paths
     included (a 404 would tell a stranger what exists). With no token configured nobody
-    gets through. A missing and a wrong token get the very same 401."""
+    gets through. A missing and a wrong token get the very same 401. `status_token`
+    opens the status page (GET /) and nothing else."""
 
-    def __init__(self, app: ASGIApp, token: str | None):
+    def __init__(self, app: ASGIApp, token: str | None, status_token: str | None = None):
         self.app = app
         self._token = token.encode() if token else None
+        self._status_token = status_token.encode() if status_token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS or self._allowed(scope):
@@ -36,14 +42,27 @@ class BearerAuth:
             await _UNAUTHORIZED(scope, receive, send)
 
     def _allowed(self, scope: Scope) -> bool:
-        if self._token is None:
-            return False
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                scheme, _, credentials = value.partition(b" ")
-                # constant time: the comparison must not tell how much of a guess was right
-                return scheme.lower() == b"bearer" and hmac.compare_digest(credentials.strip(), self._token)
-        return False
+        accepted = [self._token]
+        if scope["path"] == STATUS_PATH and scope["method"] in ("GET", "HEAD"):
+            accepted.append(self._status_token)
+        given = _bearer(scope)
+        if given is None and scope["path"] == STATUS_PATH:
+            given = _query_token(scope)
+        # constant time: the comparison must not tell how much of a guess was right
+        return given is not None and any(t is not None and hmac.compare_digest(given, t) for t in accepted)
+
+
+def _bearer(scope: Scope) -> bytes | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, credentials = value.partition(b" ")
+            return credentials.strip() if scheme.lower() == b"bearer" else None
+    return None
+
+
+def _query_token(scope: Scope) -> bytes | None:
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+    return values[0].encode("latin-1") if values else None
 
 
 class AccessLog:
@@ -67,7 +86,7 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_noting_status)
         finally:
-            query = scope.get("query_string", b"").decode("latin-1")
+            query = "" if scope["path"] == STATUS_PATH else scope.get("query_string", b"").decode("latin-1")
             fields: dict[str, Any] = {
                 "method": scope["method"],
                 "status": status,

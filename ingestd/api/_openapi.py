@@ -125,7 +125,10 @@ SPEC: dict[str, Any] = {
         "have gets 405, with `Allow` naming those it has.",
     },
     "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "statusToken": {"type": "apiKey", "in": "query", "name": "token"},
+        },
         "schemas": {
             "Error": _closed(
                 {"error": {"type": "string", "description": "what was wrong, naming the field"}}
@@ -424,6 +427,21 @@ SPEC: dict[str, Any] = {
                 "parameters": [_SUBSCRIPTION_PATH],
                 "responses": {"204": {"description": "removed"}, **_NOT_FOUND, **_DECLARED, **_ERRORS},
             },
+        },
+        "/": {
+            "get": {
+                "security": [{"bearer": []}, {"statusToken": []}],
+                "summary": "The status page, HTML for people: feeds, subscriptions, links to the JSON.",
+                "description": "Open with either bearer token (`[http] token`, or the read-only "
+                "`[http] status_token`), or in a browser as `/?token=…`.",
+                "responses": {
+                    "200": {
+                        "description": "the page",
+                        "content": {"text/html": {"schema": {"type": "string"}}},
+                    },
+                    **_ERRORS,
+                },
+            }
         },
         "/openapi.json": {
             "get": {

@@ -8,7 +8,9 @@ The steps and their order are in `_chain.py`; the rules each step applies come
 from the story's profile (`ingestd/profiles/*.toml`, overridable per site).
 """
 
-from typing import TYPE_CHECKING
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
 from ._profiles import Profile, Profiles, load_profiles
 
@@ -26,3 +28,15 @@ def __getattr__(name: str) -> object:
 
         return getattr(_chain, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _Callable(types.ModuleType):
+    # `ingestd.normalize` names this package once anything imported it, so the library
+    # function `ingestd.normalize(data, ...)` (ingestd.library.normalize) is its call
+    def __call__(self, data: bytes, **options: Any) -> list[dict[str, Any]]:
+        from ..library import normalize
+
+        return normalize(data, **options)
+
+
+sys.modules[__name__].__class__ = _Callable

@@ -87,12 +87,18 @@ def _feeds_5(db: sqlite_utils.Database) -> None:
     db.table("feeds").add_column("recent_published", str)
 
 
+def _feeds_6(db: sqlite_utils.Database) -> None:
+    """Disabled by an operator: never polled, whatever the state, until enabled."""
+    db.table("feeds").add_column("disabled", int, not_null_default=0)
+
+
 MIGRATIONS: list[Migration] = [
     ("feeds-1", _feeds_1),
     ("feeds-2", _feeds_2),
     ("feeds-3", _feeds_3),
     ("feeds-4", _feeds_4),
     ("feeds-5", _feeds_5),
+    ("feeds-disabled", _feeds_6),
 ]
 
 
@@ -194,7 +200,9 @@ class FeedsMixin(StoreBase):
         `owner` until now + `lease`, so that no other tick takes them meanwhile."""
         at = to_iso(now)
         with self.transaction():
-            where = "state IN ('ok', 'erroring') AND (lease_until IS NULL OR lease_until <= ?)"
+            where = (
+                "state IN ('ok', 'erroring') AND disabled = 0 AND (lease_until IS NULL OR lease_until <= ?)"
+            )
             params: list[Any] = [at]
             if not all_feeds:
                 where += " AND next_poll_at <= ?"
@@ -226,6 +234,43 @@ class FeedsMixin(StoreBase):
             return self.db.execute(
                 "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL"
             ).rowcount
+
+    def set_feed_disabled(self, feed_id: str, disabled: bool, now: datetime) -> bool:
+        """Disable or enable a feed; nothing else about it changes. False: no such feed."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "UPDATE feeds SET disabled = ?, updated_at = ? WHERE id = ? AND state != 'removed'",
+                [int(disabled), to_iso(now), feed_id],
+            )
+        return cursor.rowcount > 0
+
+    def disabled_feeds(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT id FROM feeds WHERE disabled = 1")}
+
+    def remove_feed(self, feed_id: str, now: datetime, *, purge: bool = False) -> int:
+        """Set a run-time feed aside (state 'removed'): its stories and tombstones stay.
+        With `purge`, the feed, its stories (versions, keys, bands) and tombstones go;
+        returns how many stories were deleted. Callers refuse config feeds."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE feeds SET state = 'removed', updated_at = ? WHERE id = ?", [to_iso(now), feed_id]
+            )
+            if not purge:
+                return 0
+            ids = [(r[0],) for r in self.db.execute("SELECT id FROM stories WHERE feed_id = ?", [feed_id])]
+            for (story_id,) in ids:
+                self._drop_bands(story_id)  # type: ignore[attr-defined]
+            self.db.conn.executemany("DELETE FROM story_keys WHERE story_id = ?", ids)
+            # as in purge_stories: a version an outbox event still refers to stays until the event goes
+            self.db.conn.executemany(
+                "DELETE FROM story_versions WHERE story_id = ? AND NOT EXISTS (SELECT 1 FROM "
+                "events e WHERE e.story_id = story_versions.story_id AND e.version = story_versions.version)",
+                ids,
+            )
+            self.db.conn.executemany("DELETE FROM stories WHERE id = ?", ids)
+            self.db.execute("DELETE FROM story_tombstones WHERE feed_id = ?", [feed_id])
+            self.db.execute("DELETE FROM feeds WHERE id = ?", [feed_id])
+        return len(ids)
 
     def resume_feed(self, feed_id: str, now: datetime) -> bool:
         """Take a parked or erroring feed back to polling now."""

@@ -112,6 +112,8 @@ class StoreGauges:
     outbox_backlog: int
     outbox_oldest_at: datetime | None
     feeds_quiet: int = 0
+    # per feed not removed: (state, last success or None); alert rules need the feed label
+    feeds_status: dict[str, tuple[str, datetime | None]] = field(default_factory=dict)
 
 
 @dataclass
@@ -226,7 +228,34 @@ class ReadsMixin(StoreBase):
         quiet = self.db.execute(
             "SELECT count(*) FROM feeds WHERE quiet_since IS NOT NULL AND state != 'removed'"
         ).fetchone()[0]
-        return StoreGauges(by_state, backlog, from_iso(oldest), quiet)
+        status = {
+            feed_id: (state, from_iso(success))
+            for feed_id, state, success in self.db.execute(
+                "SELECT id, state, last_success_at FROM feeds WHERE state != 'removed'"
+            )
+        }
+        return StoreGauges(by_state, backlog, from_iso(oldest), quiet, status)
+
+    def stories_per_day(self, since: datetime) -> dict[str, dict[str, int]]:
+        """{feed id: {"YYYY-MM-DD": stories first stored that UTC day}} from `since` on."""
+        counts: dict[str, dict[str, int]] = {}
+        for feed_id, day, count in self.db.execute(
+            "SELECT feed_id, substr(created_at, 1, 10), count(*) FROM stories "
+            "WHERE created_at >= ? GROUP BY 1, 2",
+            [to_iso(since)],
+        ):
+            counts.setdefault(feed_id, {})[day] = count
+        return counts
+
+    def failed_polls_since(self, at: datetime) -> dict[str, str]:
+        """{feed id: its last error} for feeds whose poll started at or after `at` failed."""
+        return dict(
+            self.db.execute(
+                "SELECT feed_id, error FROM polls WHERE started_at >= ? AND error IS NOT NULL "
+                "ORDER BY started_at",
+                [to_iso(at)],
+            )
+        )
 
     def outbox_backlog(self) -> tuple[int, str | None]:
         """Deliveries still owed, and when the oldest of them was written. The webhooks

@@ -427,7 +427,7 @@ class StoriesMixin(StoreBase):
             self.db.query(
                 f"SELECT id, feed_id, source, version, headline, byline, located, section, language, "
                 f"first_created, version_created, url, cluster_id, first_of_cluster FROM stories "
-                f"{where} ORDER BY version_created DESC, id LIMIT ?",
+                f"{where} ORDER BY coalesce(first_created, created_at) DESC, id DESC LIMIT ?",
                 [*params, limit],
             )
         )

@@ -1,0 +1,186 @@
+"""The status page, `GET /`: rendered from the store, behind either token, and in a real
+headless Chromium (Debian's `chromium`) showing a failing feed as failing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ingestd.api import ServiceState, build_app
+from ingestd.api._status import StatusView, render, sparkline
+from ingestd.metrics import Metrics
+from ingestd.models import FeedConfig
+from ingestd.store import Store
+from tests.support import free_port, local_feed, rss, wait_for
+from tests.support.reliability import Daemon
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
+CHROMIUM = shutil.which("chromium")
+# .ci/run sets it once it has installed chromium: there the browser test may not skip
+REQUIRED = os.environ.get("INGESTD_TEST_REQUIRE_CHROMIUM") == "1"
+
+
+def feed(feed_id: str, state: str, **extra: str | None) -> dict[str, str | None]:
+    return {
+        "id": feed_id,
+        "state": state,
+        "last_success_at": None,
+        "next_poll_at": None,
+        "last_error": None,
+        "quiet_since": None,
+    } | extra
+
+
+def test_a_failing_feed_is_marked_failing_and_its_error_escaped() -> None:
+    view = StatusView(
+        now=NOW,
+        feeds=[
+            feed("good", "ok", last_success_at="2026-11-30T11:59:00Z"),
+            feed("dead", "erroring", last_error="<script>alert(1)</script> connection refused"),
+            feed("hush", "ok", quiet_since="2026-11-29T00:00:00Z"),
+        ],
+        per_day={"good": {"2026-11-30": 4, "2026-11-29": 2}},
+        subscriptions=[],
+        outbox_backlog=3,
+        outbox_oldest_at=NOW - timedelta(minutes=20),
+    )
+    page = render(view)
+    [dead] = re.findall(r"<tr data-feed='dead'>.*?</tr>", page)
+    assert "<td class=bad>erroring</td>" in dead
+    assert "&lt;script&gt;" in dead and "<script>" not in page
+    assert "1 failing" in page and "1 quiet: hush" in page
+    assert "oldest undelivered 20m 0s" in page
+    assert "<td class=ok>ok</td>" in re.findall(r"<tr data-feed='good'>.*?</tr>", page)[0]
+
+
+def test_the_sparkline_scales_to_the_busiest_day() -> None:
+    svg = sparkline([0, 2, 4], width=10, height=10)
+    points = re.search(r'points="([^"]+)"', svg)
+    assert points and points.group(1) == "0.0,8.0 5.0,5.0 10.0,2.0"
+    assert "<title>6 stories, at most 4 a day</title>" in svg
+
+
+def status(tmp_path: Path, **request: object) -> httpx.Response:
+    store = Store(tmp_path / "ingestd.db")
+    store.sync_config_feeds([FeedConfig(id="f", url="https://e.example/feed")], NOW)
+    store.close()
+    app = build_app(
+        tmp_path / "ingestd.db",
+        state=ServiceState(tick_interval=1.0),
+        metrics=Metrics(),
+        token="t",
+        status_token="s",
+    )
+
+    async def go() -> httpx.Response:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://ingestd") as client:
+                return await client.request(**request)  # type: ignore[arg-type]
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize(
+    "request_, code",
+    [
+        ({"method": "GET", "url": "/", "headers": {"Authorization": "Bearer s"}}, 200),
+        ({"method": "GET", "url": "/", "headers": {"Authorization": "Bearer t"}}, 200),
+        ({"method": "GET", "url": "/?token=s"}, 200),
+        ({"method": "GET", "url": "/"}, 401),
+        ({"method": "GET", "url": "/?token=wrong"}, 401),
+        ({"method": "GET", "url": "/feeds", "headers": {"Authorization": "Bearer s"}}, 401),
+        ({"method": "GET", "url": "/feeds?token=t"}, 401),
+    ],
+)
+def test_the_status_token_opens_the_page_and_nothing_else(
+    tmp_path: Path, request_: dict[str, object], code: int
+) -> None:
+    response = status(tmp_path, **request_)
+    assert response.status_code == code
+    if code == 200:
+        assert response.headers["content-type"].startswith("text/html")
+        assert "<tr data-feed='f'>" in response.text
+
+
+def test_chromium_renders_the_page_and_shows_the_failing_feed(tmp_path: Path) -> None:
+    if CHROMIUM is None:
+        if REQUIRED:
+            pytest.fail("INGESTD_TEST_REQUIRE_CHROMIUM=1 but no chromium on PATH")
+        pytest.skip("no chromium on PATH (Debian: apt-get install chromium; `make chromium` as root)")
+    with local_feed(rss(("a", "Alpha story"), ("b", "Beta story"))) as good:
+        daemon = Daemon(
+            tmp_path,
+            f"""
+            [fetch]
+            allow_private = ["127.0.0.1"]
+            [[feeds]]
+            id = "good"
+            url = "{good.url}"
+            [[feeds]]
+            id = "dead"
+            url = "http://127.0.0.1:{free_port()}/feed.xml"
+            """,
+        )
+        # the runner writes the [http] table: the read-only token joins it
+        daemon.config.write_text(
+            daemon.config.read_text().replace("token = ", 'status_token = "look"\ntoken = ', 1)
+        )
+        with contextlib.closing(_Stopping(daemon.start())):
+            wait_for(
+                lambda: (
+                    {k: f["state"] for k, f in daemon.feeds().items()} == {"good": "ok", "dead": "erroring"}
+                ),
+                "both feeds polled",
+                timeout=30,
+            )
+            ARTIFACTS.mkdir(exist_ok=True)
+            shot = ARTIFACTS / "status-page.png"
+            with tempfile.TemporaryDirectory(prefix="ingestd-chromium-") as profile:
+                run = subprocess.run(
+                    [
+                        CHROMIUM,
+                        "--headless",
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--disable-background-networking",
+                        "--disable-component-update",
+                        "--no-first-run",
+                        "--disable-sync",
+                        f"--user-data-dir={profile}",
+                        "--window-size=1280,800",
+                        f"--screenshot={shot}",
+                        "--dump-dom",
+                        f"{daemon.url}/?token=look",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=90,
+                )
+    assert run.returncode == 0, run.stderr[-2000:]
+    dom = run.stdout
+    assert "<h1>ingestd status</h1>" in dom
+    [dead] = re.findall(r'<tr data-feed="dead">.*?</tr>', dom, re.S)
+    assert '<td class="bad">erroring</td>' in dead
+    [good_row] = re.findall(r'<tr data-feed="good">.*?</tr>', dom, re.S)
+    assert '<td class="ok">ok</td>' in good_row and "<svg" in good_row
+    assert shot.stat().st_size > 0
+
+
+class _Stopping:
+    def __init__(self, daemon: Daemon):
+        self.daemon = daemon
+
+    def close(self) -> None:
+        self.daemon.stop()
