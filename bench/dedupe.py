@@ -20,6 +20,11 @@ stored stories seen again (unchanged). They run in rounds and the median round
 counts, so that other work on the machine does not decide the figure. Prints the
 cost per story (wall clock, and CPU) at each size and the ratio of the largest to
 the smallest. Never part of the test run.
+
+`--mmap 0,4294967296` measures each size once per `PRAGMA mmap_size` given, each in
+a fresh process on the same database (the store's own setting overridden), and
+prints its peak RSS (VmHWM) beside the cost: pages read through the mapping count
+in RSS, pages read into the page cache are bounded by `cache_size`.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
 import random
 import sqlite3
 import statistics
@@ -34,6 +40,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from structlog.testing import capture_logs
@@ -260,6 +267,39 @@ def measure(path: Path, rounds: list[list[list[Story]]]) -> tuple[list[float], l
     return wall, cpu, kinds
 
 
+def _measure_mapped(path: Path, mmap: int, rounds: list[list[list[Story]]], out: Any) -> None:
+    """In a fresh process: `measure` with the store's mmap_size set to `mmap`; puts the
+    median wall and CPU per story and this process's peak RSS in MiB."""
+    opened = Store.__init__
+
+    def init(self: Store, where: str | Path) -> None:
+        opened(self, where)
+        self.db.conn.execute(f"PRAGMA mmap_size={int(mmap)}")
+
+    Store.__init__ = init  # type: ignore[method-assign]
+    wall, cpu, _ = measure(path, rounds)
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    out.put((statistics.median(wall), statistics.median(cpu), int(status["VmHWM"].split()[0]) / 1024))
+
+
+def compare_mmap(path: Path, loader: Loader, rng: random.Random, args: argparse.Namespace) -> None:
+    spawn = multiprocessing.get_context("spawn")  # fresh: its peak RSS is its own
+    for mmap in [int(m) for m in args.mmap.split(",")]:
+        batches = polls(loader, rng, args.measure, f"mmap{mmap}")
+        per_round = len(batches) // args.rounds
+        rounds = [batches[i * per_round : (i + 1) * per_round] for i in range(args.rounds)]
+        out = spawn.Queue()
+        child = spawn.Process(target=_measure_mapped, args=(path, mmap, rounds, out))
+        child.start()
+        wall, cpu, peak = out.get()
+        child.join()
+        print(
+            f"  mmap_size {mmap >> 20:>5} MiB: {wall * 1000:.2f} ms per story, CPU {cpu * 1000:.2f} ms, "
+            f"VmHWM {peak:.0f} MiB",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
@@ -278,6 +318,7 @@ def main() -> None:
         "(the machine may be busy with other work)",
     )
     parser.add_argument("--db", help="a new database file, kept after the run (default: a temporary one)")
+    parser.add_argument("--mmap", help="mmap_size values (bytes, comma-separated) to compare at each size")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rng = random.Random(5)
@@ -295,6 +336,8 @@ def main() -> None:
             wall, cpu, kinds = measure(
                 path, [batches[i * per_round : (i + 1) * per_round] for i in range(args.rounds)]
             )
+            if args.mmap:
+                compare_mmap(path, loader, rng, args)
             typical.append(statistics.median(wall))
             typical_cpu.append(statistics.median(cpu))
             print(

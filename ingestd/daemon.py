@@ -608,8 +608,10 @@ def plan(
         counted = dataclasses.replace(feed, error_count=0)
         if not feed.url.startswith("file:"):
             fields |= quiet_update(feed, published, now)
-            newest = sorted(published, reverse=True)[:RECENT_PUBLISHED]
-            fields["recent_published"] = json.dumps([to_iso(t) for t in newest])
+            # a 304 or an identical body changes nothing here: no rewrite per unchanged poll
+            if fetched.processed or feed.recent_published is None:
+                newest = sorted(published, reverse=True)[:RECENT_PUBLISHED]
+                fields["recent_published"] = json.dumps([to_iso(t) for t in newest])
     else:  # what a failed fetch saw is not kept (but for the redirect it followed)
         fields |= {k: v for k, v in fetched.fields.items() if k.startswith("redirect_") or k == "url"}
         fields |= {
