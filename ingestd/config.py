@@ -162,7 +162,11 @@ def _parse_url(value: Any) -> str:
         return text
     if scheme == "file" or scheme == "" or len(scheme) == 1:  # a path (C: on Windows)
         return text
-    raise ValueError(f"{text!r}: only http, https, file: URLs or paths are feeds")
+    if scheme == "folder":
+        if not text[len("folder:") :].strip():
+            raise ValueError(f"{text!r}: a watch folder needs a path (folder:/path/to/folder)")
+        return text
+    raise ValueError(f"{text!r}: only http, https, file:, folder: URLs or paths are feeds")
 
 
 def _parse_feed_id(value: Any) -> str:
@@ -518,7 +522,8 @@ FEED_SETTINGS: list[Setting] = [
         _parse_url,
         None,
         "http(s) URL, or a file:// URL or path (a file, or a folder read in name order; "
-        "relative to the config file) (required).",
+        "relative to the config file), or folder:PATH, a watch folder whose files are consumed "
+        "(moved to processed/ or error/ once stored; see docs/wire-formats.md) (required).",
     ),
     _S("feeds", "source", _parse_str, None, "Source profile (yonhap, ap, reuters, afp, …); unset: detected."),
     _S(
@@ -1039,6 +1044,8 @@ def _local_url(url: str, folder: Path) -> str:
     parts = urlsplit(url)
     if parts.scheme.lower() in ("http", "https"):
         return url
+    if parts.scheme.lower() == "folder":
+        return "folder:" + str((folder / url[len("folder:") :]).resolve())
     path = parts.path if parts.scheme.lower() == "file" else url
     return (folder / path).resolve().as_uri()
 
