@@ -166,7 +166,7 @@ def _parse_url(value: Any) -> str:
         if not text[len("folder:") :].strip():
             raise ValueError(f"{text!r}: a watch folder needs a path (folder:/path/to/folder)")
         return text
-    raise ValueError(f"{text!r}: only http, https, file:, folder: URLs or paths are feeds")
+    raise ValueError(f"{text!r}: only http, https, file: URLs or paths are feeds (and folder: watch folders)")
 
 
 def _parse_feed_id(value: Any) -> str:
