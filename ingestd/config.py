@@ -169,6 +169,15 @@ def _parse_url(value: Any) -> str:
     raise ValueError(f"{text!r}: only http, https, file: URLs or paths are feeds (and folder: watch folders)")
 
 
+def _parse_callback_base(value: Any) -> str:
+    """http(s) URL"""
+    text = _parse_str(value).strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{text!r}: a callback base must be an http(s) URL hubs can reach")
+    return text
+
+
 def _parse_feed_id(value: Any) -> str:
     text = _parse_str(value)
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", text):
@@ -512,6 +521,29 @@ SETTINGS: list[Setting] = [
         "Folder of source profiles (*.toml) that add to or override the built-in ones.",
         path=True,
     ),
+    _S(
+        "websub",
+        "callback_base",
+        _parse_callback_base,
+        None,
+        "WebSub push: the daemon's HTTP server as hubs reach it (https://ingest.example.org); "
+        "feeds that name a hub are subscribed at <base>/websub/<feed id>. Unset: off.",
+    ),
+    _S(
+        "websub",
+        "crosscheck_interval",
+        _parse_positive_duration,
+        "1h",
+        "While a hub pushes a feed, the feed is still polled this often (a cross-check); "
+        "when the lease lapses, its own schedule takes over.",
+    ),
+    _S(
+        "websub",
+        "lease",
+        _parse_positive_duration,
+        "10d",
+        "Lease asked of hubs (they may grant another); renewed at 90% of what was granted.",
+    ),
 ]
 
 FEED_SETTINGS: list[Setting] = [
@@ -676,6 +708,13 @@ class NormalizeSettings:
     sources_dir: str
 
 
+@dataclass(frozen=True)
+class WebSubSettings:
+    callback_base: str | None
+    crosscheck_interval: float
+    lease: float
+
+
 SECTIONS: dict[str, type] = {
     "storage": StorageSettings,
     "log": LogSettings,
@@ -685,6 +724,7 @@ SECTIONS: dict[str, type] = {
     "webhooks": WebhooksSettings,
     "http": HttpSettings,
     "normalize": NormalizeSettings,
+    "websub": WebSubSettings,
 }
 
 
@@ -699,6 +739,7 @@ class Config:
     webhooks: WebhooksSettings
     http: HttpSettings
     normalize: NormalizeSettings
+    websub: WebSubSettings
     feeds: list[FeedConfig] = field(default_factory=list)
     subscriptions: list[SubscriptionConfig] = field(default_factory=list)
     # INGESTD_* variables that name no setting; the command reports them, once

@@ -37,7 +37,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from . import api, compose, dedupe, normalize, schedule, watch
+from . import api, compose, dedupe, normalize, schedule, watch, websub
 from .config import Config
 from .errors import FetchError, IngestError, ParseError
 from .fetch import Fetcher, read_file, read_local
@@ -58,6 +58,8 @@ CPU_WORKERS = 2
 # /readyz: a small write every PROBE_EVERY_S must commit within PROBE_WITHIN_S
 PROBE_EVERY_S = 10.0
 PROBE_WITHIN_S = 2.0
+# renewals, lapses and unsubscriptions looked at this often (a tiny table read)
+WEBSUB_EVERY_S = 1.0
 # publish times kept on the feed's row: what a 304's schedule and quiet check read
 RECENT_PUBLISHED = 20
 
@@ -84,6 +86,7 @@ class Daemon:
         self._folder_looks: dict[str, dict[str, watch.Seen]] = {}  # feed id -> the last look
         self._renamed: dict[str, set[str]] = {}  # feed id -> names renamed into place since
         self._woken: dict[str, float] = {}  # feed id -> when its folder last changed (monotonic)
+        self.websub: websub.WebSub | None = None  # [websub] callback_base set, in `run`
 
     @contextlib.asynccontextmanager
     async def open(self) -> AsyncIterator[Daemon]:
@@ -158,12 +161,16 @@ class Daemon:
 
     async def _run_scheduler(self) -> None:
         sock = api.bind(self.config.http.listen)  # a taken port fails the start, clearly
+        if self.config.websub.callback_base:
+            self.websub = websub.WebSub(self.config, self.writer, self._take_push)
         app = api.build_app(
             self.config.storage.path,
             state=self.service,
             metrics=self.metrics,
             token=self.config.http.token,
             writer=self.writer,
+            websub=self.websub,
+            max_body=self.config.fetch.max_body,
         )
         http = asyncio.create_task(api.serve(app, sock, self._stopping), name="http")
         watchers = self._watch_folders()
@@ -203,6 +210,16 @@ class Daemon:
             coalesce=True,
             next_run_time=utcnow(),
         )
+        if self.websub:
+            scheduler.add_job(
+                self.websub.maintain,
+                "interval",
+                seconds=WEBSUB_EVERY_S,
+                id="websub",
+                max_instances=1,
+                coalesce=True,
+                next_run_time=utcnow(),
+            )
         scheduler.start()
         self.service.scheduler_running = True
         try:
@@ -215,6 +232,8 @@ class Daemon:
             self._stopping.set()  # on an error too: the server stops before the writer closes
             await asyncio.gather(*watchers, return_exceptions=True)
             await http
+            if self.websub:
+                await self.websub.close()
 
     async def _poll_all_once(self) -> None:
         feeds = await self.writer.run(
@@ -356,10 +375,14 @@ class Daemon:
                     else await self.writer.run(self.writer.store.recent_publish_times, feed.id)
                 )
         update = plan(feed, fetched, published, started, self.config, self.schedule_settings)
+        if self.websub:
+            update = await self._paced_by_hub(feed, update)
         _log_transitions(feed, update, published, log)
         changes, update = await self._record(feed, fetched, update, started, clock)
         if feed.url.startswith(watch.SCHEME):
             await self._folder_polled(feed, fetched, clock, log)
+        if self.websub and fetched.processed and fetched.error is None:
+            await self._discover_hub(feed, fetched)
         if any(change.event for change in changes):  # deliver now, not at the next pass
             await self.dispatcher.dispatch_due()
         self.metrics.observe_poll(
@@ -649,6 +672,68 @@ class Daemon:
         for move in moves:
             self._folder_looks.get(feed.id, {}).pop(move.source.name, None)
             log.info("input filed", path=str(move.target), error=move.reason)
+
+    # ── WebSub push ──────────────────────────────────────────────────────────
+
+    async def _discover_hub(self, feed: FeedState, fetched: Fetched) -> None:
+        assert self.websub is not None
+        document = fetched.processed[0].document
+        hints = document.hints if document else {}
+        await self.websub.polled(feed, websub.links_of(hints, fetched.headers, feed.url))
+
+    async def _paced_by_hub(self, feed: FeedState, update: FeedUpdate) -> FeedUpdate:
+        """While a hub pushes the feed, polls are a cross-check: [websub] crosscheck_interval."""
+        assert self.websub is not None
+        computed = update.get("next_poll_at")
+        if computed is None:
+            return update
+        paced = await self.websub.next_poll(feed.id, computed)
+        if paced == computed:
+            return update
+        return FeedUpdate.of(feed.id, dict(update.fields) | {"next_poll_at": paced}, update.lease_owner)
+
+    async def _take_push(self, feed: FeedState, body: bytes, content_type: str | None) -> None:
+        """Content a hub pushed: the same parse, normalize and composer path as a poll's
+        body, without the poll's own bookkeeping (history row, schedule, lease)."""
+        log = self.log.bind(feed_id=feed.id, url=feed.url)
+        started = utcnow()
+        processed = await self._process(body, feed, started, url=feed.url, content_type=content_type)
+        if processed.error:
+            log.warning("websub push not readable", error=processed.error)
+            return
+        batch = self.config.storage.write_batch
+        changes: list[StoredChange] = []
+        loop = asyncio.get_running_loop()
+        for i in range(0, len(processed.stories), batch):
+            prepared = await loop.run_in_executor(
+                self.cpu,
+                partial(
+                    compose.prepare,
+                    processed.stories[i : i + batch],
+                    self.dedupe,
+                    started,
+                    processed.entry_keys[i : i + batch],
+                ),
+            )
+            changes += await self.writer.run(
+                compose.write_batch,
+                self.writer.store,
+                prepared,
+                utcnow(),
+                identity=self.pinned_identity.get(feed.id),
+                settings=self.dedupe,
+                known=processed.known if i == 0 else 0,
+            )
+        if any(change.event for change in changes):
+            await self.dispatcher.dispatch_due()
+        self.metrics.observe_stored(changes)
+        counts = {k: sum(1 for c in changes if c.kind == k) for k in ("created", "updated", "unchanged")}
+        log.info(
+            "websub push stored",
+            new=counts["created"],
+            updated=counts["updated"],
+            unchanged=counts["unchanged"] + processed.known,
+        )
 
 
 def _local(url: str) -> bool:

@@ -14,6 +14,8 @@ from ..logs import get_logger
 # Probes and scrapes: open to all (an orchestrator or Prometheus has no token), and
 # logged at debug so that they don't drown the poll lines.
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# WebSub hubs verify and push here (ingestd/api/_websub.py): they have no token
+HUB_PATHS = "/websub/"
 
 _UNAUTHORIZED = JSONResponse(
     {"error": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
@@ -30,7 +32,12 @@ class BearerAuth:
         self._token = token.encode() if token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS or self._allowed(scope):
+        if (
+            scope["type"] != "http"
+            or scope["path"] in PUBLIC_PATHS
+            or scope["path"].startswith(HUB_PATHS)  # hubs: answered only for our own intents
+            or self._allowed(scope)
+        ):
             await self.app(scope, receive, send)
         else:
             await _UNAUTHORIZED(scope, receive, send)
