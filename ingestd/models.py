@@ -338,6 +338,8 @@ class EventWrite:
     story_id: str
     version: int
     timestamp: str
+    # an embargoed story's event is not sent before this (the outbox's time form); None: now
+    not_before: str | None = None
 
 
 @dataclass(frozen=True)
