@@ -247,7 +247,10 @@ def _decide_story(
     story = item.story
     lookup = ident.lookup(policy)
     existing = store.find_story(lookup)
-    intent = dedupe.decide(lookup, ident.text_hash, existing)
+    item_version = story.ingest.get("item_version")
+    intent = dedupe.decide(
+        lookup, ident.text_hash, existing, item_version if isinstance(item_version, int) else None
+    )
     recorded = ident.recorded(policy)
     keys = KeysWrite(intent.story_id, tuple([*recorded, item.entry_key] if item.entry_key else recorded))
     if intent.kind == "unchanged":

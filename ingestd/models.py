@@ -263,6 +263,7 @@ class Existing:
     seen: frozenset[str]  # the text hash of every stored version
     purged: bool = False  # a tombstone: the story was purged, its keys kept
     matched: str | None = None  # the kind of key that found it: guid, url or content
+    item_version: int | None = None  # the highest wire item version stored (ingest.item_version)
 
 
 # ── what the store reads for the composer, and the intents it applies ────────

@@ -230,13 +230,20 @@ class StoriesMixin(StoreBase):
                 return Existing(
                     story_id, purged_version or 0, None, frozenset(), purged=True, matched=matched
                 )
-            seen = frozenset(
-                h
-                for (h,) in self.db.execute(
-                    "SELECT content_hash FROM story_versions WHERE story_id = ?", [story_id]
-                )
+            stored = self.db.execute(
+                "SELECT content_hash, json_extract(ingest, '$.item_version') FROM story_versions "
+                "WHERE story_id = ?",
+                [story_id],
+            ).fetchall()
+            items = [v for _, v in stored if isinstance(v, int)]
+            return Existing(
+                story_id,
+                version,
+                first_created,
+                frozenset(h for h, _ in stored),
+                matched=matched,
+                item_version=max(items, default=None),
             )
-            return Existing(story_id, version, first_created, seen, matched=matched)
         return None
 
     def cluster_candidates(
