@@ -12,6 +12,7 @@ import pytest
 
 from ingestd import websub
 from ingestd.models import WebSubForget, WebSubSubscription
+from ingestd.parse import parse
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 HUB = "https://hub.example/"
@@ -155,3 +156,20 @@ class TestNextPoll:
         assert (
             websub.next_poll(computed, active(lease=10), NOW + timedelta(seconds=11), self.HOUR) == computed
         )
+
+
+@pytest.mark.parametrize(
+    "feed",
+    [
+        "<feed xmlns='http://www.w3.org/2005/Atom'><title>N</title><id>urn:n</id>"
+        f"<link rel='hub' href='{HUB}'/><link rel='self' href='{TOPIC}'/>"
+        "<entry><id>urn:1</id><title>T</title></entry></feed>",
+        "<rss version='2.0' xmlns:atom='http://www.w3.org/2005/Atom'><channel><title>N</title>"
+        f"<atom:link rel='hub' href='{HUB}'/><atom:link rel='self' href='{TOPIC}'/>"
+        "<item><guid>1</guid><title>T</title></item></channel></rss>",
+    ],
+    ids=["atom", "rss-atom-link"],
+)
+def test_parse_hands_on_the_documents_hub_and_self_links(feed: str) -> None:
+    hints = parse(feed.encode(), url="https://elsewhere.example/feed").hints
+    assert websub.links_of(hints, {}, "https://elsewhere.example/feed") == LINKS
