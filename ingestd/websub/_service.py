@@ -110,7 +110,7 @@ class WebSub:
             log.warning("websub push refused", error="missing or wrong X-Hub-Signature, or not subscribed")
             return False
         feed = await self.writer.run(self.writer.store.get_feed, feed_id)
-        if feed is None:
+        if feed is None or feed.state == "removed":  # its unsubscription is under way
             return False
         log.info("websub push", bytes=len(body))
         self._background(self.ingest(feed, body, headers.get("content-type")))
