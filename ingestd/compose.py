@@ -43,6 +43,7 @@ from .models import (
     Story,
     StoryWrite,
 )
+from .timeutil import from_iso
 from .webhooks import wants
 
 __all__ = [
@@ -246,7 +247,10 @@ def _decide_story(
     story = item.story
     lookup = ident.lookup(policy)
     existing = store.find_story(lookup)
-    intent = dedupe.decide(lookup, ident.text_hash, existing)
+    item_version = story.ingest.get("item_version")
+    intent = dedupe.decide(
+        lookup, ident.text_hash, existing, item_version if isinstance(item_version, int) else None
+    )
     recorded = ident.recorded(policy)
     keys = KeysWrite(intent.story_id, tuple([*recorded, item.entry_key] if item.entry_key else recorded))
     if intent.kind == "unchanged":
@@ -322,7 +326,14 @@ def _decide_story(
     intents: list[Intent] = [
         write,
         keys,
-        EventWrite(event["id"], event["type"], intent.story_id, intent.version, event["timestamp"]),
+        EventWrite(
+            event["id"],
+            event["type"],
+            intent.story_id,
+            intent.version,
+            event["timestamp"],
+            _millis(held) if (held := hold_until(story, now)) else None,
+        ),
         *(
             DeliveryWrite(
                 sub.id,
@@ -348,6 +359,13 @@ def apply_alone(store: ApplyPort, intents: Sequence[Intent]) -> None:
     """Intents that need no decision read from the store (a failed poll's feed state)."""
     with store.transaction():
         store.apply(intents)
+
+
+def hold_until(story: Story, now: datetime) -> datetime | None:
+    """An embargoed story's event waits for the embargo time (every version: a later
+    version is never sent before an earlier one, so it waits behind the first held)."""
+    embargo = from_iso(story.ingest.get("embargo"))  # set by normalize from the wire item
+    return embargo if embargo is not None and embargo > now else None
 
 
 def outbox_door(document: dict[str, Any]) -> list[str]:

@@ -162,7 +162,20 @@ def _parse_url(value: Any) -> str:
         return text
     if scheme == "file" or scheme == "" or len(scheme) == 1:  # a path (C: on Windows)
         return text
-    raise ValueError(f"{text!r}: only http, https, file: URLs or paths are feeds")
+    if scheme == "folder":
+        if not text[len("folder:") :].strip():
+            raise ValueError(f"{text!r}: a watch folder needs a path (folder:/path/to/folder)")
+        return text
+    raise ValueError(f"{text!r}: only http, https, file: URLs or paths are feeds (and folder: watch folders)")
+
+
+def _parse_callback_base(value: Any) -> str:
+    """http(s) URL"""
+    text = _parse_str(value).strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{text!r}: a callback base must be an http(s) URL hubs can reach")
+    return text
 
 
 def _parse_feed_id(value: Any) -> str:
@@ -516,6 +529,29 @@ SETTINGS: list[Setting] = [
         "Folder of source profiles (*.toml) that add to or override the built-in ones.",
         path=True,
     ),
+    _S(
+        "websub",
+        "callback_base",
+        _parse_callback_base,
+        None,
+        "WebSub push: the daemon's HTTP server as hubs reach it (https://ingest.example.org); "
+        "feeds that name a hub are subscribed at <base>/websub/<feed id>. Unset: off.",
+    ),
+    _S(
+        "websub",
+        "crosscheck_interval",
+        _parse_positive_duration,
+        "1h",
+        "While a hub pushes a feed, the feed is still polled this often (a cross-check); "
+        "when the lease lapses, its own schedule takes over.",
+    ),
+    _S(
+        "websub",
+        "lease",
+        _parse_positive_duration,
+        "10d",
+        "Lease asked of hubs (they may grant another); renewed at 90% of what was granted.",
+    ),
 ]
 
 FEED_SETTINGS: list[Setting] = [
@@ -526,7 +562,8 @@ FEED_SETTINGS: list[Setting] = [
         _parse_url,
         None,
         "http(s) URL, or a file:// URL or path (a file, or a folder read in name order; "
-        "relative to the config file) (required).",
+        "relative to the config file), or folder:PATH, a watch folder whose files are consumed "
+        "(moved to processed/ or error/ once stored; see docs/wire-formats.md) (required).",
     ),
     _S("feeds", "source", _parse_str, None, "Source profile (yonhap, ap, reuters, afp, …); unset: detected."),
     _S(
@@ -680,6 +717,13 @@ class NormalizeSettings:
     sources_dir: str
 
 
+@dataclass(frozen=True)
+class WebSubSettings:
+    callback_base: str | None
+    crosscheck_interval: float
+    lease: float
+
+
 SECTIONS: dict[str, type] = {
     "storage": StorageSettings,
     "log": LogSettings,
@@ -689,6 +733,7 @@ SECTIONS: dict[str, type] = {
     "webhooks": WebhooksSettings,
     "http": HttpSettings,
     "normalize": NormalizeSettings,
+    "websub": WebSubSettings,
 }
 
 
@@ -703,6 +748,7 @@ class Config:
     webhooks: WebhooksSettings
     http: HttpSettings
     normalize: NormalizeSettings
+    websub: WebSubSettings
     feeds: list[FeedConfig] = field(default_factory=list)
     subscriptions: list[SubscriptionConfig] = field(default_factory=list)
     # INGESTD_* variables that name no setting; the command reports them, once
@@ -1069,6 +1115,8 @@ def _local_url(url: str, folder: Path) -> str:
     parts = urlsplit(url)
     if parts.scheme.lower() in ("http", "https"):
         return url
+    if parts.scheme.lower() == "folder":
+        return "folder:" + str((folder / url[len("folder:") :]).resolve())
     path = parts.path if parts.scheme.lower() == "file" else url
     return (folder / path).resolve().as_uri()
 

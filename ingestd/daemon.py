@@ -37,10 +37,10 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from . import api, compose, dedupe, normalize, schedule
+from . import api, compose, dedupe, normalize, schedule, watch, websub
 from .config import Config
-from .errors import IngestError, ParseError
-from .fetch import Fetcher, read_local
+from .errors import FetchError, IngestError, ParseError
+from .fetch import Fetcher, read_file, read_local
 from .logs import get_logger
 from .metrics import Metrics
 from .models import FeedState, FeedUpdate, PollWrite, StoredChange
@@ -58,6 +58,8 @@ CPU_WORKERS = 2
 # /readyz: a small write every PROBE_EVERY_S must commit within PROBE_WITHIN_S
 PROBE_EVERY_S = 10.0
 PROBE_WITHIN_S = 2.0
+# renewals, lapses and unsubscriptions looked at this often (a tiny table read)
+WEBSUB_EVERY_S = 1.0
 # publish times kept on the feed's row: what a 304's schedule and quiet check read
 RECENT_PUBLISHED = 20
 
@@ -81,6 +83,10 @@ class Daemon:
         self.dedupe = dedupe.Settings.from_config(config.dedupe)
         self.pinned_identity = {f.id: f.identity for f in config.feeds}
         self.service = api.ServiceState(tick_interval=config.scheduler.tick)
+        self._folder_looks: dict[str, dict[str, watch.Seen]] = {}  # feed id -> the last look
+        self._renamed: dict[str, set[str]] = {}  # feed id -> names renamed into place since
+        self._woken: dict[str, float] = {}  # feed id -> when its folder last changed (monotonic)
+        self.websub: websub.WebSub | None = None  # [websub] callback_base set, in `run`
 
     @contextlib.asynccontextmanager
     async def open(self) -> AsyncIterator[Daemon]:
@@ -155,6 +161,8 @@ class Daemon:
 
     async def _run_scheduler(self) -> None:
         sock = api.bind(self.config.http.listen)  # a taken port fails the start, clearly
+        if self.config.websub.callback_base:
+            self.websub = websub.WebSub(self.config, self.writer, self._take_push)
         app = api.build_app(
             self.config.storage.path,
             state=self.service,
@@ -162,8 +170,11 @@ class Daemon:
             token=self.config.http.token,
             status_token=self.config.http.status_token,
             writer=self.writer,
+            websub=self.websub,
+            max_body=self.config.fetch.max_body,
         )
         http = asyncio.create_task(api.serve(app, sock, self._stopping), name="http")
+        watchers = self._watch_folders()
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(
             self._tick,
@@ -200,6 +211,16 @@ class Daemon:
             coalesce=True,
             next_run_time=utcnow(),
         )
+        if self.websub:
+            scheduler.add_job(
+                self.websub.maintain,
+                "interval",
+                seconds=WEBSUB_EVERY_S,
+                id="websub",
+                max_instances=1,
+                coalesce=True,
+                next_run_time=utcnow(),
+            )
         scheduler.start()
         self.service.scheduler_running = True
         try:
@@ -210,7 +231,10 @@ class Daemon:
             scheduler.shutdown(wait=False)
             await self._drain()
             self._stopping.set()  # on an error too: the server stops before the writer closes
+            await asyncio.gather(*watchers, return_exceptions=True)
             await http
+            if self.websub:
+                await self.websub.close()
 
     async def _poll_all_once(self) -> None:
         feeds = await self.writer.run(
@@ -342,7 +366,7 @@ class Daemon:
                 log.info("entries cut", kept=self.config.fetch.max_entries, left_out=p.cut)
         published: list[datetime] = []
         stories = [s for p in fetched.processed for s in p.stories]
-        if not feed.url.startswith("file:"):  # a folder's dates say when files were written
+        if not _local(feed.url):  # a folder's dates say when files were written
             published = [s.first_created for s in stories if s.first_created]
             published += [t for p in fetched.processed for t in p.known_published]
             if not fetched.processed and fetched.error is None:  # 304: what it published before
@@ -352,8 +376,14 @@ class Daemon:
                     else await self.writer.run(self.writer.store.recent_publish_times, feed.id)
                 )
         update = plan(feed, fetched, published, started, self.config, self.schedule_settings)
+        if self.websub:
+            update = await self._paced_by_hub(feed, update)
         _log_transitions(feed, update, published, log)
         changes, update = await self._record(feed, fetched, update, started, clock)
+        if feed.url.startswith(watch.SCHEME):
+            await self._folder_polled(feed, fetched, clock, log)
+        if self.websub and fetched.processed and fetched.error is None:
+            await self._discover_hub(feed, fetched)
         if any(change.event for change in changes):  # deliver now, not at the next pass
             await self.dispatcher.dispatch_due()
         self.metrics.observe_poll(
@@ -386,6 +416,9 @@ class Daemon:
         """Fetch and process into `fetched`; raises the errors.py tree."""
         if feed.url.startswith("file:"):
             await self._read_local_feed(feed, started, fetched)
+            return
+        if feed.url.startswith(watch.SCHEME):
+            await self._read_folder_feed(feed, started, fetched)
             return
         result = await self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
         fetched.status, fetched.size, fetched.headers = result.status, len(result.body), result.headers
@@ -567,6 +600,147 @@ class Daemon:
         for failure in failures:
             self.log.warning("input not readable", feed_id=feed.id, error=failure)
 
+    # ── watch folders (folder: feeds) ────────────────────────────────────────
+
+    def _watch_folders(self) -> list[asyncio.Task[None]]:
+        return [
+            asyncio.create_task(
+                self._watch_folder(feed.id, watch.folder_path(feed.url)), name=f"watch:{feed.id}"
+            )
+            for feed in self.config.feeds
+            if feed.url.startswith(watch.SCHEME)
+        ]
+
+    async def _watch_folder(self, feed_id: str, folder: Path) -> None:
+        async def changed(renamed: frozenset[str]) -> None:
+            self._renamed.setdefault(feed_id, set()).update(renamed)
+            self._woken[feed_id] = time.monotonic()
+            if await self.writer.run(self.writer.store.poll_now, feed_id, utcnow()):
+                await self._tick()
+
+        try:
+            await watch.watch(folder, changed, self._stopping)
+        except Exception as exc:  # the feed's scheduled polls still take its files
+            self.log.error("watch folder not watched", feed_id=feed_id, error=f"{type(exc).__name__}: {exc}")
+
+    async def _read_folder_feed(self, feed: FeedState, now: datetime, fetched: Fetched) -> None:
+        """A watch folder: the files complete by now, each one input; pages allowed. A file
+        not yet complete is left for a later poll (its writes wake the watcher again)."""
+        folder = watch.folder_path(feed.url)
+        loop = asyncio.get_running_loop()
+        try:
+            seen = await loop.run_in_executor(self.cpu, watch.look, folder)
+            renamed = self._renamed.pop(feed.id, set())
+            ready = watch.complete(self._folder_looks.get(feed.id, {}), seen, renamed)
+            if len(ready) < len(seen):  # new or growing files: a second look says which are done
+                await asyncio.sleep(watch.SETTLE_S)
+                before, seen = seen, await loop.run_in_executor(self.cpu, watch.look, folder)
+                ready = watch.complete(before, seen, renamed)
+        except OSError as exc:
+            raise FetchError(f"{folder}: {exc.strerror or exc}") from None
+        self._folder_looks[feed.id] = seen
+        fetched.status = 200
+        for name in ready:
+            try:
+                body = await loop.run_in_executor(
+                    self.cpu, read_file, folder / name, self.config.fetch.max_body
+                )
+            except FetchError as exc:
+                fetched.taken[name] = str(exc)
+                continue
+            fetched.size += len(body)
+            result = await self._process(body, feed, now, url=(folder / name).as_uri(), allow_pages=True)
+            fetched.taken[name] = result.error
+            if result.error:
+                self.log.warning("input not readable", feed_id=feed.id, error=f"{name}: {result.error}")
+            else:
+                fetched.processed.append(result)
+
+    async def _folder_polled(self, feed: FeedState, fetched: Fetched, started: float, log: Any) -> None:
+        """After the poll's commit, never before: a file is moved only once what it
+        holds is stored. A poll that could not write leaves its files for the next. A
+        change the poll may have missed (it came while the poll ran) makes the feed due."""
+        if self._woken.get(feed.id, 0.0) > started:
+            await self.writer.run(self.writer.store.poll_now, feed.id, utcnow())
+        if fetched.error is not None or not fetched.taken:
+            return
+        moves = watch.destinations(watch.folder_path(feed.url), fetched.taken)
+        try:
+            await asyncio.get_running_loop().run_in_executor(self.cpu, watch.file_away, moves)
+        except OSError as exc:
+            log.error("watch folder file not moved", error=f"{type(exc).__name__}: {exc}")
+            return
+        for move in moves:
+            self._folder_looks.get(feed.id, {}).pop(move.source.name, None)
+            log.info("input filed", path=str(move.target), error=move.reason)
+
+    # ── WebSub push ──────────────────────────────────────────────────────────
+
+    async def _discover_hub(self, feed: FeedState, fetched: Fetched) -> None:
+        assert self.websub is not None
+        document = fetched.processed[0].document
+        hints = document.hints if document else {}
+        await self.websub.polled(feed, websub.links_of(hints, fetched.headers, feed.url))
+
+    async def _paced_by_hub(self, feed: FeedState, update: FeedUpdate) -> FeedUpdate:
+        """While a hub pushes the feed, polls are a cross-check: [websub] crosscheck_interval."""
+        assert self.websub is not None
+        computed = update.get("next_poll_at")
+        if computed is None:
+            return update
+        paced = await self.websub.next_poll(feed.id, computed)
+        if paced == computed:
+            return update
+        return FeedUpdate.of(feed.id, dict(update.fields) | {"next_poll_at": paced}, update.lease_owner)
+
+    async def _take_push(self, feed: FeedState, body: bytes, content_type: str | None) -> None:
+        """Content a hub pushed: the same parse, normalize and composer path as a poll's
+        body, without the poll's own bookkeeping (history row, schedule, lease)."""
+        log = self.log.bind(feed_id=feed.id, url=feed.url)
+        started = utcnow()
+        processed = await self._process(body, feed, started, url=feed.url, content_type=content_type)
+        if processed.error:
+            log.warning("websub push not readable", error=processed.error)
+            return
+        batch = self.config.storage.write_batch
+        changes: list[StoredChange] = []
+        loop = asyncio.get_running_loop()
+        for i in range(0, len(processed.stories), batch):
+            prepared = await loop.run_in_executor(
+                self.cpu,
+                partial(
+                    compose.prepare,
+                    processed.stories[i : i + batch],
+                    self.dedupe,
+                    started,
+                    processed.entry_keys[i : i + batch],
+                ),
+            )
+            changes += await self.writer.run(
+                compose.write_batch,
+                self.writer.store,
+                prepared,
+                utcnow(),
+                identity=self.pinned_identity.get(feed.id),
+                settings=self.dedupe,
+                known=processed.known if i == 0 else 0,
+            )
+        if any(change.event for change in changes):
+            await self.dispatcher.dispatch_due()
+        self.metrics.observe_stored(changes)
+        counts = {k: sum(1 for c in changes if c.kind == k) for k in ("created", "updated", "unchanged")}
+        log.info(
+            "websub push stored",
+            new=counts["created"],
+            updated=counts["updated"],
+            unchanged=counts["unchanged"] + processed.known,
+        )
+
+
+def _local(url: str) -> bool:
+    """A file: or folder: feed: its dates say when files were written, not how often it publishes."""
+    return url.startswith(("file:", watch.SCHEME))
+
 
 @dataclass
 class Fetched:
@@ -579,6 +753,7 @@ class Fetched:
     fields: dict[str, Any] = field(default_factory=dict)  # feed columns the fetch changed
     processed: list[Processed] = field(default_factory=list)
     error: str | None = None
+    taken: dict[str, str | None] = field(default_factory=dict)  # a watch folder's files: name -> error
 
 
 def plan(
@@ -606,7 +781,7 @@ def plan(
         fields |= fetched.fields
         fields |= {"state": "ok", "error_count": 0, "last_error": None, "last_success_at": now}
         counted = dataclasses.replace(feed, error_count=0)
-        if not feed.url.startswith("file:"):
+        if not _local(feed.url):
             fields |= quiet_update(feed, published, now)
             # a 304 or an identical body changes nothing here: no rewrite per unchanged poll
             if fetched.processed or feed.recent_published is None:

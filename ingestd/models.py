@@ -263,6 +263,7 @@ class Existing:
     seen: frozenset[str]  # the text hash of every stored version
     purged: bool = False  # a tombstone: the story was purged, its keys kept
     matched: str | None = None  # the kind of key that found it: guid, url or content
+    item_version: int | None = None  # the highest wire item version stored (ingest.item_version)
 
 
 # ── what the store reads for the composer, and the intents it applies ────────
@@ -338,6 +339,8 @@ class EventWrite:
     story_id: str
     version: int
     timestamp: str
+    # an embargoed story's event is not sent before this (the outbox's time form); None: now
+    not_before: str | None = None
 
 
 @dataclass(frozen=True)
@@ -490,3 +493,32 @@ class AttemptWrite:
     resume_pending: bool = False  # the breaker closed: every pending delivery is due now
     expire_queued_before: datetime | None = None  # paused: pending ones queued earlier fail
     expire_reason: str | None = None
+
+
+# ── websub: what crosses the websub decisions and the store ──────────────────
+
+# subscribing: asked the hub, its verification not yet seen; active: verified, the lease
+# runs; lapsed: the lease ran out unrenewed (polling took over); unsubscribing: asked
+# the hub to stop (the feed was removed)
+WebSubState = Literal["subscribing", "active", "lapsed", "unsubscribing"]
+
+
+@dataclass(frozen=True)
+class WebSubSubscription:
+    """A feed's subscription at its hub, as stored (and as a write: the row replaced)."""
+
+    feed_id: str
+    hub: str
+    topic: str
+    secret: str  # the per-feed secret the hub signs content distributions with
+    state: WebSubState
+    requested_at: datetime
+    lease_seconds: int | None = None  # as the hub granted it
+    lease_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WebSubForget:
+    """The feed's subscription is gone (unsubscribed, or denied by the hub)."""
+
+    feed_id: str

@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from ..errors import ConfigError
+from ..fetch import DEFAULT_MAX_BODY
 from ..metrics import CONTENT_TYPE, Metrics
 from ..store import Writer
 from ..webhooks import SubscriptionConflict, UnknownSubscription
@@ -28,6 +29,7 @@ from ._readers import Readers
 from ._state import ServiceState
 from ._status import DAYS, StatusView, render
 from ._subscriptions import SubscriptionRoutes
+from ._websub import Subscriber, WebSubRoutes
 
 
 def build_app(
@@ -38,6 +40,8 @@ def build_app(
     token: str | None,
     writer: Writer | None = None,
     status_token: str | None = None,
+    websub: Subscriber | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> Starlette:
     """The app over the database at `db_path` (migrated already, by the daemon's writer).
     Reads go to a few read-only connections on their own threads; they close with the
@@ -68,6 +72,7 @@ def build_app(
             Route("/stories", handlers.stories),
             Route("/stories/{story_id}", handlers.story),
             *subscriptions.routes(),
+            *WebSubRoutes(websub, max_body).routes(),
             Route("/openapi.json", handlers.openapi),
         ],
         middleware=[Middleware(AccessLog), Middleware(BearerAuth, token=token, status_token=status_token)],

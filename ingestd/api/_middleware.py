@@ -19,6 +19,9 @@ PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 # works there (either token), and the access log never shows the query of that path.
 STATUS_PATH = "/"
 
+# WebSub hubs verify and push here (ingestd/api/_websub.py): they have no token
+HUB_PATHS = "/websub/"
+
 _UNAUTHORIZED = JSONResponse(
     {"error": "unauthorized"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
 )
@@ -36,7 +39,12 @@ class BearerAuth:
         self._status_token = status_token.encode() if status_token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS or self._allowed(scope):
+        if (
+            scope["type"] != "http"
+            or scope["path"] in PUBLIC_PATHS
+            or scope["path"].startswith(HUB_PATHS)  # hubs: answered only for our own intents
+            or self._allowed(scope)
+        ):
             await self.app(scope, receive, send)
         else:
             await _UNAUTHORIZED(scope, receive, send)

@@ -105,6 +105,7 @@ _FILTER_PATCH = {
 _ID = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}" + _END}
 _SUBSCRIPTION_PATH = _param("subscription_id", "the subscription's id", where="path")
 _NOT_FOUND = {"404": _json(_ref("Error"), "no such subscription")}
+_FEED_PATH = _param("feed_id", "the feed's id", where="path")
 _DECLARED = {
     "409": _json(
         _ref("Error"), "the config declares this subscription: only its state can change at run time"
@@ -442,6 +443,48 @@ SPEC: dict[str, Any] = {
                     **_ERRORS,
                 },
             }
+        },
+        "/websub/{feed_id}": {
+            "get": {
+                **_PUBLIC,
+                "summary": "A WebSub hub verifies a subscription request of ours (or denies it): "
+                "the challenge is echoed. Open to hubs; 404 for anything not asked.",
+                "parameters": [
+                    _FEED_PATH,
+                    _param("hub.mode", "subscribe, unsubscribe or denied", {"type": "string"}),
+                    _param("hub.topic", "the feed's self URL we asked for"),
+                    _param("hub.challenge", "echoed when the request is ours"),
+                    _param(
+                        "hub.lease_seconds", "the lease granted", {"type": "string", "pattern": "^[0-9]+$"}
+                    ),
+                    _param("hub.reason", "why a hub denied it"),
+                ],
+                "responses": {
+                    "200": {"description": "the challenge", "content": {"text/plain": {}}},
+                    "404": _json(_ref("Error"), "WebSub off, or no such request of ours"),
+                },
+            },
+            "post": {
+                **_PUBLIC,
+                "summary": "A WebSub hub pushes the feed's new content, signed with the feed's secret "
+                "(X-Hub-Signature: sha1|sha256|sha384|sha512=<hex>); taken like a poll of the feed.",
+                "parameters": [
+                    _FEED_PATH,
+                    _param("X-Hub-Signature", "HMAC of the body with the feed's secret", where="header"),
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                    },
+                },
+                "responses": {
+                    "202": {"description": "accepted: ingested in the background"},
+                    "403": _json(_ref("Error"), "not subscribed, or the signature is missing or wrong"),
+                    "404": _json(_ref("Error"), "WebSub off"),
+                    "413": _json(_ref("Error"), "larger than [fetch] max_body"),
+                },
+            },
         },
         "/openapi.json": {
             "get": {

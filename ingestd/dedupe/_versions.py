@@ -18,11 +18,20 @@ class Intent:
     version: int
 
 
-def decide(lookup_keys: list[str], text_hash: str, existing: Existing | None) -> Intent:
+def decide(
+    lookup_keys: list[str], text_hash: str, existing: Existing | None, item_version: int | None = None
+) -> Intent:
     """A text any version already had is no change: a feed flipping between two
-    copies (a stale cache, two outlets with one link) must not make versions."""
+    copies (a stale cache, two outlets with one link) must not make versions. Nor is
+    a wire item older than one stored (its own `version` lower): a late, superseded
+    copy must not overwrite the newer one."""
     if existing is None:
         return Intent("created", story_id_for(lookup_keys[0]), 1)
-    if existing.purged or text_hash in existing.seen:
+    superseded = (
+        item_version is not None
+        and existing.item_version is not None
+        and item_version < existing.item_version
+    )
+    if existing.purged or text_hash in existing.seen or superseded:
         return Intent("unchanged", existing.story_id, existing.version)
     return Intent("updated", existing.story_id, existing.version + 1)

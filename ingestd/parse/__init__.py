@@ -156,6 +156,9 @@ def _parse_xml_feed(body: bytes, url: str | None, content_type: str | None) -> P
         else []
     )
     hints = {key: str(feed[key]) for key in ("ttl", "sy_updateperiod", "sy_updatefrequency") if feed.get(key)}
+    # WebSub discovery (docs/websub.md): <atom:link rel="hub"> and rel="self"
+    links = {link.get("rel"): link.get("href") for link in feed.get("links") or [] if link.get("href")}
+    hints |= {f"websub_{rel}": str(links[rel]) for rel in ("hub", "self") if links.get(rel)}
     return ParsedDocument(
         format=parsed.get("version") or "unknown",
         entries=entries,

@@ -44,6 +44,8 @@ FALLBACK_REASONS = (
 _XML = "{http://www.w3.org/XML/1998/namespace}"
 _ATOM10 = "http://www.w3.org/2005/Atom"
 _ATOM03 = "http://purl.org/atom/ns#"
+_ATOM10_LINK = f"{{{_ATOM10}}}link"
+_WEBSUB_RELS = ("hub", "self")
 _RSS10 = "http://purl.org/rss/1.0/"
 _USERLAND = "http://backend.userland.com/rss2"
 _RSS090 = "http://my.netscape.com/rdf/simple/0.9/"
@@ -159,6 +161,11 @@ class _Reader:
                 raise Unsupported("nested-items")
             self.entries.append(self._entry(element))
             _free(element)
+        elif tag == _ATOM10_LINK and element.get("rel") in _WEBSUB_RELS and _in_channel(element, self.root):
+            # WebSub discovery (docs/websub.md), as the feedparser path reads it: the last one counts
+            href = _urljoin(self._base(element), (element.get("href") or "").strip())
+            if href:
+                self.channel[f"websub_{element.get('rel')}"] = href
         elif tag in dialect.feed_tags and _in_channel(element, self.root):
             key = dialect.feed_tags[tag]
             if not self.channel.get(key):  # the first one written counts
@@ -175,7 +182,7 @@ class _Reader:
             entry.language = entry.language or language
         hints = {
             k: self.channel[k]
-            for k in ("ttl", "sy_updateperiod", "sy_updatefrequency")
+            for k in ("ttl", "sy_updateperiod", "sy_updatefrequency", "websub_hub", "websub_self")
             if self.channel.get(k)
         }
         return ParsedDocument(

@@ -30,12 +30,13 @@ from ..models import (
     PollWrite,
     StoryWrite,
 )
-from . import _base, _feeds, _reads, _stories, _webhooks
+from . import _base, _feeds, _reads, _stories, _webhooks, _websub
 from ._feeds import FeedsMixin
 from ._lock import DatabaseInUse, InstanceLock
 from ._reads import ReadsMixin
 from ._stories import StoriesMixin
 from ._webhooks import WebhooksMixin
+from ._websub import WebSubMixin
 
 __all__ = ["DatabaseInUse", "InstanceLock", "Store", "Writer"]
 
@@ -43,13 +44,14 @@ T = TypeVar("T")
 
 
 # WebhooksMixin before ReadsMixin: it answers outbox_backlog() for the metrics
-class Store(FeedsMixin, StoriesMixin, WebhooksMixin, ReadsMixin):
+class Store(FeedsMixin, StoriesMixin, WebhooksMixin, WebSubMixin, ReadsMixin):
     migrations = [
         *_base.MIGRATIONS,
         *_feeds.MIGRATIONS,
         *_stories.MIGRATIONS,
         *_reads.MIGRATIONS,
         *_webhooks.MIGRATIONS,
+        *_websub.MIGRATIONS,
     ]
 
     def apply(self, intents: Sequence[Intent]) -> None:

@@ -282,6 +282,15 @@ class FeedsMixin(StoreBase):
             )
         return cursor.rowcount > 0
 
+    def poll_now(self, feed_id: str, now: datetime) -> bool:
+        """A watched folder changed: its feed is due now (unless removed or parked)."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "UPDATE feeds SET next_poll_at = ? WHERE id = ? AND state NOT IN ('removed', 'parked')",
+                [to_iso(now), feed_id],
+            )
+        return cursor.rowcount > 0
+
     def _write_poll(self, w: PollWrite) -> None:
         self.db.execute(
             "INSERT INTO polls (feed_id, started_at, duration_ms, status, bytes, new, updated, "

@@ -142,10 +142,16 @@ def _stories_3(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_events_story ON events (story_id, version)")
 
 
+def _stories_4(db: sqlite_utils.Database) -> None:
+    """An embargoed story's event is held: not sent before `not_before` (outbox time form)."""
+    db.table("events").add_column("not_before", str)
+
+
 MIGRATIONS: list[Migration] = [
     ("stories-1", _stories_1),
     ("stories-2", _stories_2),
     ("stories-3", _stories_3),
+    ("stories-4", _stories_4),
 ]
 
 
@@ -224,13 +230,20 @@ class StoriesMixin(StoreBase):
                 return Existing(
                     story_id, purged_version or 0, None, frozenset(), purged=True, matched=matched
                 )
-            seen = frozenset(
-                h
-                for (h,) in self.db.execute(
-                    "SELECT content_hash FROM story_versions WHERE story_id = ?", [story_id]
-                )
+            stored = self.db.execute(
+                "SELECT content_hash, json_extract(ingest, '$.item_version') FROM story_versions "
+                "WHERE story_id = ?",
+                [story_id],
+            ).fetchall()
+            items = [v for _, v in stored if isinstance(v, int)]
+            return Existing(
+                story_id,
+                version,
+                first_created,
+                frozenset(h for h, _ in stored),
+                matched=matched,
+                item_version=max(items, default=None),
             )
-            return Existing(story_id, version, first_created, seen, matched=matched)
         return None
 
     def cluster_candidates(
@@ -323,8 +336,9 @@ class StoriesMixin(StoreBase):
 
     def _write_event(self, w: EventWrite) -> None:
         self.db.execute(
-            "INSERT INTO events (id, type, story_id, version, timestamp, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [w.id, w.type, w.story_id, w.version, w.timestamp, w.timestamp],
+            "INSERT INTO events (id, type, story_id, version, timestamp, created_at, not_before) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [w.id, w.type, w.story_id, w.version, w.timestamp, w.timestamp, w.not_before],
         )
 
     def event_bodies(self, event_ids: list[str]) -> dict[str, str]:

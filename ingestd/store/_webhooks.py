@@ -386,9 +386,10 @@ class WebhooksMixin(StoreBase):
         ).fetchall():
             count = self.db.execute(
                 "SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE subscription_id = ? AND "
-                "((state = 'pending' AND (? OR next_attempt_at <= ?)) "
+                "((state = 'pending' AND (? OR next_attempt_at <= ?) AND NOT EXISTS ("
+                "   SELECT 1 FROM events e WHERE e.seq = event_seq AND e.not_before > ?)) "
                 " OR (state = 'delivering' AND lease_until <= ?)) LIMIT ?)",
-                [sub_id, state == "paused", at, at, limit],
+                [sub_id, state == "paused", at, at, at, limit],
             ).fetchone()[0]
             if count:
                 due.append(DueSubscription(sub_id, state, count))
@@ -418,12 +419,13 @@ class WebhooksMixin(StoreBase):
                 f"SELECT d.id, d.event_id, d.attempts, {EVENT_BODY} FROM deliveries d "
                 f"JOIN events e ON e.seq = d.event_seq {EVENT_VERSION_JOIN} "
                 "WHERE d.subscription_id = ? AND d.state = 'pending' "
-                "AND (? OR d.next_attempt_at <= ?) AND NOT EXISTS ("
+                "AND (? OR d.next_attempt_at <= ?) AND (e.not_before IS NULL OR e.not_before <= ?) "
+                "AND NOT EXISTS ("
                 " SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id "
                 " AND p.story_id = d.story_id AND p.version < d.version "
                 " AND p.state IN ('pending', 'delivering')) "
                 "ORDER BY d.event_seq LIMIT 1",
-                [subscription_id, probe, at],
+                [subscription_id, probe, at, at],
             ).fetchone()
             if row is None:
                 return None
