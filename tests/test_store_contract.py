@@ -186,3 +186,20 @@ def test_a_notify_wakes_a_listener(pg_url: str) -> None:
         woken = [n.payload for n in conn.notifies(timeout=5, stop_after=1)]
     assert woken == ["42"]
     engine.close()
+
+
+def test_the_database_check_is_ok_on_a_writable_database(store: Any) -> None:
+    assert store.database_check() == "ok"
+
+
+def test_the_postgresql_check_names_an_unreachable_server() -> None:
+    from psycopg_pool import ConnectionPool
+
+    from ingestd.store._pg import PgStore
+
+    engine = PgStore.__new__(PgStore)  # built by hand: its constructor would migrate, and fail
+    engine.pool = ConnectionPool("postgresql://postgres@127.0.0.1:1/none", min_size=0, max_size=1, open=True)
+    try:
+        assert engine.database_check().startswith("PostgreSQL: ")
+    finally:
+        engine.pool.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -90,6 +91,16 @@ class StoreBase:
     def get_meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
         return row[0] if row else None
+
+    def database_check(self) -> str:
+        """/readyz: "ok", or why a write would fail. SQLite writes the database file and,
+        beside it, its -wal and -shm files."""
+        path = Path(self.path)
+        if not os.access(path, os.W_OK):
+            return f"{path} is not writable"
+        if not os.access(path.parent, os.W_OK):
+            return f"{path.parent} is not writable"
+        return "ok"
 
     def count(self, table: str) -> int:
         return self.db[table].count

@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from psycopg.rows import DictRow, dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..models import FeedConfig, FeedState, FeedUpdate, Intent
 from ..timeutil import to_iso
@@ -133,6 +133,17 @@ class PgStore:
                     self._execute("INSERT INTO schema_migrations VALUES (%s, now())", [name])
                     applied.append(name)
         return applied
+
+    def database_check(self) -> str:
+        """/readyz: "ok", or why a write would fail (unreachable, or a read-only standby)."""
+        try:
+            with self.pool.connection(timeout=5) as conn:
+                row = conn.execute("SELECT pg_is_in_recovery() AS standby").fetchone()
+        except psycopg.Error as exc:
+            return f"PostgreSQL: {str(exc).strip()}"
+        except PoolTimeout:
+            return "PostgreSQL: no connection within 5s"
+        return "read-only (a standby in recovery)" if row and row["standby"] else "ok"
 
     # ── feeds and leases ──────────────────────────────────────────────────────
 
