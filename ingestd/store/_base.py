@@ -48,13 +48,15 @@ class StoreBase:
         # reads of pages outside the cache come from the mapping, not a syscall each
         conn.execute("PRAGMA mmap_size=4294967296")
         self.db = sqlite_utils.Database(conn)
-        self._migrate()
+        self.applied = self._migrate()  # the migrations this open applied
 
     def close(self) -> None:
         self.db.close()
 
-    def _migrate(self) -> None:
-        """Named migrations, each applied once: parts of the store add theirs independently."""
+    def _migrate(self) -> list[str]:
+        """Named migrations, each applied once: parts of the store add theirs independently.
+        BEGIN IMMEDIATE is the lock: two processes opening a new database migrate it once."""
+        applied = []
         with self.transaction():
             self.db.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
@@ -64,6 +66,8 @@ class StoreBase:
                 if name not in done:
                     migration(self.db)
                     self.db.execute("INSERT INTO schema_migrations VALUES (?, datetime('now'))", [name])
+                    applied.append(name)
+        return applied
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
