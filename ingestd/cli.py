@@ -93,6 +93,14 @@ def _parser(running: str | None = None) -> argparse.ArgumentParser:
         "--once", action="store_true", help="poll every feed once, wait for the work to finish, exit"
     )
 
+    with_config(
+        command(
+            "migrate",
+            _migrate,
+            "Create or upgrade the database's schema (the named migrations not applied yet), then exit.",
+        )
+    )
+
     replay = with_config(
         command(
             "replay",
@@ -318,6 +326,18 @@ def _check_config(args: argparse.Namespace) -> int:
         args.config = args.path
     config = _validated(load(args))
     print(f"{config.file}: ok ({len(config.feeds)} feeds)")
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from .store import Store
+
+    config = load(args)
+    store = Store(config.storage.path)
+    store.close()
+    print(
+        f"{config.storage.url}: " + (f"applied {', '.join(store.applied)}" if store.applied else "up to date")
+    )
     return 0
 
 

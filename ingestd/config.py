@@ -248,6 +248,27 @@ def _parse_secret(value: Any) -> str:
     return secret
 
 
+def _parse_storage_url(value: Any) -> str:
+    """storage URL"""  # env:NAME or file:PATH too: a postgresql:// URL holds a password
+    url = _parse_secret(value)
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in STORAGE_SCHEMES:
+        raise ValueError(
+            f"{_redact_url(url)!r}: a storage URL is sqlite:///PATH or postgresql://HOST/DATABASE"
+        )
+    if scheme.lower() == "sqlite" and not rest.lstrip("/"):
+        raise ValueError(f"{url!r}: sqlite:/// needs the database file's path (sqlite:///data/ingestd.db)")
+    return url
+
+
+STORAGE_SCHEMES = ("sqlite", "postgresql", "postgres")
+
+
+def _redact_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
 WEBHOOK_SECRET_PREFIX = "whsec_"
 
 
@@ -334,8 +355,17 @@ SETTINGS: list[Setting] = [
         "path",
         _parse_str,
         "data/ingestd.db",
-        "SQLite database file (WAL mode); created with its folder if missing.",
+        "SQLite database file (WAL mode); created with its folder if missing. "
+        "Shorthand for url = sqlite:///PATH: set one or the other.",
         path=True,
+    ),
+    _S(
+        "storage",
+        "url",
+        _parse_storage_url,
+        None,
+        "sqlite:///PATH (relative to the config's folder; sqlite:////abs for an absolute path) "
+        "or postgresql://USER@HOST/DATABASE (or env:NAME / file:PATH); the default is path's.",
     ),
     _S(
         "storage",
@@ -654,7 +684,8 @@ RELATIONS: list[Relation] = [
 
 @dataclass(frozen=True)
 class StorageSettings:
-    path: str
+    path: str  # the SQLite file
+    url: str | None  # the resolved sqlite:/// URL
     retention: float
     write_batch: int
 
@@ -850,7 +881,10 @@ def load_config(
                 problems.append(Problem(label, f"{name}.{key}", "unknown key"))
                 continue
             try:
-                if declared.parse is _parse_secret:  # file: relative to the config's folder
+                if declared.parse in (
+                    _parse_secret,
+                    _parse_storage_url,
+                ):  # file: relative to the config's folder
                     value = _relative_secret_file(value, folder)
                 sections[name][key] = _resolve(declared, declared.parse(value), folder)
                 given[f"{name}.{key}"] = label
@@ -872,6 +906,7 @@ def load_config(
                 bad.add(where)
 
     problems += _relation_problems(sections, given, bad)
+    problems += _storage_problems(sections["storage"], given, folder)
     default_interval = sections["scheduler"]["default_interval"]
     feeds = [
         _feed(values, folder, default_interval)
@@ -890,6 +925,34 @@ def load_config(
     overrides = [environ[name] for name in env_names() if name in environ]
     warnings = unknown_env(environ, referenced=_env_references([raw, overrides]))
     return Config(file=file, feeds=feeds, subscriptions=subscriptions, warnings=warnings, **typed)
+
+
+def _storage_problems(storage: dict[str, Any], given: dict[str, str], folder: Path) -> list[Problem]:
+    """`path` is shorthand for `url = sqlite:///PATH`: one of them, resolved to both."""
+    if "storage.url" not in given:
+        storage["url"] = "sqlite:///" + storage["path"]
+        return []
+    where = given["storage.url"]
+    if "storage.path" in given:
+        return [
+            Problem(
+                where, "storage.url", "set url or path, not both: path is shorthand for url = sqlite:///PATH"
+            )
+        ]
+    scheme, _, rest = storage["url"].partition("://")
+    if scheme.lower() != "sqlite":
+        return [
+            Problem(
+                where,
+                "storage.url",
+                f"{_redact_url(storage['url'])!r}: the PostgreSQL engine is not complete yet "
+                "(issue 13: only its feed leases are built); use sqlite:///PATH",
+            )
+        ]
+    base = Path.cwd() if where.startswith("$") else folder
+    storage["path"] = str((base / rest[1:]).resolve())
+    storage["url"] = "sqlite:///" + storage["path"]
+    return []
 
 
 def _relation_problems(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,7 +47,7 @@ def build_app(
     app's lifespan. Writes (subscription changes) go through `writer`, the daemon's;
     without one, the app opens its own for its lifespan, as a CLI command would."""
     readers = Readers(db_path)
-    handlers = _Handlers(readers, Path(db_path), state, metrics)
+    handlers = _Handlers(readers, state, metrics)
     subscriptions = SubscriptionRoutes(readers, writer)
 
     @contextlib.asynccontextmanager
@@ -88,8 +87,8 @@ def build_app(
 
 
 class _Handlers:
-    def __init__(self, readers: Readers, db_path: Path, state: ServiceState, metrics: Metrics):
-        self.readers, self.db_path, self.state, self.counted = readers, db_path, state, metrics
+    def __init__(self, readers: Readers, state: ServiceState, metrics: Metrics):
+        self.readers, self.state, self.counted = readers, state, metrics
 
     async def healthz(self, request: Request) -> Response:
         """Alive while the scheduler ticks; reads no database, so it answers at once."""
@@ -105,8 +104,11 @@ class _Handlers:
         )
 
     async def readyz(self, request: Request) -> Response:
+        database = self.state.database_error  # a failed write probe, else the port's own check
+        if not database:
+            database = await self.readers.run(lambda s: s.database_check())
         checks = {
-            "database": self.state.database_error or _writable(self.db_path),
+            "database": database,
             "scheduler": self._scheduler_check(),
             "shutdown": "shutting down" if self.state.shutting_down else "ok",
         }
@@ -165,15 +167,6 @@ class _Handlers:
 
     async def openapi(self, request: Request) -> Response:
         return JSONResponse(SPEC)
-
-
-def _writable(db_path: Path) -> str:
-    """SQLite writes the database and, beside it, its -wal and -shm files."""
-    if not os.access(db_path, os.W_OK):
-        return f"{db_path} is not writable"
-    if not os.access(db_path.parent, os.W_OK):
-        return f"{db_path.parent} is not writable"
-    return "ok"
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -49,13 +50,15 @@ class StoreBase:
         # the mapping saved no CPU per story (docs/performance.md)
         conn.execute("PRAGMA mmap_size=0")
         self.db = sqlite_utils.Database(conn)
-        self._migrate()
+        self.applied = self._migrate()  # the migrations this open applied
 
     def close(self) -> None:
         self.db.close()
 
-    def _migrate(self) -> None:
-        """Named migrations, each applied once: parts of the store add theirs independently."""
+    def _migrate(self) -> list[str]:
+        """Named migrations, each applied once: parts of the store add theirs independently.
+        BEGIN IMMEDIATE is the lock: two processes opening a new database migrate it once."""
+        applied = []
         with self.transaction():
             self.db.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
@@ -65,6 +68,8 @@ class StoreBase:
                 if name not in done:
                     migration(self.db)
                     self.db.execute("INSERT INTO schema_migrations VALUES (?, datetime('now'))", [name])
+                    applied.append(name)
+        return applied
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -92,6 +97,16 @@ class StoreBase:
     def get_meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
         return row[0] if row else None
+
+    def database_check(self) -> str:
+        """/readyz: "ok", or why a write would fail. SQLite writes the database file and,
+        beside it, its -wal and -shm files."""
+        path = Path(self.path)
+        if not os.access(path, os.W_OK):
+            return f"{path} is not writable"
+        if not os.access(path.parent, os.W_OK):
+            return f"{path.parent} is not writable"
+        return "ok"
 
     def count(self, table: str) -> int:
         return self.db[table].count
