@@ -96,9 +96,15 @@ class Daemon:
         """Profiles, the writer, the worker pool and the HTTP client; config feeds synced."""
         self.profiles = normalize.load_profiles(self.config.normalize.sources_dir)
         lock = InstanceLock(self.config.storage.path)
-        lock.acquire()  # DatabaseInUse (an OSError): `run` says which database, which pid
+        try:
+            lock.acquire()  # DatabaseInUse (an OSError): `run` says which database, which pid
+        except PermissionError as exc:  # its lock file goes beside it
+            raise OSError(unopenable(Path(self.config.storage.path), exc)) from None
         try:
             self.writer = Writer(self.config.storage.path)
+        except sqlite3.Error as exc:  # `run` says it in one line: an OSError
+            lock.release()
+            raise OSError(unopenable(Path(self.config.storage.path), exc)) from None
         except BaseException:
             lock.release()
             raise
@@ -645,6 +651,19 @@ class Daemon:
             raise ParseError("; ".join(failures))
         for failure in failures:
             self.log.warning("input not readable", feed_id=feed.id, error=failure)
+
+
+def unopenable(path: Path, error: Exception) -> str:
+    """Why the database cannot be opened for writing, in the operator's terms."""
+    if path.is_dir():
+        reason = "it is a folder, not a file"
+    elif path.exists() and not os.access(path, os.W_OK):
+        reason = "the file is read-only"
+    elif not os.access(path.parent, os.W_OK):  # WAL needs its -wal and -shm files beside it
+        reason = "its folder is read-only"
+    else:
+        reason = str(error)
+    return f"database {path} cannot be opened for writing: {reason}"
 
 
 @dataclass
