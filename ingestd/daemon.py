@@ -11,7 +11,7 @@ holding it, ends every lease left by an earlier process. A claim is a lease
 that dies ends it with an error state. The daemon owns the signals: SIGTERM or
 SIGINT stops the tick, gives in-flight polls a moment, cancels the rest (their
 leases end), drops writes not yet started and closes the database, all within
-SHUTDOWN_S.
+SHUTDOWN_S. SIGHUP reloads the config (`reload`), SIGUSR1 logs a status line.
 """
 
 from __future__ import annotations
@@ -37,14 +37,15 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from . import api, compose, dedupe, normalize, schedule, watch, websub
-from .config import Config
-from .errors import FetchError, IngestError, ParseError
+from . import api, compose, dedupe, logs, normalize, schedule, watch, websub
+from .config import Config, load_config
+from .errors import ConfigError, FetchError, IngestError, ParseError
 from .fetch import Fetcher, read_file, read_local
 from .logs import get_logger
 from .metrics import Metrics
 from .models import FeedState, FeedUpdate, PollWrite, StoredChange
 from .pipeline import Processed, normalize_parsed, parse_input, process_article
+from .reload import needs_restart
 from .store import InstanceLock, Writer
 from .timeutil import to_iso, utcnow
 from .webhooks import DISPATCH_EVERY_S, Dispatcher
@@ -66,36 +67,50 @@ RECENT_PUBLISHED = 20
 
 class Daemon:
     def __init__(self, config: Config, *, once: bool = False):
-        self.config = config
         self.once = once
         self.log = get_logger()
+        self._use(config)
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # this start's leases
+        self._stopping = asyncio.Event()
+        self._background: set[asyncio.Task[None]] = set()
+        self.metrics = Metrics()
+        self.service = api.ServiceState(tick_interval=config.scheduler.tick)
+        self.started = time.monotonic()
+        self.last_write_at: datetime | None = None
+        self._reloading = asyncio.Lock()
+        self._scheduler: AsyncIOScheduler | None = None
+        self._folder_looks: dict[str, dict[str, watch.Seen]] = {}  # feed id -> the last look
+        self._renamed: dict[str, set[str]] = {}  # feed id -> names renamed into place since
+        self._woken: dict[str, float] = {}  # feed id -> when its folder last changed (monotonic)
+        self.websub: websub.WebSub | None = None  # [websub] callback_base set, in `run`
+
+    def _use(self, config: Config) -> None:
+        """The config and what is derived from it: at start, and again on each reload."""
+        self.config = config
         self.schedule_settings = schedule.ScheduleSettings(
             min_interval=config.scheduler.min_interval,
             max_interval=config.scheduler.max_interval,
             backoff_cap=config.scheduler.backoff_cap,
         )
-        self._in_flight: dict[str, asyncio.Task[None]] = {}
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # this start's leases
         self.lease = schedule.lease_length(config.fetch.timeout)
-        self._stopping = asyncio.Event()
-        self._background: set[asyncio.Task[None]] = set()
-        self.metrics = Metrics()
         self.dedupe = dedupe.Settings.from_config(config.dedupe)
         self.pinned_identity = {f.id: f.identity for f in config.feeds}
-        self.service = api.ServiceState(tick_interval=config.scheduler.tick)
-        self._folder_looks: dict[str, dict[str, watch.Seen]] = {}  # feed id -> the last look
-        self._renamed: dict[str, set[str]] = {}  # feed id -> names renamed into place since
-        self._woken: dict[str, float] = {}  # feed id -> when its folder last changed (monotonic)
-        self.websub: websub.WebSub | None = None  # [websub] callback_base set, in `run`
 
     @contextlib.asynccontextmanager
     async def open(self) -> AsyncIterator[Daemon]:
         """Profiles, the writer, the worker pool and the HTTP client; config feeds synced."""
         self.profiles = normalize.load_profiles(self.config.normalize.sources_dir)
         lock = InstanceLock(self.config.storage.path)
-        lock.acquire()  # DatabaseInUse (an OSError): `run` says which database, which pid
+        try:
+            lock.acquire()  # DatabaseInUse (an OSError): `run` says which database, which pid
+        except PermissionError as exc:  # its lock file goes beside it
+            raise OSError(unopenable(Path(self.config.storage.path), exc)) from None
         try:
             self.writer = Writer(self.config.storage.path)
+        except sqlite3.Error as exc:  # `run` says it in one line: an OSError
+            lock.release()
+            raise OSError(unopenable(Path(self.config.storage.path), exc)) from None
         except BaseException:
             lock.release()
             raise
@@ -105,10 +120,7 @@ class Daemon:
             if released:
                 self.log.info("leases released", feeds=released, reason="left by an earlier run")
             await self.writer.run(compose.rebuild_signatures, self.writer.store)
-            await self.writer.run(self.writer.store.sync_config_feeds, self.config.feeds, utcnow())
-            await self.writer.run(
-                self.writer.store.sync_config_subscriptions, self.config.subscriptions, utcnow()
-            )
+            await self._sync_config(self.config)
             # the dispatcher exits (draining its sends) before the writer closes
             async with (
                 Fetcher.from_config(self.config) as self.fetcher,
@@ -122,12 +134,23 @@ class Daemon:
             self.writer.close()
             lock.release()
 
+    async def _sync_config(self, config: Config) -> None:
+        """The config's feeds and subscriptions into the database, at start and on reload:
+        created or their declared fields updated by id, the ones gone set aside."""
+        await self.writer.run(self.writer.store.sync_config_feeds, config.feeds, utcnow())
+        await self.writer.run(self.writer.store.sync_config_subscriptions, config.subscriptions, utcnow())
+
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig)
+        # until the database is open, a reload or a snapshot has nothing to act on
+        for sig in (signal.SIGHUP, signal.SIGUSR1):
+            loop.add_signal_handler(sig, self._not_yet, sig)
         try:
             async with self.open():
+                loop.add_signal_handler(signal.SIGHUP, self._in_background, self.reload)
+                loop.add_signal_handler(signal.SIGUSR1, self._in_background, self.log_status)
                 self.log.info(
                     "daemon started",
                     feeds=len(self.config.feeds),
@@ -139,7 +162,7 @@ class Daemon:
                 else:
                     await self._run_scheduler()
         finally:
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
                 loop.remove_signal_handler(sig)
             self.log.info("daemon stopped")
         return 0
@@ -159,6 +182,67 @@ class Daemon:
         self.log.info("shutting down", signal=sig.name)
         self._stopping.set()
 
+    def _not_yet(self, sig: signal.Signals) -> None:
+        self.log.warning("signal ignored while starting", signal=sig.name)
+
+    def _in_background(self, work: Any) -> None:
+        if self._stopping.is_set():
+            return
+        task = asyncio.get_running_loop().create_task(work())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def reload(self) -> None:
+        """SIGHUP: the config file read and checked as at start; a bad one is logged and
+        the running config kept. Feeds and subscriptions are synced as at start; the
+        settings only a restart takes up are named."""
+        async with self._reloading:
+            try:
+                config = load_config(self.config.file)
+                profiles = normalize.load_profiles(config.normalize.sources_dir)
+            except ConfigError as exc:
+                self.log.error(
+                    "config not reloaded, the running one kept", problems=[str(p) for p in exc.problems]
+                )
+                return
+            restart = needs_restart(self.config, config)
+            logs.configure(config.log.format, config.log.level)
+            self.log = get_logger()
+            try:
+                await self._sync_config(config)
+            except sqlite3.Error as exc:
+                self.log.error("config not reloaded, the running one kept", error=f"storage error: {exc}")
+                return
+            tick_changed = config.scheduler.tick != self.config.scheduler.tick
+            self._use(config)
+            self.profiles = profiles
+            self.dispatcher.use_config(config)
+            self.service.tick_interval = config.scheduler.tick
+            if tick_changed and self._scheduler is not None:
+                self._scheduler.reschedule_job("tick", trigger="interval", seconds=config.scheduler.tick)
+            self.log.info(
+                "config reloaded",
+                file=str(config.file),
+                feeds=len(config.feeds),
+                subscriptions=len(config.subscriptions),
+            )
+            if restart:
+                self.log.warning("config change needs a restart to take effect", keys=list(restart))
+
+    async def log_status(self) -> None:
+        """SIGUSR1: one line saying how the daemon is doing."""
+        gauges = await self.writer.run(self.writer.store.service_gauges)
+        self.log.info(
+            "status",
+            feeds_by_state=gauges.feeds_by_state,
+            polls_in_flight=len(self._in_flight),
+            outbox_backlog=gauges.outbox_backlog,
+            outbox_oldest_at=to_iso(gauges.outbox_oldest_at),
+            last_write_at=to_iso(self.last_write_at),
+            database_error=self.service.database_error,
+            uptime_s=round(time.monotonic() - self.started),
+        )
+
     async def _run_scheduler(self) -> None:
         sock = api.bind(self.config.http.listen)  # a taken port fails the start, clearly
         if self.config.websub.callback_base:
@@ -175,7 +259,7 @@ class Daemon:
         )
         http = asyncio.create_task(api.serve(app, sock, self._stopping), name="http")
         watchers = self._watch_folders()
-        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler = self._scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(
             self._tick,
             "interval",
@@ -323,6 +407,7 @@ class Daemon:
             self.service.database_error = reason
             return
         self.service.database_error = None  # a write succeeded: the database takes writes again
+        self.last_write_at = utcnow()
 
     async def _drain(self) -> None:
         tasks = list(self._in_flight.values())
@@ -506,6 +591,7 @@ class Daemon:
                 )
             return changes, failed
         self.service.database_error = None
+        self.last_write_at = utcnow()
         return changes, update
 
     def _poll_write(self, feed: FeedState, fetched: Fetched, started: datetime, clock: float) -> PollWrite:
@@ -740,6 +826,19 @@ class Daemon:
 def _local(url: str) -> bool:
     """A file: or folder: feed: its dates say when files were written, not how often it publishes."""
     return url.startswith(("file:", watch.SCHEME))
+
+
+def unopenable(path: Path, error: Exception) -> str:
+    """Why the database cannot be opened for writing, in the operator's terms."""
+    if path.is_dir():
+        reason = "it is a folder, not a file"
+    elif path.exists() and not os.access(path, os.W_OK):
+        reason = "the file is read-only"
+    elif not os.access(path.parent, os.W_OK):  # WAL needs its -wal and -shm files beside it
+        reason = "its folder is read-only"
+    else:
+        reason = str(error)
+    return f"database {path} cannot be opened for writing: {reason}"
 
 
 @dataclass

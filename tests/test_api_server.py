@@ -155,11 +155,8 @@ def test_every_line_the_server_logs_is_one_json_object(db_path: str, json_logs: 
     assert all(isinstance(line["duration_ms"], float) for line in request_lines)
 
 
-def test_a_taken_port_or_bad_address_fails_at_bind() -> None:
+def test_a_taken_port_fails_at_bind() -> None:
     with bind("127.0.0.1:0") as taken:
         address = "127.0.0.1:%d" % taken.getsockname()[1]
         with pytest.raises(OSError, match=f"cannot listen on {address}"):
             bind(address)
-    for bad in ("8080", "localhost", "[::1]", ":8080"):
-        with pytest.raises(ValueError, match="not host:port"):
-            bind(bad)

@@ -6,13 +6,11 @@ import base64
 import os
 import random
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 import pytest
 from standardwebhooks import Webhook
 
-from ingestd.errors import ConfigError
-from ingestd.webhooks import sign, signature_headers, signing_key, signing_keys
+from ingestd.webhooks import sign, signature_headers, signing_key
 
 # The specification's published test vector (standard-webhooks spec, "Verifying webhooks").
 VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -71,7 +69,7 @@ def test_each_secret_gives_a_signature_while_rotating() -> None:
 @pytest.mark.parametrize(
     "secret,reason",
     [
-        ("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "starts with whsec_"),
+        ("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "start with whsec_"),
         ("whsec_not base64!", "not base64"),
         ("whsec_", "empty"),
     ],
@@ -79,17 +77,3 @@ def test_each_secret_gives_a_signature_while_rotating() -> None:
 def test_bad_secrets_are_refused(secret: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         signing_key(secret)
-
-
-def test_bad_secret_in_config_is_a_config_error_naming_it() -> None:
-    config = SimpleNamespace(
-        file="ingestd.toml",
-        subscriptions=[
-            SimpleNamespace(id="ok", secrets=(VECTOR_SECRET,)),
-            SimpleNamespace(id="newsroom", secrets=(VECTOR_SECRET, "whsec_%%%")),
-        ],
-    )
-    with pytest.raises(ConfigError) as error:
-        signing_keys(config)
-    [problem] = error.value.problems
-    assert problem.key == "subscriptions (newsroom).secret" and "base64" in problem.reason

@@ -26,11 +26,10 @@ GRACEFUL_SHUTDOWN_S = 1
 
 def bind(listen: str) -> socket.socket:
     """A listening socket for `host:port` (`[::1]:8080` for IPv6; port 0: any free one).
-    Bound before serving, so a taken port fails the daemon's start with a clear error."""
-    host, sep, port = listen.rpartition(":")
+    Bound before serving, so a taken port fails the daemon's start with a clear error;
+    `listen` is the config's, parsed and checked by load_config."""
+    host, _, port = listen.rpartition(":")
     host = host.removeprefix("[").removesuffix("]")
-    if not sep or not host or not port.isdigit():
-        raise ValueError(f"[http] listen: {listen!r} is not host:port")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         return socket.create_server((host, int(port)), family=family)

@@ -313,8 +313,13 @@ class FeedsMixin(StoreBase):
         is no longer the writer's."""
         fields = dict(w.fields) | {"lease_owner": None, "lease_until": None}
         fenced = " AND lease_owner IS ?" if w.lease_owner is not None else ""
+        # a removal (a config reload) made while the poll ran stands
+        sets = [
+            "state = CASE state WHEN 'removed' THEN 'removed' ELSE ? END" if k == "state" else f"{k} = ?"
+            for k in fields
+        ]
         cursor = self.db.execute(
-            f"UPDATE feeds SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?{fenced}",
+            f"UPDATE feeds SET {', '.join(sets)} WHERE id = ?{fenced}",
             [*(stamp(v) for v in fields.values()), w.feed_id, *([w.lease_owner] if fenced else [])],
         )
         return cursor.rowcount > 0

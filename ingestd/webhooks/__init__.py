@@ -30,7 +30,7 @@ from ._models import (
 from ._outcome import record_attempt
 from ._retry import backoff
 from ._sender import send_test
-from ._signing import sign, signature_headers, signing_key, signing_keys
+from ._signing import sign, signature_headers, signing_key
 from ._subscriptions import changed, describe, fingerprint, runtime_subscription
 
 __all__ = [
@@ -52,6 +52,5 @@ __all__ = [
     "sign",
     "signature_headers",
     "signing_key",
-    "signing_keys",
     "wants",
 ]

@@ -30,7 +30,7 @@ from ..timeutil import to_iso, utcnow
 from ._models import Attempt, Claimed, Recorded, WebhookSettings
 from ._outcome import record_attempt
 from ._sender import Sender
-from ._signing import signing_key, signing_keys
+from ._signing import signing_key
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -73,7 +73,7 @@ class Dispatcher:
         self.writer = writer
         self.on_attempt = on_attempt
         self.settings = settings or WebhookSettings.from_config(config)
-        self._config_keys = signing_keys(config)  # a bad config secret fails the start
+        self._config_keys = config_keys(config)
         self._fetch = config.fetch
         self._keys: dict[str, list[bytes]] = {}  # each subscription's, run-time ones included
         self._version: int | None = None  # of the store's subscriptions, when last loaded
@@ -82,6 +82,11 @@ class Dispatcher:
         self._claimed: dict[asyncio.Task[None], int] = {}  # lane -> delivery it is sending
         self._closing = False
         self.log = get_logger()
+
+    def use_config(self, config: Config) -> None:
+        """A reloaded config's subscriptions: their keys are taken up at the next pass."""
+        self._config_keys = config_keys(config)
+        self._version = None
 
     async def __aenter__(self) -> Dispatcher:
         await self._reload()
@@ -225,3 +230,8 @@ class Dispatcher:
             )
         if recorded.expired:
             log.warning("deliveries failed while paused", failed=recorded.expired)
+
+
+def config_keys(config: Config) -> dict[str, list[bytes]]:
+    """Each config subscription's signing keys (load_config has decoded them once already)."""
+    return {sub.id: [signing_key(secret) for secret in sub.secrets] for sub in config.subscriptions}

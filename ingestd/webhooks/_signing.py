@@ -13,30 +13,17 @@ A secret is `whsec_` and the base64 of the key. Byte-identical to the
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 from collections.abc import Sequence
-from typing import Any
 
-from ..errors import ConfigError, Problem
-
-SECRET_PREFIX = "whsec_"
+from ..config import webhook_key
 
 
 def signing_key(secret: str) -> bytes:
-    """`whsec_<base64>` -> the key. Raises ValueError for anything else."""
-    if not secret.startswith(SECRET_PREFIX):
-        raise ValueError(f"a webhook secret starts with {SECRET_PREFIX}")
-    encoded = secret[len(SECRET_PREFIX) :]
-    try:
-        # unpadded base64 is common in the wild; the reference library pads it too
-        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
-    except binascii.Error:
-        raise ValueError(f"what follows {SECRET_PREFIX} is not base64") from None
-    if not key:
-        raise ValueError("the secret's key is empty")
-    return key
+    """`whsec_<base64>` -> the key; ValueError for anything else. The config's own
+    decoding, so that a secret is good or bad the same way in the file, the CLI and the API."""
+    return webhook_key(secret)
 
 
 def sign(key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
@@ -51,19 +38,3 @@ def signature_headers(keys: Sequence[bytes], msg_id: str, timestamp: int, body: 
         "webhook-timestamp": str(timestamp),
         "webhook-signature": " ".join(sign(k, msg_id, timestamp, body) for k in keys),
     }
-
-
-def signing_keys(config: Any) -> dict[str, list[bytes]]:
-    """Each config subscription's keys, decoded once. Raises ConfigError naming the bad ones."""
-    keys: dict[str, list[bytes]] = {}
-    problems = []
-    for sub in config.subscriptions:
-        try:
-            keys[sub.id] = [signing_key(s) for s in sub.secrets]
-        except ValueError as exc:
-            problems.append(
-                Problem(str(config.file or "<defaults>"), f"subscriptions ({sub.id}).secret", str(exc))
-            )
-    if problems:
-        raise ConfigError(problems)
-    return keys
