@@ -664,7 +664,8 @@ class Daemon:
     async def _read_local_feed(self, feed: FeedState, now: datetime, fetched: Fetched) -> None:
         """A config-declared file or folder: each file is one input; pages allowed."""
         loop = asyncio.get_running_loop()
-        files = await loop.run_in_executor(self.cpu, read_local, feed.url)
+        read = partial(read_local, feed.url, max_body=self.config.fetch.max_body)
+        files = await loop.run_in_executor(self.cpu, read)
         digest = hashlib.sha256()
         for path, body in files:
             digest.update(path.encode() + b"\0" + body)

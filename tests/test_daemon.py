@@ -14,7 +14,7 @@ import respx
 from structlog.testing import capture_logs
 
 from ingestd.daemon import Daemon
-from tests.support import rss
+from tests.support import daemon_config, rss
 from tests.support.daemon import FEED_URL, config_for, poll, poll_lines
 
 
@@ -346,5 +346,24 @@ def test_retention_purges_old_stories_and_they_do_not_come_back(tmp_path: Path) 
                     await poll(daemon, "news")  # still lists "a": a tombstone, not a new story
                 assert [(l["new"]) for l in poll_lines(logs)] == [1]
                 assert [r["headline"] for r in store.db.query("SELECT headline FROM stories")] == ["Beta"]
+
+    asyncio.run(scenario())
+
+
+def test_a_file_feed_is_read_under_the_configured_body_cap(tmp_path: Path) -> None:
+    """A config-declared file feed obeys [fetch] max_body as a fetched one does."""
+    big = tmp_path / "big.xml"
+    big.write_bytes(rss(*((f"g{n}", "A headline long enough to count " * 4) for n in range(40))))
+    assert big.stat().st_size > 2048
+
+    async def scenario() -> None:
+        config = daemon_config(
+            tmp_path, feeds=[("big", big.as_uri())], extra='[fetch]\nmax_body = "2KB"\n', allow_private=False
+        )
+        async with Daemon(config).open() as daemon:
+            await poll(daemon, "big")
+            feed = daemon.writer.store.get_feed("big")
+            assert feed.state == "erroring" and "limit" in (feed.last_error or ""), feed.last_error
+            assert daemon.writer.store.count("stories") == 0
 
     asyncio.run(scenario())
