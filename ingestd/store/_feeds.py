@@ -158,22 +158,7 @@ class FeedsMixin(StoreBase):
         with self.transaction():
             if self._feed_row(feed.id) is not None:
                 return False
-            self.db.table("feeds").insert(
-                {
-                    "id": feed.id,
-                    "url": feed.url,
-                    "declared_url": feed.url,
-                    "source": feed.source,
-                    "interval": feed.interval,
-                    "fetch_article": int(feed.fetch_article),
-                    "origin": origin,
-                    "state": "ok",
-                    "error_count": 0,
-                    "next_poll_at": at,
-                    "created_at": at,
-                    "updated_at": at,
-                }
-            )
+            self.db.table("feeds").insert(new_feed_row(feed, feed.id, origin, at))
         return True
 
     def _feed_row(self, feed_id: str) -> dict[str, Any] | None:
@@ -351,6 +336,24 @@ class FeedsMixin(StoreBase):
         return list(
             self.db.query("SELECT * FROM polls WHERE feed_id = ? ORDER BY id DESC LIMIT ?", [feed_id, limit])
         )
+
+
+def new_feed_row(feed: FeedConfig, feed_id: str, origin: str, at: str | None) -> dict[str, Any]:
+    """A run-time feed's first row: due at once, nothing learnt yet."""
+    return {
+        "id": feed_id,
+        "url": feed.url,
+        "declared_url": feed.url,
+        "source": feed.source,
+        "interval": feed.interval,
+        "fetch_article": int(feed.fetch_article),
+        "origin": origin,
+        "state": "ok",
+        "error_count": 0,
+        "next_poll_at": at,
+        "created_at": at,
+        "updated_at": at,
+    }
 
 
 def _feed_state(row: dict[str, Any]) -> FeedState:

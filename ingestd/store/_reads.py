@@ -23,6 +23,7 @@ import sqlite_utils
 from ..models import FeedConfig
 from ..timeutil import from_iso, to_iso
 from ._base import BUSY_TIMEOUT_S, Migration, StoreBase
+from ._feeds import new_feed_row
 
 # The order of /stories: publication time (ingest time if the input gave none), then id.
 # Both are set when a story is first stored, so a page boundary never moves.
@@ -287,22 +288,7 @@ class ReadsMixin(StoreBase):
                     report.present.append((feed, known[feed.url]))
                     continue
                 feed_id = _unique(feed.id, taken)
-                self.db.table("feeds").insert(
-                    {
-                        "id": feed_id,
-                        "url": feed.url,
-                        "declared_url": feed.url,
-                        "source": feed.source,
-                        "interval": feed.interval,
-                        "fetch_article": int(feed.fetch_article),
-                        "origin": origin,
-                        "state": "ok",
-                        "error_count": 0,
-                        "next_poll_at": at,
-                        "created_at": at,
-                        "updated_at": at,
-                    }
-                )
+                self.db.table("feeds").insert(new_feed_row(feed, feed_id, origin, at))
                 taken.add(feed_id)
                 known[feed.url] = feed_id
                 report.added.append(replace(feed, id=feed_id))
