@@ -35,4 +35,5 @@ def test_only_settings_held_by_objects_made_at_start_need_a_restart(tmp_path: Pa
     moved = load_config(
         write_config(tmp_path, '[storage]\npath = "y.db"\n[http]\nlisten = "127.0.0.1:8080"\n'), env={}
     )
-    assert needs_restart(running, moved) == ("[storage] path",)
+    # `path` is shorthand for a sqlite:/// `url`: the database moved, and both say so
+    assert needs_restart(running, moved) == ("[storage] path", "[storage] url")
