@@ -451,20 +451,15 @@ def _stories_show(args: argparse.Namespace) -> int:
 
 
 def _stories_export(args: argparse.Namespace) -> int:
-    from datetime import timedelta
-
-    from .config import parse_duration
+    from .config import parse_since
     from .exchange import feed_of
-    from .timeutil import parse_now, utcnow
+    from .timeutil import utcnow
 
     try:
-        since = utcnow() - timedelta(seconds=parse_duration(args.since))
-    except ValueError:
-        try:
-            since = parse_now(args.since)
-        except ValueError:
-            print(f"--since: {args.since!r} is neither an ISO 8601 time nor a duration", file=sys.stderr)
-            return 2
+        since = parse_since(args.since, utcnow())
+    except ValueError as exc:
+        print(f"--since: {exc}", file=sys.stderr)
+        return 2
     store = _open_store(args)
     try:
         for _, body in store.events_since(since):

@@ -22,12 +22,14 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError, Problem
 from .models import FeedConfig, SubscriptionConfig, SubscriptionFilter
+from .timeutil import parse_now
 
 DEFAULT_CONFIG_PATH = Path("config/ingestd.toml")
 
@@ -60,6 +62,17 @@ def parse_duration(value: Any) -> float:
     if text and _DURATION_PART.sub("", text) == "":
         return sum(float(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(text))
     raise ValueError(f"{value!r} is not a duration (use e.g. 30s, 5m, 1h)")
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """--since values: a duration before `now` ('6h'), or an ISO 8601 time (UTC if no zone)."""
+    try:
+        return now - timedelta(seconds=parse_duration(text))
+    except ValueError:
+        try:
+            return parse_now(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is neither an ISO 8601 time nor a duration") from None
 
 
 def parse_size(value: Any) -> int:

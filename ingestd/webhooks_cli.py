@@ -17,13 +17,13 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from . import compose, logs
-from .config import load_config, parse_duration
+from .config import load_config, parse_since
 from .store import Store
-from .timeutil import parse_now, to_iso, utcnow
+from .timeutil import to_iso, utcnow
 from .webhooks import (
     SubscriptionConflict,
     UnknownSubscription,
@@ -292,13 +292,10 @@ def _test(args: argparse.Namespace) -> int:
 def _redeliver(args: argparse.Namespace) -> int:
     now = utcnow()
     try:
-        since = now - timedelta(seconds=parse_duration(args.since))
-    except ValueError:
-        try:
-            since = parse_now(args.since)
-        except ValueError:
-            print(f"--since: {args.since!r} is neither an ISO 8601 time nor a duration", file=sys.stderr)
-            return 2
+        since = parse_since(args.since, now)
+    except ValueError as exc:
+        print(f"--since: {exc}", file=sys.stderr)
+        return 2
     store = _store(args)
     queued = compose.redeliver(store, args.subscription_id, since, now)
     store.close()
