@@ -86,26 +86,9 @@ def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture],
         tree.make_links_absolute(url, handle_failures="discard")
     # trafilatura reads the page as published: without links (they skew its link-density
     # judgement) and before our own pruning, which measured worse on real pages
-    document = _extraction(
-        tree,
-        url=url,
-        include_links=False,
-        include_images=False,
-        include_comments=False,
-        include_tables=True,
-        with_metadata=True,
-        date_extraction_params=_DATE_PARAMS,
-    )
+    document = _extraction(tree, url=url, with_metadata=True, date_extraction_params=_DATE_PARAMS)
     # the precise reading drops more chrome; it is taken unless it also lost the article
-    precise = _extraction(
-        tree,
-        url=url,
-        include_links=False,
-        include_images=False,
-        include_comments=False,
-        include_tables=True,
-        favor_precision=True,
-    )
+    precise = _extraction(tree, url=url, favor_precision=True)
     whole = word_tokens(document.text or "") if document is not None else []
     kept = precise is not None and len(word_tokens(precise.text or "")) >= PRECISE_SHARE * len(whole)
     fuller = _extracted_blocks(document, url)
@@ -125,7 +108,7 @@ def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture],
         blocks, _ = html_blocks(scope)
     meta.extracted_text = (document.text or "") if document is not None else ""
     if len(meta.extracted_text) < _SECOND_OPINION:  # the bare extractor on the page as served
-        second = _extraction(markup, url=url, include_comments=False)
+        second = _extraction(markup, url=url)
         if second is not None and len(second.text or "") > len(meta.extracted_text):
             meta.extracted_text = second.text or ""
     if document is not None:
@@ -198,7 +181,15 @@ def _with_links(blocks: list[Block], page_blocks: list[Block]) -> list[Block]:
 
 
 def _extraction(page: lxml.html.HtmlElement | str, **options: Any) -> Document | None:
-    found = trafilatura.bare_extraction(page, **options)
+    """trafilatura's reading of the article text: no links, images or comments; tables kept."""
+    found = trafilatura.bare_extraction(
+        page,
+        include_links=False,
+        include_images=False,
+        include_comments=False,
+        include_tables=True,
+        **options,
+    )
     return found if isinstance(found, Document) else None
 
 
