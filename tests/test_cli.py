@@ -4,7 +4,6 @@ there, unknown INGESTD_* variables, and --json on the list and show commands."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from ingestd.compose import save_stories
 from ingestd.config import EnvWarning, load_config
 from ingestd.store import Store
 from tests.support import SEED, write_config
+from tests.support.processes import clean_env
 from tests.support.stories import NOW, story
 
 
@@ -134,7 +134,7 @@ def test_replay_needs_no_config(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env={k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")},
+        env=clean_env(),
         timeout=120,
     )
     assert run.returncode == 0, run.stderr
@@ -189,7 +189,7 @@ def test_commands_warn_once_on_stderr(
 
 def test_run_warns_once_in_its_json_log(tmp_path: Path) -> None:
     path = write_config(tmp_path, '[storage]\npath = "ingestd.db"\n[log]\nformat = "json"\n')
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")}
+    env = clean_env()
     run = subprocess.run(
         [sys.executable, "-m", "ingestd", "run", "--once", "--config", str(path)],
         capture_output=True,

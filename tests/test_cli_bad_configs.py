@@ -5,13 +5,14 @@ binds its port or polls a feed (both come after the database in the daemon's sta
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.support.processes import clean_env
 
 # A good feed: each case writes what makes the config bad before it.
 FEED = '[[feeds]]\nid = "wire"\nurl = "https://example.org/feed.xml"\n'
@@ -164,7 +165,7 @@ CASES: dict[str, Bad] = {
 def _env(case: Bad) -> dict[str, str]:
     """The case's environment; were a config wrongly let through, its daemon would listen
     on a free port (not 8080), and the test would stop it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")}
+    env = clean_env()
     if "listen" not in case.toml:
         env["INGESTD_HTTP_LISTEN"] = "127.0.0.1:0"
     return env | case.env

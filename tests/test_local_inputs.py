@@ -16,6 +16,7 @@ import pytest
 from ingestd.errors import BodyTooLarge, FetchError
 from ingestd.fetch import read_file, read_local
 from tests.support import ROOT, SEED
+from tests.support.processes import clean_env
 from tests.support.reliability import LEAN
 
 NOW = "2020-01-09T00:31:02Z"
@@ -39,7 +40,7 @@ def replay(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str
     def cap_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")}
+    environ = clean_env()
     return subprocess.run(
         [sys.executable, "-m", "ingestd", "replay", "--now", NOW, *args],
         capture_output=True,

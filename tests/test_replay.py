@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from tests.support import ROOT, SEED
+from tests.support.processes import clean_env
 
 NOW = "2020-01-09T00:31:02Z"
 
 
 def replay(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")}
+    env = clean_env()
     env["INGESTD_LOG_FORMAT"] = "json"
     return subprocess.run(
         [sys.executable, "-m", "ingestd", "replay", *args],

@@ -5,7 +5,6 @@ Every receiver verifies signatures with the `standardwebhooks` package."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from structlog.testing import capture_logs
 
 from ingestd.cli import main
 from tests.support import ROOT, LocalFeed, async_wait_for, local_feed, rss, wait_for, write_config
+from tests.support.processes import clean_env
 from tests.support.webhooks import (
     OLD_SECRET,
     SECRET,
@@ -111,7 +111,7 @@ class Daemon:
     """`ingestd run` in a subprocess, its log in a file."""
 
     def __init__(self, config: Path, port: int, log: Path):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")}
+        env = clean_env()
         self.log = log.open("a")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ingestd", "run", "--config", str(config)],

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from tests.support import rss, wait_for
+from tests.support.processes import clean_env
 from tests.support.reliability import LEAN, Daemon, running
 from tests.support.webhooks import SECRET, receiving
 
@@ -74,7 +75,7 @@ def test_sigkill_between_commit_and_move_then_restart_moves_the_file_once(tmp_pa
     inbox.mkdir()
     (inbox / "one.xml").write_bytes(rss(("g1", "Harbor bridge vote passes")))
     daemon = Daemon(tmp_path, _body(inbox, "http://127.0.0.1:9/hook"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")} | LEAN
+    env = clean_env(**LEAN)
     killed = subprocess.run(
         [sys.executable, "-c", KILLED_BEFORE_THE_MOVE, str(daemon.config)],
         cwd=tmp_path,

@@ -5,7 +5,6 @@ duplicate carries the same webhook-id.
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import ROOT, local_feed, rss, wait_for, write_config
+from tests.support.processes import clean_env
 from tests.support.webhooks import SECRET, receiving
 
 DAEMON = [sys.executable, "-m", "ingestd", "run", "--config"]
@@ -69,7 +69,7 @@ def test_sigkill_mid_burst_then_restart_delivers_every_event(tmp_path: Path, fee
             secret = "{SECRET}"
         """,
         )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")}
+        env = clean_env()
         first = subprocess.Popen([*DAEMON, str(config)], cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
         try:
             wait_for(lambda: len(receiver.received) >= 30, "the burst to be under way", timeout=15)

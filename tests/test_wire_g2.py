@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from ingestd.normalize import load_profiles
 from ingestd.parse import parse
 from ingestd.pipeline import process
 from tests.support import ROOT, write_config
+from tests.support.processes import clean_env
 
 NOW = datetime(2020, 1, 16, 12, 0, tzinfo=UTC)
 PROFILES = load_profiles(None)
@@ -194,7 +194,7 @@ def test_news_message_gives_its_text_items_and_skips_pictures():
 
 
 def _replay(db: Path, folder: Path, config: Path) -> list[dict]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")}
+    env = clean_env()
     env["INGESTD_LOG_FORMAT"] = "json"
     run = subprocess.run(
         [

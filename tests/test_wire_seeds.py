@@ -25,6 +25,7 @@ from ingestd.config import load_config
 from ingestd.normalize import load_profiles
 from ingestd.replay import replay
 from tests.support import ROOT, write_config
+from tests.support.processes import clean_env
 
 WIRE = ROOT / "seeds" / "wire"
 GOLDEN = Path(__file__).resolve().parent / "golden" / "wire"
@@ -136,7 +137,7 @@ def test_embargo_reaches_the_event(name, until, events):
 def test_ingestd_replay_of_the_folder_prints_one_event_per_news_item(tmp_path):
     """As a user runs it: stdout holds only events, one per text news item, each a valid
     ninjs 3.0 story; the skipped items are logged with their reasons on stderr."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")}
+    env = clean_env()
     env["INGESTD_LOG_FORMAT"] = "json"
     run = subprocess.run(
         [sys.executable, "-m", "ingestd", "replay", "--now", "2020-01-16T12:00:00Z", str(WIRE)],

@@ -4,7 +4,6 @@ daemon), and a server on 127.0.0.1 whose routes are plain functions, hostile or 
 
 from __future__ import annotations
 
-import os
 import resource
 import signal
 import subprocess
@@ -21,6 +20,7 @@ import httpx
 
 from .feeds import rss
 from .ports import free_port
+from .processes import clean_env
 
 TOKEN = "tok-reliability"
 # A daemon that inflated a bomb or expanded entities would die against this ceiling
@@ -56,7 +56,7 @@ class Daemon:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Daemon:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")} | LEAN
+        env = clean_env(**LEAN)
         log = (self.folder / f"stderr-{self.starts}.log").open("wb")
         self.starts += 1
         self.proc = subprocess.Popen(
@@ -72,7 +72,7 @@ class Daemon:
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """`ingestd <args> --config <this config>`, as an operator would run it."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("INGESTD_")}
+        env = clean_env()
         done = subprocess.run(
             [sys.executable, "-m", "ingestd", *args, "--config", str(self.config)],
             cwd=self.folder,
