@@ -34,7 +34,7 @@ import psycopg  # noqa: E402
 
 from ingestd.models import FeedConfig, FeedUpdate  # noqa: E402
 from ingestd.store import Store  # noqa: E402
-from ingestd.store._pg import PgStore  # noqa: E402
+from ingestd.store.pg import PgStore  # noqa: E402
 
 LEASE = timedelta(minutes=5)
 

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from ingestd.models import FeedConfig
-from ingestd.store._pg import PgStore
+from ingestd.store.pg import PgStore
 from tests.support import wait_for
 from tests.support.postgres import postgres_schema
 
@@ -30,7 +30,7 @@ REPLICA = textwrap.dedent(
     from datetime import UTC, datetime, timedelta
     import psycopg
     from ingestd.models import FeedUpdate
-    from ingestd.store._pg import PgStore
+    from ingestd.store.pg import PgStore
 
     url, owner, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
     store = PgStore(url)

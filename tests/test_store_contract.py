@@ -32,7 +32,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
         yield engine
         engine.close()
         return
-    from ingestd.store._pg import PgStore
+    from ingestd.store.pg import PgStore
 
     with postgres_schema() as url:
         engine = PgStore(url)
@@ -101,7 +101,7 @@ def test_an_unfenced_write_always_lands(store: Any) -> None:
 
 
 def test_replicas_claiming_at_once_never_share_a_feed(pg_url: str) -> None:
-    from ingestd.store._pg import PgStore
+    from ingestd.store.pg import PgStore
 
     seed = PgStore(pg_url)
     ids = _feeds(seed, 200)
@@ -126,7 +126,7 @@ def test_replicas_claiming_at_once_never_share_a_feed(pg_url: str) -> None:
 
 
 def test_replicas_starting_together_migrate_once(pg_url: str) -> None:
-    from ingestd.store._pg import MIGRATIONS, PgStore
+    from ingestd.store.pg import PgStore
 
     engines: list[Any] = []
     barrier = threading.Barrier(3)
@@ -140,13 +140,13 @@ def test_replicas_starting_together_migrate_once(pg_url: str) -> None:
         thread.start()
     for thread in threads:
         thread.join(60)
-    assert sorted(name for e in engines for name in e.applied) == sorted(name for name, _ in MIGRATIONS)
+    assert sorted(name for e in engines for name in e.applied) == sorted(name for name, _ in PgStore.migrations)
     for engine in engines:
         engine.close()
 
 
 def test_host_slots_bound_a_hosts_fetches_across_replicas_and_keep_its_delay(pg_url: str) -> None:
-    from ingestd.store._pg import PgStore
+    from ingestd.store.pg import PgStore
 
     a, b = PgStore(pg_url), PgStore(pg_url)
     hold, delay = timedelta(seconds=30), timedelta(seconds=2)
@@ -164,7 +164,7 @@ def test_host_slots_bound_a_hosts_fetches_across_replicas_and_keep_its_delay(pg_
 
 
 def test_a_periodic_job_runs_on_one_replica_at_a_time(pg_url: str) -> None:
-    from ingestd.store._pg import PgStore
+    from ingestd.store.pg import PgStore
 
     a, b = PgStore(pg_url), PgStore(pg_url)
     with a.periodic("retention") as mine:
@@ -178,7 +178,7 @@ def test_a_periodic_job_runs_on_one_replica_at_a_time(pg_url: str) -> None:
 
 
 def test_a_notify_wakes_a_listener(pg_url: str) -> None:
-    from ingestd.store._pg import PgStore
+    from ingestd.store.pg import PgStore
 
     engine = PgStore(pg_url)
     with engine.listening("ingestd_events") as conn:
@@ -195,7 +195,7 @@ def test_the_database_check_is_ok_on_a_writable_database(store: Any) -> None:
 def test_the_postgresql_check_names_an_unreachable_server() -> None:
     from psycopg_pool import ConnectionPool
 
-    from ingestd.store._pg import PgStore
+    from ingestd.store.pg import PgStore
 
     engine = PgStore.__new__(PgStore)  # built by hand: its constructor would migrate, and fail
     engine.pool = ConnectionPool("postgresql://postgres@127.0.0.1:1/none", min_size=0, max_size=1, open=True)

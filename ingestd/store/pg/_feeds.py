@@ -1,35 +1,30 @@
-"""PostgreSQL engine, its first part: feeds, their leases and the coordination N replicas
+"""The PostgreSQL engine's feed part: feeds, their leases and the coordination N replicas
 on one database need (host slots, periodic-job locks, wake-ups).
 
 It answers the same calls as the SQLite store's feed part (`claim_due`, `release_feeds`,
 `apply([FeedUpdate])`, …) and turns rows into `FeedState` with the very same function,
 so nothing is decided twice. What differs is only how rows are locked: claims take due
 feeds `FOR UPDATE SKIP LOCKED`, so replicas claiming at once neither wait on nor take each
-other's rows, and migrations run under a transaction-level advisory lock, so replicas
-starting together migrate once. Stories, events and deliveries are not in this engine yet
-(docs/storage.md, issue 13).
+other's rows.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import DictRow, dict_row
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg.rows import DictRow
 
-from ..models import FeedConfig, FeedState, FeedUpdate, Intent
-from ..timeutil import to_iso
-from ._feeds import CLAIM_LEASE, _feed_state
+from ...models import FeedConfig, FeedState, FeedUpdate
+from ...timeutil import to_iso
+from .._feeds import CLAIM_LEASE, _feed_state
+from ._base import Migration, PgBase, connect
 
-# Every replica takes this one before migrating: the first migrates, the others then find nothing to do.
-MIGRATION_LOCK = "ingestd.migrate"
-
-MIGRATIONS: list[tuple[str, str]] = [
+MIGRATIONS: list[Migration] = [
     (
         "feeds-1",
         """
@@ -81,70 +76,7 @@ MIGRATIONS: list[tuple[str, str]] = [
 ]
 
 
-class PgStore:
-    """A pool of connections to one PostgreSQL database (or schema, by `options` in the URL).
-    Like the SQLite store, one thread uses an instance; replicas are processes."""
-
-    def __init__(self, url: str, *, pool_size: int = 2):
-        self.url = url
-        self.pool: ConnectionPool[psycopg.Connection[DictRow]] = ConnectionPool(
-            url,
-            connection_class=psycopg.Connection[DictRow],
-            min_size=1,
-            max_size=pool_size,
-            kwargs={"autocommit": True, "row_factory": dict_row},
-            open=True,
-        )
-        self._conn: psycopg.Connection[DictRow] | None = None
-        self.applied = self.migrate()  # the migrations this start applied (none if another replica did)
-
-    def close(self) -> None:
-        self.pool.close()
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One transaction on one connection; `apply` writes inside it. Not re-entrant."""
-        if self._conn is not None:
-            raise RuntimeError("PgStore.transaction() is not re-entrant")
-        with self.pool.connection() as conn, conn.transaction():
-            self._conn = conn
-            try:
-                yield
-            finally:
-                self._conn = None
-
-    def _execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor[DictRow]:
-        if self._conn is None:
-            raise RuntimeError("PgStore: a write outside transaction()")
-        return self._conn.execute(sql, params)
-
-    def migrate(self) -> list[str]:
-        """Named migrations, each applied once; returns those applied now."""
-        applied = []
-        with self.transaction():
-            self._execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [MIGRATION_LOCK])
-            self._execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz)"
-            )
-            done = {row["name"] for row in self._execute("SELECT name FROM schema_migrations")}
-            for name, sql in MIGRATIONS:
-                if name not in done:
-                    self._execute(sql)
-                    self._execute("INSERT INTO schema_migrations VALUES (%s, now())", [name])
-                    applied.append(name)
-        return applied
-
-    def database_check(self) -> str:
-        """/readyz: "ok", or why a write would fail (unreachable, or a read-only standby)."""
-        try:
-            with self.pool.connection(timeout=5) as conn:
-                row = conn.execute("SELECT pg_is_in_recovery() AS standby").fetchone()
-        except psycopg.Error as exc:
-            return f"PostgreSQL: {str(exc).strip()}"
-        except PoolTimeout:
-            return "PostgreSQL: no connection within 5s"
-        return "read-only (a standby in recovery)" if row and row["standby"] else "ok"
-
+class FeedsPart(PgBase):
     # ── feeds and leases ──────────────────────────────────────────────────────
 
     def add_feed(self, feed: FeedConfig, origin: str, now: datetime) -> bool:
@@ -218,13 +150,6 @@ class PgStore:
                 "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE id = ANY(%s)", [list(feed_ids)]
             )
 
-    def apply(self, intents: Sequence[Intent]) -> None:
-        """Write intents inside the caller's transaction. Only a poll's `FeedUpdate` so far."""
-        for intent in intents:
-            if not isinstance(intent, FeedUpdate):
-                raise TypeError(f"the PostgreSQL engine cannot write {type(intent).__name__} yet (issue 13)")
-            self._write_feed(intent)
-
     def _write_feed(self, w: FeedUpdate) -> bool:
         """The feed's new state, its lease ended; False (nothing written) when the lease is
         no longer the writer's (fencing: a replica whose lease was taken over writes nothing)."""
@@ -290,7 +215,7 @@ class PgStore:
     @contextlib.contextmanager
     def listening(self, channel: str) -> Iterator[psycopg.Connection[DictRow]]:
         """A connection of its own LISTENing on `channel`: `conn.notifies(timeout=…)` waits."""
-        with psycopg.connect(self.url, autocommit=True, row_factory=dict_row) as conn:
+        with connect(self.url) as conn:
             conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
             yield conn
 
