@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ingestd.models import FeedConfig, FeedUpdate
-from ingestd.store import Store
+from tests.support.engines import ENGINES, open_engine
 from tests.support.postgres import postgres_schema
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -25,19 +25,10 @@ def pg_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=ENGINES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    if request.param == "sqlite":
-        engine: Any = Store(tmp_path / "s.db")
+    with open_engine(request.param, tmp_path) as engine:
         yield engine
-        engine.close()
-        return
-    from ingestd.store.pg import PgStore
-
-    with postgres_schema() as url:
-        engine = PgStore(url)
-        yield engine
-        engine.close()
 
 
 def _feeds(store: Any, count: int, at: datetime = NOW) -> list[str]:
@@ -140,7 +131,9 @@ def test_replicas_starting_together_migrate_once(pg_url: str) -> None:
         thread.start()
     for thread in threads:
         thread.join(60)
-    assert sorted(name for e in engines for name in e.applied) == sorted(name for name, _ in PgStore.migrations)
+    assert sorted(name for e in engines for name in e.applied) == sorted(
+        name for name, _ in PgStore.migrations
+    )
     for engine in engines:
         engine.close()
 
