@@ -22,15 +22,24 @@ from ...models import (
     PollWrite,
     StoryWrite,
 )
-from . import _base, _feeds
+from . import _base, _feeds, _stories, _webhooks, _websub
 from ._base import MIGRATION_LOCK
 from ._feeds import FeedsPart
+from ._stories import StoriesPart
+from ._webhooks import WebhooksPart
+from ._websub import WebSubPart
 
 __all__ = ["MIGRATION_LOCK", "PgStore"]
 
 
-class PgStore(FeedsPart):
-    migrations = [*_base.MIGRATIONS, *_feeds.MIGRATIONS]
+class PgStore(FeedsPart, StoriesPart, WebhooksPart, WebSubPart):
+    migrations = [
+        *_base.MIGRATIONS,
+        *_feeds.MIGRATIONS,
+        *_stories.MIGRATIONS,
+        *_webhooks.MIGRATIONS,
+        *_websub.MIGRATIONS,
+    ]
 
     def apply(self, intents: Sequence[Intent]) -> None:
         """Write intents, in order, inside the caller's transaction (as the SQLite store's
