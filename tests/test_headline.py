@@ -50,7 +50,10 @@ def test_og_title_dressing_the_json_ld_headline_gives_way_to_it(og_title: str) -
 def test_the_title_repeating_og_title_makes_it_the_headline() -> None:
     """Two wordings: the document's <title> (its site suffix aside) sides with og:title,
     and the JSON-LD/<h1> wording is the page's display headline."""
-    assert headline(json_ld=TEASER, og_title=HEADLINE, title=f"{HEADLINE} - Harbor Gazette", h1=TEASER) == HEADLINE
+    assert (
+        headline(json_ld=TEASER, og_title=HEADLINE, title=f"{HEADLINE} - Harbor Gazette", h1=TEASER)
+        == HEADLINE
+    )
 
 
 def test_the_title_repeating_the_json_ld_headline_keeps_it() -> None:
