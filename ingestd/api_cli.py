@@ -35,7 +35,7 @@ def import_opml_command(args: argparse.Namespace) -> int:
     from .cli import load
     from .opml import OPMLError, import_opml
     from .progress import progress_bar
-    from .store import Store
+    from .store.engine import open_store
 
     config = load(args)
     try:
@@ -43,7 +43,7 @@ def import_opml_command(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"{args.file}: cannot read: {exc.strerror}", file=sys.stderr)
         return 1
-    store = Store(config.storage.path)
+    store = open_store(config.storage.url)
     try:
         report = import_opml(
             store,
@@ -70,9 +70,9 @@ def import_opml_command(args: argparse.Namespace) -> int:
 def export_opml_command(args: argparse.Namespace) -> int:
     from .cli import load
     from .opml import export_opml
-    from .store import Store
+    from .store.engine import open_store
 
-    store = Store(load(args).storage.path)
+    store = open_store(load(args).storage.url)
     try:
         document, left_out = export_opml(store.list_feeds())
     finally:

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from . import __version__, api_cli, feeds_cli
-from .config import Config, load_config, reference
+from .config import Config, load_config, redact_url, reference
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -271,9 +271,9 @@ def _run(args: argparse.Namespace) -> int:
 def _once_outcome(config: Config, started: datetime) -> int:
     """`run --once` for scripts and cron: 1 when any feed's poll of this run failed."""
     from . import logs
-    from .store import Store
+    from .store.engine import open_store
 
-    store = Store(config.storage.path)
+    store = open_store(config.storage.url)
     failed = store.failed_polls_since(started)
     store.close()
     if failed:
@@ -330,13 +330,14 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from .store import Store
+    from .store.engine import open_store
 
     config = load(args)
-    store = Store(config.storage.path)
+    store = open_store(config.storage.url)
     store.close()
     print(
-        f"{config.storage.url}: " + (f"applied {', '.join(store.applied)}" if store.applied else "up to date")
+        f"{redact_url(config.storage.url)}: "
+        + (f"applied {', '.join(store.applied)}" if store.applied else "up to date")
     )
     return 0
 
@@ -376,9 +377,9 @@ def _healthcheck(args: argparse.Namespace) -> int:
 
 
 def _open_store(args: argparse.Namespace) -> Store:
-    from .store import Store
+    from .store.engine import open_store
 
-    return Store(load(args).storage.path)
+    return open_store(load(args).storage.url)
 
 
 def _feeds_list(args: argparse.Namespace) -> int:

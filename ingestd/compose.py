@@ -68,7 +68,7 @@ class StoryPort(Protocol):
     """What the composer needs of a store (docs/storage.md): queries and `apply`."""
 
     def transaction(self) -> AbstractContextManager[None]: ...
-    def apply(self, intents: Sequence[Intent]) -> None: ...
+    def apply(self, intents: Sequence[Intent]) -> list[str]: ...
     def identity_policy(self, feed_id: str) -> Policy | None: ...
     def holder_of_text(
         self, keys: list[str], feed_id: str, text_hash: str
@@ -199,7 +199,7 @@ def write_batch(
             )
         if feed is not None:
             closing.append(feed)
-        store.apply(closing)
+        _log_fenced(store.apply(closing), feed)
     return changes
 
 
@@ -352,13 +352,27 @@ def _decide_story(
 
 class ApplyPort(Protocol):
     def transaction(self) -> AbstractContextManager[None]: ...
-    def apply(self, intents: Sequence[Intent]) -> None: ...
+    def apply(self, intents: Sequence[Intent]) -> list[str]: ...
 
 
 def apply_alone(store: ApplyPort, intents: Sequence[Intent]) -> None:
     """Intents that need no decision read from the store (a failed poll's feed state)."""
     with store.transaction():
-        store.apply(intents)
+        dropped = store.apply(intents)
+    for update in intents:
+        if isinstance(update, FeedUpdate):
+            _log_fenced(dropped, update)
+
+
+def _log_fenced(dropped: list[str], update: FeedUpdate | None) -> None:
+    """Fencing: the store dropped the feed's new state, its lease being another replica's
+    now (this one's ran out mid-poll); the new holder's poll writes the feed's state."""
+    if update is not None and update.feed_id in dropped:
+        get_logger().warning(
+            "feed state not written: the lease is another replica's",
+            feed_id=update.feed_id,
+            owner=update.lease_owner,
+        )
 
 
 def hold_until(story: Story, now: datetime) -> datetime | None:

@@ -267,7 +267,7 @@ def _parse_storage_url(value: Any) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.lower() not in STORAGE_SCHEMES:
         raise ValueError(
-            f"{_redact_url(url)!r}: a storage URL is sqlite:///PATH or postgresql://HOST/DATABASE"
+            f"{redact_url(url)!r}: a storage URL is sqlite:///PATH or postgresql://HOST/DATABASE"
         )
     if scheme.lower() == "sqlite" and not rest.lstrip("/"):
         raise ValueError(f"{url!r}: sqlite:/// needs the database file's path (sqlite:///data/ingestd.db)")
@@ -277,7 +277,7 @@ def _parse_storage_url(value: Any) -> str:
 STORAGE_SCHEMES = ("sqlite", "postgresql", "postgres")
 
 
-def _redact_url(url: str) -> str:
+def redact_url(url: str) -> str:
     """The URL without its password, for messages and logs."""
     return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
@@ -697,8 +697,8 @@ RELATIONS: list[Relation] = [
 
 @dataclass(frozen=True)
 class StorageSettings:
-    path: str  # the SQLite file
-    url: str | None  # the resolved sqlite:/// URL
+    path: str  # the SQLite file ("" on PostgreSQL)
+    url: str  # sqlite:///ABSOLUTE/PATH or the postgresql:// URL
     retention: float
     write_batch: int
 
@@ -954,14 +954,8 @@ def _storage_problems(storage: dict[str, Any], given: dict[str, str], folder: Pa
         ]
     scheme, _, rest = storage["url"].partition("://")
     if scheme.lower() != "sqlite":
-        return [
-            Problem(
-                where,
-                "storage.url",
-                f"{_redact_url(storage['url'])!r}: the PostgreSQL engine is not complete yet "
-                "(issue 13: only its feed leases are built); use sqlite:///PATH",
-            )
-        ]
+        storage["path"] = ""  # no file: the database is the server's
+        return []
     base = Path.cwd() if where.startswith("$") else folder
     storage["path"] = str((base / rest[1:]).resolve())
     storage["url"] = "sqlite:///" + storage["path"]

@@ -5,10 +5,13 @@ httpx client); parsing, normalizing and fingerprinting run in a small thread
 pool; every write goes through the one Writer, in bounded transactions (a
 batch of stories), so the tick's claims never queue behind a big poll.
 
-`run` holds the database's instance lock (a second `run` on it exits 1) and,
-holding it, ends every lease left by an earlier process. A claim is a lease
-(this start's owner id, an end); the poll's FeedUpdate ends it, and a poll task
-that dies ends it with an error state. The daemon owns the signals: SIGTERM or
+On SQLite, `run` holds the database's instance lock (a second `run` on it exits
+1) and, holding it, ends every lease left by an earlier process. On PostgreSQL
+any number of replicas run on one database: no lock, and only expiry frees a
+dead replica's leases (ingestd.replicas: host slots, periodic jobs, wake-ups).
+A claim is a lease (this start's owner id, an end); the poll's FeedUpdate ends
+it, unless the lease is another replica's by then (fencing: dropped, logged),
+and a poll task that dies ends it with an error state. The daemon owns the signals: SIGTERM or
 SIGINT stops the tick, gives in-flight polls a moment, cancels the rest (their
 leases end), drops writes not yet started and closes the database, all within
 SHUTDOWN_S. SIGHUP reloads the config (`reload`), SIGUSR1 logs a status line.
@@ -24,7 +27,6 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -38,7 +40,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from . import api, compose, dedupe, logs, normalize, schedule, watch, websub
-from .config import Config, load_config
+from .config import Config, load_config, redact_url
 from .errors import ConfigError, FetchError, IngestError, ParseError
 from .fetch import Fetcher, read_file, read_local
 from .logs import get_logger
@@ -46,7 +48,9 @@ from .metrics import Metrics
 from .models import FeedState, FeedUpdate, PollWrite, StoredChange
 from .pipeline import Processed, normalize_parsed, parse_input, process_article
 from .reload import needs_restart
+from .replicas import Replica, SingleNode, Slot
 from .store import InstanceLock, Writer
+from .store.engine import STORAGE_ERRORS, is_shared
 from .timeutil import to_iso, utcnow
 from .webhooks import DISPATCH_EVERY_S, Dispatcher
 
@@ -59,6 +63,7 @@ CPU_WORKERS = 2
 # /readyz: a small write every PROBE_EVERY_S must commit within PROBE_WITHIN_S
 PROBE_EVERY_S = 10.0
 PROBE_WITHIN_S = 2.0
+PROBE_ERRORS: tuple[type[Exception], ...] = (*STORAGE_ERRORS, TimeoutError)
 # renewals, lapses and unsubscriptions looked at this often (a tiny table read)
 WEBSUB_EVERY_S = 1.0
 # publish times kept on the feed's row: what a 304's schedule and quiet check read
@@ -84,6 +89,8 @@ class Daemon:
         self._renamed: dict[str, set[str]] = {}  # feed id -> names renamed into place since
         self._woken: dict[str, float] = {}  # feed id -> when its folder last changed (monotonic)
         self.websub: websub.WebSub | None = None  # [websub] callback_base set, in `run`
+        self.shared = is_shared(config.storage.url)  # PostgreSQL: replicas share the database
+        self._slots: dict[str, Slot] = {}  # feed id -> its host's slot, from the claim to the fetch's end
 
     def _use(self, config: Config) -> None:
         """The config and what is derived from it: at start, and again on each reload."""
@@ -101,24 +108,21 @@ class Daemon:
     async def open(self) -> AsyncIterator[Daemon]:
         """Profiles, the writer, the worker pool and the HTTP client; config feeds synced."""
         self.profiles = normalize.load_profiles(self.config.normalize.sources_dir)
-        lock = InstanceLock(self.config.storage.path)
+        lock = self._lock()
         try:
-            lock.acquire()  # DatabaseInUse (an OSError): `run` says which database, which pid
-        except PermissionError as exc:  # its lock file goes beside it
-            raise OSError(unopenable(Path(self.config.storage.path), exc)) from None
-        try:
-            self.writer = Writer(self.config.storage.path)
-        except sqlite3.Error as exc:  # `run` says it in one line: an OSError
+            self.writer = Writer.for_url(self.config.storage.url)
+        except STORAGE_ERRORS as exc:  # `run` says it in one line: an OSError
             lock.release()
-            raise OSError(unopenable(Path(self.config.storage.path), exc)) from None
+            raise OSError(self._unopenable(exc)) from None
         except BaseException:
             lock.release()
             raise
         self.cpu = ThreadPoolExecutor(max_workers=CPU_WORKERS, thread_name_prefix="ingestd-cpu")
         try:
-            released = await self.writer.run(self.writer.store.release_all_leases)
-            if released:
-                self.log.info("leases released", feeds=released, reason="left by an earlier run")
+            if not self.shared:  # on PostgreSQL a lease may be a live replica's: only expiry ends it
+                released = await self.writer.run(self.writer.store.release_all_leases)
+                if released:
+                    self.log.info("leases released", feeds=released, reason="left by an earlier run")
             await self.writer.run(compose.rebuild_signatures, self.writer.store)
             await self._sync_config(self.config)
             # the dispatcher exits (draining its sends) before the writer closes
@@ -128,11 +132,33 @@ class Daemon:
                     self.writer, self.config, on_attempt=self.metrics.observe_delivery
                 ) as self.dispatcher,
             ):
+                self.node = (
+                    Replica(self.fetcher, self.writer, self.owner, self.lease)
+                    if self.shared
+                    else SingleNode(self.fetcher)
+                )
                 yield self
         finally:
             self.cpu.shutdown(wait=False, cancel_futures=True)
             self.writer.close()
             lock.release()
+
+    def _lock(self) -> InstanceLock:
+        """SQLite: one `run` per database file (held, so a lock that is never taken on PostgreSQL)."""
+        lock = InstanceLock(self.config.storage.path)
+        if self.shared:
+            return lock
+        try:
+            lock.acquire()  # DatabaseInUse (an OSError): `run` says which database, which pid
+        except PermissionError as exc:  # its lock file goes beside it
+            raise OSError(unopenable(Path(self.config.storage.path), exc)) from None
+        return lock
+
+    def _unopenable(self, error: Exception) -> str:
+        if self.shared:
+            reason = str(error).strip() or type(error).__name__
+            return f"database {redact_url(self.config.storage.url)} cannot be opened: {reason}"
+        return unopenable(Path(self.config.storage.path), error)
 
     async def _sync_config(self, config: Config) -> None:
         """The config's feeds and subscriptions into the database, at start and on reload:
@@ -154,7 +180,7 @@ class Daemon:
                 self.log.info(
                     "daemon started",
                     feeds=len(self.config.feeds),
-                    database=self.config.storage.path,
+                    database=redact_url(self.config.storage.url),
                     once=self.once,
                 )
                 if self.once:
@@ -173,10 +199,17 @@ class Daemon:
         events nothing is owed for any more."""
         now = utcnow()
         cutoff = now - timedelta(seconds=self.config.storage.retention)
-        stories = await self.writer.run(self.writer.store.purge_stories, cutoff, now)
-        events = await self.writer.run(self.writer.store.prune_outbox, cutoff)
+        stories, events = await self.writer.run(self._retain, cutoff, now)
         if stories or events:
             self.log.info("retention", stories_purged=stories, events_pruned=events, cutoff=to_iso(cutoff))
+
+    def _retain(self, cutoff: datetime, now: datetime) -> tuple[int, int]:
+        """On the writer's thread: one replica at a time purges (the others find it done)."""
+        with self.node.periodic("retention") as mine:
+            if not mine:
+                return 0, 0
+            store = self.writer.store
+            return store.purge_stories(cutoff, now), store.prune_outbox(cutoff)
 
     def _on_signal(self, sig: signal.Signals) -> None:
         self.log.info("shutting down", signal=sig.name)
@@ -210,7 +243,7 @@ class Daemon:
             self.log = get_logger()
             try:
                 await self._sync_config(config)
-            except sqlite3.Error as exc:
+            except STORAGE_ERRORS as exc:
                 self.log.error("config not reloaded, the running one kept", error=f"storage error: {exc}")
                 return
             tick_changed = config.scheduler.tick != self.config.scheduler.tick
@@ -248,7 +281,7 @@ class Daemon:
         if self.config.websub.callback_base:
             self.websub = websub.WebSub(self.config, self.writer, self._take_push)
         app = api.build_app(
-            self.config.storage.path,
+            self.config.storage.url,
             state=self.service,
             metrics=self.metrics,
             token=self.config.http.token,
@@ -259,6 +292,8 @@ class Daemon:
         )
         http = asyncio.create_task(api.serve(app, sock, self._stopping), name="http")
         watchers = self._watch_folders()
+        wait = self.node.wait_for_outbox  # deliveries another replica made due, sent at once
+        outbox = asyncio.create_task(self.dispatcher.follow(wait), name="outbox") if wait else None
         scheduler = self._scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(
             self._tick,
@@ -313,6 +348,8 @@ class Daemon:
             self.service.shutting_down = True
             self.service.scheduler_running = False
             scheduler.shutdown(wait=False)
+            if outbox:
+                outbox.cancel()
             await self._drain()
             self._stopping.set()  # on an error too: the server stops before the writer closes
             await asyncio.gather(*watchers, return_exceptions=True)
@@ -358,15 +395,21 @@ class Daemon:
         )
         self.service.ticked()  # after the tick's write: a stuck writer turns /healthz 503
         # a feed whose poll is still finishing (its state written, its lease ended) is
-        # left to it; a feed whose host's budget is spent stays due. Both are released.
+        # left to it; a feed whose host's budget is spent (on any replica) stays due.
+        # Both are released.
         fresh = [f for f in claimed if f.id not in self._in_flight]
-        deferred = [f.id for f in fresh if self.fetcher.host_busy(f.url)]
-        released = deferred + [f.id for f in claimed if f.id in self._in_flight]
+        ready = []
+        for feed in fresh:
+            if _local(feed.url):
+                ready.append(feed)
+            elif slot := await self.node.take(feed.url):
+                self._slots[feed.id] = slot
+                ready.append(feed)
+        released = [f.id for f in claimed if f not in ready]
         if released:
             await self.writer.run(self.writer.store.release_feeds, released, now)
-        for feed in fresh:
-            if feed.id not in deferred:
-                self._start(feed, self.poll_feed(feed))
+        for feed in ready:
+            self._start(feed, self.poll_feed(feed))
 
     def _start(self, feed: FeedState, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work, name=f"poll:{feed.id}")
@@ -388,10 +431,10 @@ class Daemon:
         """A poll task that died: its feed is erroring, its lease ended, its next poll
         backed off; if even that cannot be written, the lease runs out by itself."""
         fetched = Fetched(error=f"internal error: {type(exc).__name__}: {exc}")
-        update = plan(feed, fetched, [], utcnow(), self.config, self.schedule_settings)
+        update = plan(feed, fetched, [], utcnow(), self.config, self.schedule_settings, self.owner)
         try:
             await self.writer.run(compose.apply_alone, self.writer.store, [update])
-        except sqlite3.Error as error:
+        except STORAGE_ERRORS as error:
             self.service.database_error = f"storage error: {error}"
 
     async def probe(self) -> None:
@@ -400,7 +443,7 @@ class Daemon:
             await asyncio.wait_for(
                 self.writer.run(self.writer.store.set_meta, "probe.at", to_iso(utcnow())), PROBE_WITHIN_S
             )
-        except (sqlite3.Error, TimeoutError) as exc:
+        except PROBE_ERRORS as exc:
             reason = f"write probe failed: {exc}" if str(exc) else "write probe took over 2 s"
             if self.service.database_error != reason:
                 self.log.error("storage error", error=reason)
@@ -420,7 +463,7 @@ class Daemon:
             await asyncio.gather(*tasks, return_exceptions=True)
         if cut_short:
             # their leases would hold them until they ran out; due again at the next start
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(*STORAGE_ERRORS):
                 await self.writer.run(self.writer.store.release_feeds, cut_short, utcnow())
             self.log.info("polls cancelled by shutdown", feeds=cut_short)
 
@@ -434,6 +477,8 @@ class Daemon:
         started = utcnow()
         clock = time.monotonic()
         fetched = Fetched()
+        # a claimed feed's write is fenced by this start's lease (a test's poll has none)
+        owner = self.owner if feed.id in self._in_flight else None
         try:
             await self._fetch(feed, started, fetched, log)
         except IngestError as exc:
@@ -444,6 +489,8 @@ class Daemon:
         except Exception as exc:  # a bug must cost one poll, not the daemon
             fetched.error = f"internal error: {type(exc).__name__}: {exc}"
             log.exception("poll failed unexpectedly")
+        finally:
+            await self._give_slot(feed.id)
         for p in fetched.processed:
             for reason in p.dropped:
                 log.warning("entry dropped", error=reason)
@@ -460,7 +507,7 @@ class Daemon:
                     if feed.recent_published is not None
                     else await self.writer.run(self.writer.store.recent_publish_times, feed.id)
                 )
-        update = plan(feed, fetched, published, started, self.config, self.schedule_settings)
+        update = plan(feed, fetched, published, started, self.config, self.schedule_settings, owner)
         if self.websub:
             update = await self._paced_by_hub(feed, update)
         _log_transitions(feed, update, published, log)
@@ -505,7 +552,10 @@ class Daemon:
         if feed.url.startswith(watch.SCHEME):
             await self._read_folder_feed(feed, started, fetched)
             return
-        result = await self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        try:
+            result = await self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        finally:
+            await self._give_slot(feed.id)
         fetched.status, fetched.size, fetched.headers = result.status, len(result.body), result.headers
         fetched.fetch_seconds = result.duration_ms / 1000
         fetched.fields |= {
@@ -539,6 +589,12 @@ class Daemon:
             if feed.fetch_article:
                 await self._fetch_articles(feed, processed, started, log)
         fetched.fields["body_hash"] = body_hash
+
+    async def _give_slot(self, feed_id: str) -> None:
+        """The host's slot, once its fetch is done; one not given back ends with its hold."""
+        if slot := self._slots.pop(feed_id, None):
+            with contextlib.suppress(*STORAGE_ERRORS):
+                await self.node.give(slot)
 
     async def _record(
         self,
@@ -580,12 +636,12 @@ class Daemon:
                     feed=update if last else None,
                     known=known,
                 )
-        except sqlite3.Error as exc:
+        except STORAGE_ERRORS as exc:
             reason = f"storage error: {exc}"
             self.service.database_error = reason
             fetched.error = reason  # the poll's one line says it, with the feed id
-            failed = plan(feed, fetched, [], started, self.config, self.schedule_settings)
-            with contextlib.suppress(sqlite3.Error):  # a full disk may refuse this too
+            failed = plan(feed, fetched, [], started, self.config, self.schedule_settings, update.lease_owner)
+            with contextlib.suppress(*STORAGE_ERRORS):  # a full disk may refuse this too
                 await self.writer.run(
                     compose.apply_alone, store, [failed, self._poll_write(feed, fetched, started, clock)]
                 )
@@ -863,9 +919,11 @@ def plan(
     now: datetime,
     config: Config,
     settings: schedule.ScheduleSettings,
+    owner: str | None = None,
 ) -> FeedUpdate:
     """The feed's state after this poll (pure): what the fetch changed, ok or erroring
-    (parked on 410), the next poll, quiet or not. Its write ends the feed's lease."""
+    (parked on 410), the next poll, quiet or not. Its write ends the feed's lease, and is
+    dropped if `owner` no longer holds it."""
     hints = {k: v for p in fetched.processed if p.document for k, v in p.document.hints.items()}
     outcome = schedule.PollOutcome(
         status=fetched.status,
@@ -896,7 +954,7 @@ def plan(
         }
         counted = dataclasses.replace(feed, error_count=feed.error_count + 1)
     fields["next_poll_at"] = schedule.next_poll(counted, outcome, now, settings)
-    return FeedUpdate.of(feed.id, fields)
+    return FeedUpdate.of(feed.id, fields, owner)
 
 
 def redirect_update(feed: FeedState, target: str | None, adopt_after: int) -> dict[str, Any]:

@@ -43,7 +43,7 @@ def _add(args: argparse.Namespace) -> int:
     from .cli import load
     from .config import parse_feed
     from .errors import ConfigError
-    from .store import Store
+    from .store.engine import open_store
 
     config = load(args)
     table: dict[str, Any] = {"id": args.feed_id, "url": args.url}
@@ -57,7 +57,7 @@ def _add(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    store = Store(config.storage.path)
+    store = open_store(config.storage.url)
     try:
         added = store.add_feed(feed, "cli", datetime.now(UTC))
     finally:
@@ -71,10 +71,10 @@ def _add(args: argparse.Namespace) -> int:
 
 def _remove(args: argparse.Namespace) -> int:
     from .cli import load
-    from .store import Store
+    from .store.engine import open_store
 
     config = load(args)
-    store = Store(config.storage.path)
+    store = open_store(config.storage.url)
     try:
         feed = store.get_feed(args.feed_id)
         if feed is None:
@@ -102,9 +102,9 @@ def _enable(args: argparse.Namespace) -> int:
 
 def _set_disabled(args: argparse.Namespace, disabled: bool) -> int:
     from .cli import load
-    from .store import Store
+    from .store.engine import open_store
 
-    store = Store(load(args).storage.path)
+    store = open_store(load(args).storage.url)
     try:
         done = store.set_feed_disabled(args.feed_id, disabled, datetime.now(UTC))
     finally:

@@ -23,6 +23,7 @@ from typing import Any
 from . import compose, logs
 from .config import load_config, parse_since
 from .store import Store
+from .store.engine import open_store
 from .timeutil import to_iso, utcnow
 from .webhooks import (
     SubscriptionConflict,
@@ -178,7 +179,7 @@ def _patch(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _store(args: argparse.Namespace) -> Store:
-    return Store(load_config(args.config).storage.path)
+    return open_store(load_config(args.config).storage.url)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -260,7 +261,7 @@ def _test(args: argparse.Namespace) -> int:
     logs.configure(config.log.format, config.log.level)
     sub = next((s for s in config.subscriptions if s.id == args.subscription_id), None)
     if sub is None:  # a run-time one
-        store = Store(config.storage.path)
+        store = open_store(config.storage.url)
         sub = store.stored_subscription(args.subscription_id)
         store.close()
     if sub is None:

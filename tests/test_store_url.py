@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestd.config import ConfigError, load_config
+from ingestd.config import ConfigError, load_config, redact_url
 from tests.support import write_config
 
 
@@ -56,10 +56,19 @@ def test_bad_urls_are_named_with_the_reason(tmp_path: Path, url: str, reason: st
         _load(tmp_path, f'[storage]\nurl = "{url}"\n')
 
 
-def test_postgresql_is_refused_until_the_engine_is_complete_and_the_password_is_hidden(
-    tmp_path: Path,
-) -> None:
+def test_a_postgresql_url_is_taken_as_is_and_no_sqlite_file_is_named(tmp_path: Path) -> None:
+    config = _load(tmp_path, "", env={"INGESTD_STORAGE_URL": "postgresql://app:s3cret@db/ingestd"})
+    assert config.storage.url == "postgresql://app:s3cret@db/ingestd"
+    assert config.storage.path == ""
+
+
+def test_a_refused_url_is_named_without_its_password(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
-        _load(tmp_path, '[storage]\nurl = "postgresql://app:s3cret@db/ingestd"\n')
-    assert "PostgreSQL engine is not complete" in str(caught.value)
+        _load(tmp_path, '[storage]\nurl = "mysql://app:s3cret@db/ingestd"\n')
+    assert "app:***@db" in str(caught.value)
     assert "s3cret" not in str(caught.value)
+
+
+def test_redact_url_hides_only_the_password() -> None:
+    assert redact_url("postgresql://app:s3cret@db:5432/x") == "postgresql://app:***@db:5432/x"
+    assert redact_url("postgresql://app@db/x") == "postgresql://app@db/x"

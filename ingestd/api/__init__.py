@@ -1,6 +1,6 @@
 """The HTTP side of the daemon: health, metrics and the read API, on the daemon's loop.
 
-    app = build_app(db_path, state=ServiceState(tick_interval=1.0), metrics=Metrics(),
+    app = build_app(storage_url, state=ServiceState(tick_interval=1.0), metrics=Metrics(),
                     token="…")
     await serve(app, bind("127.0.0.1:8080"), stop_event)
 

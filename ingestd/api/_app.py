@@ -20,6 +20,7 @@ from ..errors import ConfigError
 from ..fetch import DEFAULT_MAX_BODY
 from ..metrics import CONTENT_TYPE, Metrics
 from ..store import Writer
+from ..store.engine import to_url
 from ..webhooks import SubscriptionConflict, UnknownSubscription
 from ._middleware import AccessLog, BearerAuth
 from ._openapi import SPEC
@@ -32,7 +33,7 @@ from ._websub import Subscriber, WebSubRoutes
 
 
 def build_app(
-    db_path: str | Path,
+    database: str | Path,
     *,
     state: ServiceState,
     metrics: Metrics,
@@ -42,17 +43,18 @@ def build_app(
     websub: Subscriber | None = None,
     max_body: int = DEFAULT_MAX_BODY,
 ) -> Starlette:
-    """The app over the database at `db_path` (migrated already, by the daemon's writer).
+    """The app over `database`, a storage URL or a SQLite file (migrated already, by the
+    daemon's writer).
     Reads go to a few read-only connections on their own threads; they close with the
     app's lifespan. Writes (subscription changes) go through `writer`, the daemon's;
     without one, the app opens its own for its lifespan, as a CLI command would."""
-    readers = Readers(db_path)
+    readers = Readers(database)
     handlers = _Handlers(readers, state, metrics)
     subscriptions = SubscriptionRoutes(readers, writer)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        own = None if writer else await asyncio.to_thread(Writer, db_path)
+        own = None if writer else await asyncio.to_thread(Writer.for_url, to_url(database))
         subscriptions.writer = writer or own
         try:
             yield

@@ -1,7 +1,8 @@
 """The API's read connections: a few threads, each with its own read-only connection.
 
-Handlers never touch SQLite on the event loop, and never use the daemon's
-writer: in WAL mode these readers see committed data without waiting for it.
+Handlers never touch the database on the event loop, and never use the daemon's
+writer: in WAL mode (SQLite) and under MVCC (PostgreSQL) these readers see committed
+data without waiting for it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..store import Store
+from ..store.engine import open_reader, to_url
 
 T = TypeVar("T")
 
@@ -21,8 +23,8 @@ READ_THREADS = 2
 
 
 class Readers:
-    def __init__(self, db_path: str | Path, threads: int = READ_THREADS):
-        self._path = db_path
+    def __init__(self, database: str | Path, threads: int = READ_THREADS):
+        self._url = to_url(database)
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ingestd-api-read")
         self._local = threading.local()
         self._opened: list[Store] = []
@@ -36,7 +38,7 @@ class Readers:
     def _call(self, fn: Callable[[Store], T]) -> T:
         store = getattr(self._local, "store", None)
         if store is None:
-            store = self._local.store = Store.open_reader(self._path)
+            store = self._local.store = open_reader(self._url)
             with self._lock:
                 self._opened.append(store)
         return fn(store)

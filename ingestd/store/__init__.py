@@ -30,7 +30,7 @@ from ..models import (
     PollWrite,
     StoryWrite,
 )
-from . import _base, _feeds, _reads, _stories, _webhooks, _websub
+from . import _base, _feeds, _reads, _stories, _webhooks, _websub, engine
 from ._feeds import FeedsMixin
 from ._lock import DatabaseInUse, InstanceLock
 from ._reads import ReadsMixin
@@ -54,10 +54,12 @@ class Store(FeedsMixin, StoriesMixin, WebhooksMixin, WebSubMixin, ReadsMixin):
         *_websub.MIGRATIONS,
     ]
 
-    def apply(self, intents: Sequence[Intent]) -> None:
+    def apply(self, intents: Sequence[Intent]) -> list[str]:
         """Write intents, in order, inside the caller's transaction. A FeedUpdate
-        whose lease is another owner's is dropped, and logged by the caller."""
+        whose lease is another owner's is dropped (fencing): returns those feeds' ids,
+        for the caller to log."""
         deliveries = [i for i in intents if isinstance(i, DeliveryWrite)]
+        dropped: list[str] = []
         for intent in intents:
             if isinstance(intent, StoryWrite):
                 self._write_story(intent)
@@ -69,10 +71,11 @@ class Store(FeedsMixin, StoriesMixin, WebhooksMixin, WebSubMixin, ReadsMixin):
                 self._write_policy(intent)
             elif isinstance(intent, PollWrite):
                 self._write_poll(intent)
-            elif isinstance(intent, FeedUpdate):
-                self._write_feed(intent)
+            elif isinstance(intent, FeedUpdate) and not self._write_feed(intent):
+                dropped.append(intent.feed_id)
         if deliveries:  # after their events: a delivery row points at its event's seq
             self._write_deliveries(deliveries)
+        return dropped
 
 
 class Writer:
@@ -80,9 +83,15 @@ class Writer:
     every write is a call queued to it, so writes never contend in-process and
     the event loop never blocks on SQLite."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, opener: Callable[[str], Store] | None = None):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestd-writer")
-        self.store: Store = self._executor.submit(Store, path).result()
+        self.store: Store = self._executor.submit(opener or Store, str(path)).result()
+
+    @classmethod
+    def for_url(cls, url: str) -> Writer:
+        """The writer of either engine: on PostgreSQL the same one thread (replicas are the
+        way to more writers), its transactions on the engine's pool."""
+        return cls(url, opener=engine.open_store)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()

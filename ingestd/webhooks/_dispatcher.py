@@ -16,6 +16,9 @@ process, or by the API) are taken up at the start of the next pass: the store
 keeps a version of the set, and a pass that finds it changed reloads the keys
 and opens a sender for each new subscription. A removed subscription's sender
 is closed once its lanes have ended.
+
+With replicas on PostgreSQL, `follow(wait)` starts a pass as soon as any replica
+commits deliveries that are due (LISTEN/NOTIFY), not only at the periodic pass.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..logs import get_logger
@@ -56,6 +60,8 @@ DISPATCH_EVERY_S = 0.5
 # sent again after the restart. Short: the daemon's polls take their 2 s first, and
 # the whole shutdown must stay inside the 5 s a container runtime allows.
 DRAIN_GRACE_S = 1.0
+# `follow`'s waits: short, so a shutdown never waits long for the listening thread
+WAKE_WAIT_S = 1.0
 
 
 class Dispatcher:
@@ -124,6 +130,25 @@ class Dispatcher:
                 task.add_done_callback(lanes.discard)
                 started += 1
         return started
+
+    async def follow(self, wait: Callable[[float], set[str]]) -> None:
+        """Pass as soon as `wait` (blocking, so on a thread of its own) says deliveries were
+        made due, by this replica or another; until cancelled. A lost connection costs a
+        second (the periodic pass still runs); the next wait reconnects."""
+        loop = asyncio.get_running_loop()
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestd-listen")
+        try:
+            while not self._closing:
+                try:
+                    woken = await loop.run_in_executor(thread, wait, WAKE_WAIT_S)
+                except Exception as exc:
+                    self.log.warning("outbox wake-ups lost", error=f"{type(exc).__name__}: {exc}")
+                    await asyncio.sleep(WAKE_WAIT_S)
+                    continue
+                if woken:
+                    await self.dispatch_due()
+        finally:
+            thread.shutdown(wait=False)  # its wait ends within WAKE_WAIT_S
 
     async def join(self) -> None:
         """Wait until no lane is running."""

@@ -41,10 +41,12 @@ class PgStore(FeedsPart, StoriesPart, WebhooksPart, WebSubPart):
         *_websub.MIGRATIONS,
     ]
 
-    def apply(self, intents: Sequence[Intent]) -> None:
+    def apply(self, intents: Sequence[Intent]) -> list[str]:
         """Write intents, in order, inside the caller's transaction (as the SQLite store's
-        `apply`). A FeedUpdate whose lease is another owner's is dropped (fencing)."""
+        `apply`). A FeedUpdate whose lease is another owner's is dropped (fencing): returns
+        those feeds' ids, for the caller to log."""
         deliveries = [i for i in intents if isinstance(i, DeliveryWrite)]
+        dropped: list[str] = []
         for intent in intents:
             if isinstance(intent, StoryWrite):
                 self._write_story(intent)  # type: ignore[attr-defined]
@@ -56,7 +58,8 @@ class PgStore(FeedsPart, StoriesPart, WebhooksPart, WebSubPart):
                 self._write_policy(intent)  # type: ignore[attr-defined]
             elif isinstance(intent, PollWrite):
                 self._write_poll(intent)  # type: ignore[attr-defined]
-            elif isinstance(intent, FeedUpdate):
-                self._write_feed(intent)
+            elif isinstance(intent, FeedUpdate) and not self._write_feed(intent):
+                dropped.append(intent.feed_id)
         if deliveries:  # after their events: a delivery row points at its event's seq
             self._write_deliveries(deliveries)  # type: ignore[attr-defined]
+        return dropped
