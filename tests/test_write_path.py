@@ -236,10 +236,10 @@ def test_a_full_disk_is_the_polls_error_and_readyz_says_why(
                 store = daemon.writer.store
                 apply = store.apply
 
-                def disk_full(intents: list) -> None:
+                def disk_full(intents: list) -> list[str]:
                     if any(isinstance(i, StoryWrite) for i in intents):
                         raise sqlite3.OperationalError("database or disk is full")
-                    apply(intents)
+                    return apply(intents)
 
                 monkeypatch.setattr(store, "apply", disk_full)
                 with capture_logs() as logs:
