@@ -392,6 +392,8 @@ async def _mapped_errors(url: str, connect_timeout: float) -> AsyncIterator[None
         raise FetchError(f"invalid URL {url}: {exc}") from None
     except httpx.HTTPError as exc:  # read errors, protocol errors, a closed connection
         raise TransportError(f"{type(exc).__name__}: {exc or 'no detail'}: {url}") from None
+    except ssl.SSLError as exc:  # TLS 1.3: a refused client certificate is an alert after the handshake
+        raise TransportError(f"TLS: {exc.reason or exc}: {url}") from None
 
 
 class _Decoder(Protocol):
