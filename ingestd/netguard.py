@@ -303,8 +303,11 @@ class _Proxied(httpx.AsyncBaseTransport):
         return await self._proxy(proxy).handle_async_request(request)
 
     async def _check_target(self, host: str, port: int, timeout: float | None) -> None:
-        with anyio.move_on_after(timeout) as scope:
-            addresses = await self.guarded._resolve(host, port)
+        try:
+            with anyio.move_on_after(timeout) as scope:
+                addresses = await self.guarded._resolve(host, port)
+        except httpcore.ConnectError as exc:  # outside httpx's own mapping: map it here
+            raise httpx.ConnectError(str(exc)) from exc
         if scope.cancelled_caught:
             raise httpx.ConnectTimeout(f"DNS look-up of {host} timed out")
         for ip in addresses:
@@ -320,7 +323,7 @@ class _Proxied(httpx.AsyncBaseTransport):
                 ),
                 proxy_auth=(proxy.username, proxy.password) if proxy.username else None,
                 ssl_context=self.ssl_context,
-                proxy_ssl_context=self.ssl_context,
+                proxy_ssl_context=self.ssl_context if proxy.scheme == "https" else None,
                 max_connections=self.limits.max_connections,
                 max_keepalive_connections=self.limits.max_keepalive_connections,
                 keepalive_expiry=self.limits.keepalive_expiry,
