@@ -170,6 +170,7 @@ class Fetcher:
         """The shared client, or (a client certificate being one per TLS context) the
         one presenting the feed's certificate."""
         assert self._client is not None
+        # a test's transport stands in for every connection, certificates included
         if credentials is None or credentials.client_cert is None or self._mock is not None:
             return self._client
         cert = (credentials.client_cert, credentials.client_key)

@@ -57,7 +57,7 @@ def from_settings(setting: str | None, environ: Mapping[str, str]) -> Proxies:
         try:
             chosen[scheme] = check_proxy_url(environ[name].strip())
         except ValueError as exc:
-            raise ValueError(f"${name}: {exc}") from None
+            raise ValueError(f"${name}: {exc} (set [fetch] proxy, or unset ${name})") from None
     return Proxies(http=chosen["http"], https=chosen["https"], no_proxy=entries)
 
 

@@ -434,6 +434,7 @@ def test_secrets_are_never_logged_or_shown(tmp_path: Path) -> None:
                 feeds, page = await client.get("/feeds"), await client.get("/")
                 assert feeds.status_code == 200 and page.status_code == 200
                 assert {f["id"]: f["credentials"] for f in feeds.json()["feeds"]}["wire"]["auth"] == "bearer"
+                assert "credentials: X-Api-Key, bearer auth, ?api_key" in page.text
                 return [feeds.text, page.text]
 
     shown = [ran.stdout, ran.stderr, listed.stdout, listed.stderr, listed_json.stdout, checked.stdout]
