@@ -399,6 +399,7 @@ def _feed_state(row: dict[str, Any]) -> FeedState:
         recent_published=None
         if row["recent_published"] is None
         else tuple(t for t in map(from_iso, json.loads(row["recent_published"])) if t is not None),
-        secrets=FeedCredentials.from_json(row["secrets"]) if row["secrets"] else None,
-        credentials=json.loads(row["credentials"]) if row["credentials"] else None,
+        # .get: the PostgreSQL engine reads its rows here too, and its schema has yet to mirror these
+        secrets=FeedCredentials.from_json(row["secrets"]) if row.get("secrets") else None,
+        credentials=json.loads(row["credentials"]) if row.get("credentials") else None,
     )
