@@ -449,3 +449,23 @@ def test_secrets_are_never_logged_or_shown(tmp_path: Path) -> None:
         stored = dict(db.execute("SELECT id, secrets FROM feeds"))
     assert stored["wire"] is None  # a config feed's stay in the config
     assert KEY in stored["late"] and PASSWORD in stored["late"]
+
+
+def test_a_config_feed_taking_over_a_run_time_feeds_id_drops_its_stored_secrets(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from ingestd.store import Store
+
+    runtime = parse_feed({"id": "w", "url": "https://wire.example.com/", **ALL}, "cli", 300.0)
+    declared = parse_feed({"id": "w", "url": "https://wire.example.com/"}, "config", 300.0)
+    store = Store(tmp_path / "db.sqlite")
+    try:
+        assert store.add_feed(runtime, "cli", datetime.now(UTC))
+        stored = store.get_feed("w")
+        assert stored is not None and stored.secrets == runtime.credentials
+        assert stored.credentials == runtime.credentials.shown()  # type: ignore[union-attr]
+        store.sync_config_feeds([declared], datetime.now(UTC))
+        taken = store.get_feed("w")
+        assert taken is not None and taken.secrets is None and taken.credentials is None
+    finally:
+        store.close()
