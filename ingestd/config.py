@@ -548,7 +548,8 @@ SETTINGS: list[Setting] = [
         "proxy",
         _parse_proxy,
         None,
-        "http(s)://[USER:PASSWORD@]HOST:PORT every fetch goes through (or env:NAME / file:PATH); "
+        "http(s)://[USER:PASSWORD@]HOST:PORT every outbound request (fetches, webhook deliveries, "
+        "WebSub hub requests) goes through (or env:NAME / file:PATH); "
         "wins over HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, which apply when it is unset. NO_PROXY "
         "holds either way. Each target's address is still checked against allow_private; the "
         "proxy's own address is not (docs/operations.md).",
@@ -558,7 +559,8 @@ SETTINGS: list[Setting] = [
         "ca_bundle",
         _parse_path,
         None,
-        "PEM file of CA certificates servers (and an https proxy) are verified against, "
+        "PEM file of CA certificates servers (feeds, webhook receivers, WebSub hubs, an https "
+        "proxy) are verified against, "
         "instead of the built-in set (certifi); unset: the built-in set.",
         path=True,
     ),

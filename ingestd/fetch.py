@@ -46,7 +46,7 @@ from .config import SETTINGS, parse_duration, parse_size
 from .errors import BodyTooLarge, FetchError, HTTPStatusError, RedirectError, TransportError
 from .logs import get_logger
 from .models import FeedCredentials, FetchResult
-from .netguard import guarded_transport
+from .netguard import guarded_transport, ssl_context
 from .proxies import from_settings
 
 __all__ = ["Fetcher", "read_local", "read_file", "local_files"]
@@ -355,18 +355,6 @@ class _Host:
     slots: asyncio.Semaphore
     next_start: float = 0.0  # time.monotonic() before which no request may start
     users: int = 0  # fetches holding or waiting for a slot
-
-
-def ssl_context(ca_bundle: str | None, cert: tuple[str, str | None] | None = None) -> ssl.SSLContext:
-    """Servers verified against `ca_bundle` (default: certifi), presenting `cert`
-    (certificate file, key file or None) if given. Raises OSError or ssl.SSLError."""
-    if ca_bundle:
-        context = ssl.create_default_context(cafile=ca_bundle)
-    else:
-        context = httpx.create_ssl_context(trust_env=False)
-    if cert is not None:
-        context.load_cert_chain(cert[0], cert[1])
-    return context
 
 
 def _host_key(url: str) -> str:

@@ -36,7 +36,7 @@ import httpcore
 import httpx
 
 from .errors import BlockedAddress
-from .proxies import Proxies
+from .proxies import Proxies, from_settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -336,3 +336,32 @@ class _Proxied(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         for transport in [self.direct, *self._through.values()]:
             await transport.aclose()
+
+
+def ssl_context(ca_bundle: str | None, cert: tuple[str, str | None] | None = None) -> ssl.SSLContext:
+    """Servers verified against `ca_bundle` (default: certifi), presenting `cert`
+    (certificate file, key file or None) if given. Raises OSError or ssl.SSLError."""
+    if ca_bundle:
+        context = ssl.create_default_context(cafile=ca_bundle)
+    else:
+        context = httpx.create_ssl_context(trust_env=False)
+    if cert is not None:
+        context.load_cert_chain(cert[0], cert[1])
+    return context
+
+
+def outbound_transport(
+    allow_private: Iterable[str],
+    *,
+    proxy: str | None = None,
+    ca_bundle: str | None = None,
+    limits: httpx.Limits | None = None,
+) -> httpx.AsyncBaseTransport:
+    """The guarded transport with `[fetch]`'s proxy (or the environment's) and CA bundle:
+    webhook deliveries and WebSub hub requests leave the way feed fetches do."""
+    return guarded_transport(
+        allow_private,
+        limits=limits,
+        ssl_context=ssl_context(ca_bundle),
+        proxies=from_settings(proxy, os.environ),
+    )

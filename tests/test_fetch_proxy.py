@@ -180,3 +180,34 @@ def test_a_target_that_does_not_resolve_is_a_transport_error_before_the_proxy(
         with pytest.raises(TransportError, match="DNS look-up of feeds.invalid failed"):
             fetch("http://feeds.invalid/feed", environ={"HTTP_PROXY": proxy.url})
     assert proxy.requests == []
+
+
+# ── webhook deliveries leave the same way ────────────────────────────────────
+
+
+def send_webhook(url: str, **proxying: Any) -> Any:
+    from ingestd.webhooks._sender import Sender
+
+    async def once() -> Any:
+        async with Sender(
+            timeout=5.0, user_agent="ingestd-test/1", allow_private=ALLOWED, connections=1, **proxying
+        ) as sender:
+            return await sender.send(url, [b"k" * 32], "evt_1", b"{}")
+
+    return asyncio.run(asyncio.wait_for(once(), 20))
+
+
+def test_a_webhook_goes_through_the_fetch_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    with forward_proxy() as proxy, recording({"/hook": (204, {}, b"")}, host="127.0.0.2") as receiver:
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # the setting wins: never used
+        attempt = send_webhook(receiver.url("/hook"), proxy=proxy.url)
+    assert attempt.ok, attempt
+    assert proxy.requests == [f"POST {receiver.url('/hook')}"]
+    assert "webhook-signature" in receiver.seen[0].headers
+
+
+def test_a_webhook_to_a_private_receiver_is_refused_before_the_proxy() -> None:
+    with forward_proxy() as proxy, recording({"/hook": (204, {}, b"")}, host="127.0.0.3") as receiver:
+        attempt = send_webhook(receiver.url("/hook"), proxy=proxy.url)
+    assert not attempt.ok and "127.0.0.3" in (attempt.error or "")
+    assert proxy.requests == [] and receiver.seen == []

@@ -62,6 +62,10 @@ def recording(
             self.wfile.write(body)
             self.close_connection = True
 
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.do_GET()
+
         def log_message(self, *args: object) -> None:
             pass
 
@@ -92,7 +96,7 @@ class Proxy:
 
 @contextlib.contextmanager
 def forward_proxy() -> Iterator[Proxy]:
-    """An HTTP proxy on 127.0.0.1: absolute-URI GETs are forwarded (one per connection),
+    """An HTTP proxy on 127.0.0.1: absolute-URI GETs and POSTs are forwarded (one per connection),
     CONNECT opens a tunnel. Enough for a client's view of a proxy, nothing more."""
     proxy = Proxy(0)
 
@@ -100,18 +104,21 @@ def forward_proxy() -> Iterator[Proxy]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            proxy.requests.append(f"GET {self.path}")
+            proxy.requests.append(f"{self.command} {self.path}")
             target = urlsplit(self.path)
-            head = f"GET {target.path or '/'}{'?' + target.query if target.query else ''} HTTP/1.1\r\n"
+            head = f"{self.command} {target.path or '/'}{'?' + target.query if target.query else ''} HTTP/1.1\r\n"
             for name, value in self.headers.items():
                 if name.lower() not in ("connection", "proxy-connection", "keep-alive"):
                     head += f"{name}: {value}\r\n"
             head += "Connection: close\r\n\r\n"
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with socket.create_connection((target.hostname, target.port or 80), timeout=5) as upstream:
-                upstream.sendall(head.encode("latin-1"))
+                upstream.sendall(head.encode("latin-1") + body)
                 while chunk := upstream.recv(65536):
                     self.wfile.write(chunk)
             self.close_connection = True
+
+        do_POST = do_GET
 
         def do_CONNECT(self) -> None:
             proxy.requests.append(f"CONNECT {self.path}")
