@@ -398,6 +398,7 @@ def _feeds_list(args: argparse.Namespace) -> int:
         "last_error",
         "url",
         "disabled",
+        "credentials",
     )
     rows = []
     for feed in feeds:

@@ -103,6 +103,8 @@ class Daemon:
         self.lease = schedule.lease_length(config.fetch.timeout)
         self.dedupe = dedupe.Settings.from_config(config.dedupe)
         self.pinned_identity = {f.id: f.identity for f in config.feeds}
+        # a config feed's credentials stay in the config; a run-time feed's come with its row
+        self.credentials = {f.id: f.credentials for f in config.feeds if f.credentials}
 
     @contextlib.asynccontextmanager
     async def open(self) -> AsyncIterator[Daemon]:
@@ -553,7 +555,12 @@ class Daemon:
             await self._read_folder_feed(feed, started, fetched)
             return
         try:
-            result = await self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+            result = await self.fetcher.fetch(
+                feed.url,
+                etag=feed.etag,
+                last_modified=feed.last_modified,
+                credentials=self.credentials.get(feed.id) or feed.secrets,
+            )
         finally:
             await self._give_slot(feed.id)
         fetched.status, fetched.size, fetched.headers = result.status, len(result.body), result.headers
@@ -676,7 +683,10 @@ class Daemon:
         async def article(index: int) -> None:
             story, entry = processed.stories[index], processed.entries[index]
             try:
-                result = await self.fetcher.fetch(story.url)  # type: ignore[arg-type]
+                result = await self.fetcher.fetch(
+                    story.url,  # type: ignore[arg-type]
+                    credentials=self.credentials.get(feed.id) or feed.secrets,  # their origin's pages only
+                )
                 processed.stories[index] = await loop.run_in_executor(
                     self.cpu,
                     partial(
