@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from . import __version__, api_cli, feeds_cli
-from .config import Config, load_config, redact_url, reference
+from .config import Config, _redact_url, load_config, reference
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -336,7 +336,7 @@ def _migrate(args: argparse.Namespace) -> int:
     store = open_store(config.storage.url)
     store.close()
     print(
-        f"{redact_url(config.storage.url)}: "
+        f"{_redact_url(config.storage.url)}: "
         + (f"applied {', '.join(store.applied)}" if store.applied else "up to date")
     )
     return 0

@@ -270,7 +270,7 @@ def _parse_storage_url(value: Any) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.lower() not in STORAGE_SCHEMES:
         raise ValueError(
-            f"{redact_url(url)!r}: a storage URL is sqlite:///PATH or postgresql://HOST/DATABASE"
+            f"{_redact_url(url)!r}: a storage URL is sqlite:///PATH or postgresql://HOST/DATABASE"
         )
     if scheme.lower() == "sqlite" and not rest.lstrip("/"):
         raise ValueError(f"{url!r}: sqlite:/// needs the database file's path (sqlite:///data/ingestd.db)")
@@ -280,7 +280,7 @@ def _parse_storage_url(value: Any) -> str:
 STORAGE_SCHEMES = ("sqlite", "postgresql", "postgres")
 
 
-def redact_url(url: str) -> str:
+def _redact_url(url: str) -> str:
     """The URL without its password, for messages and logs."""
     return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 

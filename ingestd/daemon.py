@@ -40,7 +40,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from . import api, compose, dedupe, logs, normalize, schedule, watch, websub
-from .config import Config, load_config, redact_url
+from .config import Config, _redact_url, load_config
 from .errors import ConfigError, FetchError, IngestError, ParseError
 from .fetch import Fetcher, read_file, read_local
 from .logs import get_logger
@@ -159,7 +159,7 @@ class Daemon:
     def _unopenable(self, error: Exception) -> str:
         if self.shared:
             reason = str(error).strip() or type(error).__name__
-            return f"database {redact_url(self.config.storage.url)} cannot be opened: {reason}"
+            return f"database {_redact_url(self.config.storage.url)} cannot be opened: {reason}"
         return unopenable(Path(self.config.storage.path), error)
 
     async def _sync_config(self, config: Config) -> None:
@@ -182,7 +182,7 @@ class Daemon:
                 self.log.info(
                     "daemon started",
                     feeds=len(self.config.feeds),
-                    database=redact_url(self.config.storage.url),
+                    database=_redact_url(self.config.storage.url),
                     once=self.once,
                 )
                 if self.once:

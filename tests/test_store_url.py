@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestd.config import ConfigError, load_config, redact_url
+from ingestd.config import ConfigError, _redact_url, load_config
 from tests.support import write_config
 
 
@@ -70,5 +70,5 @@ def test_a_refused_url_is_named_without_its_password(tmp_path: Path) -> None:
 
 
 def test_redact_url_hides_only_the_password() -> None:
-    assert redact_url("postgresql://app:s3cret@db:5432/x") == "postgresql://app:***@db:5432/x"
-    assert redact_url("postgresql://app@db/x") == "postgresql://app@db/x"
+    assert _redact_url("postgresql://app:s3cret@db:5432/x") == "postgresql://app:***@db:5432/x"
+    assert _redact_url("postgresql://app@db/x") == "postgresql://app@db/x"
