@@ -1,8 +1,21 @@
-"""The lease queue's ceiling with 1, 2 and 3 replicas on one PostgreSQL, beside SQLite.
+"""Replicas on one PostgreSQL, beside SQLite: the lease queue's ceiling, and real daemons.
 
     python bench/scale.py [--url postgresql://postgres@127.0.0.1:5432/test] [--feeds 3000] [--batch 20]
+    python bench/scale.py --daemons [--url …] [--feeds 600] [--window 15]
 
-Each replica is a process running the store's side of a poll round and nothing else: claim
+`--daemons`: real `ingestd run` processes (1, 2 and 3 on one PostgreSQL, and one on a
+SQLite file) polling feeds served as pre-rendered bytes by one server process on six
+loopback hosts (tests/support/newsroom.py). Every feed is due every second, more than the
+replicas can poll, so the figure is their capacity: polls per second over a window once
+every feed has been polled once (later polls find the same body: claim, host slot, fetch,
+history row and feed state, no parse), median of 3 runs, each on a fresh schema or file.
+Beside it: the replicas' CPU seconds and the machine's busy share over the window, and
+lock waits (sessions of the database waiting on a lock, sampled every 100 ms). Then the
+failover: two replicas, one killed -9; for each feed it held, the seconds from its lease's
+end to its first poll by the other.
+
+Without `--daemons`:
+each replica is a process running the store's side of a poll round and nothing else: claim
 a batch of due feeds (`claim_due`, FOR UPDATE SKIP LOCKED), then write each feed's fenced
 `FeedUpdate` (its next poll an hour on), until no feed is due. That is the coordination a
 poll pays to the database, without fetching or parsing, so the figure is the ceiling the
@@ -19,9 +32,13 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import signal
+import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -35,6 +52,9 @@ import psycopg  # noqa: E402
 from ingestd.models import FeedConfig, FeedUpdate  # noqa: E402
 from ingestd.store import Store  # noqa: E402
 from ingestd.store.pg import PgStore  # noqa: E402
+from tests.support.newsroom import Newsroom  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
+from tests.support.processes import INGESTD, clean_env  # noqa: E402
 
 LEASE = timedelta(minutes=5)
 
@@ -125,6 +145,216 @@ def _failover(url: str, lease_s: float) -> float:
         _drop_schema(url, schema)
 
 
+# ── real daemons ─────────────────────────────────────────────────────────────
+
+HOSTS = 6
+FETCH_TIMEOUT_S = 2  # a lease is 2 x this + 30 s: what the failover waits out
+
+
+def _serve(feeds: int, urls: Any, stop: Any) -> None:
+    """The server process: every feed's bytes rendered before the first request."""
+    room = Newsroom(feeds, hosts=HOSTS, delay=0.0).start()
+    room.freeze()  # round 0 for good: after its first poll a feed's body never changes
+    for n in range(feeds):
+        room.body(n, 0)
+    urls.put([room.url(n) for n in range(feeds)])
+    stop.wait()
+    room.stop()
+
+
+def _daemon_config(folder: Path, urls: list[str]) -> Path:
+    text = (
+        '[log]\nformat = "json"\nlevel = "warning"\n'
+        f'[fetch]\nallow_private = ["127.0.0.0/8"]\ntimeout = "{FETCH_TIMEOUT_S}s"\nper_host_limit = 10\n'
+        '[scheduler]\ntick = "100ms"\nworkers = 20\nmin_interval = "1s"\nmax_interval = "1s"\n'
+    )
+    for n, url in enumerate(urls):
+        text += f'[[feeds]]\nid = "f{n:04d}"\nurl = "{url}"\ninterval = "1s"\n'
+    path = folder / "ingestd.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _start(config: Path, storage: str, folder: Path) -> subprocess.Popen[bytes]:
+    env = clean_env(INGESTD_STORAGE_URL=storage, INGESTD_HTTP_LISTEN=f"127.0.0.1:{free_port()}")
+    log = (folder / f"replica-{uuid.uuid4().hex[:6]}.log").open("wb")
+    return subprocess.Popen([*INGESTD, "run", "--config", str(config)], env=env, stdout=log, stderr=log)
+
+
+def _query(storage: str, sql: str, params: list[Any]) -> Any:
+    """One value, from either engine (SQLite's times are fixed-width UTC text)."""
+    if storage.startswith("sqlite:///"):
+        with sqlite3.connect(storage.removeprefix("sqlite:///"), timeout=30) as conn:
+            sql = sql.replace("%s", "?")
+            return conn.execute(
+                sql, [p.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if isinstance(p, datetime) else p for p in params]
+            ).fetchone()[0]
+    with psycopg.connect(storage, autocommit=True) as conn:
+        row = conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+
+def _cpu_s(pid: int) -> float:
+    """A process's user + system CPU seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of all CPUs since boot."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+class _LockWaits(threading.Thread):
+    """Samples, every 100 ms, how many sessions of the database wait on a lock."""
+
+    def __init__(self, storage: str):
+        super().__init__(daemon=True)
+        self.storage, self.samples, self.stop = storage, [], threading.Event()
+
+    def run(self) -> None:
+        if not self.storage.startswith("postgres"):
+            return
+        with psycopg.connect(self.storage, autocommit=True) as conn:
+            while not self.stop.wait(0.1):
+                row = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                ).fetchone()
+                self.samples.append(row[0] if row else 0)
+
+
+def _daemon_run(storage: str, urls: list[str], replicas: int, window: float) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        config = _daemon_config(folder, urls)
+        procs = [_start(config, storage, folder) for _ in range(replicas)]
+        try:
+            deadline = time.monotonic() + 600
+            # the first pass parses and stores every feed's items; the window starts after it
+            while (_query(storage, "SELECT count(DISTINCT feed_id) FROM polls", []) or 0) < len(urls):
+                if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                    raise SystemExit("replicas did not poll every feed (see their logs)")
+                time.sleep(0.5)
+            time.sleep(2)
+            waits = _LockWaits(storage)
+            waits.start()
+            cpu0, busy0 = [_cpu_s(p.pid) for p in procs], _machine_busy()
+            began = datetime.now(UTC)
+            time.sleep(window)
+            ended = datetime.now(UTC)
+            cpu1, busy1 = [_cpu_s(p.pid) for p in procs], _machine_busy()
+            waits.stop.set()
+            waits.join()
+            polls = _query(
+                storage,
+                "SELECT count(*) FROM polls WHERE started_at >= %s AND started_at < %s",
+                [began, ended],
+            )
+        finally:
+            for proc in procs:
+                proc.send_signal(signal.SIGTERM)
+            for proc in procs:
+                proc.wait(30)
+    seconds = (ended - began).total_seconds()
+    return {
+        "per_s": polls / seconds,
+        "cpu_s": sum(cpu1) - sum(cpu0),
+        "busy": (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]),
+        "lock_waits": statistics.mean(waits.samples) if waits.samples else 0.0,
+        "waiting": sum(1 for n in waits.samples if n) / len(waits.samples) if waits.samples else 0.0,
+    }
+
+
+def _daemon_failover(url: str, urls: list[str]) -> list[float]:
+    """Two replicas; one killed -9. For each feed it held then: its lease's end to its first
+    poll by the other."""
+    schema, scoped = _fresh_schema(url)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            config = _daemon_config(folder, urls)
+            victim, survivor = _start(config, scoped, folder), _start(config, scoped, folder)
+            try:
+                while (_query(scoped, "SELECT count(DISTINCT feed_id) FROM polls", []) or 0) < len(urls):
+                    time.sleep(0.5)
+                time.sleep(2)
+                victim.send_signal(signal.SIGKILL)
+                victim.wait(10)
+                with psycopg.connect(scoped, autocommit=True) as conn:
+                    held = conn.execute(
+                        "SELECT id, lease_until FROM feeds WHERE lease_owner LIKE %s", [f"%:{victim.pid}:%"]
+                    ).fetchall()
+                    ends = dict(held)
+                    delays: dict[str, float] = {}
+                    deadline = time.monotonic() + 120
+                    while len(delays) < len(ends) and time.monotonic() < deadline:
+                        time.sleep(0.5)
+                        for feed_id, first in conn.execute(
+                            "SELECT p.feed_id, min(p.started_at) FROM polls p "
+                            "JOIN feeds f ON f.id = p.feed_id WHERE p.feed_id = ANY(%s) "
+                            "AND p.started_at >= %s GROUP BY p.feed_id",
+                            [list(ends), min(ends.values())],
+                        ):
+                            if first >= ends[feed_id]:
+                                delays[feed_id] = (first - ends[feed_id]).total_seconds()
+            finally:
+                for proc in (victim, survivor):
+                    if proc.poll() is None:
+                        proc.send_signal(signal.SIGTERM)
+                        proc.wait(30)
+        return sorted(delays.values())
+    finally:
+        _drop_schema(url, schema)
+
+
+def daemons(url: str, feeds: int, window: float) -> None:
+    urls_queue: Any = multiprocessing.Queue()
+    stop: Any = multiprocessing.Event()
+    server = multiprocessing.Process(target=_serve, args=(feeds, urls_queue, stop), daemon=True)
+    server.start()
+    urls = urls_queue.get(timeout=120)
+    print(
+        f"{feeds} feeds on {HOSTS} loopback hosts, every one due every second; {window:.0f} s windows; "
+        f"{os.cpu_count()} CPUs shared with PostgreSQL and the feed server; load {os.getloadavg()[0]:.1f}"
+    )
+    rows: dict[str, dict[str, float]] = {}
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            rows["sqlite, 1 process"] = _median(
+                [_daemon_run(f"sqlite:///{folder}/run-{n}.db", urls, 1, window) for n in range(3)]
+            )
+        for replicas in (1, 2, 3):
+            runs = []
+            for _ in range(3):
+                schema, scoped = _fresh_schema(url)
+                try:
+                    runs.append(_daemon_run(scoped, urls, replicas, window))
+                finally:
+                    _drop_schema(url, schema)
+            rows[f"postgresql, {replicas} replica{'s' if replicas > 1 else ''}"] = _median(runs)
+        one = rows["postgresql, 1 replica"]["per_s"]
+        print(
+            f"{'setup':<24}{'polls/s':>9}{'vs 1':>7}{'cpu s':>8}{'busy':>7}{'lock waits':>12}{'waiting':>9}"
+        )
+        for name, row in rows.items():
+            print(
+                f"{name:<24}{row['per_s']:>9.1f}{row['per_s'] / one:>6.2f}x{row['cpu_s']:>8.1f}"
+                f"{row['busy']:>6.0%}{row['lock_waits']:>12.2f}{row['waiting']:>8.0%}"
+            )
+        delays = _daemon_failover(url, urls)
+        if delays:
+            print(
+                f"failover after kill -9 ({len(delays)} feeds held): lease end to polled again "
+                f"median {statistics.median(delays):.2f}s, max {max(delays):.2f}s"
+            )
+    finally:
+        stop.set()
+        server.join(10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -132,7 +362,12 @@ def main() -> None:
     parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--feeds", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument("--daemons", action="store_true", help="real `ingestd run` replicas")
+    parser.add_argument("--window", type=float, default=15.0)
     args = parser.parse_args()
+    if args.daemons:
+        daemons(args.url, args.feeds if args.feeds != 3000 else 600, args.window)
+        return
     print(f"{args.feeds} feeds, batches of {args.batch}, {os.cpu_count()} CPUs (shared with PostgreSQL)")
     rows: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as folder:
