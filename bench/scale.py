@@ -11,8 +11,8 @@ every feed has been polled once (later polls find the same body: claim, host slo
 history row and feed state, no parse), median of 3 runs, each on a fresh schema or file.
 Beside it: the replicas' CPU seconds and the machine's busy share over the window, and
 lock waits (sessions of the database waiting on a lock, sampled every 100 ms). Then the
-failover: two replicas, one killed -9; for each feed it held, the seconds from its lease's
-end to its first poll by the other.
+failover: two replicas on 100 of the feeds (time to spare), one killed -9 mid-poll; for
+each feed it held, the seconds from its lease's end to its first poll by the other.
 
 Without `--daemons`:
 each replica is a process running the store's side of a poll round and nothing else: claim
@@ -149,6 +149,7 @@ def _failover(url: str, lease_s: float) -> float:
 
 HOSTS = 6
 FETCH_TIMEOUT_S = 2  # a lease is 2 x this + 30 s: what the failover waits out
+FAILOVER_FEEDS = 100
 
 
 def _serve(feeds: int, urls: Any, stop: Any) -> None:
@@ -182,16 +183,24 @@ def _start(config: Path, storage: str, folder: Path) -> subprocess.Popen[bytes]:
 
 
 def _query(storage: str, sql: str, params: list[Any]) -> Any:
-    """One value, from either engine (SQLite's times are fixed-width UTC text)."""
+    """One value, from either engine (SQLite's times are UTC text, to the second)."""
     if storage.startswith("sqlite:///"):
         with sqlite3.connect(storage.removeprefix("sqlite:///"), timeout=30) as conn:
             sql = sql.replace("%s", "?")
             return conn.execute(
-                sql, [p.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if isinstance(p, datetime) else p for p in params]
+                sql, [p.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(p, datetime) else p for p in params]
             ).fetchone()[0]
     with psycopg.connect(storage, autocommit=True) as conn:
         row = conn.execute(sql, params).fetchone()
         return row[0] if row else None
+
+
+def _polled_feeds(storage: str) -> int:
+    """Feeds polled at least once (0 until the first replica has migrated)."""
+    try:
+        return int(_query(storage, "SELECT count(DISTINCT feed_id) FROM polls", []) or 0)
+    except (sqlite3.OperationalError, psycopg.errors.UndefinedTable):
+        return 0
 
 
 def _cpu_s(pid: int) -> float:
@@ -226,7 +235,7 @@ class _LockWaits(threading.Thread):
                 self.samples.append(row[0] if row else 0)
 
 
-def _daemon_run(storage: str, urls: list[str], replicas: int, window: float) -> dict[str, float]:
+def _daemon_run(storage: str, urls: list[str], replicas: int, window: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         config = _daemon_config(folder, urls)
@@ -234,7 +243,7 @@ def _daemon_run(storage: str, urls: list[str], replicas: int, window: float) -> 
         try:
             deadline = time.monotonic() + 600
             # the first pass parses and stores every feed's items; the window starts after it
-            while (_query(storage, "SELECT count(DISTINCT feed_id) FROM polls", []) or 0) < len(urls):
+            while _polled_feeds(storage) < len(urls):
                 if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
                     raise SystemExit("replicas did not poll every feed (see their logs)")
                 time.sleep(0.5)
@@ -242,9 +251,11 @@ def _daemon_run(storage: str, urls: list[str], replicas: int, window: float) -> 
             waits = _LockWaits(storage)
             waits.start()
             cpu0, busy0 = [_cpu_s(p.pid) for p in procs], _machine_busy()
-            began = datetime.now(UTC)
+            # whole seconds: SQLite's history rows keep a poll's start to the second
+            time.sleep(1 - time.time() % 1)
+            began = datetime.now(UTC).replace(microsecond=0)
             time.sleep(window)
-            ended = datetime.now(UTC)
+            ended = began + timedelta(seconds=window)
             cpu1, busy1 = [_cpu_s(p.pid) for p in procs], _machine_busy()
             waits.stop.set()
             waits.join()
@@ -278,28 +289,29 @@ def _daemon_failover(url: str, urls: list[str]) -> list[float]:
             config = _daemon_config(folder, urls)
             victim, survivor = _start(config, scoped, folder), _start(config, scoped, folder)
             try:
-                while (_query(scoped, "SELECT count(DISTINCT feed_id) FROM polls", []) or 0) < len(urls):
+                while _polled_feeds(scoped) < len(urls):
                     time.sleep(0.5)
-                time.sleep(2)
-                victim.send_signal(signal.SIGKILL)
-                victim.wait(10)
                 with psycopg.connect(scoped, autocommit=True) as conn:
+                    holding = "SELECT count(*) FROM feeds WHERE lease_owner LIKE %s"
+                    while not conn.execute(holding, [f"%:{victim.pid}:%"]).fetchone()[0]:  # type: ignore[index]
+                        time.sleep(0.01)
+                    victim.send_signal(signal.SIGKILL)  # mid-poll: it dies holding leases
+                    victim.wait(10)
                     held = conn.execute(
                         "SELECT id, lease_until FROM feeds WHERE lease_owner LIKE %s", [f"%:{victim.pid}:%"]
                     ).fetchall()
                     ends = dict(held)
                     delays: dict[str, float] = {}
                     deadline = time.monotonic() + 120
+                    # last_poll_at is the poll's start (history rows keep whole seconds); sampled
+                    # more often than a feed's 1 s interval, so the first poll after is seen
                     while len(delays) < len(ends) and time.monotonic() < deadline:
-                        time.sleep(0.5)
-                        for feed_id, first in conn.execute(
-                            "SELECT p.feed_id, min(p.started_at) FROM polls p "
-                            "JOIN feeds f ON f.id = p.feed_id WHERE p.feed_id = ANY(%s) "
-                            "AND p.started_at >= %s GROUP BY p.feed_id",
-                            [list(ends), min(ends.values())],
+                        time.sleep(0.1)
+                        for feed_id, polled in conn.execute(
+                            "SELECT id, last_poll_at FROM feeds WHERE id = ANY(%s)", [list(ends)]
                         ):
-                            if first >= ends[feed_id]:
-                                delays[feed_id] = (first - ends[feed_id]).total_seconds()
+                            if feed_id not in delays and polled is not None and polled >= ends[feed_id]:
+                                delays[feed_id] = (polled - ends[feed_id]).total_seconds()
             finally:
                 for proc in (victim, survivor):
                     if proc.poll() is None:
@@ -310,31 +322,32 @@ def _daemon_failover(url: str, urls: list[str]) -> list[float]:
         _drop_schema(url, schema)
 
 
-def daemons(url: str, feeds: int, window: float) -> None:
+def daemons(url: str, feeds: int, window: int, runs: int) -> None:
     urls_queue: Any = multiprocessing.Queue()
     stop: Any = multiprocessing.Event()
     server = multiprocessing.Process(target=_serve, args=(feeds, urls_queue, stop), daemon=True)
     server.start()
     urls = urls_queue.get(timeout=120)
     print(
-        f"{feeds} feeds on {HOSTS} loopback hosts, every one due every second; {window:.0f} s windows; "
+        f"{feeds} feeds on {HOSTS} loopback hosts, every one due every second; {window} s windows, "
+        f"median of {runs}; "
         f"{os.cpu_count()} CPUs shared with PostgreSQL and the feed server; load {os.getloadavg()[0]:.1f}"
     )
     rows: dict[str, dict[str, float]] = {}
     try:
         with tempfile.TemporaryDirectory() as folder:
             rows["sqlite, 1 process"] = _median(
-                [_daemon_run(f"sqlite:///{folder}/run-{n}.db", urls, 1, window) for n in range(3)]
+                [_daemon_run(f"sqlite:///{folder}/run-{n}.db", urls, 1, window) for n in range(runs)]
             )
         for replicas in (1, 2, 3):
-            runs = []
-            for _ in range(3):
+            measured = []
+            for _ in range(runs):
                 schema, scoped = _fresh_schema(url)
                 try:
-                    runs.append(_daemon_run(scoped, urls, replicas, window))
+                    measured.append(_daemon_run(scoped, urls, replicas, window))
                 finally:
                     _drop_schema(url, schema)
-            rows[f"postgresql, {replicas} replica{'s' if replicas > 1 else ''}"] = _median(runs)
+            rows[f"postgresql, {replicas} replica{'s' if replicas > 1 else ''}"] = _median(measured)
         one = rows["postgresql, 1 replica"]["per_s"]
         print(
             f"{'setup':<24}{'polls/s':>9}{'vs 1':>7}{'cpu s':>8}{'busy':>7}{'lock waits':>12}{'waiting':>9}"
@@ -344,11 +357,12 @@ def daemons(url: str, feeds: int, window: float) -> None:
                 f"{name:<24}{row['per_s']:>9.1f}{row['per_s'] / one:>6.2f}x{row['cpu_s']:>8.1f}"
                 f"{row['busy']:>6.0%}{row['lock_waits']:>12.2f}{row['waiting']:>8.0%}"
             )
-        delays = _daemon_failover(url, urls)
+        # failover on 100 of the feeds: replicas with time to spare, as a deployment has
+        delays = [d for _ in range(runs) for d in _daemon_failover(url, urls[:FAILOVER_FEEDS])]
         if delays:
             print(
-                f"failover after kill -9 ({len(delays)} feeds held): lease end to polled again "
-                f"median {statistics.median(delays):.2f}s, max {max(delays):.2f}s"
+                f"failover after kill -9, {FAILOVER_FEEDS} feeds, {runs} kills ({len(delays)} feeds held): "
+                f"lease end to polled again median {statistics.median(delays):.2f}s, max {max(delays):.2f}s"
             )
     finally:
         stop.set()
@@ -363,10 +377,11 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--daemons", action="store_true", help="real `ingestd run` replicas")
-    parser.add_argument("--window", type=float, default=15.0)
+    parser.add_argument("--window", type=int, default=15, help="seconds measured per run (--daemons)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per setup, the median shown (--daemons)")
     args = parser.parse_args()
     if args.daemons:
-        daemons(args.url, args.feeds if args.feeds != 3000 else 600, args.window)
+        daemons(args.url, args.feeds if args.feeds != 3000 else 600, args.window, args.runs)
         return
     print(f"{args.feeds} feeds, batches of {args.batch}, {os.cpu_count()} CPUs (shared with PostgreSQL)")
     rows: dict[str, dict[str, float]] = {}
