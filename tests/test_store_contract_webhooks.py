@@ -407,6 +407,7 @@ def test_replicas_share_a_subscriptions_deliveries_within_its_limit_and_in_versi
     def watch() -> None:  # the database's own count, read as one snapshot
         while not stop.is_set():
             leased_seen.append(seed._leased("newsroom"))
+            time.sleep(0.001)
 
     def replica() -> None:
         nonlocal in_flight, most
