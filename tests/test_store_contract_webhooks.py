@@ -25,6 +25,7 @@ from ingestd.timeutil import to_iso
 from ingestd.webhooks import Attempt, record_attempt
 from tests.support.engines import ENGINES, open_engine
 from tests.support.postgres import postgres_schema
+from tests.support.waiting import wait_for
 from tests.support.webhooks import FAST, OLD_SECRET, SECRET
 
 NOW = datetime(2020, 1, 9, 0, 31, 2, tzinfo=UTC)
@@ -525,3 +526,50 @@ def test_committed_deliveries_wake_a_listener_at_commit_and_not_before(pg_url: s
     assert listener.wait_for_outbox(10) == {"economy"}
     writer.close()
     listener.close()
+
+
+def test_a_removal_waits_for_deliveries_being_written_and_takes_them_too(pg_url: str) -> None:
+    from ingestd.store.pg import PgStore
+
+    writer, operator = PgStore(pg_url), PgStore(pg_url)
+    writer.add_subscription(sub("api-1"), "api", NOW)
+    owed: list[int] = []
+    remover = threading.Thread(target=lambda: owed.append(operator.remove_subscription("api-1")))
+    with writer.transaction():
+        _execute(writer, "INSERT INTO events (id, story_id, version) VALUES (?, ?, ?)", ["evt-1", "s", 1])
+        writer.apply([DeliveryWrite("api-1", "evt-1", "s", 1, "pending", STAMP)])
+        remover.start()
+        wait_for(lambda: owed or _lock_waits(writer), "the removal to wait on the writer, or to end")
+    remover.join(30)
+    assert owed == [1] and writer.count("deliveries") == 0  # no delivery outlives its subscription
+    writer.close()
+    operator.close()
+
+
+def test_a_claim_does_not_wait_for_deliveries_being_written(pg_url: str) -> None:
+    from ingestd.store.pg import PgStore
+
+    writer, sender = PgStore(pg_url), PgStore(pg_url)
+    writer.sync_config_subscriptions([sub()], NOW)
+    publish(writer, 1)
+    claims: list[Any] = []
+    with writer.transaction():
+        _execute(writer, "INSERT INTO events (id, story_id, version) VALUES (?, ?, ?)", ["evt-2", "s", 1])
+        writer.apply([DeliveryWrite("newsroom", "evt-2", "s", 1, "pending", STAMP)])
+        claimer = threading.Thread(target=lambda: claims.append(claim(sender)))
+        claimer.start()
+        claimer.join(30)
+        assert not claimer.is_alive(), "the claim waited for the writer's transaction"
+    assert claims[0].event_id == "evt-1-1"
+    writer.close()
+    sender.close()
+
+
+def _lock_waits(store: Any) -> bool:
+    """Whether a removal (its row lock) waits on a lock."""
+    return bool(
+        store._row(
+            "SELECT 1 AS waiting FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND query LIKE 'SELECT * FROM subscriptions WHERE id = %% FOR UPDATE'"
+        )
+    )

@@ -6,8 +6,8 @@ every answer: rows become port values through that part's own readers (`_filter`
 `_stored`), and the outbox's times are kept to the millisecond (`_ms`) so both engines
 compare them alike. What only several replicas need:
 
-- a claim locks its subscription's row (`FOR UPDATE`), so replicas claiming for one
-  subscription take turns: the per-subscription `[webhooks] concurrency` counts the
+- a claim locks its subscription's row (`FOR NO KEY UPDATE`), so replicas claiming for
+  one subscription take turns: the per-subscription `[webhooks] concurrency` counts the
   deliveries leased in the database, whoever holds them, and a story's later version is
   never claimed while an earlier one is pending or leased anywhere;
 - the delivery itself is taken `FOR UPDATE SKIP LOCKED` with a lease (`lease_until`): a
@@ -15,6 +15,9 @@ compare them alike. What only several replicas need:
 - every transaction that locks both takes the subscription's row before its deliveries
   (claims, attempts, enable, remove), so they never deadlock; claims never wait on a
   delivery row;
+- writing a delivery holds its subscription's row `FOR KEY SHARE` until commit: claims
+  do not wait for it, but a removal does (and then deletes those deliveries too), so no
+  delivery outlives its subscription;
 - deliveries made due notify `ingestd_outbox` (the subscription's id), delivered at
   commit: `wait_for_outbox` wakes a dispatcher on any replica.
 """
@@ -65,6 +68,11 @@ from ._base import Migration, Params, PgBase, connect
 OUTBOX_CHANNEL = "ingestd_outbox"
 # Changes to the set of subscriptions (sync, add, change, remove) take turns under this lock.
 _SUBSCRIPTIONS_LOCK = "ingestd.subscriptions"
+# The subscription row lock that claims, attempts and changes take turns on; it lets
+# deliveries be written meanwhile (their FOR KEY SHARE), unlike a removal's FOR UPDATE.
+_TURN = "FOR NO KEY UPDATE"
+# In a delivery's INSERT … SELECT: its subscription exists, and stays until this commits.
+_KEPT = "EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = %s FOR KEY SHARE)"
 # Ids in the byte order SQLite sorts them in, whatever the database's collation.
 _BY_ID = 'ORDER BY id COLLATE "C"'
 
@@ -177,9 +185,9 @@ class WebhooksPart(PgBase):
             "INSERT INTO deliveries (subscription_id, event_seq, event_id, story_id, version, "
             "state, attempts, queued_at, next_attempt_at) "
             "SELECT %s, seq, id, story_id, version, %s, 0, %s, %s FROM events WHERE id = %s "
-            "ON CONFLICT (subscription_id, event_id) DO NOTHING",
+            f"AND {_KEPT} ON CONFLICT (subscription_id, event_id) DO NOTHING",
             [
-                (w.subscription_id, w.state, queued, queued, w.event_id)
+                (w.subscription_id, w.state, queued, queued, w.event_id, w.subscription_id)
                 for w in writes
                 for queued in [from_iso(w.queued_at)]
             ],
@@ -200,7 +208,7 @@ class WebhooksPart(PgBase):
             self._lock_subscriptions()
             for sub in subscriptions:
                 declared = {**_declared(sub), "origin": "config", "secrets": None, "updated_at": at}
-                row = self._subscription(sub.id, lock=True)
+                row = self._subscription(sub.id, lock=_TURN)
                 if row is None:
                     self._insert_subscription(
                         {"id": sub.id, "state": "active", "state_since": at, "created_at": at, **declared}
@@ -265,7 +273,8 @@ class WebhooksPart(PgBase):
         UnknownSubscription; SubscriptionConflict for one the config declares."""
         with self.transaction():
             self._lock_subscriptions()
-            row = self._subscription(subscription_id, lock=True)
+            # FOR UPDATE: deliveries being written for it are committed first, and deleted below
+            row = self._subscription(subscription_id, lock="FOR UPDATE")
             if row is None:
                 raise UnknownSubscription(f"no subscription {subscription_id!r}")
             if row["origin"] == "config" and row["state"] != "removed":
@@ -356,12 +365,12 @@ class WebhooksPart(PgBase):
                     "INSERT INTO deliveries (subscription_id, event_seq, event_id, story_id, "
                     "version, state, attempts, queued_at, next_attempt_at) "
                     "SELECT %s, seq, id, story_id, version, 'pending', 0, %s, %s FROM events WHERE id = %s "
-                    "ON CONFLICT (subscription_id, event_id) DO UPDATE SET state = 'pending', "
+                    f"AND {_KEPT} ON CONFLICT (subscription_id, event_id) DO UPDATE SET state = 'pending', "
                     "attempts = 0, queued_at = excluded.queued_at, "
                     "next_attempt_at = excluded.next_attempt_at, last_error = NULL, "
                     "delivered_at = NULL "
                     "WHERE deliveries.state != 'delivering'",
-                    [subscription_id, at, at, event_id],
+                    [subscription_id, at, at, event_id, subscription_id],
                 ).rowcount
                 for event_id in event_ids
             )
@@ -442,7 +451,7 @@ class WebhooksPart(PgBase):
         with self.bookkeeping():
             # replicas claiming for this subscription take turns here, so what follows
             # (leases counted, earlier versions looked for) sees every other claim
-            sub = self._subscription(subscription_id, lock=True)
+            sub = self._subscription(subscription_id, lock=_TURN)
             if sub is None or sub["state"] not in _LIVE or (sub["next_send_at"] and sub["next_send_at"] > at):
                 return None
             # a sender that crashed left its claims: their leases have run out
@@ -493,7 +502,7 @@ class WebhooksPart(PgBase):
         """A claimed delivery and its subscription, as deciding its attempt needs them;
         None when the subscription (and so the delivery) was removed meanwhile. Inside
         `bookkeeping` the subscription's row stays locked until the attempt is applied."""
-        sub = self._subscription(subscription_id, lock=self._conn is not None)
+        sub = self._subscription(subscription_id, lock=_TURN if self._conn is not None else "")
         delivery = self._row("SELECT state, attempts, queued_at FROM deliveries WHERE id = %s", [delivery_id])
         if delivery is None or sub is None:
             return None
@@ -511,7 +520,7 @@ class WebhooksPart(PgBase):
         """Write an attempt's outcome (inside `bookkeeping`); returns how many pending
         deliveries expired."""
         at = _ms(w.at)
-        self._subscription(w.subscription_id, lock=True)  # before the deliveries, as claims do
+        self._subscription(w.subscription_id, lock=_TURN)  # before the deliveries, as claims do
         self._execute(
             "UPDATE deliveries SET state = %(state)s, attempts = attempts + 1, next_attempt_at = %(next)s, "
             "lease_until = NULL, last_status = %(status)s, last_error = %(error)s, last_attempt_at = %(at)s, "
@@ -634,13 +643,11 @@ class WebhooksPart(PgBase):
         )
         return int(row["n"]) if row else 0
 
-    def _subscription(self, subscription_id: str, *, lock: bool = False) -> DictRow | None:
-        return self._row(
-            f"SELECT * FROM subscriptions WHERE id = %s{' FOR UPDATE' if lock else ''}", [subscription_id]
-        )
+    def _subscription(self, subscription_id: str, *, lock: str = "") -> DictRow | None:
+        return self._row(f"SELECT * FROM subscriptions WHERE id = %s {lock}", [subscription_id])
 
     def _runtime(self, subscription_id: str, action: str) -> SubscriptionConfig:
-        row = self._subscription(subscription_id, lock=True)
+        row = self._subscription(subscription_id, lock=_TURN)
         if row is None:
             raise UnknownSubscription(f"no subscription {subscription_id!r}")
         if row["origin"] == "config":
