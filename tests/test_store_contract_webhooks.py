@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from ingestd.compose import redeliver
 from ingestd.models import DeliveryWrite, SubscriptionConfig, SubscriptionConflict, SubscriptionFilter
 from ingestd.timeutil import to_iso
 from ingestd.webhooks import Attempt, record_attempt
@@ -77,6 +78,7 @@ def publish(
     *,
     to: dict[str, str] | None = None,
     not_before: str | None = None,
+    source: str = "ap",
 ) -> str:
     """Story `story`'s version as an outbox event, and its deliveries (`to`: subscription
     id -> "pending" or "filtered"; by default pending to every live subscription), in one
@@ -91,7 +93,7 @@ def publish(
             store,
             "INSERT INTO story_versions (story_id, version, content_hash, ninjs, ingest, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [story_id, version, f"h{version}", ninjs, '{"feed":"f"}', at],
+            [story_id, version, f"h{version}", ninjs, json.dumps({"source": source}), at],
         )
         _execute(
             store,
@@ -155,7 +157,7 @@ def test_the_body_sent_is_the_event_rebuilt_byte_for_byte(store: Any) -> None:
     claimed = claim(store)
     expected = (
         '{"type":"story.created","id":"evt-1-1","timestamp":"2020-01-09T00:31:02Z","data":{"story":'
-        '{"uri": "story-1", "version": 1, "headline": "Story 1 v1"},"ingest":{"feed":"f"}}}'
+        '{"uri": "story-1", "version": 1, "headline": "Story 1 v1"},"ingest":{"source": "ap"}}}'
     )
     assert (claimed.event_id, claimed.body, claimed.attempt, claimed.probe) == (
         event_id,
@@ -374,6 +376,24 @@ def test_requeue_queues_again_with_the_same_ids_but_not_one_being_sent(store: An
     assert claim(store, later).event_id == done
 
 
+def test_redeliver_requeues_the_wanted_events_since_a_time(store: Any) -> None:
+    store.sync_config_subscriptions([sub(sources=("ap",))], NOW)
+    publish(store, 1, at=NOW - timedelta(hours=2))
+    publish(store, 2)
+    publish(store, 3, source="yonhap", to={"newsroom": "filtered"})
+    record_attempt(store, claim(store), OK, NOW, FAST)
+    store.disable_subscription("newsroom", NOW)
+    publish(store, 4, to={})  # while disabled: nothing queued
+    assert redeliver(store, "newsroom", NOW - timedelta(hours=1), NOW) == 2
+    assert deliveries(store) == [
+        ("evt-1-1", 1, "delivered"),
+        ("evt-2-1", 0, "pending"),
+        ("evt-3-1", 0, "filtered"),
+        ("evt-4-1", 0, "pending"),
+    ]
+    assert redeliver(store, "nobody", NOW, NOW) is None
+
+
 def test_pruning_keeps_what_is_still_due(store: Any) -> None:
     store.sync_config_subscriptions([sub(), sub("ap-only")], NOW)
     publish(store, 1, to={"newsroom": "pending", "ap-only": "filtered"})
@@ -539,7 +559,7 @@ def test_a_removal_waits_for_deliveries_being_written_and_takes_them_too(pg_url:
         _execute(writer, "INSERT INTO events (id, story_id, version) VALUES (?, ?, ?)", ["evt-1", "s", 1])
         writer.apply([DeliveryWrite("api-1", "evt-1", "s", 1, "pending", STAMP)])
         remover.start()
-        wait_for(lambda: owed or _lock_waits(writer), "the removal to wait on the writer, or to end")
+        wait_for(lambda: owed or _lock_waits(operator), "the removal to wait on the writer, or to end")
     remover.join(30)
     assert owed == [1] and writer.count("deliveries") == 0  # no delivery outlives its subscription
     writer.close()
@@ -566,7 +586,8 @@ def test_a_claim_does_not_wait_for_deliveries_being_written(pg_url: str) -> None
 
 
 def _lock_waits(store: Any) -> bool:
-    """Whether a removal (its row lock) waits on a lock."""
+    """Whether a removal (its row lock) waits on a lock. Outside any transaction of this
+    thread: a transaction sees one snapshot of pg_stat_activity throughout."""
     return bool(
         store._row(
             "SELECT 1 AS waiting FROM pg_stat_activity WHERE wait_event_type = 'Lock' "

@@ -357,25 +357,28 @@ class WebhooksPart(PgBase):
 
     def requeue(self, subscription_id: str, event_ids: list[str], now: datetime) -> int:
         """Queue these events again for the subscription (same ids, a fresh retry
-        schedule), delivered or not; one being delivered is left to its sender."""
+        schedule), delivered or not; one being delivered is left to its sender. Inside
+        the caller's transaction (`compose.redeliver`'s), else in one of its own."""
+        if self._conn is None:
+            with self.transaction():
+                return self.requeue(subscription_id, event_ids, now)
         at = _ms(now)
-        with self.transaction():
-            queued = sum(
-                self._execute(
-                    "INSERT INTO deliveries (subscription_id, event_seq, event_id, story_id, "
-                    "version, state, attempts, queued_at, next_attempt_at) "
-                    "SELECT %s, seq, id, story_id, version, 'pending', 0, %s, %s FROM events WHERE id = %s "
-                    f"AND {_KEPT} ON CONFLICT (subscription_id, event_id) DO UPDATE SET state = 'pending', "
-                    "attempts = 0, queued_at = excluded.queued_at, "
-                    "next_attempt_at = excluded.next_attempt_at, last_error = NULL, "
-                    "delivered_at = NULL "
-                    "WHERE deliveries.state != 'delivering'",
-                    [subscription_id, at, at, event_id, subscription_id],
-                ).rowcount
-                for event_id in event_ids
-            )
-            if queued:
-                self._wake({subscription_id})
+        queued = sum(
+            self._execute(
+                "INSERT INTO deliveries (subscription_id, event_seq, event_id, story_id, "
+                "version, state, attempts, queued_at, next_attempt_at) "
+                "SELECT %s, seq, id, story_id, version, 'pending', 0, %s, %s FROM events WHERE id = %s "
+                f"AND {_KEPT} ON CONFLICT (subscription_id, event_id) DO UPDATE SET state = 'pending', "
+                "attempts = 0, queued_at = excluded.queued_at, "
+                "next_attempt_at = excluded.next_attempt_at, last_error = NULL, "
+                "delivered_at = NULL "
+                "WHERE deliveries.state != 'delivering'",
+                [subscription_id, at, at, event_id, subscription_id],
+            ).rowcount
+            for event_id in event_ids
+        )
+        if queued:
+            self._wake({subscription_id})
         return queued
 
     def list_subscriptions(self) -> list[SubscriptionStatus]:
