@@ -59,4 +59,4 @@ class PgStore(FeedsPart, StoriesPart, WebhooksPart, WebSubPart):
             elif isinstance(intent, FeedUpdate):
                 self._write_feed(intent)
         if deliveries:  # after their events: a delivery row points at its event's seq
-            self._write_deliveries(deliveries)  # type: ignore[attr-defined]
+            self._write_deliveries(deliveries)
