@@ -5,6 +5,7 @@ history, the removed guard, the feed reads of the API and the OPML import."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ import pytest
 
 from ingestd.models import FeedConfig, FeedUpdate, PollWrite, WebSubForget, WebSubSubscription
 from tests.support.engines import ENGINES, open_engine
+from tests.support.postgres import postgres_schema
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -392,3 +394,35 @@ def test_websub_rows_are_replaced_read_in_byte_order_and_forgotten(store: Any) -
     store.write_websub([WebSubForget("c")])
     store.write_websub([WebSubForget("a"), WebSubForget("b"), WebSubForget("none")])
     assert store.websub_subscriptions() == []
+
+
+# ── PostgreSQL only: replicas on one database ────────────────────────────────
+
+
+def test_replicas_syncing_one_config_at_once_create_each_feed_once() -> None:
+    from ingestd.store.pg import PgStore
+
+    feeds = [FeedConfig(f"f{i:02d}", f"https://h{i}.example/rss") for i in range(40)]
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(3)
+
+    def replica(engine: Any) -> None:
+        try:
+            barrier.wait(10)
+            engine.sync_config_feeds(feeds, NOW)
+        except BaseException as exc:  # reported below: a thread's exception is otherwise lost
+            failures.append(exc)
+
+    with postgres_schema() as url:
+        engines = [PgStore(url) for _ in range(3)]
+        threads = [threading.Thread(target=replica, args=(engine,)) for engine in engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        try:
+            assert failures == []
+            assert [f.id for f in engines[0].list_feeds()] == [f.id for f in feeds]
+        finally:
+            for engine in engines:
+                engine.close()
