@@ -29,9 +29,6 @@ from .._reads import _FEED_COLUMNS, ImportReport, _unique
 from .._stories import DAY
 from ._base import Migration, PgBase, connect
 
-# An API read thread's engine: its reads are one at a time.
-READER_POOL = 1
-
 MIGRATIONS: list[Migration] = [
     (
         "feeds-1",
@@ -102,6 +99,9 @@ R = TypeVar("R", bound="FeedsPart")
 
 # The SQLite engine's order for text keys (byte order), whatever the database's collation.
 BY_ID = 'id COLLATE "C"'
+
+# An API read thread's engine: its reads are one at a time.
+READER_POOL = 1
 
 
 class FeedsPart(PgBase):
