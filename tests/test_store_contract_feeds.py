@@ -426,3 +426,22 @@ def test_replicas_syncing_one_config_at_once_create_each_feed_once() -> None:
         finally:
             for engine in engines:
                 engine.close()
+
+
+def test_the_postgresql_engine_has_every_call_of_the_sqlite_feed_and_websub_parts() -> None:
+    """Same names, parameters and defaults: the daemon, the API and the CLI call either."""
+    import inspect
+
+    from ingestd.store import _feeds, _reads, _websub
+    from ingestd.store.pg import PgStore
+
+    calls = {n: f for part in (_feeds.FeedsMixin, _websub.WebSubMixin) for n, f in vars(part).items()}
+    calls |= {n: vars(_reads.ReadsMixin)[n] for n in ("feeds_overview", "failed_polls_since", "import_feeds")}
+    for name, function in calls.items():
+        if name.startswith("__") or name == "_feed_row":  # SQLite's own helper
+            continue
+        ours, theirs = (inspect.signature(f).parameters.values() for f in (function, getattr(PgStore, name)))
+        assert [(p.name, p.kind, p.default) for p in ours] == [(p.name, p.kind, p.default) for p in theirs], (
+            name
+        )
+    assert inspect.ismethod(PgStore.open_reader)  # a classmethod, as SQLite's
