@@ -162,7 +162,11 @@ def _parser(running: str | None = None) -> argparse.ArgumentParser:
         "database into an empty PostgreSQL one, migrated first; the source is only read",
     )
     storage_copy.set_defaults(handler=_storage_copy)
-    storage_copy.add_argument("source", metavar="SRC", help="sqlite:///PATH (or env:NAME, file:PATH)")
+    storage_copy.add_argument(
+        "source",
+        metavar="SRC",
+        help="sqlite:///PATH, relative to the current folder (sqlite:////PATH: absolute), or env:NAME, file:PATH",
+    )
     storage_copy.add_argument(
         "target", metavar="DST", help="postgresql://USER@HOST/DATABASE (or env:NAME, file:PATH)"
     )
