@@ -226,11 +226,18 @@ def _copy_table(conn: Connection, table: Table, batches: Iterator[list[Any]], ex
         sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, table.columns))
     )
     written = 0
-    with conn.cursor() as cursor, cursor.copy(statement) as stream:
-        for rows in batches:
-            for row in rows:
-                stream.write_row(row)
-            written += len(rows)
+    try:
+        with conn.cursor() as cursor, cursor.copy(statement) as stream:
+            for rows in batches:
+                for row in rows:
+                    stream.write_row(row)
+                written += len(rows)
+    except psycopg.DataError as exc:  # a value the column's type refuses: say which row and column
+        where = (exc.diag.context or "").strip().splitlines()
+        raise CopyError(
+            f"{table.name}: PostgreSQL refuses a value: {exc.diag.message_primary}"
+            + (f" ({where[0]})" if where else "")
+        ) from None
     if written != expected:  # one snapshot: a difference is a bug, never a race
         raise CopyError(f"{table.name}: read {written} rows of {expected}")
 

@@ -199,6 +199,26 @@ def test_a_table_with_rows_and_no_counterpart_is_named_and_nothing_is_written(
         assert conn.execute("SELECT count(*) FROM feeds").fetchone()[0] == 0
 
 
+def test_a_value_postgresql_refuses_is_named_by_table_and_column_and_nothing_is_written(
+    tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "ingestd.db"
+    store = Store(path)
+    store.add_feed(FeedConfig("a", "https://a.example"), "api", NOW)
+    with store.transaction():
+        store.db.execute("INSERT INTO feed_identity VALUES ('a', 'guid', 'test', 0, '2026-01-01T12:00:00Z')")
+        store.db.execute("UPDATE feeds SET last_poll_at = 'yesterday-ish'")
+    store.close()
+    code, _, err = _copy(capsys, path, pg_url)
+    assert code == 1
+    assert (
+        err.startswith("storage copy: feeds: PostgreSQL refuses a value: ") and "column last_poll_at" in err
+    )
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*) FROM feeds").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM feed_identity").fetchone()[0] == 0  # copied before feeds
+
+
 def test_a_source_with_an_older_schema_must_be_migrated_first(
     tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
