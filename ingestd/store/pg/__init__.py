@@ -55,7 +55,7 @@ class PgStore(FeedsPart, StoriesPart, WebhooksPart, WebSubPart):
             elif isinstance(intent, PolicyWrite):
                 self._write_policy(intent)  # type: ignore[attr-defined]
             elif isinstance(intent, PollWrite):
-                self._write_poll(intent)  # type: ignore[attr-defined]
+                self._write_poll(intent)
             elif isinstance(intent, FeedUpdate):
                 self._write_feed(intent)
         if deliveries:  # after their events: a delivery row points at its event's seq
