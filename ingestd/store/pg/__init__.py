@@ -57,9 +57,9 @@ class PgStore(FeedsPart, StoriesPart, WebhooksPart, WebSubPart):
             elif isinstance(intent, PolicyWrite):
                 self._write_policy(intent)  # type: ignore[attr-defined]
             elif isinstance(intent, PollWrite):
-                self._write_poll(intent)  # type: ignore[attr-defined]
+                self._write_poll(intent)
             elif isinstance(intent, FeedUpdate) and not self._write_feed(intent):
                 dropped.append(intent.feed_id)
         if deliveries:  # after their events: a delivery row points at its event's seq
-            self._write_deliveries(deliveries)  # type: ignore[attr-defined]
+            self._write_deliveries(deliveries)
         return dropped
