@@ -52,6 +52,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 2
+    except Exception as exc:
+        # by module, not class: naming the classes would import both engines into every command
+        if type(exc).__module__.partition(".")[0] not in STORAGE_ERROR_MODULES:
+            raise
+        print(f"storage error: {(str(exc).strip() or type(exc).__name__).splitlines()[0]}", file=sys.stderr)
+        return 1
+
+
+STORAGE_ERROR_MODULES = ("sqlite3", "psycopg", "psycopg_pool")
 
 
 def _command_word(argv: Sequence[str]) -> str:

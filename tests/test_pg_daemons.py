@@ -133,7 +133,9 @@ def test_three_replicas_share_a_newsroom_one_killed_and_restarted(
                 replica.proc.send_signal(signal.SIGTERM)
             codes = {r.name: r.proc.wait(30) for r in replicas[1:]}
         with psycopg.connect(pg_url, autocommit=True) as conn:
-            stories = conn.execute("SELECT url, headline, cluster_id, first_of_cluster FROM stories").fetchall()
+            stories = conn.execute(
+                "SELECT url, headline, cluster_id, first_of_cluster FROM stories"
+            ).fetchall()
         received = list(receiver.received)
         unverified = receiver.unverified
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from ingestd.webhooks import Dispatcher
 from tests.support import rss, write_config
 from tests.support.engines import ENGINES
 from tests.support.postgres import postgres_schema
+from tests.support.processes import INGESTD, clean_env
 
 FEED_URL = "https://feeds.example.org/news.xml"
 LEASE = timedelta(minutes=5)
@@ -235,3 +237,21 @@ def test_a_lost_listening_connection_is_logged_and_waited_out(
         assert logs[0]["event"] == "outbox wake-ups lost" and "connection lost" in logs[0]["error"]
 
     asyncio.run(scenario())
+
+
+def test_a_command_on_a_database_it_cannot_use_says_so_in_one_line(tmp_path: Path) -> None:
+    from tests.support.postgres import URL
+
+    missing = f"{URL}{'&' if '?' in URL else '?'}options=-csearch_path%3Dno_such_schema"
+    with postgres_schema():  # skips, or fails under .ci/run, without a server
+        run = subprocess.run(
+            [*INGESTD, "migrate", "--config", str(write_config(tmp_path, ""))],
+            env=clean_env(INGESTD_STORAGE_URL=missing),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert run.returncode == 1
+    assert (
+        run.stderr.startswith("storage error: no schema has been selected") and "Traceback" not in run.stderr
+    )
