@@ -461,9 +461,9 @@ SETTINGS: list[Setting] = [
         "storage",
         "url",
         _parse_storage_url,
-        None,
+        "sqlite:///data/ingestd.db",
         "sqlite:///PATH (relative to the config's folder; sqlite:////abs for an absolute path) "
-        "or postgresql://USER@HOST/DATABASE (or env:NAME / file:PATH); the default is path's.",
+        "or postgresql://USER@HOST/DATABASE (or env:NAME / file:PATH); unset, it is path's.",
     ),
     _S(
         "storage",

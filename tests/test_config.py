@@ -259,6 +259,8 @@ def test_example_config_documents_every_setting_with_its_default() -> None:
             assert re.search(rf"^# {setting.key} = ", text, re.M), setting.key
         elif (setting.section, setting.key) == ("storage", "path"):
             assert 'Default "data/ingestd.db"' in text
+        elif (setting.section, setting.key) == ("storage", "url"):  # path's alternative: never both
+            assert re.search(r"^# url = ", text, re.M)
         else:
             assert written[setting.section][setting.key] == setting.default, (
                 f"[{setting.section}] {setting.key} differs from its default"
