@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from psycopg.rows import DictRow
 
 from ...models import EventWrite, Existing, Policy, PolicyWrite, StoredSignature, StoryWrite
@@ -202,13 +201,18 @@ class StoriesPart(PgBase):
     def find_story(self, keys: list[str]) -> Existing | None:
         """The story the first known key names, in the order given (the policy's)."""
         self._lock_stories()
-        for key in keys:
-            row = self._row(
-                "SELECT k.story_id, s.version, s.first_created, t.version AS purged_version "
+        # every key in one round trip (a transaction holding the story lock is kept short)
+        rows = {
+            row["key"]: row
+            for row in self._rows(
+                "SELECT k.key, k.story_id, s.version, s.first_created, t.version AS purged_version "
                 "FROM story_keys k LEFT JOIN stories s ON s.id = k.story_id "
-                "LEFT JOIN story_tombstones t ON t.story_id = k.story_id WHERE k.key = %s",
-                [key],
+                "LEFT JOIN story_tombstones t ON t.story_id = k.story_id WHERE k.key = ANY(%s)",
+                [keys],
             )
+        }
+        for key in keys:
+            row = rows.get(key)
             if row is None:
                 continue
             story_id, matched = row["story_id"], key.split(":", 1)[0]
@@ -242,21 +246,14 @@ class StoriesPart(PgBase):
         days = list(range(int(at - window) // DAY, int(at + window) // DAY + 1))
         # the band rows read are capped, so a storm of near-copies costs no more than a few
         rows = self._rows(
-            f"SELECT story_id FROM (SELECT story_id FROM story_bands WHERE day = ANY(%s::integer[]) "
+            f"SELECT s.id, s.cluster_id, s.shingles, s.numbers FROM (SELECT story_id, count(*) AS n "
+            f"FROM (SELECT story_id FROM story_bands WHERE day = ANY(%s::integer[]) "
             f"AND band = ANY(%s::bigint[]) AND at BETWEEN %s AND %s LIMIT {BAND_ROWS}) AS b "
-            f"GROUP BY story_id ORDER BY count(*) DESC, story_id LIMIT %s",
+            f"GROUP BY story_id ORDER BY n DESC, story_id LIMIT %s) AS c "
+            f"JOIN stories s ON s.id = c.story_id WHERE s.shingles IS NOT NULL ORDER BY c.n DESC, c.story_id",
             [days, list(bands), at - window, at + window, limit],
         )
-        ids = [row["story_id"] for row in rows]
-        found = {
-            row["id"]: StoredSignature(row["id"], row["cluster_id"], row["shingles"], row["numbers"])
-            for row in self._rows(
-                "SELECT id, cluster_id, shingles, numbers FROM stories "
-                "WHERE id = ANY(%s) AND shingles IS NOT NULL",
-                [ids],
-            )
-        }
-        return [found[story_id] for story_id in ids if story_id in found]
+        return [StoredSignature(r["id"], r["cluster_id"], r["shingles"], r["numbers"]) for r in rows]
 
     def story_cluster(self, story_id: str) -> tuple[str, bool, int | None]:
         """A stored story's cluster, whether it is the cluster's first, and the time
@@ -319,9 +316,9 @@ class StoriesPart(PgBase):
 
     def _write_keys(self, story_id: str, keys: tuple[str, ...]) -> None:
         self._lock_stories()
-        self._conn_cursor().executemany(
-            "INSERT INTO story_keys (key, story_id) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
-            [(k, story_id) for k in keys],
+        self._execute(
+            "INSERT INTO story_keys (key, story_id) SELECT unnest(%s::text[]), %s ON CONFLICT (key) DO NOTHING",
+            [list(keys), story_id],
         )
 
     def _write_event(self, w: EventWrite) -> None:
@@ -351,28 +348,22 @@ class StoriesPart(PgBase):
             [w.feed_id, w.policy, w.reason, int(w.pinned), w.changed_at],
         )
 
-    def _drop_bands(self, story_id: str) -> None:
-        """Remove a story's rows from the band index."""
-        row = self._row("SELECT fingerprint FROM stories WHERE id = %s", [story_id])
-        if not row or not row["fingerprint"]:
-            return
-        fingerprint = json.loads(row["fingerprint"])
+    def _drop_bands(self, *story_ids: str) -> None:
+        """Remove stories' rows from the band index: those their stored fingerprint names."""
         self._execute(
-            "DELETE FROM story_bands WHERE day = %s AND band = ANY(%s::bigint[]) AND story_id = %s",
-            [fingerprint["at"] // DAY, fingerprint["bands"], story_id],
+            "DELETE FROM story_bands b USING stories s, "
+            "LATERAL jsonb_array_elements_text(s.fingerprint::jsonb -> 'bands') AS f(band) "
+            "WHERE s.id = ANY(%s) AND b.story_id = s.id "
+            "AND b.day = (s.fingerprint::jsonb ->> 'at')::bigint / %s AND b.band = f.band::bigint",
+            [list(story_ids), DAY],
         )
 
     def _insert_bands(self, story_id: str, at: int, bands: tuple[int, ...]) -> None:
-        self._conn_cursor().executemany(
-            "INSERT INTO story_bands (day, band, story_id, at) VALUES (%s, %s, %s, %s)",
-            [(at // DAY, band, story_id, at) for band in bands],
-        )
-
-    def _conn_cursor(self) -> psycopg.Cursor[DictRow]:
-        """A cursor inside this thread's transaction (for executemany)."""
-        if self._conn is None:
-            raise RuntimeError("PgStore: a write outside transaction()")
-        return self._conn.cursor()
+        if bands:
+            self._execute(
+                "INSERT INTO story_bands (day, band, story_id, at) SELECT %s, unnest(%s::bigint[]), %s, %s",
+                [at // DAY, list(bands), story_id, at],
+            )
 
     # ── signatures: rebuilt when the fingerprint changes ─────────────────────
 
@@ -422,23 +413,17 @@ class StoriesPart(PgBase):
             with self.transaction():
                 self._lock_stories()  # a replica's composer may be writing a new version of one
                 rows = self._rows(
-                    "SELECT id, feed_id, version FROM stories WHERE version_created < %s "
-                    "ORDER BY version_created LIMIT %s",
+                    "SELECT id FROM stories WHERE version_created < %s ORDER BY version_created LIMIT %s",
                     [cutoff, PURGE_BATCH],
                 )
                 ids = [row["id"] for row in rows]
+                self._drop_bands(*ids)
                 self._execute(
-                    "DELETE FROM story_bands b USING stories s, "
-                    "LATERAL jsonb_array_elements_text(s.fingerprint::jsonb -> 'bands') AS f(band) "
-                    "WHERE s.id = ANY(%s) AND b.story_id = s.id "
-                    "AND b.day = (s.fingerprint::jsonb ->> 'at')::bigint / %s AND b.band = f.band::bigint",
-                    [ids, DAY],
-                )
-                self._conn_cursor().executemany(
                     "INSERT INTO story_tombstones (story_id, feed_id, version, purged_at) "
-                    "VALUES (%s, %s, %s, %s) ON CONFLICT (story_id) DO UPDATE SET feed_id = excluded.feed_id, "
+                    "SELECT id, feed_id, version, %s FROM stories WHERE id = ANY(%s) "
+                    "ON CONFLICT (story_id) DO UPDATE SET feed_id = excluded.feed_id, "
                     "version = excluded.version, purged_at = excluded.purged_at",
-                    [(row["id"], row["feed_id"], row["version"], now) for row in rows],
+                    [now, ids],
                 )
                 # a version an outbox event still refers to stays until the event goes
                 self._execute(
