@@ -107,7 +107,8 @@ MIGRATIONS: list[Migration] = [
     (
         "stories-2",
         """
-        -- full-text search: 'simple' (no stemming, no stop words), as FTS5's unicode61
+        -- full-text search: 'simple' folds case, keeps every word, stems none, as FTS5's
+        -- unicode61 (which also drops accents: this does not)
         ALTER TABLE stories ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('simple',
             coalesce(headline, '') || ' ' || coalesce(body_text, '') || ' ' || coalesce(byline, ''))) STORED;
         CREATE INDEX stories_search ON stories USING gin (search);
