@@ -154,6 +154,23 @@ def _parser(running: str | None = None) -> argparse.ArgumentParser:
         help="how long to wait for the answer (default 3)",
     )
 
+    storage = commands.add_parser("storage", help="Move an install between storage engines: copy.")
+    storage_commands = storage.add_subparsers(metavar="ACTION", required=True)
+    storage_copy = storage_commands.add_parser(
+        "copy",
+        help="copy every row (stories, events, deliveries, keys, feeds, history) of a SQLite "
+        "database into an empty PostgreSQL one, migrated first; the source is only read",
+    )
+    storage_copy.set_defaults(handler=_storage_copy)
+    storage_copy.add_argument(
+        "source",
+        metavar="SRC",
+        help="sqlite:///PATH, relative to the current folder (sqlite:////PATH: absolute), or env:NAME, file:PATH",
+    )
+    storage_copy.add_argument(
+        "target", metavar="DST", help="postgresql://USER@HOST/DATABASE (or env:NAME, file:PATH)"
+    )
+
     feeds = commands.add_parser(
         "feeds", help="List feeds and their state; add, remove, disable, enable or resume one."
     )
@@ -375,6 +392,21 @@ def _healthcheck(args: argparse.Namespace) -> int:
     return 0
 
 
+def _storage_copy(args: argparse.Namespace) -> int:
+    from .storage_copy import CopyError, copy
+
+    try:
+        copied = copy(args.source, args.target)
+    except CopyError as exc:
+        print(f"storage copy: {exc}", file=sys.stderr)
+        return 1
+    width = max((len(name) for name, _ in copied.tables), default=0)
+    for name, rows in copied.tables:
+        print(f"{name.ljust(width)}  {rows}")
+    print(f"copied {sum(rows for _, rows in copied.tables)} rows into {copied.target}")
+    return 0
+
+
 def _open_store(args: argparse.Namespace) -> Store:
     from .store import Store
 
@@ -397,6 +429,7 @@ def _feeds_list(args: argparse.Namespace) -> int:
         "last_error",
         "url",
         "disabled",
+        "credentials",
     )
     rows = []
     for feed in feeds:

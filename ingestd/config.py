@@ -19,6 +19,7 @@ import difflib
 import ipaddress
 import os
 import re
+import ssl
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,8 +28,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .credentials import origin_of
 from .errors import ConfigError, Problem
-from .models import FeedConfig, SubscriptionConfig, SubscriptionFilter
+from .models import FeedConfig, FeedCredentials, SubscriptionConfig, SubscriptionFilter
+from .proxies import check_proxy_url, from_settings
 from .timeutil import parse_now
 
 DEFAULT_CONFIG_PATH = Path("config/ingestd.toml")
@@ -311,6 +314,87 @@ def _parse_secret_list(value: Any) -> list[str]:
     return secrets
 
 
+def _parse_proxy(value: Any) -> str:
+    """proxy URL"""  # env:NAME or file:PATH too: a proxy URL may hold a password
+    return check_proxy_url(_parse_secret(value))
+
+
+# a feed's credentials: values are secrets (env:NAME, file:PATH), never shown or logged
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE = re.compile(r"[\x20-\x7e\t]*")
+_MANAGED_HEADERS = ("host", "content-length", "transfer-encoding", "connection", "proxy-authorization")
+
+
+def _feed_secret(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{what}: must be a string (a literal, env:NAME or file:PATH)")
+    try:
+        return _parse_secret(value)
+    except ValueError as exc:
+        raise ValueError(f"{what}: {exc}") from None
+
+
+def _secret_table(value: Any, example: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not value:
+        raise ValueError(f"must be a table of name = secret ({example})")
+    return {str(name): _feed_secret(v, str(name)) for name, v in value.items()}
+
+
+def _parse_headers(value: Any) -> dict[str, str]:
+    """table of name = secret"""
+    headers = _secret_table(value, 'headers = { "X-Api-Key" = "env:WIRE_KEY" }')
+    for name, secret in headers.items():
+        if not _HEADER_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a header name")
+        if name.lower() in _MANAGED_HEADERS:
+            raise ValueError(f"{name}: set by the HTTP client itself, not per feed")
+        if not _HEADER_VALUE.fullmatch(secret):
+            raise ValueError(f"{name}: the value has characters a header cannot carry (control or non-ASCII)")
+    return headers
+
+
+def _parse_query(value: Any) -> dict[str, str]:
+    """table of name = secret"""
+    query = _secret_table(value, 'query = { api_key = "env:WIRE_TOKEN" }')
+    if "" in query:
+        raise ValueError("a query parameter needs a name")
+    return query
+
+
+def _parse_auth(value: Any) -> dict[str, Any]:
+    """{ basic = { username, password } } or { bearer = secret }"""
+    shape = 'auth = { basic = { username = "…", password = "env:…" } } or auth = { bearer = "env:…" }'
+    if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in ("basic", "bearer"):
+        raise ValueError(f"must be one of {shape}")
+    if "bearer" in value:
+        token = _feed_secret(value["bearer"], "bearer")
+        if not _HEADER_VALUE.fullmatch(token):
+            raise ValueError("bearer: the token has characters a header cannot carry")
+        return {"bearer": token}
+    basic = value["basic"]
+    if isinstance(basic, str):  # "user:password", the password a secret too (CLI --basic)
+        username, sep, password = basic.partition(":")
+        if not sep:
+            raise ValueError('basic: "USER:PASSWORD" (the password may be env:NAME or file:PATH)')
+        basic = {"username": username, "password": password}
+    if not isinstance(basic, dict) or set(basic) != {"username", "password"}:
+        raise ValueError(f"basic: must be a table of username and password ({shape})")
+    username = basic["username"]
+    if not isinstance(username, str) or not username or ":" in username:
+        raise ValueError("basic: username must be a non-empty string without ':'")
+    return {"basic": (username, _feed_secret(basic["password"], "basic password"))}
+
+
+def _parse_path(value: Any) -> str:
+    """path"""
+    text = _parse_str(value).strip()
+    if not text:
+        raise ValueError("is empty")
+    return text
+
+
+_SECRET_TABLES = (_parse_headers, _parse_query, _parse_auth)
+
 _FILTER_LISTS = ("sources", "sections", "languages", "keywords")
 
 
@@ -344,6 +428,7 @@ _TYPE_NAMES: dict[Callable[[Any], Any], str] = {
     _parse_secret: "secret",
     _parse_secret_list: "secret or list of secrets",
     _parse_filter: "table",
+    _parse_proxy: "proxy URL",
 }
 
 
@@ -458,6 +543,27 @@ SETTINGS: list[Setting] = [
     _S("fetch", "global_limit", _parse_int, 50, "Fetches in flight at once, all hosts together."),
     _S("fetch", "per_host_limit", _parse_int, 2, "Fetches in flight at once to one host."),
     _S("fetch", "per_host_delay", parse_duration, "0s", "Least time between two request starts to one host."),
+    _S(
+        "fetch",
+        "proxy",
+        _parse_proxy,
+        None,
+        "http(s)://[USER:PASSWORD@]HOST:PORT every outbound request (fetches, webhook deliveries, "
+        "WebSub hub requests) goes through (or env:NAME / file:PATH); "
+        "wins over HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, which apply when it is unset. NO_PROXY "
+        "holds either way. Each target's address is still checked against allow_private; the "
+        "proxy's own address is not (docs/operations.md).",
+    ),
+    _S(
+        "fetch",
+        "ca_bundle",
+        _parse_path,
+        None,
+        "PEM file of CA certificates servers (feeds, webhook receivers, WebSub hubs, an https "
+        "proxy) are verified against, "
+        "instead of the built-in set (certifi); unset: the built-in set.",
+        path=True,
+    ),
     _S(
         "scheduler",
         "tick",
@@ -638,7 +744,40 @@ FEED_SETTINGS: list[Setting] = [
         None,
         "Pin the identity policy; unset: chosen automatically from how the feed behaves.",
     ),
+    _S(
+        "feeds",
+        "headers",
+        _parse_headers,
+        None,
+        'Request headers sent to the feed\'s own origin only: { "X-Api-Key" = "env:WIRE_KEY" } '
+        "(each value a literal, env:NAME or file:PATH). Shown as set, never the value.",
+    ),
+    _S(
+        "feeds",
+        "auth",
+        _parse_auth,
+        None,
+        'HTTP auth for the feed\'s origin: { basic = { username = "u", password = "env:PASS" } } '
+        '(or basic = "u:env:PASS") or { bearer = "env:TOKEN" }.',
+    ),
+    _S(
+        "feeds",
+        "query",
+        _parse_query,
+        None,
+        'Token query parameters added to requests to the feed\'s origin: { api_key = "env:KEY" }; '
+        "never stored in, logged with or shown in its URL.",
+    ),
+    _S(
+        "feeds",
+        "client_cert",
+        _parse_path,
+        None,
+        "PEM client certificate (with its key, unless client_key) presented to the feed's origin.",
+    ),
+    _S("feeds", "client_key", _parse_path, None, "PEM private key of client_cert, if in a file of its own."),
 ]
+_CREDENTIAL_KEYS = ("headers", "auth", "query", "client_cert", "client_key")
 
 SUBSCRIPTION_SETTINGS: list[Setting] = [
     _S("subscriptions", "id", _parse_feed_id, None, "Unique id of the subscription (required)."),
@@ -722,6 +861,8 @@ class FetchSettings:
     global_limit: int
     per_host_limit: int
     per_host_delay: float
+    proxy: str | None = None
+    ca_bundle: str | None = None
 
 
 @dataclass(frozen=True)
@@ -897,6 +1038,7 @@ def load_config(
                 if declared.parse in (
                     _parse_secret,
                     _parse_storage_url,
+                    _parse_proxy,
                 ):  # file: relative to the config's folder
                     value = _relative_secret_file(value, folder)
                 sections[name][key] = _resolve(declared, declared.parse(value), folder)
@@ -920,10 +1062,12 @@ def load_config(
 
     problems += _relation_problems(sections, given, bad)
     problems += _storage_problems(sections["storage"], given, folder)
+    problems += _fetch_problems(sections["fetch"], given, environ)
     default_interval = sections["scheduler"]["default_interval"]
     feeds = [
-        _feed(values, folder, default_interval)
+        feed
         for values in _load_array(raw.get("feeds", []), "feeds", FEED_SETTINGS, label, folder, problems)
+        if (feed := _feed(values, folder, default_interval, f"feeds ({values['id']})", label, problems))
     ]
     subscriptions = [
         sub
@@ -966,6 +1110,26 @@ def _storage_problems(storage: dict[str, Any], given: dict[str, str], folder: Pa
     storage["path"] = str((base / rest[1:]).resolve())
     storage["url"] = "sqlite:///" + storage["path"]
     return []
+
+
+def _fetch_problems(
+    fetch: dict[str, Any], given: dict[str, str], environ: Mapping[str, str]
+) -> list[Problem]:
+    """The CA bundle loads; the environment's proxies, when they apply, are proxy URLs."""
+    problems = []
+    if fetch["ca_bundle"] and "fetch.ca_bundle" in given:
+        try:
+            ssl.create_default_context(cafile=fetch["ca_bundle"])
+        except (OSError, ssl.SSLError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            problems.append(
+                Problem(given["fetch.ca_bundle"], "fetch.ca_bundle", f"{fetch['ca_bundle']}: {reason}")
+            )
+    try:
+        from_settings(fetch["proxy"], environ)
+    except ValueError as exc:
+        problems.append(Problem("environment", "fetch.proxy", str(exc)))
+    return problems
 
 
 def _relation_problems(
@@ -1050,11 +1214,21 @@ def parse_subscription(table: Any, label: str) -> SubscriptionConfig:
     return sub
 
 
-def parse_feed(table: Any, label: str, default_interval: float) -> FeedConfig:
+def parse_feed(
+    table: Any, label: str, default_interval: float, *, literal_secrets: bool = False
+) -> FeedConfig:
     """One feed table from elsewhere than the config file (the CLI, the API), checked by
     the very rules of [[feeds]]. Only http(s) URLs: `file:` and folder feeds are declared
-    in the config alone (DESIGN.md "Network guard"). Raises ConfigError keyed by field."""
+    in the config alone (DESIGN.md "Network guard"). Raises ConfigError keyed by field.
+
+    With `literal_secrets` (the API), credentials are the values themselves: env: and
+    file: would read the daemon's environment and files for whoever may call it, and
+    client certificates (files on the daemon's host) are refused for the same reason."""
     problems: list[Problem] = []
+    if literal_secrets and isinstance(table, dict):
+        problems += _literal_problems(table, label)
+        if problems:
+            raise ConfigError(problems)
     values = _check_table(table, "", FEED_SETTINGS, label, Path.cwd(), problems)
     if values is not None:
         parts = urlsplit(values["url"])
@@ -1066,9 +1240,38 @@ def parse_feed(table: Any, label: str, default_interval: float) -> FeedConfig:
                     f"{values['url']!r} is not an http(s) URL (file: and folder feeds go in the config)",
                 )
             )
-    if values is None or problems:
+    feed = (
+        _feed(values, Path.cwd(), default_interval, "", label, problems) if values and not problems else None
+    )
+    if feed is None:
         raise ConfigError(problems)
-    return _feed(values, Path.cwd(), default_interval)
+    return feed
+
+
+def _literal_problems(table: dict[str, Any], label: str) -> list[Problem]:
+    problems = [
+        Problem(label, key, "client certificates are for the config file and the CLI")
+        for key in ("client_cert", "client_key")
+        if key in table
+    ]
+    for key in ("headers", "query", "auth"):
+        if _env_or_file(table.get(key)):
+            problems.append(
+                Problem(
+                    label,
+                    key,
+                    "env: and file: are for the config file and the CLI; over HTTP a secret is the value itself",
+                )
+            )
+    return problems
+
+
+def _env_or_file(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.startswith(("env:", "file:"))
+    if isinstance(value, dict):
+        return any(_env_or_file(v) for v in value.values())
+    return False
 
 
 def _load_array(
@@ -1117,6 +1320,8 @@ def _check_table(
             ok = False
             continue
         try:
+            if setting.parse in _SECRET_TABLES:
+                value = _relative_secret_files(value, folder)
             values[key] = setting.parse(_relative_secret_file(value, folder))
         except ValueError as exc:
             problems.append(Problem(label, _key(where, key), str(exc)))
@@ -1141,15 +1346,81 @@ def _relative_secret_file(value: Any, folder: Path) -> Any:
     return value
 
 
-def _feed(values: dict[str, Any], folder: Path, default_interval: float) -> FeedConfig:
+def _relative_secret_files(value: Any, folder: Path) -> Any:
+    """In a credentials table (headers = { K = "file:key.txt" }), at any depth."""
+    if isinstance(value, dict):
+        return {k: _relative_secret_files(v, folder) for k, v in value.items()}
+    return _relative_secret_file(value, folder)
+
+
+def _feed(
+    values: dict[str, Any],
+    folder: Path,
+    default_interval: float,
+    where: str,
+    label: str,
+    problems: list[Problem],
+) -> FeedConfig | None:
+    url = _local_url(values["url"], folder)
+    credentials = None
+    given = [key for key in _CREDENTIAL_KEYS if values.get(key) is not None]
+    if given:
+        if urlsplit(url).scheme not in ("http", "https"):
+            problems.append(Problem(label, _key(where, given[0]), "credentials are for http(s) feeds"))
+            return None
+        try:
+            credentials = _credentials(values, url, folder)
+        except _CredentialProblem as exc:
+            problems.append(Problem(label, _key(where, exc.key), exc.reason))
+            return None
     return FeedConfig(
         id=values["id"],
-        url=_local_url(values["url"], folder),
+        url=url,
         source=values["source"],
         interval=values["interval"] or default_interval,
         fetch_article=values["fetch_article"],
         identity=values["identity"],
         quiet_after=values["quiet_after"],
+        credentials=credentials,
+    )
+
+
+class _CredentialProblem(Exception):
+    def __init__(self, key: str, reason: str):
+        super().__init__(reason)
+        self.key, self.reason = key, reason
+
+
+def _credentials(values: dict[str, Any], url: str, folder: Path) -> FeedCredentials:
+    """The feed's credentials, bound to its URL's origin; a client certificate loaded
+    now (`run` must not be the first to find it bad)."""
+    headers, auth = values["headers"] or {}, values["auth"] or {}
+    if auth and any(name.lower() == "authorization" for name in headers):
+        raise _CredentialProblem("auth", "give auth or an Authorization header, not both")
+    cert = key = None
+    if values["client_key"] and not values["client_cert"]:
+        raise _CredentialProblem("client_key", "a client key needs client_cert")
+    if values["client_cert"]:
+        cert = str((folder / values["client_cert"]).resolve())
+        key = str((folder / values["client_key"]).resolve()) if values["client_key"] else None
+        try:
+            ssl.create_default_context().load_cert_chain(cert, key)
+        except OSError as exc:
+            missing = exc.filename or (key if exc.errno and key else cert)
+            raise _CredentialProblem("client_cert", f"cannot read {missing}: {exc.strerror or exc}") from None
+        except ssl.SSLError as exc:
+            raise _CredentialProblem(
+                "client_cert",
+                f"{cert}{' with ' + key if key else ''}: not a PEM certificate and its key ({exc.reason})",
+            ) from None
+    return FeedCredentials(
+        origin=origin_of(url),
+        headers=tuple(headers.items()),
+        basic=auth.get("basic"),
+        bearer=auth.get("bearer"),
+        query=tuple((values["query"] or {}).items()),
+        client_cert=cert,
+        client_key=key,
     )
 
 

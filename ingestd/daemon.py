@@ -96,6 +96,8 @@ class Daemon:
         self.lease = schedule.lease_length(config.fetch.timeout)
         self.dedupe = dedupe.Settings.from_config(config.dedupe)
         self.pinned_identity = {f.id: f.identity for f in config.feeds}
+        # a config feed's credentials stay in the config; a run-time feed's come with its row
+        self.credentials = {f.id: f.credentials for f in config.feeds if f.credentials}
 
     @contextlib.asynccontextmanager
     async def open(self) -> AsyncIterator[Daemon]:
@@ -505,7 +507,12 @@ class Daemon:
         if feed.url.startswith(watch.SCHEME):
             await self._read_folder_feed(feed, started, fetched)
             return
-        result = await self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        result = await self.fetcher.fetch(
+            feed.url,
+            etag=feed.etag,
+            last_modified=feed.last_modified,
+            credentials=self.credentials.get(feed.id) or feed.secrets,
+        )
         fetched.status, fetched.size, fetched.headers = result.status, len(result.body), result.headers
         fetched.fetch_seconds = result.duration_ms / 1000
         fetched.fields |= {
@@ -620,7 +627,10 @@ class Daemon:
         async def article(index: int) -> None:
             story, entry = processed.stories[index], processed.entries[index]
             try:
-                result = await self.fetcher.fetch(story.url)  # type: ignore[arg-type]
+                result = await self.fetcher.fetch(
+                    story.url,  # type: ignore[arg-type]
+                    credentials=self.credentials.get(feed.id) or feed.secrets,  # their origin's pages only
+                )
                 processed.stories[index] = await loop.run_in_executor(
                     self.cpu,
                     partial(

@@ -31,6 +31,7 @@ def add_runtime_actions(
     add.add_argument("--interval", help="poll interval, e.g. 5m (default: [scheduler] default_interval)")
     add.add_argument("--fetch-article", action="store_true", help="read each entry's own page")
     add.add_argument("--identity", help="pin the identity policy: guid, url or content")
+    add_credential_options(add)
     remove = action(
         "remove", _remove, "stop polling a run-time feed and set it aside; its stories and tombstones stay"
     )
@@ -52,6 +53,7 @@ def _add(args: argparse.Namespace) -> int:
             table[key] = getattr(args, key)
     if args.fetch_article:
         table["fetch_article"] = True
+    table |= credential_table(args)
     try:
         feed = parse_feed(table, f"feeds add {args.feed_id}", config.scheduler.default_interval)
     except ConfigError as exc:
@@ -67,6 +69,43 @@ def _add(args: argparse.Namespace) -> int:
         return 1
     print(f"{feed.id}: added; the daemon polls it at its next tick")
     return 0
+
+
+def add_credential_options(parser: argparse.ArgumentParser) -> None:
+    """What [[feeds]] headers, auth, query, client_cert and client_key say, as options.
+    Secrets may be env:NAME or file:PATH, read here: the value is what is stored."""
+    parser.add_argument(
+        "--header",
+        action="append",
+        metavar="NAME=VALUE",
+        help="request header for the feed's origin (repeat)",
+    )
+    auth = parser.add_mutually_exclusive_group()
+    auth.add_argument("--basic", metavar="USER:PASSWORD", help="HTTP basic auth")
+    auth.add_argument("--bearer", metavar="TOKEN", help="Authorization: Bearer TOKEN")
+    parser.add_argument(
+        "--query", action="append", metavar="NAME=VALUE", help="token query parameter (repeat)"
+    )
+    parser.add_argument("--client-cert", metavar="PEM", help="client certificate (and key) file")
+    parser.add_argument("--client-key", metavar="PEM", help="client key file, if apart from the certificate")
+
+
+def credential_table(args: argparse.Namespace) -> dict[str, Any]:
+    table: dict[str, Any] = {}
+    for option, key in (("header", "headers"), ("query", "query")):
+        pairs = [item.partition("=") for item in getattr(args, option) or []]
+        if pairs:
+            # a pair without "=" is left for parse_feed to refuse, naming it
+            table[key] = {name: value if sep else None for name, sep, value in pairs}
+    if args.basic is not None:
+        table["auth"] = {"basic": args.basic}
+    elif args.bearer is not None:
+        table["auth"] = {"bearer": args.bearer}
+    if args.client_cert is not None:
+        table["client_cert"] = args.client_cert
+    if args.client_key is not None:
+        table["client_key"] = args.client_key
+    return table
 
 
 def _remove(args: argparse.Namespace) -> int:

@@ -3,13 +3,19 @@
     async with Fetcher.from_config(config) as fetcher:
         if not fetcher.host_busy(feed.url):          # else: leave the feed due, try next tick
             result = await fetcher.fetch(feed.url, etag=feed.etag,
-                                         last_modified=feed.last_modified)
+                                         last_modified=feed.last_modified,
+                                         credentials=feed_config.credentials)
 
 `fetch` returns a FetchResult (2xx or 304) or raises the errors.py tree:
 TransportError (refused, DNS, timeouts — the message names which), BlockedAddress,
 HTTPStatusError (.status, .retry_after), RedirectError, BodyTooLarge, and
 FetchError for a URL we cannot fetch or a body we cannot decode. httpx types
 never leave this module. Bodies come back as raw bytes: charsets are parse's job.
+
+A feed's credentials (headers, auth, token query parameters, a client certificate)
+go to the hops at their origin only (credentials.py); URLs recorded, logged or put
+in errors never carry the token parameters. `[fetch] proxy` or the environment's
+proxies (proxies.py) and `[fetch] ca_bundle` apply to every request.
 
 `read_local` reads file:// URLs and paths (config-declared feeds and replay only),
 under the same body limit, and never waits on a FIFO or device (`read_file`).
@@ -19,11 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import stat
 import time
 import urllib.request
 import zlib
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,11 +41,13 @@ from urllib.parse import urlsplit
 import brotli
 import httpx
 
+from . import credentials as creds
 from .config import SETTINGS, parse_duration, parse_size
 from .errors import BodyTooLarge, FetchError, HTTPStatusError, RedirectError, TransportError
 from .logs import get_logger
-from .models import FetchResult
-from .netguard import guarded_transport
+from .models import FeedCredentials, FetchResult
+from .netguard import guarded_transport, ssl_context
+from .proxies import from_settings
 
 __all__ = ["Fetcher", "read_local", "read_file", "local_files"]
 
@@ -66,6 +75,8 @@ class Fetcher:
     `per_host_delay` seconds between request starts to one host. `timeout` is
     the total deadline of a fetch (slots aside), redirects and body included;
     `connect_timeout` bounds DNS plus connect, and each read may take `timeout`.
+    `proxy` ([fetch] proxy) wins over the proxies in `environ` (default: os.environ);
+    `ca_bundle` (a PEM file) replaces the default trust store.
     `transport` replaces the guarded network transport (tests: respx, MockTransport).
     """
 
@@ -82,6 +93,9 @@ class Fetcher:
         global_limit: int = DEFAULT_GLOBAL_LIMIT,
         per_host_limit: int = DEFAULT_PER_HOST_LIMIT,
         per_host_delay: float = 0.0,
+        proxy: str | None = None,
+        ca_bundle: str | None = None,
+        environ: Mapping[str, str] | None = None,
     ):
         self.timeout = timeout
         self.connect_timeout = connect_timeout
@@ -90,13 +104,17 @@ class Fetcher:
         self.max_redirects = max_redirects
         self.per_host_limit = per_host_limit
         self.per_host_delay = per_host_delay
-        self._transport = transport or guarded_transport(
-            allow_private,
-            limits=httpx.Limits(max_connections=global_limit, max_keepalive_connections=global_limit),
-        )
+        self.ca_bundle = ca_bundle
+        self._limits = httpx.Limits(max_connections=global_limit, max_keepalive_connections=global_limit)
+        self._allow_private = allow_private
+        self._proxies = from_settings(proxy, os.environ if environ is None else environ)
+        self._mock = transport
+        self._transport = transport or self._guarded(None)
         self._global = asyncio.Semaphore(global_limit)
         self._hosts: dict[str, _Host] = {}
         self._client: httpx.AsyncClient | None = None
+        # (cert, key) -> a client presenting that certificate, made at first use
+        self._cert_clients: dict[tuple[str, str | None], httpx.AsyncClient] = {}
 
     @classmethod
     def from_config(cls, config: Any, **overrides: Any) -> Fetcher:
@@ -112,25 +130,59 @@ class Fetcher:
             global_limit=int(fetch.global_limit),
             per_host_limit=int(fetch.per_host_limit),
             per_host_delay=parse_duration(fetch.per_host_delay),
+            proxy=getattr(fetch, "proxy", None),
+            ca_bundle=getattr(fetch, "ca_bundle", None),
         )
         settings.update(overrides)
         return cls(**settings)
 
     async def __aenter__(self) -> Fetcher:
-        self._client = httpx.AsyncClient(
-            transport=self._transport,
-            timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
-            headers={"User-Agent": self.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
-            follow_redirects=False,  # followed by hand: loops, schemes, permanence
-            trust_env=False,
-        )
+        self._client = self._new_client(self._transport)
         await self._client.__aenter__()
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:
         client, self._client = self._client, None
+        clients, self._cert_clients = list(self._cert_clients.values()), {}
+        for other in clients:
+            await other.__aexit__(*exc_info)
         if client is not None:
             await client.__aexit__(*exc_info)
+
+    def _new_client(self, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+            headers={"User-Agent": self.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
+            follow_redirects=False,  # followed by hand: loops, schemes, permanence, credentials
+            trust_env=False,
+        )
+
+    def _guarded(self, cert: tuple[str, str | None] | None) -> httpx.AsyncBaseTransport:
+        return guarded_transport(
+            self._allow_private,
+            limits=self._limits,
+            ssl_context=ssl_context(self.ca_bundle, cert),
+            proxies=self._proxies,
+        )
+
+    async def _client_for(self, credentials: FeedCredentials | None) -> httpx.AsyncClient:
+        """The shared client, or (a client certificate being one per TLS context) the
+        one presenting the feed's certificate."""
+        assert self._client is not None
+        # a test's transport stands in for every connection, certificates included
+        if credentials is None or credentials.client_cert is None or self._mock is not None:
+            return self._client
+        cert = (credentials.client_cert, credentials.client_key)
+        client = self._cert_clients.get(cert)
+        if client is None:
+            try:
+                transport = self._guarded(cert)
+            except (OSError, ssl.SSLError) as exc:
+                raise FetchError(f"cannot load client certificate {cert[0]}: {exc}") from None
+            client = self._cert_clients[cert] = self._new_client(transport)
+            await client.__aenter__()
+        return client
 
     def host_busy(self, url: str) -> bool:
         """True if a fetch of `url` would now wait for its host's budget.
@@ -145,9 +197,15 @@ class Fetcher:
         return host.slots.locked() or host.next_start > time.monotonic()
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        credentials: FeedCredentials | None = None,
     ) -> FetchResult:
-        """GET `url`, conditionally when a validator is given."""
+        """GET `url`, conditionally when a validator is given; `credentials` go to
+        the hops at their origin, until a redirect leaves it."""
         if self._client is None:
             raise RuntimeError("use the Fetcher as 'async with Fetcher(...) as fetcher'")
         if urlsplit(url).scheme.lower() not in ("http", "https"):
@@ -161,7 +219,7 @@ class Fetcher:
             started = time.monotonic()
             try:
                 async with asyncio.timeout(self.timeout):
-                    result = await self._follow(self._client, url, headers)
+                    result = await self._follow(url, headers, credentials)
             except TimeoutError:
                 raise TransportError(
                     f"timed out: total deadline of {self.timeout:g}s passed fetching {url}"
@@ -192,20 +250,30 @@ class Fetcher:
             if host.users == 0 and host.next_start <= time.monotonic():
                 del self._hosts[key]
 
-    async def _follow(self, client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> FetchResult:
+    async def _follow(
+        self, url: str, headers: dict[str, str], credentials: FeedCredentials | None
+    ) -> FetchResult:
         seen = [url]
         permanent: str | None = None
         only_permanent = True
         current = url
         for _ in range(self.max_redirects + 1):
+            # once a redirect has left the origin, no hop gets the credentials again
+            if credentials is not None and not creds.covers(credentials, current):
+                credentials = None
             async with _mapped_errors(current, self.connect_timeout):
+                client = await self._client_for(credentials)
+                sent, hop_headers = current, headers
+                if credentials is not None:
+                    sent = creds.with_query(current, credentials)
+                    hop_headers = headers | creds.request_headers(credentials)
                 response = await client.send(
-                    client.build_request("GET", current, headers=headers), stream=True
+                    client.build_request("GET", sent, headers=hop_headers), stream=True
                 )
                 try:
-                    target = self._redirect_target(response, seen)
+                    target = self._redirect_target(response, current, seen, credentials)
                     if target is None:
-                        result = await self._result(url, response)
+                        result = await self._result(url, current, response)
                         if permanent:
                             result.permanent_redirect = permanent
                         return result
@@ -218,31 +286,36 @@ class Fetcher:
         raise RedirectError(f"more than {self.max_redirects} redirects: {' -> '.join(seen)}")
 
     @staticmethod
-    def _redirect_target(response: httpx.Response, seen: list[str]) -> str | None:
+    def _redirect_target(
+        response: httpx.Response, current: str, seen: list[str], credentials: FeedCredentials | None
+    ) -> str | None:
+        """The next hop, as recorded: without the token parameters a server echoed."""
         location = response.headers.get("location")
         if response.status_code not in _REDIRECT_STATUSES or not location:
             return None
+        location = creds.without_query(location, credentials)
         try:
-            target = response.url.join(location)
+            target = httpx.URL(current).join(location)
         except httpx.InvalidURL as exc:
-            raise RedirectError(f"bad redirect Location {location!r} from {response.url}: {exc}") from None
+            raise RedirectError(f"bad redirect Location {location!r} from {current}: {exc}") from None
         if target.scheme not in ("http", "https"):
-            raise RedirectError(f"redirect to a non-HTTP URL {target} from {response.url}")
+            raise RedirectError(f"redirect to a non-HTTP URL {target} from {current}")
         if str(target) in seen:
             raise RedirectError(f"redirect loop: {' -> '.join(seen + [str(target)])}")
         return str(target)
 
-    async def _result(self, url: str, response: httpx.Response) -> FetchResult:
+    async def _result(self, url: str, current: str, response: httpx.Response) -> FetchResult:
+        """`current` is the hop's URL as recorded (response.url may carry a token)."""
         status = response.status_code
         if status != 304 and not 200 <= status < 300:
             phrase = f"HTTP {status} {response.reason_phrase}".rstrip()
             raise HTTPStatusError(
-                f"{phrase} from {response.url}", status, retry_after=response.headers.get("retry-after")
+                f"{phrase} from {current}", status, retry_after=response.headers.get("retry-after")
             )
-        body = b"" if status == 304 else await self._read_body(response)
+        body = b"" if status == 304 else await self._read_body(response, current)
         return FetchResult(
             url=url,
-            final_url=str(response.url),
+            final_url=current,
             status=status,
             body=body,
             headers=dict(response.headers.items()),  # httpx keys are lower-case
@@ -251,28 +324,28 @@ class Fetcher:
             fetched_at=datetime.now(UTC),
         )
 
-    async def _read_body(self, response: httpx.Response) -> bytes:
+    async def _read_body(self, response: httpx.Response, url: str) -> bytes:
         limit = self.max_body
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise BodyTooLarge(f"body of {response.url} is {declared} bytes, over the {limit}-byte limit")
+            raise BodyTooLarge(f"body of {url} is {declared} bytes, over the {limit}-byte limit")
         if response.is_stream_consumed:
             # A mock transport that built the response from bytes has read and
             # decoded it already; only the decoded limit is left to apply.
             if len(response.content) > limit:
-                raise BodyTooLarge(f"decoded body of {response.url} passed the {limit}-byte limit")
+                raise BodyTooLarge(f"decoded body of {url} passed the {limit}-byte limit")
             return response.content
         encodings = [e.strip().lower() for e in response.headers.get("content-encoding", "").split(",")]
-        decoder = _decoder(encodings, str(response.url))
+        decoder = _decoder(encodings, url)
         body = bytearray()
         received = 0
         async for chunk in response.aiter_raw():
             received += len(chunk)
             if received > limit:
-                raise BodyTooLarge(f"body of {response.url} passed the {limit}-byte limit")
+                raise BodyTooLarge(f"body of {url} passed the {limit}-byte limit")
             for piece in decoder.feed(chunk):
                 if len(body) + len(piece) > limit:
-                    raise BodyTooLarge(f"decoded body of {response.url} passed the {limit}-byte limit")
+                    raise BodyTooLarge(f"decoded body of {url} passed the {limit}-byte limit")
                 body += piece
         return bytes(body)
 
@@ -308,6 +381,8 @@ async def _mapped_errors(url: str, connect_timeout: float) -> AsyncIterator[None
         raise FetchError(f"invalid URL {url}: {exc}") from None
     except httpx.HTTPError as exc:  # read errors, protocol errors, a closed connection
         raise TransportError(f"{type(exc).__name__}: {exc or 'no detail'}: {url}") from None
+    except ssl.SSLError as exc:  # TLS 1.3: a refused client certificate is an alert after the handshake
+        raise TransportError(f"TLS: {exc.reason or exc}: {url}") from None
 
 
 class _Decoder(Protocol):

@@ -8,11 +8,72 @@ No stage hands another an httpx response, a feedparser dict or a sqlite row.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
 EntryKind = Literal["feed-entry", "page-text", "page-html"]
+
+
+@dataclass(frozen=True)
+class FeedCredentials:
+    """What a feed's own origin is sent, secrets resolved: headers, HTTP auth, query
+    parameters, a client certificate. Bound to `origin` ("https://host:443", the
+    declared URL's): no other origin ever gets them. Never in a repr, a log line or an
+    output: `shown()` says what is set, never a value."""
+
+    origin: str
+    headers: tuple[tuple[str, str], ...] = ()
+    basic: tuple[str, str] | None = None  # (username, password)
+    bearer: str | None = None
+    query: tuple[tuple[str, str], ...] = ()
+    client_cert: str | None = None  # PEM file
+    client_key: str | None = None  # PEM file; unset: the key is in client_cert's file
+
+    def __repr__(self) -> str:
+        return f"FeedCredentials({self.origin}, {self.shown()})"
+
+    def shown(self) -> dict[str, Any]:
+        """Set or unset, never the value: for `feeds list`, the API, the status page."""
+        shown: dict[str, Any] = {}
+        if self.headers:
+            shown["headers"] = {name: "set" for name, _ in self.headers}
+        if self.basic or self.bearer:
+            shown["auth"] = "basic" if self.basic else "bearer"
+        if self.query:
+            shown["query"] = {name: "set" for name, _ in self.query}
+        if self.client_cert:
+            shown["client_cert"] = "set"
+        return shown
+
+    def to_json(self) -> str:
+        """For the store: a run-time feed's secrets, kept like a subscription's."""
+        return json.dumps(
+            {
+                "origin": self.origin,
+                "headers": self.headers,
+                "basic": self.basic,
+                "bearer": self.bearer,
+                "query": self.query,
+                "client_cert": self.client_cert,
+                "client_key": self.client_key,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> FeedCredentials:
+        raw = json.loads(text)
+        return cls(
+            origin=raw["origin"],
+            headers=tuple((k, v) for k, v in raw["headers"]),
+            basic=(raw["basic"][0], raw["basic"][1]) if raw["basic"] else None,
+            bearer=raw["bearer"],
+            query=tuple((k, v) for k, v in raw["query"]),
+            client_cert=raw["client_cert"],
+            client_key=raw["client_key"],
+        )
 
 
 @dataclass(frozen=True)
@@ -26,6 +87,7 @@ class FeedConfig:
     fetch_article: bool = False
     identity: str | None = None  # pinned identity policy: "guid" | "url" | "content"
     quiet_after: float | None = None  # seconds without a story before the feed is "quiet"
+    credentials: FeedCredentials | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +137,9 @@ class FeedState:
     quiet_since: datetime | None = None  # when the feed was found quiet; None: not quiet
     # publish times of its newest entries, as its last document gave them (None: unknown)
     recent_published: tuple[datetime, ...] | None = None
+    # a run-time feed's stored credentials (a config feed's stay in the config)
+    secrets: FeedCredentials | None = None
+    credentials: dict[str, Any] | None = None  # FeedCredentials.shown(), for any feed
 
 
 @dataclass

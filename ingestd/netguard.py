@@ -9,7 +9,14 @@ look-up: we connect to the address we checked.
     blocked_reason(ip)         -> "loopback" | "private" | … | None (public)
     AddressPolicy(allow)       allow_private parsed; .check(host, ip) raises BlockedAddress
     GuardedBackend(policy)     httpcore backend: resolve, check, connect to the checked address
-    guarded_transport(allow)   an httpx.AsyncHTTPTransport using it (for the webhook sender too)
+    guarded_transport(allow)   an httpx transport using it (for the webhook sender too);
+                               with `proxies`, requests routed through them are checked first
+
+Through a proxy the socket opened is the proxy's (the operator's, on any address), so
+the guard resolves the target itself before the request is sent and refuses it if
+any of its addresses is blocked (the proxy picks the address, not us). The proxy
+resolves the name again: a rebinding between the two look-ups is the residue left
+to the operator's proxy.
 
 `[fetch] allow_private` (CIDRs or host names) is the only thing that opens an
 address; see DESIGN.md "Network guard".
@@ -20,6 +27,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import ssl
 import typing
 from collections.abc import Iterable
 
@@ -28,6 +36,7 @@ import httpcore
 import httpx
 
 from .errors import BlockedAddress
+from .proxies import Proxies, from_settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -230,21 +239,129 @@ def guarded_transport(
     *,
     limits: httpx.Limits | None = None,
     backend: httpcore.AsyncNetworkBackend | None = None,
-) -> httpx.AsyncHTTPTransport:
+    ssl_context: ssl.SSLContext | None = None,
+    proxies: Proxies | None = None,
+) -> httpx.AsyncBaseTransport:
     """An httpx transport whose every connection passes the guard.
 
-    Environment proxies are ignored (trust_env=False): through a proxy the
-    address connected to would be the proxy's, and the guard would see nothing.
+    httpx's own proxy handling is off (trust_env=False): through a proxy the address
+    connected to would be the proxy's, and the guard would see nothing. `proxies`
+    routes requests explicitly, each target checked first (`_Proxied`).
+    `ssl_context` verifies servers (a CA bundle, a client certificate; default: certifi).
     `backend` replaces the real socket layer under the guard (tests).
     """
     limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
+    ssl_context = ssl_context or httpx.create_ssl_context(trust_env=False)
+    policy = AddressPolicy(allow_private)
+    guarded = GuardedBackend(policy, backend)
+    direct = _transport(
+        httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=guarded,
+        ),
+        limits,
+    )
+    if not proxies:
+        return direct
+    return _Proxied(direct, proxies, guarded, ssl_context, limits)
+
+
+def _transport(pool: httpcore.AsyncConnectionPool, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
     transport = httpx.AsyncHTTPTransport(trust_env=False, limits=limits)
     # httpx takes no network backend argument, so swap in a pool that uses ours.
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=GuardedBackend(AddressPolicy(allow_private), backend),
-    )
+    transport._pool = pool
     return transport
+
+
+class _Proxied(httpx.AsyncBaseTransport):
+    """Straight to the host, or through the proxy `proxies` names for the URL, once
+    every address of the target has passed the guard."""
+
+    def __init__(
+        self,
+        direct: httpx.AsyncHTTPTransport,
+        proxies: Proxies,
+        guarded: GuardedBackend,
+        ssl_context: ssl.SSLContext,
+        limits: httpx.Limits,
+    ):
+        self.direct, self.proxies, self.guarded = direct, proxies, guarded
+        self.ssl_context, self.limits = ssl_context, limits
+        self._through: dict[str, httpx.AsyncHTTPTransport] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        proxy = self.proxies.for_url(url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+        if proxy is None:
+            return await self.direct.handle_async_request(request)
+        await self._check_target(
+            url.host, url.port or 0, request.extensions.get("timeout", {}).get("connect")
+        )
+        return await self._proxy(proxy).handle_async_request(request)
+
+    async def _check_target(self, host: str, port: int, timeout: float | None) -> None:
+        try:
+            with anyio.move_on_after(timeout) as scope:
+                addresses = await self.guarded._resolve(host, port)
+        except httpcore.ConnectError as exc:  # outside httpx's own mapping: map it here
+            raise httpx.ConnectError(str(exc)) from exc
+        if scope.cancelled_caught:
+            raise httpx.ConnectTimeout(f"DNS look-up of {host} timed out")
+        for ip in addresses:
+            self.guarded.policy.check(host, ip)
+
+    def _proxy(self, url: str) -> httpx.AsyncHTTPTransport:
+        transport = self._through.get(url)
+        if transport is None:
+            proxy = httpx.URL(url)
+            pool = httpcore.AsyncHTTPProxy(
+                proxy_url=httpcore.URL(
+                    scheme=proxy.raw_scheme, host=proxy.raw_host, port=proxy.port, target=b"/"
+                ),
+                proxy_auth=(proxy.username, proxy.password) if proxy.username else None,
+                ssl_context=self.ssl_context,
+                proxy_ssl_context=self.ssl_context if proxy.scheme == "https" else None,
+                max_connections=self.limits.max_connections,
+                max_keepalive_connections=self.limits.max_keepalive_connections,
+                keepalive_expiry=self.limits.keepalive_expiry,
+                # the proxy is the operator's: its own address is not guarded
+                network_backend=self.guarded.inner,
+            )
+            transport = self._through[url] = _transport(pool, self.limits)
+        return transport
+
+    async def aclose(self) -> None:
+        for transport in [self.direct, *self._through.values()]:
+            await transport.aclose()
+
+
+def ssl_context(ca_bundle: str | None, cert: tuple[str, str | None] | None = None) -> ssl.SSLContext:
+    """Servers verified against `ca_bundle` (default: certifi), presenting `cert`
+    (certificate file, key file or None) if given. Raises OSError or ssl.SSLError."""
+    if ca_bundle:
+        context = ssl.create_default_context(cafile=ca_bundle)
+    else:
+        context = httpx.create_ssl_context(trust_env=False)
+    if cert is not None:
+        context.load_cert_chain(cert[0], cert[1])
+    return context
+
+
+def outbound_transport(
+    allow_private: Iterable[str],
+    *,
+    proxy: str | None = None,
+    ca_bundle: str | None = None,
+    limits: httpx.Limits | None = None,
+) -> httpx.AsyncBaseTransport:
+    """The guarded transport with `[fetch]`'s proxy (or the environment's) and CA bundle:
+    webhook deliveries and WebSub hub requests leave the way feed fetches do."""
+    return guarded_transport(
+        allow_private,
+        limits=limits,
+        ssl_context=ssl_context(ca_bundle),
+        proxies=from_settings(proxy, os.environ),
+    )

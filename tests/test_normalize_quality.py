@@ -2,8 +2,8 @@
 
 The development set (tests/data/articles-dev, 175 pages with upstream ground truth)
 and the hand-written wire dateline cases, scored by bench/quality.py's rules. The
-floors sit a little under what the normalizer reaches today and never under bare
-trafilatura's figure on the same pages.
+floors are what the normalizer reaches today, and never under bare trafilatura's
+figure on the same pages.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from ingestd.normalize import load_profiles
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-# reached when written: headline 92/95, byline 83/87, published 75/75, dateline 16/16, body F1 0.964
-FLOORS = {"headline": 0.95, "byline": 0.93, "published": 0.97, "dateline": 1.0, "body_f1": 0.961}
+# reached today: headline 94/95, byline 83/87, published 75/75, dateline 16/16, body F1 0.964;
+# each count floor is today's count (one page fewer falls under it)
+FLOORS = {"headline": 0.98, "byline": 0.95, "published": 1.0, "dateline": 1.0, "body_f1": 0.963}
 # bare trafilatura reads no dateline; on these it must be strictly beaten
 AHEAD = ("byline", "body_f1")
 

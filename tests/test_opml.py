@@ -16,6 +16,7 @@ from ingestd.opml import OPMLError, export_opml, feed_id_for, import_opml, parse
 from ingestd.progress import progress_bar
 from ingestd.store import Store
 from tests.support import write_config
+from tests.support.engines import ENGINES, open_engine
 
 NOW = datetime(2020, 1, 9, tzinfo=UTC)
 
@@ -36,11 +37,11 @@ NESTED = b"""<?xml version="1.0" encoding="UTF-8"?>
 </opml>"""
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "ingestd.db")
-    yield s
-    s.close()
+@pytest.fixture(params=ENGINES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Both storage engines: the import is one of the port's calls."""
+    with open_engine(request.param, tmp_path) as engine:
+        yield engine
 
 
 def feeds_of(store: Store) -> dict[str, str]:

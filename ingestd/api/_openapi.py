@@ -174,6 +174,11 @@ SPEC: dict[str, Any] = {
                         **_NULLABLE_TIME,
                         "description": "when this feed last brought a story new to the store",
                     },
+                    "credentials": {
+                        "type": ["object", "null"],
+                        "description": 'what is set, never a value: {"headers": {"X-Api-Key": "set"}, '
+                        '"auth": "basic" | "bearer", "query": {…}, "client_cert": "set"}; null: none',
+                    },
                 }
             ),
             "StorySummary": _closed(

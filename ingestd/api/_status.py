@@ -77,12 +77,24 @@ def sparkline(counts: list[int], width: int = 112, height: int = 24) -> str:
 def _feed_row(feed: dict[str, Any], counts: list[int]) -> str:
     state = feed["state"] + (" (quiet)" if feed.get("quiet_since") else "")
     return (
-        f"<tr data-feed='{escape(feed['id'])}'><td>{escape(feed['id'])}</td>"
+        f"<tr data-feed='{escape(feed['id'])}'><td>{escape(feed['id'])}{_credentials(feed)}</td>"
         f"<td class={_STATE_CLASS.get(feed['state'], 'off')}>{escape(state)}</td>"
         f"<td>{escape(feed.get('last_success_at') or 'never')}</td>"
         f"<td>{escape(feed.get('next_poll_at') or '')}</td><td>{sparkline(counts)}</td>"
         f"<td class=err>{escape(feed.get('last_error') or '')}</td></tr>"
     )
+
+
+def _credentials(feed: dict[str, Any]) -> str:
+    """What is set (a header's name, the kind of auth), never a value."""
+    shown = feed.get("credentials")
+    if not shown:
+        return ""
+    kinds = [*shown.get("headers", {}), *([shown["auth"] + " auth"] if "auth" in shown else [])]
+    kinds += [f"?{name}" for name in shown.get("query", {})] + (
+        ["client cert"] if "client_cert" in shown else []
+    )
+    return f"<br><small class=off>credentials: {escape(', '.join(kinds))}</small>"
 
 
 def _subscription_row(sub: SubscriptionStatus) -> str:

@@ -35,6 +35,7 @@ class PageMeta:
     # Evidence, best source first; the head and date steps choose from it.
     declared_headlines: list[str] = field(default_factory=list)  # JSON-LD headline, og:title
     headlines: list[str] = field(default_factory=list)  # twitter:, <title>, <h1>
+    title: str | None = None  # the document's <title>: breaks a tie between the declared two
     author_groups: list[tuple[str, list[str]]] = field(default_factory=list)  # (source, names)
     publishers: list[str] = field(default_factory=list)  # site and publisher names: never an author
     chrome_links: frozenset[str] = frozenset()  # casefolded link texts of nav/header/footer

@@ -347,24 +347,50 @@ def _headline_from_text(draft: Draft) -> int | None:
 
 
 def _page_headline(draft: Draft) -> str:
-    """The headline the page declares (JSON-LD `headline`, then `og:title`); without
-    one, the one most of the page's other sources agree on (twitter:, <title>, <h1>),
-    on a tie the first. Structured data outranks free text, as for bylines: a visible
-    <h1> is often a shorter display wording of the declared headline. The publisher's
+    """The headline the page declares (JSON-LD `headline`, `og:title`); without one,
+    the one most of the page's other sources agree on (twitter:, <title>, <h1>), on a
+    tie the first. Structured data outranks free text, as for bylines: a visible <h1>
+    is often a shorter display wording of the declared headline. The publisher's
     characters are kept: only a site-name suffix or prefix goes."""
     page = draft.page
     assert page is not None  # called for pages only
     sites = {_fold_name(s) for s in (*draft.profile.site_names, *page.publishers) if s}
     declared = [h for h in (_without_site(c, sites) for c in page.declared_headlines) if h]
     if declared:
-        return declared[0]
+        return _declared_headline(declared, _without_site(page.title, sites) if page.title else None)
     candidates = [_without_site(c, sites) for c in page.headlines]
     if not candidates:
         first = draft.blocks[0] if draft.blocks else None
         return first.text if first and first.tag.startswith("h") else draft.story.headline
-    folded = [" ".join(c.casefold().split()) for c in candidates]
+    folded = [_folded(c) for c in candidates]
     best = max(range(len(candidates)), key=lambda i: (sum(_support(f, folded[i]) for f in folded), -i))
     return candidates[best]
+
+
+def _declared_headline(declared: list[str], title: str | None) -> str:
+    """JSON-LD's headline and og:title, when the page gives both and they differ.
+
+    og:title is built like a <title>: it may dress the headline with a kicker, a
+    section or the site ("Topic: Headline | Section - Site"); then the JSON-LD
+    headline it holds is the headline. Two different wordings are the article's
+    headline and an alternative (a social-card teaser, or a display wording the
+    CMS copied into JSON-LD): the one the document's <title> repeats is the one the
+    publisher titles the page with, so two of its three declarations agree on it.
+    """
+    if len(declared) == 1:
+        return declared[0]
+    json_ld, og_title = declared
+    if _support(_folded(og_title), _folded(json_ld)):
+        return json_ld
+    if title:
+        folded = _folded(title)
+        if _support(folded, _folded(og_title)) > _support(folded, _folded(json_ld)):
+            return og_title
+    return json_ld
+
+
+def _folded(headline: str) -> str:
+    return " ".join(headline.casefold().split())
 
 
 def _support(other: str, mine: str) -> float:

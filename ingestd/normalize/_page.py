@@ -225,11 +225,12 @@ def _metadata(tree: lxml.html.HtmlElement) -> PageMeta:
     publisher = article.get("publisher")
     publisher_name = _text(publisher.get("name")) if isinstance(publisher, dict) else None
     declared = [h for h in (_text(article.get("headline")), first("og:title")) if h]
+    title = clean_inline(title) if title else None
     headlines = [
         h
         for h in (
             first("twitter:title"),
-            clean_inline(title) if title else None,
+            title,
             *(_text(h.text_content()) for h in tree.xpath("//h1")[:2]),
         )
         if h
@@ -237,6 +238,7 @@ def _metadata(tree: lxml.html.HtmlElement) -> PageMeta:
     return PageMeta(
         declared_headlines=declared,
         headlines=headlines,  # repeats kept: each is a vote
+        title=title,
         author_groups=_author_groups(tree, article, metas),
         publishers=[n for n in (first("og:site_name"), publisher_name, first("application-name")) if n],
         chrome_links=_chrome_links(tree),

@@ -3,6 +3,10 @@
 A claim is a lease: `lease_owner` (one id per daemon start) and `lease_until`.
 Claiming never moves `next_poll_at`; a feed whose lease has run out is due
 again, whoever held it, and the poll's `FeedUpdate` ends the lease.
+
+Credentials: a config feed's stay in the config (like a subscription's secrets); a
+run-time feed's are stored in `secrets` (FeedCredentials JSON) and read with its
+row by every claim. `credentials` holds what may be shown of either (set/unset).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
-from ..models import FeedConfig, FeedState, FeedUpdate, PollWrite
+from ..models import FeedConfig, FeedCredentials, FeedState, FeedUpdate, PollWrite
 from ..timeutil import from_iso, to_iso
 from ._base import Migration, StoreBase, stamp
 
@@ -92,6 +96,12 @@ def _feeds_6(db: sqlite_utils.Database) -> None:
     db.table("feeds").add_column("disabled", int, not_null_default=0)
 
 
+def _feeds_7(db: sqlite_utils.Database) -> None:
+    """A run-time feed's credentials (secrets), and what any feed's show (set/unset)."""
+    db.table("feeds").add_column("secrets", str)
+    db.table("feeds").add_column("credentials", str)
+
+
 MIGRATIONS: list[Migration] = [
     ("feeds-1", _feeds_1),
     ("feeds-2", _feeds_2),
@@ -99,6 +109,7 @@ MIGRATIONS: list[Migration] = [
     ("feeds-4", _feeds_4),
     ("feeds-5", _feeds_5),
     ("feeds-disabled", _feeds_6),
+    ("feeds-credentials", _feeds_7),
 ]
 
 
@@ -117,6 +128,8 @@ class FeedsMixin(StoreBase):
                     "fetch_article": int(feed.fetch_article),
                     "origin": "config",
                     "quiet_after": feed.quiet_after,
+                    "credentials": _shown(feed),
+                    "secrets": None,  # the config's stay in the config
                     "updated_at": at,
                 }
                 if row is None:
@@ -348,12 +361,18 @@ def new_feed_row(feed: FeedConfig, feed_id: str, origin: str, at: str | None) ->
         "interval": feed.interval,
         "fetch_article": int(feed.fetch_article),
         "origin": origin,
+        "secrets": feed.credentials.to_json() if feed.credentials else None,
+        "credentials": _shown(feed),
         "state": "ok",
         "error_count": 0,
         "next_poll_at": at,
         "created_at": at,
         "updated_at": at,
     }
+
+
+def _shown(feed: FeedConfig) -> str | None:
+    return json.dumps(feed.credentials.shown()) if feed.credentials else None
 
 
 def _feed_state(row: dict[str, Any]) -> FeedState:
@@ -380,4 +399,7 @@ def _feed_state(row: dict[str, Any]) -> FeedState:
         recent_published=None
         if row["recent_published"] is None
         else tuple(t for t in map(from_iso, json.loads(row["recent_published"])) if t is not None),
+        # .get: the PostgreSQL engine reads its rows here too, and its schema has yet to mirror these
+        secrets=FeedCredentials.from_json(row["secrets"]) if row.get("secrets") else None,
+        credentials=json.loads(row["credentials"]) if row.get("credentials") else None,
     )

@@ -81,7 +81,7 @@ _STORY_COLUMNS = (
 )
 _FEED_COLUMNS = (
     "id, url, source, origin, state, interval, error_count, last_error, last_poll_at, "
-    "last_success_at, next_poll_at, quiet_since"
+    "last_success_at, next_poll_at, quiet_since, credentials"
 )
 
 
@@ -215,13 +215,15 @@ class ReadsMixin(StoreBase):
         }
 
     def feeds_overview(self) -> list[dict[str, Any]]:
-        """Each feed's state, and when it last brought a story stored for the first time."""
-        return list(
+        """Each feed's state, and when it last brought a story stored for the first time.
+        Its credentials as set/unset (never `secrets`)."""
+        rows = list(
             self.db.query(
                 f"SELECT {_FEED_COLUMNS}, (SELECT max(created_at) FROM stories "
                 f"WHERE feed_id = feeds.id) AS last_story_at FROM feeds ORDER BY id"
             )
         )
+        return [row | {"credentials": json.loads(row["credentials"] or "null")} for row in rows]
 
     def service_gauges(self) -> StoreGauges:
         by_state = dict(self.db.execute("SELECT state, count(*) FROM feeds GROUP BY state"))

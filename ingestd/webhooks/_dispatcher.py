@@ -164,6 +164,8 @@ class Dispatcher:
                     user_agent=self._fetch.user_agent,
                     allow_private=self._fetch.allow_private,
                     connections=self.settings.concurrency,
+                    proxy=self._fetch.proxy,
+                    ca_bundle=self._fetch.ca_bundle,
                 )
         for sub_id in [s for s in self._senders if s not in self._keys and not self._lanes[s]]:
             await self._senders.pop(sub_id).close()

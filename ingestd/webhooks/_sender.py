@@ -27,7 +27,7 @@ import httpx
 
 from ..errors import BlockedAddress
 from ..models import SubscriptionConfig
-from ..netguard import guarded_transport
+from ..netguard import outbound_transport
 from ..timeutil import to_iso
 from ._models import RETRY_AFTER_STATUSES, Attempt
 from ._signing import signature_headers, signing_key
@@ -41,11 +41,20 @@ _ERROR_SNIPPET = 200
 
 
 class Sender:
-    def __init__(self, *, timeout: float, user_agent: str, allow_private: Sequence[str], connections: int):
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        user_agent: str,
+        allow_private: Sequence[str],
+        connections: int,
+        proxy: str | None = None,
+        ca_bundle: str | None = None,
+    ):
         self.timeout = timeout
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         self._client = httpx.AsyncClient(
-            transport=guarded_transport(allow_private, limits=limits),
+            transport=outbound_transport(allow_private, proxy=proxy, ca_bundle=ca_bundle, limits=limits),
             timeout=timeout,
             follow_redirects=False,
             trust_env=False,
@@ -134,5 +143,7 @@ async def send_test(config: Any, sub: SubscriptionConfig) -> tuple[str, Attempt]
         user_agent=config.fetch.user_agent,
         allow_private=config.fetch.allow_private,
         connections=1,
+        proxy=config.fetch.proxy,
+        ca_bundle=config.fetch.ca_bundle,
     ) as sender:
         return event_id, await sender.send(sub.url, keys, event_id, body)

@@ -17,7 +17,7 @@ import httpx
 from ..config import Config
 from ..logs import get_logger
 from ..models import FeedState, WebSubForget
-from ..netguard import guarded_transport
+from ..netguard import outbound_transport
 from ..store import Writer
 from ..timeutil import utcnow
 from . import _decide
@@ -39,7 +39,9 @@ class WebSub:
         self.ingest = ingest
         self.log = get_logger()
         self._client = httpx.AsyncClient(
-            transport=guarded_transport(config.fetch.allow_private),
+            transport=outbound_transport(
+                config.fetch.allow_private, proxy=config.fetch.proxy, ca_bundle=config.fetch.ca_bundle
+            ),
             timeout=httpx.Timeout(config.fetch.timeout, connect=config.fetch.connect_timeout),
             headers={"User-Agent": config.fetch.user_agent},
             follow_redirects=False,

@@ -55,8 +55,8 @@ class PgStore(FeedsPart, StoriesPart, WebhooksPart, WebSubPart):
             elif isinstance(intent, PolicyWrite):
                 self._write_policy(intent)
             elif isinstance(intent, PollWrite):
-                self._write_poll(intent)  # type: ignore[attr-defined]
+                self._write_poll(intent)
             elif isinstance(intent, FeedUpdate):
                 self._write_feed(intent)
         if deliveries:  # after their events: a delivery row points at its event's seq
-            self._write_deliveries(deliveries)  # type: ignore[attr-defined]
+            self._write_deliveries(deliveries)

@@ -5,23 +5,28 @@ It answers the same calls as the SQLite store's feed part (`claim_due`, `release
 `apply([FeedUpdate])`, …) and turns rows into `FeedState` with the very same function,
 so nothing is decided twice. What differs is only how rows are locked: claims take due
 feeds `FOR UPDATE SKIP LOCKED`, so replicas claiming at once neither wait on nor take each
-other's rows.
+other's rows. It also answers the feed reads of the API and the CLI (overview, failed
+polls, OPML import), as the SQLite engine's `_reads.py` does.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from datetime import datetime, timedelta
-from typing import Any
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import DictRow
 
-from ...models import FeedConfig, FeedState, FeedUpdate
+from ...models import FeedConfig, FeedState, FeedUpdate, PollWrite
 from ...timeutil import to_iso
-from .._feeds import CLAIM_LEASE, _feed_state
+from .._feeds import CLAIM_LEASE, _feed_state, _shown, new_feed_row
+from .._reads import _FEED_COLUMNS, ImportReport, _unique
+from .._stories import DAY
 from ._base import Migration, PgBase, connect
 
 MIGRATIONS: list[Migration] = [
@@ -87,45 +92,109 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    (
+        "feeds-credentials",
+        """
+        -- a run-time feed's credentials (FeedCredentials JSON), and what any feed's show (set/unset)
+        ALTER TABLE feeds ADD COLUMN secrets text, ADD COLUMN credentials text;
+        """,
+    ),
 ]
+
+
+R = TypeVar("R", bound="FeedsPart")
+
+# The SQLite engine's order for text keys (byte order), whatever the database's collation.
+BY_ID = 'id COLLATE "C"'
+
+# An API read thread's engine: its reads are one at a time.
+READER_POOL = 1
 
 
 class FeedsPart(PgBase):
     # ── feeds and leases ──────────────────────────────────────────────────────
 
-    def add_feed(self, feed: FeedConfig, origin: str, now: datetime) -> bool:
-        """A feed added at run time; False if the id is taken."""
+    @classmethod
+    def open_reader(cls: type[R], url: str) -> R:
+        """The API's read threads: an engine of their own on the same database (PostgreSQL
+        serves readers beside writers). Its migration check finds nothing to do: the
+        replica's writer migrated before its server started."""
+        return cls(url, pool_size=READER_POOL)
+
+    def sync_config_feeds(self, feeds: list[FeedConfig], now: datetime) -> None:
+        """Create config feeds or update their declared fields; nothing learnt is undone.
+        A config feed no longer in the config is set aside (state 'removed')."""
         with self.transaction():
-            cursor = self._execute(
-                "INSERT INTO feeds (id, url, declared_url, source, interval, fetch_article, origin, state, "
-                "error_count, next_poll_at, created_at, updated_at, quiet_after) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, 'ok', 0, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
-                [
-                    feed.id,
-                    feed.url,
-                    feed.url,
-                    feed.source,
-                    feed.interval,
-                    int(feed.fetch_article),
-                    origin,
-                    now,
-                    now,
-                    now,
-                    feed.quiet_after,
-                ],
+            for feed in feeds:
+                row = self._row("SELECT declared_url, state FROM feeds WHERE id = %s FOR UPDATE", [feed.id])
+                declared: dict[str, Any] = {
+                    "source": feed.source,
+                    "interval": feed.interval,
+                    "fetch_article": int(feed.fetch_article),
+                    "origin": "config",
+                    "quiet_after": feed.quiet_after,
+                    "credentials": _shown(feed),
+                    "secrets": None,  # the config's stay in the config
+                    "updated_at": now,
+                }
+                if row is None:
+                    # another replica syncing the same config may insert it first: theirs stands
+                    row_values = {
+                        "id": feed.id,
+                        "url": feed.url,
+                        "declared_url": feed.url,
+                        "state": "ok",
+                        "error_count": 0,
+                        "next_poll_at": now,
+                        "created_at": now,
+                        **declared,
+                    }
+                    self._insert_feed(row_values)
+                    continue
+                if row["declared_url"] != feed.url:  # the operator changed it: it wins
+                    declared |= {
+                        "url": feed.url,
+                        "declared_url": feed.url,
+                        "etag": None,
+                        "last_modified": None,
+                        "body_hash": None,
+                    }
+                if row["state"] == "removed":
+                    declared |= {"state": "ok", "next_poll_at": now}
+                self._execute(
+                    f"UPDATE feeds SET {', '.join(f'{k} = %s' for k in declared)} WHERE id = %s",
+                    [*declared.values(), feed.id],
+                )
+            self._execute(
+                "UPDATE feeds SET state = 'removed', updated_at = %s WHERE origin = 'config' "
+                "AND state != 'removed' AND NOT (id = ANY(%s))",
+                [now, [f.id for f in feeds]],
             )
+
+    def add_feed(self, feed: FeedConfig, origin: str, now: datetime) -> bool:
+        """A feed added at run time (CLI, API, OPML); False if the id is taken.
+        Such feeds are never file: URLs (DESIGN.md "Network guard"): callers check."""
+        with self.transaction():
+            return self._insert_feed(new_feed_row(feed, feed.id, origin, to_iso(now)))
+
+    def _insert_feed(self, row: dict[str, Any]) -> bool:
+        """False if the id is taken (the row stays as it was)."""
+        cursor = self._execute(
+            f"INSERT INTO feeds ({', '.join(row)}) VALUES ({', '.join(['%s'] * len(row))}) "
+            "ON CONFLICT (id) DO NOTHING",
+            list(row.values()),
+        )
         return cursor.rowcount > 0
 
     def get_feed(self, feed_id: str) -> FeedState | None:
-        with self.pool.connection() as conn:
-            row = conn.execute("SELECT * FROM feeds WHERE id = %s", [feed_id]).fetchone()
+        row = self._row("SELECT * FROM feeds WHERE id = %s", [feed_id])
         return _state(row) if row else None
 
+    def list_feeds(self) -> list[FeedState]:
+        return [_state(r) for r in self._rows(f"SELECT * FROM feeds ORDER BY {BY_ID}")]
+
     def lease_of(self, feed_id: str) -> tuple[str | None, datetime | None]:
-        with self.pool.connection() as conn:
-            row = conn.execute(
-                "SELECT lease_owner, lease_until FROM feeds WHERE id = %s", [feed_id]
-            ).fetchone()
+        row = self._row("SELECT lease_owner, lease_until FROM feeds WHERE id = %s", [feed_id])
         return (row["lease_owner"], row["lease_until"]) if row else (None, None)
 
     def claim_due(
@@ -145,8 +214,9 @@ class FeedsPart(PgBase):
                 f"""
                 WITH due AS (
                     SELECT id FROM feeds
-                    WHERE state IN ('ok', 'erroring') AND (lease_until IS NULL OR lease_until <= %(now)s) {due}
-                    ORDER BY next_poll_at, id LIMIT %(limit)s
+                    WHERE state IN ('ok', 'erroring') AND disabled = 0
+                    AND (lease_until IS NULL OR lease_until <= %(now)s) {due}
+                    ORDER BY next_poll_at, {BY_ID} LIMIT %(limit)s
                     FOR UPDATE SKIP LOCKED
                 )
                 UPDATE feeds SET lease_owner = %(owner)s, lease_until = %(until)s
@@ -164,16 +234,187 @@ class FeedsPart(PgBase):
                 "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE id = ANY(%s)", [list(feed_ids)]
             )
 
+    def release_all_leases(self) -> int:
+        """Every lease ends, whoever holds it. The SQLite daemon calls it at start, holding
+        the instance lock; replicas on one database must not (they would end each other's
+        leases): theirs end by expiry."""
+        with self.transaction():
+            return self._execute(
+                "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL"
+            ).rowcount
+
+    def set_feed_disabled(self, feed_id: str, disabled: bool, now: datetime) -> bool:
+        """Disable or enable a feed; nothing else about it changes. False: no such feed."""
+        with self.transaction():
+            cursor = self._execute(
+                "UPDATE feeds SET disabled = %s, updated_at = %s WHERE id = %s AND state != 'removed'",
+                [int(disabled), now, feed_id],
+            )
+        return cursor.rowcount > 0
+
+    def disabled_feeds(self) -> set[str]:
+        return {row["id"] for row in self._rows("SELECT id FROM feeds WHERE disabled = 1")}
+
+    def remove_feed(self, feed_id: str, now: datetime, *, purge: bool = False) -> int:
+        """Set a run-time feed aside (state 'removed'): its stories and tombstones stay.
+        With `purge`, the feed, its stories (versions, keys, bands) and tombstones go;
+        returns how many stories were deleted. Callers refuse config feeds."""
+        with self.transaction():
+            self._execute("UPDATE feeds SET state = 'removed', updated_at = %s WHERE id = %s", [now, feed_id])
+            if not purge:
+                return 0
+            stories = self._rows(
+                "SELECT id, fingerprint FROM stories WHERE feed_id = %s FOR UPDATE", [feed_id]
+            )
+            ids = [row["id"] for row in stories]
+            bands = [
+                (fingerprint["at"] // DAY, band, row["id"])
+                for row in stories
+                if row["fingerprint"]
+                for fingerprint in [json.loads(row["fingerprint"])]
+                for band in fingerprint["bands"]
+            ]
+            self._executemany("DELETE FROM story_bands WHERE day = %s AND band = %s AND story_id = %s", bands)
+            self._execute("DELETE FROM story_keys WHERE story_id = ANY(%s)", [ids])
+            # as in purge_stories: a version an outbox event still refers to stays until the event goes
+            self._execute(
+                "DELETE FROM story_versions v WHERE v.story_id = ANY(%s) AND NOT EXISTS (SELECT 1 FROM "
+                "events e WHERE e.story_id = v.story_id AND e.version = v.version)",
+                [ids],
+            )
+            self._execute("DELETE FROM stories WHERE id = ANY(%s)", [ids])
+            self._execute("DELETE FROM story_tombstones WHERE feed_id = %s", [feed_id])
+            self._execute("DELETE FROM feeds WHERE id = %s", [feed_id])
+        return len(ids)
+
+    def _executemany(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        """One statement for many rows, inside this thread's transaction."""
+        if self._conn is None:
+            raise RuntimeError("PgStore: a write outside transaction()")
+        if rows:
+            with self._conn.cursor() as cursor:
+                cursor.executemany(statement, rows)
+
+    def resume_feed(self, feed_id: str, now: datetime) -> bool:
+        """Take a parked or erroring feed back to polling now."""
+        with self.transaction():
+            cursor = self._execute(
+                "UPDATE feeds SET state = 'ok', error_count = 0, next_poll_at = %s, "
+                "updated_at = %s WHERE id = %s AND state != 'removed'",
+                [now, now, feed_id],
+            )
+        return cursor.rowcount > 0
+
+    def poll_now(self, feed_id: str, now: datetime) -> bool:
+        """A watched folder changed: its feed is due now (unless removed or parked)."""
+        with self.transaction():
+            cursor = self._execute(
+                "UPDATE feeds SET next_poll_at = %s WHERE id = %s AND state NOT IN ('removed', 'parked')",
+                [now, feed_id],
+            )
+        return cursor.rowcount > 0
+
+    def _write_poll(self, w: PollWrite) -> None:
+        self._execute(
+            "INSERT INTO polls (feed_id, started_at, duration_ms, status, bytes, new, updated, "
+            "unchanged, error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                w.feed_id,
+                w.started_at,
+                w.duration_ms,
+                w.status,
+                w.bytes,
+                w.new,
+                w.updated,
+                w.unchanged,
+                w.error,
+            ],
+        )
+
     def _write_feed(self, w: FeedUpdate) -> bool:
         """The feed's new state, its lease ended; False (nothing written) when the lease is
         no longer the writer's (fencing: a replica whose lease was taken over writes nothing)."""
         fields = dict(w.fields) | {"lease_owner": None, "lease_until": None}
         fenced = " AND lease_owner = %s" if w.lease_owner is not None else ""
+        # a removal (a config reload) made while the poll ran stands
+        sets = [
+            "state = CASE state WHEN 'removed' THEN 'removed' ELSE %s END" if k == "state" else f"{k} = %s"
+            for k in fields
+        ]
         cursor = self._execute(
-            f"UPDATE feeds SET {', '.join(f'{k} = %s' for k in fields)} WHERE id = %s{fenced}",
+            f"UPDATE feeds SET {', '.join(sets)} WHERE id = %s{fenced}",
             [*fields.values(), w.feed_id, *([w.lease_owner] if fenced else [])],
         )
         return cursor.rowcount > 0
+
+    def known_urls(self, urls: list[str]) -> set[str]:
+        """Which of these links are already stored stories' links."""
+        return {row["url"] for row in self._rows("SELECT url FROM stories WHERE url = ANY(%s)", [urls])}
+
+    def recent_publish_times(self, feed_id: str, limit: int = 20) -> list[datetime]:
+        """The feed's newest stories' publish times, for polls that brought no document
+        from a feed whose row does not hold them yet (`recent_published`)."""
+        rows = self._rows(
+            "SELECT first_created FROM stories WHERE feed_id = %s AND first_created IS NOT NULL "
+            "ORDER BY first_created DESC LIMIT %s",
+            [feed_id, limit],
+        )
+        return [row["first_created"].astimezone(UTC) for row in rows]
+
+    def recent_polls(self, feed_id: str, limit: int = 10) -> list[dict[str, Any]]:
+        rows = self._rows(
+            "SELECT * FROM polls WHERE feed_id = %s ORDER BY id DESC LIMIT %s", [feed_id, limit]
+        )
+        return [_texts(row) for row in rows]
+
+    # ── what the API and the CLI read ─────────────────────────────────────────
+
+    def feeds_overview(self) -> list[dict[str, Any]]:
+        """Each feed's state, and when it last brought a story stored for the first time."""
+        rows = self._rows(
+            f"SELECT {_FEED_COLUMNS}, (SELECT max(created_at) FROM stories "
+            f"WHERE feed_id = feeds.id) AS last_story_at FROM feeds ORDER BY {BY_ID}"
+        )
+        return [_texts(row) | {"credentials": json.loads(row["credentials"] or "null")} for row in rows]
+
+    def failed_polls_since(self, at: datetime) -> dict[str, str]:
+        """{feed id: its last error} for feeds whose poll started at or after `at` failed."""
+        rows = self._rows(
+            "SELECT feed_id, error FROM polls WHERE started_at >= %s AND error IS NOT NULL "
+            "ORDER BY started_at, id",
+            [at],
+        )
+        return {row["feed_id"]: row["error"] for row in rows}
+
+    def import_feeds(
+        self,
+        feeds: list[FeedConfig],
+        origin: str,
+        now: datetime,
+        progress: Callable[[list[FeedConfig]], Iterable[FeedConfig]] | None = None,
+    ) -> ImportReport:
+        """Add feeds in one transaction: all of them or, on any error, none. A feed whose
+        URL is already known is left as it is; an id already taken gets a -2, -3, … suffix.
+        Like `add_feed`, this never checks URLs: callers refuse file: and non-HTTP ones."""
+        report = ImportReport()
+        at = to_iso(now)
+        with self.transaction():
+            known: dict[str, str] = {}
+            taken: set[str] = set()
+            for row in self._rows(f"SELECT id, url, declared_url FROM feeds ORDER BY {BY_ID}"):
+                taken.add(row["id"])
+                known.setdefault(row["url"], row["id"])
+                known.setdefault(row["declared_url"], row["id"])
+            for feed in progress(feeds) if progress else feeds:
+                if feed.url in known:
+                    report.present.append((feed, known[feed.url]))
+                    continue
+                feed_id = _unique(feed.id, taken)
+                self._insert_feed(new_feed_row(feed, feed_id, origin, at))
+                taken.add(feed_id)
+                known[feed.url] = feed_id
+                report.added.append(replace(feed, id=feed_id))
+        return report
 
     # ── coordination between replicas ─────────────────────────────────────────
 
@@ -234,6 +475,11 @@ class FeedsPart(PgBase):
             yield conn
 
 
+def _texts(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its times in the SQLite engine's text form."""
+    return {k: to_iso(v) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
 def _state(row: dict[str, Any]) -> FeedState:
     """The SQLite engine's row reader, given the times in its text form."""
-    return _feed_state({k: to_iso(v) if isinstance(v, datetime) else v for k, v in row.items()})
+    return _feed_state(_texts(row))

@@ -1,12 +1,80 @@
 """The PostgreSQL engine's webhook part: subscriptions and the deliveries of the outbox,
 claimed `FOR UPDATE SKIP LOCKED` so replicas share them.
 
-Tables and columns mirror the SQLite store's (`ingestd/store/_webhooks.py`).
+Tables and columns mirror the SQLite store's (`ingestd/store/_webhooks.py`), and so does
+every answer: rows become port values through that part's own readers (`_filter`,
+`_stored`), and the outbox's times are kept to the millisecond (`_ms`) so both engines
+compare them alike. What only several replicas need:
+
+- a claim locks its subscription's row (`FOR NO KEY UPDATE`), so replicas claiming for
+  one subscription take turns: the per-subscription `[webhooks] concurrency` counts the
+  deliveries leased in the database, whoever holds them, and a story's later version is
+  never claimed while an earlier one is pending or leased anywhere;
+- the delivery itself is taken `FOR UPDATE SKIP LOCKED` with a lease (`lease_until`): a
+  dead replica's claim is due again once its lease ends;
+- every transaction that locks both takes the subscription's row before its deliveries
+  (claims, attempts, enable, remove), so they never deadlock; claims never wait on a
+  delivery row;
+- writing a delivery holds its subscription's row `FOR KEY SHARE` until commit: claims
+  do not wait for it, but a removal does (and then deletes those deliveries too), so no
+  delivery outlives its subscription;
+- deliveries made due notify `ingestd_outbox` (the subscription's id), delivered at
+  commit: `wait_for_outbox` wakes a dispatcher on any replica.
 """
 
 from __future__ import annotations
 
-from ._base import Migration, PgBase
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import DictRow
+
+from ...models import (
+    AttemptContext,
+    AttemptWrite,
+    Claimed,
+    DeliveryWrite,
+    DueSubscription,
+    LiveSubscription,
+    Origin,
+    SubscriptionConfig,
+    SubscriptionConflict,
+    SubscriptionStatus,
+    UnknownSubscription,
+    secret_fingerprint,
+)
+from ...timeutil import from_iso
+from .._base import dumps
+from .._reads import StoreGauges
+from .._stories import EVENT_BODY, EVENT_VERSION_JOIN
+from .._webhooks import (
+    _LIVE,
+    _LIVE_SQL,
+    _VERSION_KEY,
+    PRUNE_BATCH,
+    _declared,
+    _declared_in_config,
+    _filter,
+    _stamp,
+    _stored,
+)
+from ._base import Migration, Params, PgBase, connect
+
+# The channel deliveries made due are announced on; the payload is the subscription's id.
+OUTBOX_CHANNEL = "ingestd_outbox"
+# Changes to the set of subscriptions (sync, add, change, remove) take turns under this lock.
+_SUBSCRIPTIONS_LOCK = "ingestd.subscriptions"
+# The subscription row lock that claims, attempts and changes take turns on; it lets
+# deliveries be written meanwhile (their FOR KEY SHARE), unlike a removal's FOR UPDATE.
+_TURN = "FOR NO KEY UPDATE"
+# In a delivery's INSERT … SELECT: its subscription exists, and stays until this commits.
+_KEPT = "EXISTS (SELECT 1 FROM subscriptions s WHERE s.id = %s FOR KEY SHARE)"
+# Ids in the byte order SQLite sorts them in, whatever the database's collation.
+_BY_ID = 'ORDER BY id COLLATE "C"'
 
 MIGRATIONS: list[Migration] = [
     (
@@ -56,5 +124,572 @@ MIGRATIONS: list[Migration] = [
 ]
 
 
+class ClaimSettings(Protocol):
+    @property
+    def lease(self) -> float:
+        """Seconds a claimed delivery stays claimed."""
+
+    @property
+    def concurrency(self) -> int:
+        """Deliveries of one subscription leased at once, across every replica."""
+
+
 class WebhooksPart(PgBase):
-    pass
+    _outbox_listener: psycopg.Connection[DictRow] | None = None
+
+    def close(self) -> None:
+        if self._outbox_listener is not None:
+            self._outbox_listener.close()
+            self._outbox_listener = None
+        super().close()
+
+    # ── what the metrics read ────────────────────────────────────────────────
+
+    def outbox_backlog(self) -> tuple[int, str | None]:
+        """Deliveries still owed (pending or being sent), and when the oldest was queued."""
+        row = self._row(
+            "SELECT count(*) AS n, min(queued_at) AS oldest FROM deliveries "
+            "WHERE state IN ('pending', 'delivering')"
+        )
+        assert row is not None  # an aggregate always has its row
+        return int(row["n"]), _stamp(row["oldest"])
+
+    def service_gauges(self) -> StoreGauges:
+        by_state = {
+            r["state"]: int(r["n"])
+            for r in self._rows("SELECT state, count(*) AS n FROM feeds GROUP BY state")
+        }
+        backlog, oldest = self.outbox_backlog()
+        quiet = self._row(
+            "SELECT count(*) AS n FROM feeds WHERE quiet_since IS NOT NULL AND state != 'removed'"
+        )
+        status = {
+            r["id"]: (r["state"], r["last_success_at"])
+            for r in self._rows("SELECT id, state, last_success_at FROM feeds WHERE state != 'removed'")
+        }
+        return StoreGauges(by_state, backlog, from_iso(oldest), int(quiet["n"]) if quiet else 0, status)
+
+    # ── the outbox: deliveries written with their event ──────────────────────
+
+    def live_subscriptions(self) -> list[LiveSubscription]:
+        """The subscriptions that get new deliveries, for the composer to decide which want an event."""
+        return [
+            LiveSubscription(r["id"], tuple(json.loads(r["events"])), _filter(r["filter"]))
+            for r in self._rows(
+                f"SELECT id, events, filter FROM subscriptions WHERE state IN {_LIVE_SQL} {_BY_ID}"
+            )
+        ]
+
+    def _write_deliveries(self, writes: list[DeliveryWrite]) -> None:
+        self._execute_many(
+            "INSERT INTO deliveries (subscription_id, event_seq, event_id, story_id, version, "
+            "state, attempts, queued_at, next_attempt_at) "
+            "SELECT %s, seq, id, story_id, version, %s, 0, %s, %s FROM events WHERE id = %s "
+            f"AND {_KEPT} ON CONFLICT (subscription_id, event_id) DO NOTHING",
+            [
+                (w.subscription_id, w.state, queued, queued, w.event_id, w.subscription_id)
+                for w in writes
+                for queued in [from_iso(w.queued_at)]
+            ],
+        )
+        self._wake({w.subscription_id for w in writes if w.state == "pending"})
+
+    # ── subscriptions: config and run-time state ─────────────────────────────
+
+    def sync_config_subscriptions(self, subscriptions: list[SubscriptionConfig], now: datetime) -> None:
+        """Create config subscriptions or update their declared fields (url, events,
+        filter); run-time state (disabled, paused) is never undone. One no longer in
+        the config is set aside (state 'removed'): no deliveries, none sent. The config
+        takes over a run-time subscription it declares (its stored secrets go);
+        other run-time subscriptions are left as they are. Replicas starting together
+        sync one after the other."""
+        at = _ms(now)
+        with self.transaction():
+            self._lock_subscriptions()
+            for sub in subscriptions:
+                declared = {**_declared(sub), "origin": "config", "secrets": None, "updated_at": at}
+                row = self._subscription(sub.id, lock=_TURN)
+                if row is None:
+                    self._insert_subscription(
+                        {"id": sub.id, "state": "active", "state_since": at, "created_at": at, **declared}
+                    )
+                    continue
+                if row["state"] == "removed":
+                    declared |= {"state": "active", "reason": None, "state_since": at}
+                self._update_subscription(sub.id, declared)
+            self._execute(
+                "UPDATE subscriptions SET state = 'removed', reason = 'not in the config', "
+                "state_since = %s, updated_at = %s WHERE origin = 'config' AND state != 'removed' "
+                "AND NOT (id = ANY(%s))",
+                [at, at, [s.id for s in subscriptions]],
+            )
+            self._subscriptions_changed()
+
+    def add_subscription(self, sub: SubscriptionConfig, origin: Origin, now: datetime) -> None:
+        """A run-time subscription, its secrets stored; it gets the events stored from
+        now on. SubscriptionConflict if the id is taken."""
+        at = _ms(now)
+        with self.transaction():
+            self._lock_subscriptions()
+            row = self._subscription(sub.id)
+            if row is not None:
+                declared = " (declared in the config)" if row["origin"] == "config" else ""
+                raise SubscriptionConflict(f"subscription {sub.id!r} exists already{declared}")
+            self._insert_subscription(
+                {
+                    "id": sub.id,
+                    **_declared(sub),
+                    "origin": origin,
+                    "secrets": dumps(list(sub.secrets)),
+                    "state": "active",
+                    "state_since": at,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+            )
+            self._subscriptions_changed()
+
+    def change_subscription(
+        self, subscription_id: str, change: Callable[[SubscriptionConfig], SubscriptionConfig], now: datetime
+    ) -> None:
+        """Replace a run-time subscription's url, secrets, events and filter with
+        `change(current)`, read and written in one transaction (whatever `change`
+        raises leaves it as it was). Its state, and deliveries already queued, stay.
+        UnknownSubscription; SubscriptionConflict for one the config declares."""
+        with self.transaction():
+            self._lock_subscriptions()
+            current = self._runtime(subscription_id, "change")
+            new = change(current)
+            self._update_subscription(
+                subscription_id,
+                {**_declared(new), "secrets": dumps(list(new.secrets)), "updated_at": _ms(now)},
+            )
+            self._subscriptions_changed()
+
+    def remove_subscription(self, subscription_id: str) -> int:
+        """Delete a run-time subscription, its secrets and its deliveries (those owed
+        are dropped); returns how many deliveries were still owed. A config
+        subscription can go only once it has left the config (state 'removed').
+        UnknownSubscription; SubscriptionConflict for one the config declares."""
+        with self.transaction():
+            self._lock_subscriptions()
+            # FOR UPDATE: deliveries being written for it are committed first, and deleted below
+            row = self._subscription(subscription_id, lock="FOR UPDATE")
+            if row is None:
+                raise UnknownSubscription(f"no subscription {subscription_id!r}")
+            if row["origin"] == "config" and row["state"] != "removed":
+                raise SubscriptionConflict(_declared_in_config(subscription_id, "remove"))
+            owed = self._row(
+                "SELECT count(*) AS n FROM deliveries WHERE subscription_id = %s "
+                "AND state IN ('pending', 'delivering')",
+                [subscription_id],
+            )
+            self._execute("DELETE FROM deliveries WHERE subscription_id = %s", [subscription_id])
+            self._execute("DELETE FROM subscriptions WHERE id = %s", [subscription_id])
+            self._subscriptions_changed()
+        return int(owed["n"]) if owed else 0
+
+    def stored_subscription(self, subscription_id: str) -> SubscriptionConfig | None:
+        """A run-time subscription with its secrets; None if there is none by that id."""
+        row = self._subscription(subscription_id)
+        return None if row is None or row["secrets"] is None else _stored(row)
+
+    def runtime_secrets(self, seen: int | None) -> tuple[int, dict[str, list[str]] | None]:
+        """The subscriptions' version and, unless it is `seen`, the stored secrets of
+        every run-time subscription: one cheap read when nothing changed."""
+        row = self._row("SELECT value FROM meta WHERE key = %s", [_VERSION_KEY])
+        version = int(row["value"]) if row else 0
+        if version == seen:
+            return version, None
+        return version, {
+            r["id"]: json.loads(r["secrets"])
+            for r in self._rows("SELECT id, secrets FROM subscriptions WHERE secrets IS NOT NULL")
+        }
+
+    def enable_subscription(self, subscription_id: str, now: datetime) -> bool:
+        """Back to active from disabled or paused; its backlog is due now, in order."""
+        at = _ms(now)
+        with self.transaction():
+            enabled = self._execute(
+                "UPDATE subscriptions SET state = 'active', reason = NULL, state_since = %s, "
+                "failing_since = NULL, next_send_at = NULL, updated_at = %s "
+                "WHERE id = %s AND state != 'removed'",
+                [at, at, subscription_id],
+            ).rowcount
+            if enabled:
+                self._execute(
+                    "UPDATE deliveries SET next_attempt_at = %s WHERE subscription_id = %s AND state = 'pending'",
+                    [at, subscription_id],
+                )
+                self._wake({subscription_id})
+        return enabled > 0
+
+    def disable_subscription(
+        self, subscription_id: str, now: datetime, reason: str = "disabled by operator"
+    ) -> bool:
+        """No new deliveries and no sending until enabled; pending ones wait."""
+        at = _ms(now)
+        with self.transaction():
+            disabled = self._execute(
+                "UPDATE subscriptions SET state = 'disabled', reason = %s, state_since = %s, "
+                "next_send_at = NULL, updated_at = %s WHERE id = %s AND state != 'removed'",
+                [reason, at, at, subscription_id],
+            ).rowcount
+        return disabled > 0
+
+    def subscription_wants(self, subscription_id: str) -> LiveSubscription | None:
+        """What a subscription (in any state) takes; None if there is none by that id."""
+        sub = self._subscription(subscription_id)
+        if sub is None:
+            return None
+        return LiveSubscription(subscription_id, tuple(json.loads(sub["events"])), _filter(sub["filter"]))
+
+    def events_since(self, since: datetime) -> list[tuple[str, str]]:
+        """(id, body) of every event written at or after `since`, oldest first."""
+        return [
+            (r["id"], r["body"])
+            for r in self._rows(
+                f"SELECT e.id, {EVENT_BODY} AS body FROM events e {EVENT_VERSION_JOIN} "
+                f"WHERE e.created_at >= %s ORDER BY e.seq",
+                [since],
+            )
+        ]
+
+    def requeue(self, subscription_id: str, event_ids: list[str], now: datetime) -> int:
+        """Queue these events again for the subscription (same ids, a fresh retry
+        schedule), delivered or not; one being delivered is left to its sender. Inside
+        the caller's transaction (`compose.redeliver`'s), else in one of its own."""
+        if self._conn is None:
+            with self.transaction():
+                return self.requeue(subscription_id, event_ids, now)
+        at = _ms(now)
+        queued = sum(
+            self._execute(
+                "INSERT INTO deliveries (subscription_id, event_seq, event_id, story_id, "
+                "version, state, attempts, queued_at, next_attempt_at) "
+                "SELECT %s, seq, id, story_id, version, 'pending', 0, %s, %s FROM events WHERE id = %s "
+                f"AND {_KEPT} ON CONFLICT (subscription_id, event_id) DO UPDATE SET state = 'pending', "
+                "attempts = 0, queued_at = excluded.queued_at, "
+                "next_attempt_at = excluded.next_attempt_at, last_error = NULL, "
+                "delivered_at = NULL "
+                "WHERE deliveries.state != 'delivering'",
+                [subscription_id, at, at, event_id, subscription_id],
+            ).rowcount
+            for event_id in event_ids
+        )
+        if queued:
+            self._wake({subscription_id})
+        return queued
+
+    def list_subscriptions(self) -> list[SubscriptionStatus]:
+        return self._statuses("", [])
+
+    def subscription_status(self, subscription_id: str) -> SubscriptionStatus | None:
+        statuses = self._statuses("WHERE s.id = %s", [subscription_id])
+        return statuses[0] if statuses else None
+
+    def _statuses(self, where: str, params: list[Any]) -> list[SubscriptionStatus]:
+        rows = self._rows(
+            "SELECT s.*, "
+            "(SELECT count(*) FROM deliveries d WHERE d.subscription_id = s.id "
+            " AND d.state IN ('pending', 'delivering')) AS backlog, "
+            "(SELECT count(*) FROM deliveries d WHERE d.subscription_id = s.id "
+            " AND d.state = 'failed') AS failed, "
+            "(SELECT count(*) FROM deliveries d WHERE d.subscription_id = s.id "
+            " AND d.state = 'delivered') AS delivered "
+            f"FROM subscriptions s {where} {_BY_ID}",
+            params,
+        )
+        return [
+            SubscriptionStatus(
+                id=r["id"],
+                url=r["url"],
+                origin=r["origin"],
+                events=tuple(json.loads(r["events"])),
+                filter=_filter(r["filter"]),
+                secret_fingerprints=None
+                if r["secrets"] is None
+                else tuple(secret_fingerprint(secret) for secret in json.loads(r["secrets"])),
+                state=r["state"],
+                reason=r["reason"],
+                backlog=int(r["backlog"]),
+                failed=int(r["failed"]),
+                delivered=int(r["delivered"]),
+                last_success_at=r["last_success_at"],
+                last_error=r["last_error"],
+                last_error_at=r["last_error_at"],
+            )
+            for r in rows
+        ]
+
+    # ── the dispatcher's side: what is due, claims, attempts ─────────────────
+
+    def subscriptions_due(self, now: datetime, ids: list[str], limit: int) -> list[DueSubscription]:
+        """Live subscriptions among `ids` with deliveries that may go now (counted up
+        to `limit`). A paused one counts its whole backlog: its probe is due."""
+        rows = self._rows(
+            "SELECT s.id, s.state, (SELECT count(*) FROM (SELECT 1 FROM deliveries d "
+            " WHERE d.subscription_id = s.id AND ("
+            "  (d.state = 'pending' AND (s.state = 'paused' OR d.next_attempt_at <= %(at)s) "
+            "   AND NOT EXISTS (SELECT 1 FROM events e WHERE e.seq = d.event_seq AND e.not_before > %(stamp)s)) "
+            "  OR (d.state = 'delivering' AND d.lease_until <= %(at)s)) "
+            " LIMIT %(limit)s) AS owed) AS due "
+            f"FROM subscriptions s WHERE s.state IN {_LIVE_SQL} "
+            "AND (s.next_send_at IS NULL OR s.next_send_at <= %(at)s) AND s.id = ANY(%(ids)s) "
+            f"{_BY_ID}",
+            {"at": _ms(now), "stamp": _stamp(now), "limit": limit, "ids": list(ids)},
+        )
+        return [DueSubscription(r["id"], r["state"], int(r["due"])) for r in rows if r["due"]]
+
+    def claim_delivery(self, subscription_id: str, now: datetime, settings: ClaimSettings) -> Claimed | None:
+        """The oldest delivery that may go now, leased to the caller; None if none.
+
+        Never a later version of a story while an earlier one to the same
+        subscription is pending or being delivered, and never more than
+        `settings.concurrency` of the subscription's deliveries leased at once, on
+        whichever replicas. A paused subscription gives its oldest pending delivery,
+        whatever its next attempt, as the probe.
+        """
+        at = _ms(now)
+        with self.bookkeeping():
+            # replicas claiming for this subscription take turns here, so what follows
+            # (leases counted, earlier versions looked for) sees every other claim
+            sub = self._subscription(subscription_id, lock=_TURN)
+            if sub is None or sub["state"] not in _LIVE or (sub["next_send_at"] and sub["next_send_at"] > at):
+                return None
+            # a sender that crashed left its claims: their leases have run out
+            self._execute(
+                "UPDATE deliveries SET state = 'pending', lease_until = NULL WHERE id IN ("
+                " SELECT id FROM deliveries WHERE subscription_id = %s AND state = 'delivering' "
+                " AND lease_until <= %s FOR UPDATE SKIP LOCKED)",
+                [subscription_id, at],
+            )
+            probe = sub["state"] == "paused"
+            if not probe and self._leased(subscription_id) >= settings.concurrency:
+                return None
+            row = self._row(
+                f"SELECT d.id, d.event_id, d.attempts, {EVENT_BODY} AS body FROM deliveries d "
+                f"JOIN events e ON e.seq = d.event_seq {EVENT_VERSION_JOIN} "
+                "WHERE d.subscription_id = %(sub)s AND d.state = 'pending' "
+                "AND (%(probe)s OR d.next_attempt_at <= %(at)s) "
+                "AND (e.not_before IS NULL OR e.not_before <= %(stamp)s) "
+                "AND NOT EXISTS ("
+                " SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id "
+                " AND p.story_id = d.story_id AND p.version < d.version "
+                " AND p.state IN ('pending', 'delivering')) "
+                "ORDER BY d.event_seq LIMIT 1 FOR UPDATE OF d SKIP LOCKED",
+                {"sub": subscription_id, "probe": probe, "at": at, "stamp": _stamp(now)},
+            )
+            if row is None:
+                return None
+            lease = _ms(now + timedelta(seconds=settings.lease))
+            self._execute(
+                "UPDATE deliveries SET state = 'delivering', lease_until = %s WHERE id = %s",
+                [lease, row["id"]],
+            )
+            if probe:  # one probe at a time: the next waits for this one's outcome
+                self._execute(
+                    "UPDATE subscriptions SET next_send_at = %s WHERE id = %s", [lease, subscription_id]
+                )
+        return Claimed(
+            delivery_id=int(row["id"]),
+            subscription_id=subscription_id,
+            url=sub["url"],
+            event_id=row["event_id"],
+            body=row["body"].encode(),
+            attempt=int(row["attempts"]) + 1,
+            probe=probe,
+        )
+
+    def attempt_context(self, delivery_id: int, subscription_id: str) -> AttemptContext | None:
+        """A claimed delivery and its subscription, as deciding its attempt needs them;
+        None when the subscription (and so the delivery) was removed meanwhile. Inside
+        `bookkeeping` the subscription's row stays locked until the attempt is applied."""
+        sub = self._subscription(subscription_id, lock=_TURN if self._conn is not None else "")
+        delivery = self._row("SELECT state, attempts, queued_at FROM deliveries WHERE id = %s", [delivery_id])
+        if delivery is None or sub is None:
+            return None
+        return AttemptContext(
+            delivery_state=delivery["state"],
+            attempts=int(delivery["attempts"]),
+            queued_at=delivery["queued_at"],
+            subscription_state=sub["state"],
+            reason=sub["reason"],
+            failing_since=sub["failing_since"],
+            next_send_at=sub["next_send_at"],
+        )
+
+    def apply_attempt(self, w: AttemptWrite) -> int:
+        """Write an attempt's outcome (inside `bookkeeping`); returns how many pending
+        deliveries expired."""
+        at = _ms(w.at)
+        self._subscription(w.subscription_id, lock=_TURN)  # before the deliveries, as claims do
+        self._execute(
+            "UPDATE deliveries SET state = %(state)s, attempts = attempts + 1, next_attempt_at = %(next)s, "
+            "lease_until = NULL, last_status = %(status)s, last_error = %(error)s, last_attempt_at = %(at)s, "
+            "delivered_at = CASE WHEN %(state)s = 'delivered' THEN coalesce(delivered_at, %(at)s) END "
+            "WHERE id = %(id)s",
+            {
+                "state": w.state,
+                "next": _ms(w.next_attempt_at),
+                "status": w.status,
+                "error": w.error,
+                "at": at,
+                "id": w.delivery_id,
+            },
+        )
+        if w.resume_pending:
+            self._execute(
+                "UPDATE deliveries SET next_attempt_at = %s WHERE subscription_id = %s AND state = 'pending'",
+                [at, w.subscription_id],
+            )
+            self._wake({w.subscription_id})
+        expired = 0
+        if w.expire_queued_before is not None:
+            expired = self._execute(
+                "UPDATE deliveries SET state = 'failed', next_attempt_at = NULL, last_error = %s "
+                "WHERE subscription_id = %s AND state = 'pending' AND queued_at <= %s",
+                [w.expire_reason, w.subscription_id, _ms(w.expire_queued_before)],
+            ).rowcount
+        self._update_subscription(
+            w.subscription_id, {k: _ms(v) if isinstance(v, datetime) else v for k, v in w.subscription}
+        )
+        return expired
+
+    def release_deliveries(self, delivery_ids: list[int], now: datetime) -> None:
+        """Claims whose attempts were cut short by shutdown: due again now, on any replica."""
+        with self.bookkeeping():
+            released = self._execute(
+                "UPDATE deliveries SET state = 'pending', lease_until = NULL, next_attempt_at = %s "
+                "WHERE state = 'delivering' AND id = ANY(%s) RETURNING subscription_id",
+                [_ms(now), list(delivery_ids)],
+            ).fetchall()
+            self._wake({r["subscription_id"] for r in released})
+
+    def prune_outbox(self, cutoff: datetime) -> int:
+        """The outbox's share of retention: delete the events written before `cutoff`
+        whose deliveries are all final (delivered, failed, filtered), and those
+        deliveries. An event still due somewhere stays until it is done, even one
+        requeued while it is pruned. Returns how many events went."""
+        pruned = 0
+        while True:
+            with self.transaction():
+                seqs = [
+                    r["seq"]
+                    for r in self._execute(
+                        "SELECT seq FROM events e WHERE created_at < %s AND NOT EXISTS ("
+                        " SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq "
+                        " AND d.state IN ('pending', 'delivering')) ORDER BY seq LIMIT %s",
+                        [cutoff, PRUNE_BATCH],
+                    )
+                ]
+                # the states again: a delivery requeued meanwhile is no longer final
+                self._execute(
+                    "DELETE FROM deliveries WHERE event_seq = ANY(%s) "
+                    "AND state NOT IN ('pending', 'delivering')",
+                    [seqs],
+                )
+                gone = self._execute(
+                    "DELETE FROM events e WHERE seq = ANY(%s) "
+                    "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq)",
+                    [seqs],
+                ).rowcount
+                # versions kept only for these events, their stories purged already
+                self._execute(
+                    "DELETE FROM story_versions v WHERE story_id IN (SELECT story_id FROM "
+                    "story_tombstones) AND NOT EXISTS (SELECT 1 FROM events e WHERE "
+                    "e.story_id = v.story_id AND e.version = v.version)"
+                )
+            pruned += gone
+            if len(seqs) < PRUNE_BATCH:
+                return pruned
+
+    # ── waking dispatchers (LISTEN/NOTIFY) ───────────────────────────────────
+
+    def wait_for_outbox(self, timeout: float) -> set[str]:
+        """Block up to `timeout` seconds until some replica commits deliveries that are
+        due now (new events, a requeue, an enable, a release at shutdown); returns the
+        ids of their subscriptions, empty when the time ran out.
+
+        The first call opens a connection of its own and starts listening: what was
+        committed before it is found by the dispatcher's periodic pass, and from then
+        on nothing is missed between calls (the connection keeps what arrives). Call
+        it from one thread (not the event loop: it blocks), then `dispatch_due()`.
+        A lost connection raises psycopg.OperationalError; the next call reconnects."""
+        listener = self._outbox_listener
+        if listener is None:
+            listener = connect(self.url)
+            listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(OUTBOX_CHANNEL)))
+            self._outbox_listener = listener
+        try:
+            woken = {n.payload for n in listener.notifies(timeout=timeout, stop_after=1)}
+            if woken:  # and whatever came with it, without waiting
+                woken |= {n.payload for n in listener.notifies(timeout=0)}
+        except psycopg.OperationalError:
+            self._outbox_listener = None
+            listener.close()
+            raise
+        return woken
+
+    def _wake(self, subscription_ids: set[str]) -> None:
+        """Inside the transaction that makes their deliveries due: sent at its commit, never
+        before, and not at all if it rolls back."""
+        for subscription_id in sorted(subscription_ids):
+            self._execute("SELECT pg_notify(%s, %s)", [OUTBOX_CHANNEL, subscription_id])
+
+    # ── rows ──────────────────────────────────────────────────────────────────
+
+    def _leased(self, subscription_id: str) -> int:
+        row = self._row(
+            "SELECT count(*) AS n FROM deliveries WHERE subscription_id = %s AND state = 'delivering'",
+            [subscription_id],
+        )
+        return int(row["n"]) if row else 0
+
+    def _subscription(self, subscription_id: str, *, lock: str = "") -> DictRow | None:
+        return self._row(f"SELECT * FROM subscriptions WHERE id = %s {lock}", [subscription_id])
+
+    def _runtime(self, subscription_id: str, action: str) -> SubscriptionConfig:
+        row = self._subscription(subscription_id, lock=_TURN)
+        if row is None:
+            raise UnknownSubscription(f"no subscription {subscription_id!r}")
+        if row["origin"] == "config":
+            raise SubscriptionConflict(_declared_in_config(subscription_id, action))
+        return _stored(row)
+
+    def _insert_subscription(self, row: dict[str, Any]) -> None:
+        query = sql.SQL("INSERT INTO subscriptions ({}) VALUES ({})").format(
+            sql.SQL(", ").join(map(sql.Identifier, row)), sql.SQL(", ").join(sql.Placeholder() * len(row))
+        )
+        self._execute(query.as_string(None), list(row.values()))
+
+    def _update_subscription(self, subscription_id: str, columns: dict[str, Any]) -> None:
+        query = sql.SQL("UPDATE subscriptions SET {} WHERE id = %s").format(
+            sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in columns)
+        )
+        self._execute(query.as_string(None), [*columns.values(), subscription_id])
+
+    def _lock_subscriptions(self) -> None:
+        """Changes to the set take turns: two replicas syncing the config at once, or two
+        adds of one id, end as SQLite's (one write lock) would, not in a unique violation."""
+        self._execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_SUBSCRIPTIONS_LOCK])
+
+    def _subscriptions_changed(self) -> None:
+        """Inside the transaction of the change: dispatchers reload on a new version."""
+        self._execute(
+            "INSERT INTO meta (key, value) VALUES (%s, '1') "
+            "ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text",
+            [_VERSION_KEY],
+        )
+
+    def _execute_many(self, query: str, params: Sequence[Params]) -> None:
+        if self._conn is None:
+            raise RuntimeError("PgStore: a write outside transaction()")
+        with self._conn.cursor() as cursor:
+            cursor.executemany(query, params)
+
+
+def _ms(moment: datetime | None) -> datetime | None:
+    """The outbox's times to the millisecond, as SQLite's text form (`_stamp`) holds them:
+    a time written and compared again gives the same answer on both engines."""
+    return None if moment is None else moment.replace(microsecond=moment.microsecond // 1000 * 1000)
