@@ -49,13 +49,13 @@ class PgStore(FeedsPart, StoriesPart, WebhooksPart, WebSubPart):
         dropped: list[str] = []
         for intent in intents:
             if isinstance(intent, StoryWrite):
-                self._write_story(intent)  # type: ignore[attr-defined]
+                self._write_story(intent)
             elif isinstance(intent, KeysWrite):
-                self._write_keys(intent.story_id, intent.keys)  # type: ignore[attr-defined]
+                self._write_keys(intent.story_id, intent.keys)
             elif isinstance(intent, EventWrite):
-                self._write_event(intent)  # type: ignore[attr-defined]
+                self._write_event(intent)
             elif isinstance(intent, PolicyWrite):
-                self._write_policy(intent)  # type: ignore[attr-defined]
+                self._write_policy(intent)
             elif isinstance(intent, PollWrite):
                 self._write_poll(intent)
             elif isinstance(intent, FeedUpdate) and not self._write_feed(intent):

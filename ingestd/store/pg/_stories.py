@@ -3,11 +3,34 @@ identity policies, outbox events, and the story reads (search on a tsvector).
 
 Tables and columns mirror the SQLite store's (`ingestd/store/_stories.py`, `_reads.py`).
 Documents stay text, not jsonb: an event body is rebuilt byte for byte from them.
+
+Dedupe is exact across replicas because story transactions are serialized: the first
+story query or write of a transaction takes one transaction-scoped advisory lock
+(`STORY_LOCK`), so the composer's reads (find_story, cluster_candidates) and the writes
+it decides from them are never interleaved with another replica's. Only the writing of
+stories waits; fetching, parsing and normalizing stay parallel, and a transaction that
+touches no story (a 304's feed state, claims, deliveries) never takes it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from psycopg.rows import DictRow
+
+from ...models import EventWrite, Existing, Policy, PolicyWrite, StoredSignature, StoryWrite
+from ...timeutil import to_iso
+from .._reads import StoryPage, StoryQuery
+from .._stories import BAND_ROWS, DAY, EVENT_BODY, EVENT_VERSION_JOIN, PURGE_BATCH
 from ._base import Migration, PgBase
+
+# Taken by every transaction that reads or writes stories, released at its end.
+STORY_LOCK = "ingestd.stories"
 
 MIGRATIONS: list[Migration] = [
     (
@@ -81,8 +104,451 @@ MIGRATIONS: list[Migration] = [
         CREATE INDEX events_story ON events (story_id, version);
         """,
     ),
+    (
+        "stories-2",
+        """
+        -- full-text search: 'simple' folds case, keeps every word, stems none, as FTS5's
+        -- unicode61 (which also drops accents: this does not)
+        ALTER TABLE stories ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('simple',
+            coalesce(headline, '') || ' ' || coalesce(body_text, '') || ' ' || coalesce(byline, ''))) STORED;
+        CREATE INDEX stories_search ON stories USING gin (search);
+        """,
+    ),
 ]
+
+# /stories' order, as SQLite's: publication time (ingest time if none), then id
+NEWEST = "coalesce(s.first_created, s.created_at)"
+# every column but the search vector, in SQLite's order (get_story returns them all)
+_COLUMNS = (
+    "s.id, s.feed_id, s.source, s.url, s.guid, s.version, s.content_hash, s.headline, s.byline, "
+    "s.located, s.section, s.language, s.first_created, s.version_created, s.body_text, "
+    "s.created_at, s.cluster_id, s.first_of_cluster, s.fingerprint, s.shingles, s.numbers"
+)
+_STORY_COLUMNS = (
+    "s.id, s.version, s.feed_id AS feed, s.source, s.headline, s.byline, s.located, "
+    "s.section, s.language, s.first_created, s.version_created, s.url"
+)
+# a term of the FTS5 query the API builds (api/_query.fts_query): "words", "prefix"*
+_FTS_TERM = re.compile(r'"((?:[^"]|"")*)"(\*?)')
 
 
 class StoriesPart(PgBase):
-    pass
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        with super().transaction():
+            self._local.stories_locked = False  # each transaction takes the lock anew
+            yield
+
+    def _lock_stories(self) -> None:
+        """Serialize this transaction with every other one reading or writing stories
+        (module doc); outside a transaction a read needs no lock."""
+        if self._conn is None or getattr(self._local, "stories_locked", False):
+            return
+        self._execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [STORY_LOCK])
+        self._local.stories_locked = True
+
+    # ── queries the composer decides from ────────────────────────────────────
+
+    def identity_policy(self, feed_id: str) -> Policy | None:
+        """The feed's identity policy, as learnt or pinned; None before its first stories."""
+        self._lock_stories()
+        row = self._row("SELECT policy, reason, pinned FROM feed_identity WHERE feed_id = %s", [feed_id])
+        return Policy(row["policy"], row["reason"], bool(row["pinned"])) if row else None
+
+    def identity_policies(self) -> dict[str, Policy]:
+        """Every feed's identity policy, by feed id (for `ingestd feeds list`)."""
+        return {
+            row["feed_id"]: Policy(row["policy"], row["reason"], bool(row["pinned"]))
+            for row in self._rows(
+                "SELECT feed_id, policy, reason, pinned FROM feed_identity ORDER BY feed_id"
+            )
+        }
+
+    def reset_identity_policy(self, feed_id: str) -> bool:
+        """Forget the learnt policy: the feed's next stories choose again, from guid."""
+        with self.transaction():
+            self._lock_stories()
+            cursor = self._execute("DELETE FROM feed_identity WHERE feed_id = %s", [feed_id])
+        return cursor.rowcount > 0
+
+    def holder_of_text(
+        self, keys: list[str], feed_id: str, text_hash: str
+    ) -> tuple[str | None, frozenset[str]]:
+        """A story of this feed, named by one of `keys`, that already has this exact text,
+        and every key stored for it; (None, {}) when there is none."""
+        self._lock_stories()
+        found = {
+            row["key"]: row["story_id"]
+            for row in self._rows("SELECT key, story_id FROM story_keys WHERE key = ANY(%s)", [keys])
+        }
+        # in key order, as SQLite's IN reads them off the primary key
+        for story_id in dict.fromkeys(found[k] for k in sorted(found)):
+            if self._row(
+                "SELECT 1 FROM stories s JOIN story_versions v ON v.story_id = s.id "
+                "WHERE s.id = %s AND s.feed_id = %s AND v.content_hash = %s",
+                [story_id, feed_id, text_hash],
+            ):
+                held = self._rows("SELECT key FROM story_keys WHERE story_id = %s", [story_id])
+                return story_id, frozenset(row["key"] for row in held)
+        return None, frozenset()
+
+    def known_keys(self, keys: list[str]) -> frozenset[str]:
+        """Which of these keys (identity keys, raw-entry keys) are stored."""
+        self._lock_stories()
+        return frozenset(
+            row["key"] for row in self._rows("SELECT key FROM story_keys WHERE key = ANY(%s)", [keys])
+        )
+
+    def find_story(self, keys: list[str]) -> Existing | None:
+        """The story the first known key names, in the order given (the policy's)."""
+        self._lock_stories()
+        # every key in one round trip (a transaction holding the story lock is kept short)
+        rows = {
+            row["key"]: row
+            for row in self._rows(
+                "SELECT k.key, k.story_id, s.version, s.first_created, t.version AS purged_version "
+                "FROM story_keys k LEFT JOIN stories s ON s.id = k.story_id "
+                "LEFT JOIN story_tombstones t ON t.story_id = k.story_id WHERE k.key = ANY(%s)",
+                [keys],
+            )
+        }
+        for key in keys:
+            row = rows.get(key)
+            if row is None:
+                continue
+            story_id, matched = row["story_id"], key.split(":", 1)[0]
+            if row["version"] is None:  # the story was purged; its keys stay so it stays gone
+                return Existing(
+                    story_id, row["purged_version"] or 0, None, frozenset(), purged=True, matched=matched
+                )
+            stored = self._rows(
+                "SELECT content_hash, ingest::jsonb -> 'item_version' AS item FROM story_versions "
+                "WHERE story_id = %s",
+                [story_id],
+            )
+            items = [r["item"] for r in stored if isinstance(r["item"], int)]
+            return Existing(
+                story_id,
+                row["version"],
+                to_iso(row["first_created"]),
+                frozenset(r["content_hash"] for r in stored),
+                matched=matched,
+                item_version=max(items, default=None),
+            )
+        return None
+
+    def cluster_candidates(
+        self, bands: tuple[int, ...], at: int, window: float, limit: int
+    ) -> list[StoredSignature]:
+        """Stories published within `window` of `at` that share a band, most bands first."""
+        if not bands:
+            return []
+        self._lock_stories()
+        days = list(range(int(at - window) // DAY, int(at + window) // DAY + 1))
+        # the band rows read are capped, so a storm of near-copies costs no more than a few
+        rows = self._rows(
+            f"SELECT s.id, s.cluster_id, s.shingles, s.numbers FROM (SELECT story_id, count(*) AS n "
+            f"FROM (SELECT story_id FROM story_bands WHERE day = ANY(%s::integer[]) "
+            f"AND band = ANY(%s::bigint[]) AND at BETWEEN %s AND %s LIMIT {BAND_ROWS}) AS b "
+            f"GROUP BY story_id ORDER BY n DESC, story_id LIMIT %s) AS c "
+            f"JOIN stories s ON s.id = c.story_id WHERE s.shingles IS NOT NULL ORDER BY c.n DESC, c.story_id",
+            [days, list(bands), at - window, at + window, limit],
+        )
+        return [StoredSignature(r["id"], r["cluster_id"], r["shingles"], r["numbers"]) for r in rows]
+
+    def story_cluster(self, story_id: str) -> tuple[str, bool, int | None]:
+        """A stored story's cluster, whether it is the cluster's first, and the time
+        its band rows are filed under (None: it has none)."""
+        self._lock_stories()
+        row = self._row(
+            "SELECT cluster_id, first_of_cluster, fingerprint FROM stories WHERE id = %s", [story_id]
+        )
+        if row is None:
+            raise LookupError(f"story {story_id!r}: not stored")
+        stored = row["fingerprint"]
+        return row["cluster_id"], bool(row["first_of_cluster"]), json.loads(stored)["at"] if stored else None
+
+    # ── applying intents ─────────────────────────────────────────────────────
+
+    def _write_story(self, w: StoryWrite) -> None:
+        self._lock_stories()
+        columns: dict[str, Any] = {
+            "url": w.url,
+            "guid": w.guid,
+            "version": w.version,
+            "content_hash": w.content_hash,
+            "headline": w.headline,
+            "byline": w.byline,
+            "located": w.located,
+            "section": w.section,
+            "language": w.language,
+            "first_created": w.first_created,
+            "version_created": w.written_at,
+            "body_text": w.body_text,
+            "fingerprint": json.dumps({"at": w.at, "bands": list(w.bands)}) if w.bands else None,
+            "shingles": w.shingles or None,
+            "numbers": w.numbers if w.bands else None,
+        }
+        if w.kind == "created":
+            columns |= {
+                "id": w.story_id,
+                "feed_id": w.feed_id,
+                "source": w.source,
+                "cluster_id": w.cluster,
+                "first_of_cluster": int(w.first_of_cluster),
+                "created_at": w.written_at,
+            }
+            self._execute(
+                f"INSERT INTO stories ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
+                list(columns.values()),
+            )
+        else:  # the story keeps the feed and cluster it was first stored with
+            self._drop_bands(w.story_id)
+            self._execute(
+                f"UPDATE stories SET {', '.join(f'{k} = %s' for k in columns)} WHERE id = %s",
+                [*columns.values(), w.story_id],
+            )
+        self._insert_bands(w.story_id, w.at, w.bands)
+        self._execute(
+            "INSERT INTO story_versions (story_id, version, content_hash, ninjs, ingest, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            [w.story_id, w.version, w.content_hash, w.ninjs, w.ingest, w.written_at],
+        )
+
+    def _write_keys(self, story_id: str, keys: tuple[str, ...]) -> None:
+        self._lock_stories()
+        self._execute(
+            "INSERT INTO story_keys (key, story_id) SELECT unnest(%s::text[]), %s ON CONFLICT (key) DO NOTHING",
+            [list(keys), story_id],
+        )
+
+    def _write_event(self, w: EventWrite) -> None:
+        self._lock_stories()
+        self._execute(
+            "INSERT INTO events (id, type, story_id, version, timestamp, created_at, not_before) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [w.id, w.type, w.story_id, w.version, w.timestamp, w.timestamp, w.not_before],
+        )
+
+    def event_bodies(self, event_ids: list[str]) -> dict[str, str]:
+        """Events as they are sent (and printed by replay), by id: SQLite's very SQL."""
+        return {
+            row["id"]: row["body"]
+            for row in self._rows(
+                f"SELECT e.id, {EVENT_BODY} AS body FROM events e {EVENT_VERSION_JOIN} WHERE e.id = ANY(%s)",
+                [event_ids],
+            )
+        }
+
+    def _write_policy(self, w: PolicyWrite) -> None:
+        self._lock_stories()
+        self._execute(
+            "INSERT INTO feed_identity (feed_id, policy, reason, pinned, changed_at) VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (feed_id) DO UPDATE SET policy = excluded.policy, reason = excluded.reason, "
+            "pinned = excluded.pinned, changed_at = excluded.changed_at",
+            [w.feed_id, w.policy, w.reason, int(w.pinned), w.changed_at],
+        )
+
+    def _drop_bands(self, *story_ids: str) -> None:
+        """Remove stories' rows from the band index: those their stored fingerprint names."""
+        self._execute(
+            "DELETE FROM story_bands b USING stories s, "
+            "LATERAL jsonb_array_elements_text(s.fingerprint::jsonb -> 'bands') AS f(band) "
+            "WHERE s.id = ANY(%s) AND b.story_id = s.id "
+            "AND b.day = (s.fingerprint::jsonb ->> 'at')::bigint / %s AND b.band = f.band::bigint",
+            [list(story_ids), DAY],
+        )
+
+    def _insert_bands(self, story_id: str, at: int, bands: tuple[int, ...]) -> None:
+        if bands:
+            self._execute(
+                "INSERT INTO story_bands (day, band, story_id, at) SELECT %s, unnest(%s::bigint[]), %s, %s",
+                [at // DAY, list(bands), story_id, at],
+            )
+
+    # ── signatures: rebuilt when the fingerprint changes ─────────────────────
+
+    def stories_after(self, after: str, limit: int) -> list[tuple[str, str, str, str | None, str]]:
+        """(id, headline, body_text, first_created, created_at) of stories by id after `after`."""
+        return [
+            (
+                r["id"],
+                r["headline"],
+                r["body_text"],
+                to_iso(r["first_created"]),
+                to_iso(r["created_at"]) or "",
+            )
+            for r in self._rows(
+                "SELECT id, headline, body_text, first_created, created_at FROM stories "
+                "WHERE id > %s ORDER BY id LIMIT %s",
+                [after, limit],
+            )
+        ]
+
+    def replace_signature(
+        self, story_id: str, at: int, bands: tuple[int, ...], shingles: bytes, numbers: str
+    ) -> None:
+        """A story's bands and signature as a new fingerprint makes them (inside a transaction)."""
+        self._lock_stories()
+        self._drop_bands(story_id)
+        self._execute(
+            "UPDATE stories SET fingerprint = %s, shingles = %s, numbers = %s WHERE id = %s",
+            [
+                json.dumps({"at": at, "bands": list(bands)}) if bands else None,
+                shingles or None,
+                numbers if bands else None,
+                story_id,
+            ],
+        )
+        self._insert_bands(story_id, at, bands)
+
+    # ── retention ────────────────────────────────────────────────────────────
+
+    def purge_stories(self, cutoff: datetime, now: datetime) -> int:
+        """Delete stories not written since `cutoff`, with their versions and band rows.
+        Their identity keys stay, with a tombstone, so a feed still listing them does not
+        bring them back. Outbox events stay: delivering and pruning them is the outbox's
+        business. Returns how many stories were purged."""
+        purged = 0
+        while True:
+            with self.transaction():
+                self._lock_stories()  # a replica's composer may be writing a new version of one
+                rows = self._rows(
+                    "SELECT id FROM stories WHERE version_created < %s ORDER BY version_created LIMIT %s",
+                    [cutoff, PURGE_BATCH],
+                )
+                ids = [row["id"] for row in rows]
+                self._drop_bands(*ids)
+                self._execute(
+                    "INSERT INTO story_tombstones (story_id, feed_id, version, purged_at) "
+                    "SELECT id, feed_id, version, %s FROM stories WHERE id = ANY(%s) "
+                    "ON CONFLICT (story_id) DO UPDATE SET feed_id = excluded.feed_id, "
+                    "version = excluded.version, purged_at = excluded.purged_at",
+                    [now, ids],
+                )
+                # a version an outbox event still refers to stays until the event goes
+                self._execute(
+                    "DELETE FROM story_versions v WHERE v.story_id = ANY(%s) AND NOT EXISTS (SELECT 1 FROM "
+                    "events e WHERE e.story_id = v.story_id AND e.version = v.version)",
+                    [ids],
+                )
+                self._execute("DELETE FROM stories WHERE id = ANY(%s)", [ids])
+            purged += len(rows)
+            if len(rows) < PURGE_BATCH:
+                return purged
+
+    # ── reading ──────────────────────────────────────────────────────────────
+
+    def list_stories(self, limit: int = 20, feed_id: str | None = None) -> list[dict[str, Any]]:
+        where, params = ("WHERE feed_id = %s", [feed_id]) if feed_id else ("", [])
+        return [
+            _text_times(row)
+            for row in self._rows(
+                f"SELECT id, feed_id, source, version, headline, byline, located, section, language, "
+                f"first_created, version_created, url, cluster_id, first_of_cluster FROM stories s "
+                f"{where} ORDER BY {NEWEST} DESC, id DESC LIMIT %s",
+                [*params, limit],
+            )
+        ]
+
+    def get_story(self, story_id: str) -> dict[str, Any] | None:
+        row = self._row(
+            f"SELECT {_COLUMNS}, v.ninjs, v.ingest FROM stories s JOIN story_versions v "
+            "ON v.story_id = s.id AND v.version = s.version WHERE s.id = %s",
+            [story_id],
+        )
+        return _text_times(row) if row else None
+
+    def stories_page(self, query: StoryQuery) -> StoryPage:
+        """Newest first; a page continues strictly after the last row of the one before,
+        so stories stored meanwhile neither repeat nor push others out of the pages."""
+        where: list[str] = []
+        params: list[Any] = []
+        if query.match:
+            where.append(f"s.search @@ ({_tsquery(query.match, params)})")
+        for column, value in (
+            ("feed_id", query.feed),
+            ("source", query.source),
+            ("section", query.section),
+            ("language", query.language),
+        ):
+            if value is not None:
+                where.append(f"s.{column} = %s")
+                params.append(value)
+        if query.since:
+            where.append(f"{NEWEST} >= %s::timestamptz")
+            params.append(query.since)
+        if query.after:
+            key, story_id = query.after
+            where.append(f"({NEWEST}, s.id) < (%s::timestamptz, %s)")
+            params.extend([key, story_id])
+        rows = self._rows(
+            f"SELECT {_STORY_COLUMNS}, {NEWEST} AS sort_key FROM stories s "
+            f"{'WHERE ' + ' AND '.join(where) if where else ''} "
+            f"ORDER BY {NEWEST} DESC, s.id DESC LIMIT %s",
+            [*params, query.limit + 1],
+        )
+        more = len(rows) > query.limit
+        page = [_text_times(row) for row in rows[: query.limit]]
+        keys = [(row.pop("sort_key"), row["id"]) for row in page]
+        return StoryPage(page, keys[-1] if more else None)
+
+    def story_document(self, story_id: str) -> dict[str, Any] | None:
+        """The current ninjs document, its ingest data, and every version, newest first."""
+        row = self._row(
+            "SELECT v.ninjs, v.ingest FROM stories s JOIN story_versions v "
+            "ON v.story_id = s.id AND v.version = s.version WHERE s.id = %s",
+            [story_id],
+        )
+        if row is None:
+            return None
+        versions = [
+            {
+                "version": v["version"],
+                "created_at": to_iso(v["created_at"]),
+                "story": json.loads(v["ninjs"]),
+                "ingest": json.loads(v["ingest"]),
+            }
+            for v in self._rows(
+                "SELECT version, created_at, ninjs, ingest FROM story_versions "
+                "WHERE story_id = %s ORDER BY version DESC",
+                [story_id],
+            )
+        ]
+        return {
+            "id": story_id,
+            "story": json.loads(row["ninjs"]),
+            "ingest": json.loads(row["ingest"]),
+            "versions": versions,
+        }
+
+    def stories_per_day(self, since: datetime) -> dict[str, dict[str, int]]:
+        """{feed id: {"YYYY-MM-DD": stories first stored that UTC day}} from `since` on."""
+        counts: dict[str, dict[str, int]] = {}
+        for row in self._rows(
+            "SELECT feed_id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*) AS n "
+            "FROM stories WHERE created_at >= %s GROUP BY 1, 2",
+            [since],
+        ):
+            counts.setdefault(row["feed_id"], {})[row["day"]] = row["n"]
+        return counts
+
+
+def _tsquery(match: str, params: list[Any]) -> str:
+    """The API's FTS5 query ("words" "a phrase" "prefix"*, each must occur) as a tsquery
+    expression, its values appended to `params`. PostgreSQL's parser splits each term as
+    it split the stories' text; a prefix term's last word matches any word it begins."""
+    parts = []
+    for text, star in _FTS_TERM.findall(match):
+        phrase = "phraseto_tsquery('simple', %s)"
+        parts.append(f"(nullif({phrase}::text, '') || ':*')::tsquery" if star else phrase)
+        params.append(text.replace('""', '"'))
+    if not parts:  # not the API's form: its words, each must occur
+        parts.append("plainto_tsquery('simple', %s)")
+        params.append(match)
+    return " && ".join(parts)
+
+
+def _text_times(row: DictRow) -> dict[str, Any]:
+    """Times as the SQLite engine returns them: UTC text, whole seconds, `Z`."""
+    return {k: to_iso(v) if isinstance(v, datetime) else v for k, v in row.items()}
