@@ -255,3 +255,49 @@ def test_a_command_on_a_database_it_cannot_use_says_so_in_one_line(tmp_path: Pat
     assert (
         run.stderr.startswith("storage error: no schema has been selected") and "Traceback" not in run.stderr
     )
+
+
+def test_the_api_and_the_cli_read_what_a_poll_stored_on_either_engine(
+    tmp_path: Path, storage_url: str
+) -> None:
+    from ingestd.api import build_app
+
+    config_path = write_config(
+        tmp_path, f'[storage]\nurl = {json.dumps(storage_url)}\n[[feeds]]\nid = "news"\nurl = "{FEED_URL}"\n'
+    )
+    config = load_config(config_path, env={})
+
+    async def scenario() -> tuple[Any, Any, Any, Any]:
+        async with Daemon(config).open() as daemon:
+            with respx.mock:
+                respx.get(FEED_URL).mock(return_value=httpx.Response(200, content=rss(("a", "Alpha"))))
+                await daemon.poll_feed(daemon.writer.store.get_feed("news"))
+            app = build_app(storage_url, state=daemon.service, metrics=daemon.metrics, token="t")
+            async with app.router.lifespan_context(app):  # its readers, and a writer of its own
+                transport = httpx.ASGITransport(app=app)
+                auth = {"Authorization": "Bearer t"}
+                async with httpx.AsyncClient(
+                    transport=transport, base_url="http://t", headers=auth
+                ) as client:
+                    ready = (await client.get("/readyz")).json()
+                    stories = (await client.get("/stories")).json()
+                    feeds = (await client.get("/feeds")).json()
+                    story = (await client.get(f"/stories/{stories['stories'][0]['id']}")).json()
+        return ready, stories, feeds, story
+
+    ready, stories, feeds, story = asyncio.run(scenario())
+    assert ready["checks"]["database"] == "ok"  # the port's own check (the scheduler is not running here)
+    assert [s["headline"] for s in stories["stories"]] == ["Alpha"]
+    assert [f["id"] for f in feeds["feeds"]] == ["news"]
+    assert story["story"]["headlines"][0]["value"] == "Alpha" and [
+        v["version"] for v in story["versions"]
+    ] == [1]
+    listed = subprocess.run(
+        [*INGESTD, "stories", "list", "--config", str(config_path)],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "Alpha" in listed.stdout
