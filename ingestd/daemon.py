@@ -11,10 +11,10 @@ any number of replicas run on one database: no lock, and only expiry frees a
 dead replica's leases (ingestd.replicas: host slots, periodic jobs, wake-ups).
 A claim is a lease (this start's owner id, an end); the poll's FeedUpdate ends
 it, unless the lease is another replica's by then (fencing: dropped, logged),
-and a poll task that dies ends it with an error state. The daemon owns the signals: SIGTERM or
-SIGINT stops the tick, gives in-flight polls a moment, cancels the rest (their
-leases end), drops writes not yet started and closes the database, all within
-SHUTDOWN_S. SIGHUP reloads the config (`reload`), SIGUSR1 logs a status line.
+and a poll task that dies ends it with an error state. The daemon owns the
+signals: SIGTERM or SIGINT stops the tick, gives in-flight polls a moment,
+cancels the rest (their leases end), drops writes not yet started and closes
+the database, all within SHUTDOWN_S. SIGHUP reloads the config (`reload`), SIGUSR1 logs a status line.
 """
 
 from __future__ import annotations
@@ -146,7 +146,8 @@ class Daemon:
             lock.release()
 
     def _lock(self) -> InstanceLock:
-        """SQLite: one `run` per database file (held, so a lock that is never taken on PostgreSQL)."""
+        """SQLite: one `run` per database file, held until the daemon closes. PostgreSQL:
+        not taken (releasing it does nothing)."""
         lock = InstanceLock(self.config.storage.path)
         if self.shared:
             return lock
@@ -463,6 +464,8 @@ class Daemon:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        for feed_id in list(self._slots):  # polls cancelled before they began fetching
+            await self._give_slot(feed_id)
         if cut_short:
             # their leases would hold them until they ran out; due again at the next start
             with contextlib.suppress(*STORAGE_ERRORS):
