@@ -28,6 +28,7 @@ from .._feeds import CLAIM_LEASE, _feed_state, _shown, new_feed_row
 from .._reads import _FEED_COLUMNS, ImportReport, _unique
 from .._stories import DAY
 from ._base import Migration, PgBase, connect
+from ._stories import STORY_LOCK
 
 MIGRATIONS: list[Migration] = [
     (
@@ -263,6 +264,8 @@ class FeedsPart(PgBase):
             self._execute("UPDATE feeds SET state = 'removed', updated_at = %s WHERE id = %s", [now, feed_id])
             if not purge:
                 return 0
+            # a replica writing a new version of one meanwhile would leave it orphaned
+            self._execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [STORY_LOCK])
             stories = self._rows(
                 "SELECT id, fingerprint FROM stories WHERE feed_id = %s FOR UPDATE", [feed_id]
             )
