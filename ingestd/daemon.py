@@ -139,7 +139,10 @@ class Daemon:
                     if self.shared
                     else SingleNode(self.fetcher)
                 )
-                yield self
+                try:
+                    yield self
+                finally:
+                    self.node.close()
         finally:
             self.cpu.shutdown(wait=False, cancel_futures=True)
             self.writer.close()
@@ -202,17 +205,20 @@ class Daemon:
         events nothing is owed for any more."""
         now = utcnow()
         cutoff = now - timedelta(seconds=self.config.storage.retention)
-        stories, events = await self.writer.run(self._retain, cutoff, now)
+        async with self.node.exclusive("retention") as mine:
+            if not mine:  # another replica is at it
+                return
+            stories = await self.writer.run(self.writer.store.purge_stories, cutoff, now)
+            events = await self.writer.run(self.writer.store.prune_outbox, cutoff)
         if stories or events:
             self.log.info("retention", stories_purged=stories, events_pruned=events, cutoff=to_iso(cutoff))
 
-    def _retain(self, cutoff: datetime, now: datetime) -> tuple[int, int]:
-        """On the writer's thread: one replica at a time purges (the others find it done)."""
-        with self.node.periodic("retention") as mine:
-            if not mine:
-                return 0, 0
-            store = self.writer.store
-            return store.purge_stories(cutoff, now), store.prune_outbox(cutoff)
+    async def _maintain_websub(self) -> None:
+        """Renewals, lapses and unsubscriptions: asked of the hubs by one replica at a time."""
+        assert self.websub is not None
+        async with self.node.exclusive("websub") as mine:
+            if mine:
+                await self.websub.maintain()
 
     def _on_signal(self, sig: signal.Signals) -> None:
         self.log.info("shutting down", signal=sig.name)
@@ -335,7 +341,7 @@ class Daemon:
         )
         if self.websub:
             scheduler.add_job(
-                self.websub.maintain,
+                self._maintain_websub,
                 "interval",
                 seconds=WEBSUB_EVERY_S,
                 id="websub",

@@ -5,17 +5,18 @@ questions on either engine:
 - may this feed's host be fetched now? (`take`/`give`: per-host concurrency and delay;
   on PostgreSQL across replicas through the `host_slots` rows, on SQLite the fetcher's
   own in-process budget)
-- is this replica the one to run a periodic job now? (`periodic`: an advisory lock on
-  PostgreSQL; on SQLite always, there is no other)
+- is this replica the one to run a periodic job now? (`exclusive`: an advisory lock on
+  PostgreSQL, held while the job runs; on SQLite always, there is no other)
 - did another replica make deliveries due? (`wait_for_outbox`: LISTEN on PostgreSQL;
   nothing on SQLite, where this process made them and dispatches at once)
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, cast
@@ -53,9 +54,13 @@ class SingleNode:
     async def give(self, slot: Slot) -> None:
         """The fetch is done: the slot opens again after the host's delay."""
 
-    def periodic(self, job: str) -> AbstractContextManager[bool]:
-        """True inside for the replica that runs `job` now. Enter it on the writer's thread."""
-        return contextlib.nullcontext(True)
+    @contextlib.asynccontextmanager
+    async def exclusive(self, job: str) -> AsyncIterator[bool]:
+        """True inside for the one replica that runs `job` now (retention, WebSub renewals)."""
+        yield True
+
+    def close(self) -> None:
+        """Nothing held."""
 
     @property
     def wait_for_outbox(self) -> Callable[[float], set[str]] | None:
@@ -73,6 +78,8 @@ class Replica(SingleNode):
         super().__init__(fetcher)
         self.writer, self.owner, self.hold = writer, owner, hold
         self.store = cast("PgStore", writer.store)  # the calls below are the PostgreSQL engine's own
+        # a job's advisory lock is taken and let go on one thread, never the event loop's
+        self._locks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestd-jobs")
 
     async def take(self, url: str) -> Slot | None:
         host = _host(url)
@@ -85,8 +92,18 @@ class Replica(SingleNode):
         delay = timedelta(seconds=self.fetcher.per_host_delay)
         await self.writer.run(self.store.give_host_slot, slot.host, slot.number, self.owner, utcnow(), delay)
 
-    def periodic(self, job: str) -> AbstractContextManager[bool]:
-        return self.store.periodic(job)
+    @contextlib.asynccontextmanager
+    async def exclusive(self, job: str) -> AsyncIterator[bool]:
+        loop = asyncio.get_running_loop()
+        held = self.store.periodic(job)
+        mine = await loop.run_in_executor(self._locks, held.__enter__)
+        try:
+            yield mine
+        finally:
+            await loop.run_in_executor(self._locks, held.__exit__, None, None, None)
+
+    def close(self) -> None:
+        self._locks.shutdown(wait=True)
 
     @property
     def wait_for_outbox(self) -> Callable[[float], set[str]] | None:

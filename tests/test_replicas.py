@@ -170,6 +170,10 @@ def test_retention_runs_on_one_replica_at_a_time(
                 assert purged == []  # the other replica is at it
             await daemon.retention()
             assert len(purged) == 1
+            async with daemon.node.exclusive("retention") as held:  # and while this one is at it…
+                assert held
+                with other.periodic("retention") as theirs:  # type: ignore[attr-defined]
+                    assert not theirs  # …no other is
             other.close()
 
     asyncio.run(scenario())
