@@ -239,6 +239,10 @@ class Fetcher:
             raise HTTPStatusError(
                 f"{phrase} from {response.url}", status, retry_after=response.headers.get("retry-after")
             )
+        if status == 304:
+            # a 304 has no body, but until it is read to its end httpcore closes the
+            # connection instead of keeping it alive for the host's next poll
+            await response.aread()
         body = b"" if status == 304 else await self._read_body(response)
         return FetchResult(
             url=url,
