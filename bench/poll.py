@@ -1,7 +1,7 @@
 """Polling at scale through the daemon's own poll and store (issues 4 and 12, "Measure").
 
     python bench/poll.py [--feeds 5000] [--per-kind 1000] [--hosts 100]
-                         [--db-stories 0] [--changed 0.01]
+                         [--db-stories 0] [--changed 0.01] [--idle 0]
 
 One server process listens on 127.0.0.1 … 127.0.0.<hosts> (one port), so the
 feeds spread over many hosts and the per-host limit (2) works as in real life.
@@ -291,6 +291,7 @@ async def bench(args: argparse.Namespace, hosts: list[str], port: int, folder: P
         for kind, feeds in per_kind.items():
             kind_ids = [f for f, _ in feeds]
             await round_of(daemon, kind_ids)
+            await asyncio.sleep(args.idle)  # past the pool's keep-alive expiry: a connect per poll
             wall, cpu, outcomes = await round_of(daemon, kind_ids)
             per_poll[kind] = cpu / len(kind_ids)
             print(
@@ -311,6 +312,9 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=100)
     parser.add_argument("--db-stories", type=int, default=0)
     parser.add_argument("--changed", type=float, default=0.01)
+    parser.add_argument(
+        "--idle", type=float, default=0.0, help="seconds between a kind's two rounds (6: connections expired)"
+    )
     parser.add_argument(
         "--db", type=Path, help="keep the big database here; reused (not filled again) when it exists"
     )
