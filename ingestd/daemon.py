@@ -556,9 +556,9 @@ class Daemon:
         """The poll's stories in batches of [storage] write_batch, each its own transaction;
         the history row and the feed's state with the last, so that an etag or body hash
         never commits ahead of the stories it stands for; an unchanged poll's two rows
-        share a transaction with other unchanged polls' (`unchanged.py`). A storage error is the poll's
-        error: the feed is marked erroring (if the database still takes that). Returns
-        what was stored and the feed's state as written."""
+        share a transaction with other unchanged polls' (`unchanged.py`). A storage error
+        is the poll's error: the feed is marked erroring (if the database still takes
+        that). Returns what was stored and the feed's state as written."""
         store = self.writer.store
         batch = self.config.storage.write_batch
         identity = self.pinned_identity.get(feed.id)
