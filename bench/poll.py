@@ -2,7 +2,7 @@
 
     python bench/poll.py [--feeds 5000] [--per-kind 1000] [--hosts 100]
                          [--db-stories 0] [--changed 0.01] [--idle 0]
-                         [--db PATH] [--preload-language]
+                         [--db PATH] [--preload-language] [--workers 200]
 
 One server process listens on 127.0.0.1 … 127.0.0.<hosts> (one port), so the
 feeds spread over many hosts and the per-host limit (2) works as in real life.
@@ -30,7 +30,8 @@ database, with `--changed` of the feeds changed (one new item each) and the rest
 normalizer's language model (py3langid, ~75 MiB) before the round instead of at its first
 changed poll. `--idle S` waits S seconds between a kind's two rounds: past the HTTP pool's
 5 s keep-alive expiry, every poll connects anew (hosts polled less often than that);
-0 (the default), each host's connection is reused.
+0 (the default), each host's connection is reused. `--workers N` polls N at once (a burst of
+200 queues requests in the HTTP pool, whose every step scans all its connections).
 Never part of the test run.
 """
 
@@ -178,6 +179,9 @@ def make_feeds(
     return feeds
 
 
+WORKERS = 200  # polls at once, as [scheduler] workers (--workers)
+
+
 async def round_of(daemon: Daemon, ids: list[str]) -> tuple[float, float, Counter[str]]:
     """Claim these feeds and poll them all at once; (wall s, CPU s, outcomes by status)."""
     store = daemon.writer.store
@@ -189,7 +193,7 @@ async def round_of(daemon: Daemon, ids: list[str]) -> tuple[float, float, Counte
     others = [f.id for f in claimed if f.id not in wanted]
     if others:
         await daemon.writer.run(store.release_feeds, others, utcnow())
-    semaphore = asyncio.Semaphore(200)  # [scheduler] workers
+    semaphore = asyncio.Semaphore(WORKERS)
 
     async def one(feed) -> None:
         async with semaphore:
@@ -316,6 +320,7 @@ async def bench(args: argparse.Namespace, hosts: list[str], port: int, folder: P
 
 
 def main() -> None:
+    global WORKERS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--feeds", type=int, default=5000)
     parser.add_argument("--per-kind", type=int, default=1000)
@@ -333,7 +338,9 @@ def main() -> None:
     parser.add_argument(
         "--db", type=Path, help="keep the big database here; reused (not filled again) when it exists"
     )
+    parser.add_argument("--workers", type=int, default=WORKERS, help="polls at once")
     args = parser.parse_args()
+    WORKERS = args.workers
     hosts = [f"127.0.0.{i}" for i in range(1, args.hosts + 1)]
     port = free_port()
     ready = multiprocessing.Event()
