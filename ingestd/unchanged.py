@@ -33,6 +33,8 @@ MOST = 500
 
 
 class UnchangedPolls:
+    """The daemon's one batcher of unchanged polls' records (made in `Daemon.open`)."""
+
     def __init__(self, writer: Writer):
         self.writer = writer
         self._pending: list[tuple[Sequence[Intent], asyncio.Future[None]]] = []
