@@ -48,6 +48,7 @@ from .pipeline import Processed, normalize_parsed, parse_input, process_article
 from .reload import needs_restart
 from .store import InstanceLock, Writer
 from .timeutil import to_iso, utcnow
+from .unchanged import UnchangedPolls
 from .webhooks import DISPATCH_EVERY_S, Dispatcher
 
 # In-flight polls get this long to finish after SIGTERM before they are cancelled;
@@ -130,7 +131,11 @@ class Daemon:
                     self.writer, self.config, on_attempt=self.metrics.observe_delivery
                 ) as self.dispatcher,
             ):
-                yield self
+                self.unchanged = UnchangedPolls(self.writer)
+                try:
+                    yield self
+                finally:
+                    await self.unchanged.close()
         finally:
             self.cpu.shutdown(wait=False, cancel_futures=True)
             self.writer.close()
@@ -557,20 +562,24 @@ class Daemon:
     ) -> tuple[list[StoredChange], FeedUpdate]:
         """The poll's stories in batches of [storage] write_batch, each its own transaction;
         the history row and the feed's state with the last, so that an etag or body hash
-        never commits ahead of the stories it stands for. A storage error is the poll's
-        error: the feed is marked erroring (if the database still takes that). Returns
-        what was stored and the feed's state as written."""
+        never commits ahead of the stories it stands for; an unchanged poll's two rows
+        share a transaction with other unchanged polls' (`unchanged.py`). A storage error
+        is the poll's error: the feed is marked erroring (if the database still takes
+        that). Returns what was stored and the feed's state as written."""
         store = self.writer.store
         batch = self.config.storage.write_batch
         identity = self.pinned_identity.get(feed.id)
         changes: list[StoredChange] = []
+        unchanged = not fetched.processed and fetched.error is None  # 304 or the same body
         pending = [
             (p.stories[i : i + batch], p.entry_keys[i : i + batch], p.known if i == 0 else 0)
             for p in fetched.processed
             for i in range(0, max(len(p.stories), 1), batch)
-        ] or [([], [], 0)]
+        ] or ([] if unchanged else [([], [], 0)])
         loop = asyncio.get_running_loop()
         try:
+            if unchanged:
+                await self.unchanged.record([self._poll_write(feed, fetched, started, clock), update])
             for number, (stories, keys, known) in enumerate(pending, 1):
                 last = number == len(pending)
                 prepared = await loop.run_in_executor(

@@ -73,7 +73,19 @@ def _reads_1(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: list[Migration] = [("reads-1", _reads_1)]
+# FTS5 merges this many segments of a level at a time (its default: 4). Fewer, larger merges
+# cost a stored story 15-17% less index work; a search reads more segments (11 -> 17 at 8,000
+# stories, 8 -> 11 at 20,000: 1.05-1.5x the CPU of a query, ~0.03 ms). Every story pays the
+# write, only searches the read: bench/fts.py, docs/performance.md.
+AUTOMERGE = 8
+
+
+def _reads_2(db: sqlite_utils.Database) -> None:
+    # kept in the index's own config table: every connection, every later write, uses it
+    db.execute("INSERT INTO stories_fts (stories_fts, rank) VALUES ('automerge', ?)", [AUTOMERGE])
+
+
+MIGRATIONS: list[Migration] = [("reads-1", _reads_1), ("reads-2-fts-automerge", _reads_2)]
 
 _STORY_COLUMNS = (
     "s.id, s.version, s.feed_id AS feed, s.source, s.headline, s.byline, s.located, "
