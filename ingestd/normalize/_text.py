@@ -97,10 +97,11 @@ _KEEP_TAG = {
     "pre": "pre",
 }
 
-# the attributes and CSS lxml's link rewriting reads (lxml.html.defs.link_attrs, url(), @import)
-_LINKISH = re.compile(
-    r"href|src|action|archive|background|cite|classid|codebase|data|longdesc|profile|usemap|valuetype|refresh|url\(|@import",
-    re.I,
+# every attribute lxml's link rewriting reads (lxml.html.defs.link_attrs, <meta> refresh,
+# <param> value, url() in style); <style> elements are dropped before links are rewritten
+_LINK_ATTRIBUTE = lxml.etree.XPath(
+    "boolean(.//@*[contains(' action archive background cite classid codebase content data dynsrc"
+    " formaction href longdesc lowsrc profile src style usemap value ', concat(' ', name(), ' '))])"
 )
 
 
@@ -177,7 +178,7 @@ def parse_fragment(fragment: str, base_url: str | None) -> lxml.html.HtmlElement
     except lxml.etree.ParserError:  # nothing but comments or whitespace
         root = lxml.html.Element("div")
     drop_unwanted(root)
-    if base_url and _LINKISH.search(fragment):  # rewriting walks every element: only where a link may be
+    if base_url and _LINK_ATTRIBUTE(root):  # rewriting walks every element: only where a link may be
         root.make_links_absolute(base_url, resolve_base_href=False, handle_failures="discard")
     return root
 
