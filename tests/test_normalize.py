@@ -293,6 +293,30 @@ class TestHygiene:
             "The council approved the budget for the new year after a long debate.\n\nA second paragraph."
         )
 
+    def test_text_after_an_embed_is_body_text(self):
+        """<embed> is a void element (HTML5): the text after it is the story's, not the embed's."""
+        story = run(
+            feed(
+                '<p>Watch the debate <embed src="/v.swf" type="video/x-flv"> as it happened.</p><p>More.</p>'
+            )
+        )
+        assert story.body_text == "Watch the debate as it happened.\n\nMore."
+        assert "embed" not in story.body_html
+
+    def test_an_embed_only_body_is_media_not_text(self):
+        """A body that is only an <embed> has no text: the embed is media (an enclosure)."""
+        story = run(
+            feed(
+                '<embed src="/clip.swf" type="application/x-shockwave-flash">',
+                base_url="https://tv.example/a/",
+            )
+        )
+        assert story.body_text == ""
+        assert "no body text" in flags(story)
+        assert story.enclosures == [
+            {"href": "https://tv.example/clip.swf", "type": "application/x-shockwave-flash"}
+        ]
+
 
 class TestLanguage:
     def test_declared_language_wins(self):

@@ -32,7 +32,6 @@ _DROP_TAGS = (
     "iframe",
     "noscript",
     "object",
-    "embed",
     "form",
     "button",
     "svg",
@@ -187,6 +186,26 @@ def drop_unwanted(root: lxml.html.HtmlElement) -> None:
     for element in list(root.iter(*_DROP_TAGS, lxml.etree.Comment, lxml.etree.ProcessingInstruction)):
         if element.getparent() is not None:
             element.drop_tree()
+    for embed in list(root.iter("embed")):
+        _void(embed)
+
+
+def _void(element: lxml.html.HtmlElement) -> None:
+    """What libxml2's HTML 4 parser put inside a void element (HTML5's <embed>) moved after it:
+    the text that follows an <embed> is the page's, not the embed's."""
+    after = [element.text or "", *element]
+    element.text = None
+    tail, element.tail = element.tail, after[0]
+    for child in reversed(after[1:]):
+        element.addnext(child)
+    last = after[-1] if len(after) > 1 else element
+    last.tail = (last.tail or "") + (tail or "")
+
+
+def embedded_media(root: lxml.html.HtmlElement) -> list[dict[str, str]]:
+    """The <embed>s of a tree as enclosures: media, never text."""
+    found = [(e.get("src", "").strip(), e.get("type", "").strip()) for e in root.iter("embed")]
+    return [{"href": src, "type": kind} if kind else {"href": src} for src, kind in found if src]
 
 
 def html_blocks(root: lxml.html.HtmlElement) -> tuple[list[Block], list[Picture]]:
@@ -229,6 +248,8 @@ class _Walker:
                 self._line_break()
             elif tag == "img":
                 self._image(child)
+            elif tag == "embed":
+                pass  # media, no text (`embedded_media`)
             elif tag == "figure":
                 self.flush()
                 self._figure(child)
