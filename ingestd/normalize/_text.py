@@ -14,7 +14,6 @@ import lxml.html
 from ..models import Picture
 from ._draft import Block
 
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 # C0/C1 controls, zero-width marks and the BOM: never wanted in news text.
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
@@ -124,7 +123,7 @@ def clean_inline(text: str) -> str:
     """One paragraph of plain text: entities decoded, NFC, single spaces."""
     text = html.unescape(text) if "&" in text else text
     text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())  # str.split's whitespace is re's \s: one C pass, not a match per space
 
 
 def plain(text: str | None) -> str:
