@@ -12,7 +12,7 @@ import pytest
 from ingestd import ninjs
 from ingestd.errors import DropStory
 from ingestd.models import Entry
-from ingestd.normalize import _chain, load_profiles, normalize_entry
+from ingestd.normalize import _chain, _render, load_profiles, normalize_entry
 
 NOW = datetime(2020, 1, 10, 12, 0, tzinfo=UTC)
 PROFILES = load_profiles(None)
@@ -274,6 +274,22 @@ class TestHygiene:
         )
         assert story.body_text == "Ce que l’on sait de l’aéroport, São Paulo."
         assert story.headline == "СК возбудил"
+
+    @pytest.mark.parametrize(
+        "content",
+        [
+            "<p>Tom &amp; Jerry: 5 &gt; 4 &lt; 6.</p><ul><li>one</li><li>two</li></ul><h2>Next</h2>",
+            "<p>No-break\u00a0space and a lone\rreturn.</p>",
+            "<p>Linked <a href='https://x.example/'>text</a>.</p>",
+        ],
+    )
+    def test_body_html_is_what_the_sanitizer_gives(self, monkeypatch, content):
+        """Text-only bodies skip nh3 (it would give them back unchanged); any other goes through it."""
+        sanitize, calls = _render.sanitize, []
+        monkeypatch.setattr(_render, "sanitize", lambda markup: calls.append(markup) or sanitize(markup))
+        story = run(feed(content))
+        assert story.body_html == sanitize(story.body_html)
+        assert bool(calls) == ("<a " in content or "\u00a0" in content)
 
     def test_br_pairs_split_paragraphs(self):
         """Feed HTML that separates paragraphs with <br><br> gets paragraphs."""
