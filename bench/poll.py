@@ -2,7 +2,7 @@
 
     python bench/poll.py [--feeds 5000] [--per-kind 1000] [--hosts 100]
                          [--db-stories 0] [--changed 0.01] [--idle 0]
-                         [--db PATH] [--preload-language] [--workers 200]
+                         [--db PATH] [--workers 200]
                          [--per-host-pools]
 
 One server process listens on 127.0.0.1 … 127.0.0.<hosts> (one port), so the
@@ -27,9 +27,8 @@ Prints: time for a full round, polls/s, CPU per poll for a changed poll (200) vs
 loader: rows, keys, versions, events, band rows, full-text index) and polls every feed
 once, in a child process; the measured round then runs in this process on the big
 database, with `--changed` of the feeds changed (one new item each) and the rest 304;
-`--db PATH` keeps that database for the next run. `--preload-language` loads the
-normalizer's language model (py3langid, ~75 MiB) before the round instead of at its first
-changed poll. `--idle S` waits S seconds between a kind's two rounds: past the HTTP pool's
+`--db PATH` keeps that database for the next run (the daemon loads the normalizer's
+language model at start, in its CPU pool: `normalize.warm`). `--idle S` waits S seconds between a kind's two rounds: past the HTTP pool's
 5 s keep-alive expiry, every poll connects anew (hosts polled less often than that);
 0 (the default), each host's connection is reused. `--workers N` polls N at once (a burst of
 200 queues requests in the HTTP pool, whose every step scans all its connections).
@@ -318,10 +317,6 @@ async def bench(args: argparse.Namespace, hosts: list[str], port: int, folder: P
         filler.start()
         filler.join()
     async with Daemon(config).open() as daemon:
-        if args.preload_language:
-            from ingestd.normalize import _language  # what the first changed poll would load
-
-            _language._identifier()
         started = _hwm_mib()
         if not args.db_stories:
             await round_of(daemon, ids)  # first polls: learn validators, store what is there
@@ -366,11 +361,6 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=100)
     parser.add_argument("--db-stories", type=int, default=0)
     parser.add_argument("--changed", type=float, default=0.01)
-    parser.add_argument(
-        "--preload-language",
-        action="store_true",
-        help="load the language model before the round, not at its first changed poll",
-    )
     parser.add_argument(
         "--idle", type=float, default=0.0, help="seconds between a kind's two rounds (6: connections expired)"
     )

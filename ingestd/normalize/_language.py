@@ -54,6 +54,10 @@ def detect(text: str) -> str | None:
     return str(_identifier().classify(sample)[0])
 
 
+def warm() -> None:
+    _identifier()
+
+
 @cache
 def _identifier() -> Any:
     # loaded on first use: the model takes about a second to load
