@@ -46,6 +46,7 @@ from .metrics import Metrics
 from .models import FeedState, FeedUpdate, PollWrite, StoredChange
 from .pipeline import Processed, normalize_parsed, parse_input, process_article
 from .reload import needs_restart
+from .runtime_feeds import FeedRules
 from .store import InstanceLock, Writer
 from .timeutil import to_iso, utcnow
 from .webhooks import DISPATCH_EVERY_S, Dispatcher
@@ -95,6 +96,7 @@ class Daemon:
         )
         self.lease = schedule.lease_length(config.fetch.timeout)
         self.dedupe = dedupe.Settings.from_config(config.dedupe)
+        # until every engine keeps a feed's pinned identity in its row (SQLite does)
         self.pinned_identity = {f.id: f.identity for f in config.feeds}
 
     @contextlib.asynccontextmanager
@@ -256,6 +258,7 @@ class Daemon:
             writer=self.writer,
             websub=self.websub,
             max_body=self.config.fetch.max_body,
+            feed_rules=FeedRules(self.config.file, self.config.scheduler.default_interval),
         )
         http = asyncio.create_task(api.serve(app, sock, self._stopping), name="http")
         watchers = self._watch_folders()
@@ -555,7 +558,7 @@ class Daemon:
         what was stored and the feed's state as written."""
         store = self.writer.store
         batch = self.config.storage.write_batch
-        identity = self.pinned_identity.get(feed.id)
+        identity = feed.identity or self.pinned_identity.get(feed.id)
         changes: list[StoredChange] = []
         pending = [
             (p.stories[i : i + batch], p.entry_keys[i : i + batch], p.known if i == 0 else 0)
@@ -808,7 +811,7 @@ class Daemon:
                 self.writer.store,
                 prepared,
                 utcnow(),
-                identity=self.pinned_identity.get(feed.id),
+                identity=feed.identity or self.pinned_identity.get(feed.id),
                 settings=self.dedupe,
                 known=processed.known if i == 0 else 0,
             )

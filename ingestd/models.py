@@ -75,6 +75,7 @@ class FeedState:
     quiet_since: datetime | None = None  # when the feed was found quiet; None: not quiet
     # publish times of its newest entries, as its last document gave them (None: unknown)
     recent_published: tuple[datetime, ...] | None = None
+    identity: str | None = None  # a pinned identity policy (the feed's table set it)
 
 
 @dataclass
