@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import os
 import re
 import shutil
@@ -23,7 +24,7 @@ from ingestd.metrics import Metrics
 from ingestd.models import FeedConfig, SubscriptionConfig
 from ingestd.store import Store
 from tests.support import free_port, local_feed, rss, wait_for
-from tests.support.reliability import Daemon
+from tests.support.reliability import TOKEN, Daemon
 from tests.support.webhooks import SECRET
 from tests.support.webhooks import story as hook_story
 
@@ -223,6 +224,10 @@ def test_chromium_renders_the_page_and_shows_the_failing_feed(tmp_path: Path) ->
                     text=True,
                     timeout=90,
                 )
+            # opened with the API token instead, its links open the JSON in a browser too
+            page = httpx.get(f"{daemon.url}/?token={TOKEN}", timeout=10).text
+            [feeds_link] = re.findall(r"<a href='(/feeds[^']*)'>", page)
+            linked = httpx.get(daemon.url + html.unescape(feeds_link), timeout=10)
     assert run.returncode == 0, run.stderr[-2000:]
     dom = run.stdout
     assert "<h1>ingestd status</h1>" in dom
@@ -231,6 +236,8 @@ def test_chromium_renders_the_page_and_shows_the_failing_feed(tmp_path: Path) ->
     [good_row] = re.findall(r'<tr data-feed="good">.*?</tr>', dom, re.S)
     assert '<td class="ok">ok</td>' in good_row and "<svg" in good_row
     assert shot.stat().st_size > 0
+    assert re.findall(r'<a href="(/[^"]*)">', dom)[0] == "/feeds"  # the status token opens no JSON
+    assert linked.status_code == 200 and set(linked.json()["feeds"][0]) >= {"id", "state"}
 
 
 class _Stopping:

@@ -421,7 +421,7 @@ def _feed_state(row: dict[str, Any]) -> FeedState:
         source=row["source"],
         interval=row["interval"] or 300.0,
         fetch_article=bool(row["fetch_article"]),
-        identity=row["identity"],
+        identity=row.get("identity"),  # the PostgreSQL engine has no such column yet
         origin=row["origin"],
         state=row["state"],
         etag=row["etag"],
