@@ -113,11 +113,17 @@ _DECLARED = {
 }
 _FEED_NOT_FOUND = {"404": _json(_ref("Error"), "no such feed (or a removed one)")}
 _FEED_DECLARED = {"409": _json(_ref("Error"), "the config declares this feed: change it there")}
-# seconds, or a duration whose every part has a digit other than 0 (so longer than 0s)
+# seconds, or a duration of up to four parts whose first starts with a digit other than 0
+# (so longer than 0s); a pattern without a repeated group, which hypothesis would take
+# minutes to draw from
+_UNIT = "(?:ms|s|m|h|d|w)"
 _DURATION = {
     "anyOf": [
         {"type": "number", "exclusiveMinimum": 0, "maximum": 31_622_400},
-        {"type": "string", "pattern": "^(?:[0-9]{0,5}[1-9][0-9]{0,5}(?:ms|s|m|h|d|w))+" + _END},
+        {
+            "type": "string",
+            "pattern": f"^[1-9][0-9]{{0,5}}(?:[.][0-9]{{1,3}})?{_UNIT}(?:[0-9]{{1,6}}{_UNIT}){{0,3}}" + _END,
+        },
     ],
     "description": "seconds, or e.g. 30s, 5m, 1h30m",
 }

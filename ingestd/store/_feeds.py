@@ -118,15 +118,7 @@ class FeedsMixin(StoreBase):
             table = self.db.table("feeds")
             for feed in feeds:
                 row = self._feed_row(feed.id)
-                declared = {
-                    "source": feed.source,
-                    "interval": feed.interval,
-                    "fetch_article": int(feed.fetch_article),
-                    "identity": feed.identity,
-                    "origin": "config",
-                    "quiet_after": feed.quiet_after,
-                    "updated_at": at,
-                }
+                declared = _declared_fields(feed) | {"origin": "config", "updated_at": at}
                 if row is None:
                     table.insert(
                         {
