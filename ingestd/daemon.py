@@ -46,6 +46,7 @@ from .metrics import Metrics
 from .models import FeedState, FeedUpdate, PollWrite, StoredChange
 from .pipeline import Processed, normalize_parsed, parse_input, process_article
 from .reload import needs_restart
+from .runtime_feeds import FeedRules
 from .store import InstanceLock, Writer
 from .timeutil import to_iso, utcnow
 from .unchanged import UnchangedPolls
@@ -96,6 +97,7 @@ class Daemon:
         )
         self.lease = schedule.lease_length(config.fetch.timeout)
         self.dedupe = dedupe.Settings.from_config(config.dedupe)
+        # until every engine keeps a feed's pinned identity in its row (SQLite does)
         self.pinned_identity = {f.id: f.identity for f in config.feeds}
         # a config feed's credentials stay in the config; a run-time feed's come with its row
         self.credentials = {f.id: f.credentials for f in config.feeds if f.credentials}
@@ -263,6 +265,7 @@ class Daemon:
             writer=self.writer,
             websub=self.websub,
             max_body=self.config.fetch.max_body,
+            feed_rules=FeedRules(self.config.file, self.config.scheduler.default_interval),
         )
         http = asyncio.create_task(api.serve(app, sock, self._stopping), name="http")
         watchers = self._watch_folders()
@@ -568,7 +571,7 @@ class Daemon:
         that). Returns what was stored and the feed's state as written."""
         store = self.writer.store
         batch = self.config.storage.write_batch
-        identity = self.pinned_identity.get(feed.id)
+        identity = feed.identity or self.pinned_identity.get(feed.id)
         changes: list[StoredChange] = []
         unchanged = not fetched.processed and fetched.error is None  # 304 or the same body
         pending = [
@@ -827,7 +830,7 @@ class Daemon:
                 self.writer.store,
                 prepared,
                 utcnow(),
-                identity=self.pinned_identity.get(feed.id),
+                identity=feed.identity or self.pinned_identity.get(feed.id),
                 settings=self.dedupe,
                 known=processed.known if i == 0 else 0,
             )
