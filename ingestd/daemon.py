@@ -120,6 +120,7 @@ class Daemon:
             lock.release()
             raise
         self.cpu = ThreadPoolExecutor(max_workers=CPU_WORKERS, thread_name_prefix="ingestd-cpu")
+        self.cpu.submit(normalize.warm)  # before the first busy round, not during it
         try:
             released = await self.writer.run(self.writer.store.release_all_leases)
             if released:
