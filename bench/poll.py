@@ -1,7 +1,9 @@
 """Polling at scale through the daemon's own poll and store (issues 4 and 12, "Measure").
 
     python bench/poll.py [--feeds 5000] [--per-kind 1000] [--hosts 100]
-                         [--db-stories 0] [--changed 0.01]
+                         [--db-stories 0] [--changed 0.01] [--idle 0]
+                         [--db PATH] [--workers 200]
+                         [--per-host-pools]
 
 One server process listens on 127.0.0.1 … 127.0.0.<hosts> (one port), so the
 feeds spread over many hosts and the per-host limit (2) works as in real life.
@@ -24,7 +26,13 @@ Prints: time for a full round, polls/s, CPU per poll for a changed poll (200) vs
 `--db-stories N` first fills the database with N synthetic stories (bench/dedupe.py's
 loader: rows, keys, versions, events, band rows, full-text index) and polls every feed
 once, in a child process; the measured round then runs in this process on the big
-database, with `--changed` of the feeds changed (one new item each) and the rest 304.
+database, with `--changed` of the feeds changed (one new item each) and the rest 304;
+`--db PATH` keeps that database for the next run (the daemon loads the normalizer's
+language model at start, in its CPU pool: `normalize.warm`). `--idle S` waits S seconds between a kind's two rounds: past the HTTP pool's
+5 s keep-alive expiry, every poll connects anew (hosts polled less often than that);
+0 (the default), each host's connection is reused. `--workers N` polls N at once (a burst of
+200 queues requests in the HTTP pool, whose every step scans all its connections).
+`--per-host-pools` gives the daemon's Fetcher one small pool per host instead (PerHostPools).
 Never part of the test run.
 """
 
@@ -44,9 +52,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from ingestd import daemon as daemon_module
 from ingestd import dedupe, logs
 from ingestd.config import load_config
 from ingestd.daemon import Daemon
+from ingestd.fetch import Fetcher
+from ingestd.netguard import guarded_transport
 from ingestd.store import Store
 from ingestd.timeutil import utcnow
 
@@ -139,6 +152,38 @@ def serve(hosts: list[str], port: int, ready) -> None:
     asyncio.run(main())
 
 
+class PerHostPools(httpx.AsyncBaseTransport):
+    """--per-host-pools: one guarded pool of `per_host` connections per origin, never evicted
+    (a measurement of what fetch.py could do, not a transport to ship as it is). httpcore's
+    one shared pool scans every connection it holds at each step of every request."""
+
+    def __init__(self, allow_private: list[str], per_host: int):
+        self.allow_private, self.per_host = allow_private, per_host
+        self.pools: dict[tuple[str, str, int | None], httpx.AsyncBaseTransport] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        key = (request.url.scheme, request.url.host, request.url.port)
+        pool = self.pools.get(key)
+        if pool is None:
+            limits = httpx.Limits(max_connections=self.per_host, max_keepalive_connections=self.per_host)
+            pool = self.pools[key] = guarded_transport(self.allow_private, limits=limits)
+        return await pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for pool in self.pools.values():
+            await pool.aclose()
+
+
+def per_host_pools() -> None:
+    shipped = Fetcher.from_config
+
+    def from_config(config: Any, **overrides: Any) -> Fetcher:
+        pools = PerHostPools(list(config.fetch.allow_private), int(config.fetch.per_host_limit))
+        return shipped(config, transport=pools, **overrides)
+
+    daemon_module.Fetcher.from_config = from_config  # type: ignore[method-assign]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -172,6 +217,9 @@ def make_feeds(
     return feeds
 
 
+WORKERS = 200  # polls at once, as [scheduler] workers (--workers)
+
+
 async def round_of(daemon: Daemon, ids: list[str]) -> tuple[float, float, Counter[str]]:
     """Claim these feeds and poll them all at once; (wall s, CPU s, outcomes by status)."""
     store = daemon.writer.store
@@ -183,7 +231,7 @@ async def round_of(daemon: Daemon, ids: list[str]) -> tuple[float, float, Counte
     others = [f.id for f in claimed if f.id not in wanted]
     if others:
         await daemon.writer.run(store.release_feeds, others, utcnow())
-    semaphore = asyncio.Semaphore(200)  # [scheduler] workers
+    semaphore = asyncio.Semaphore(WORKERS)
 
     async def one(feed) -> None:
         async with semaphore:
@@ -291,6 +339,7 @@ async def bench(args: argparse.Namespace, hosts: list[str], port: int, folder: P
         for kind, feeds in per_kind.items():
             kind_ids = [f for f, _ in feeds]
             await round_of(daemon, kind_ids)
+            await asyncio.sleep(args.idle)  # past the pool's keep-alive expiry: a connect per poll
             wall, cpu, outcomes = await round_of(daemon, kind_ids)
             per_poll[kind] = cpu / len(kind_ids)
             print(
@@ -305,6 +354,7 @@ async def bench(args: argparse.Namespace, hosts: list[str], port: int, folder: P
 
 
 def main() -> None:
+    global WORKERS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--feeds", type=int, default=5000)
     parser.add_argument("--per-kind", type=int, default=1000)
@@ -312,9 +362,17 @@ def main() -> None:
     parser.add_argument("--db-stories", type=int, default=0)
     parser.add_argument("--changed", type=float, default=0.01)
     parser.add_argument(
+        "--idle", type=float, default=0.0, help="seconds between a kind's two rounds (6: connections expired)"
+    )
+    parser.add_argument(
         "--db", type=Path, help="keep the big database here; reused (not filled again) when it exists"
     )
+    parser.add_argument("--workers", type=int, default=WORKERS, help="polls at once")
+    parser.add_argument("--per-host-pools", action="store_true", help="one HTTP pool per host (measurement)")
     args = parser.parse_args()
+    WORKERS = args.workers
+    if args.per_host_pools:
+        per_host_pools()
     hosts = [f"127.0.0.{i}" for i in range(1, args.hosts + 1)]
     port = free_port()
     ready = multiprocessing.Event()

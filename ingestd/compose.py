@@ -91,6 +91,7 @@ class Prepared:
     url: str | None  # canonical
     problems: tuple[str, ...]  # why its document may not enter the outbox (outbox_door)
     entry_key: str | None = None  # the raw entry's key (pipeline.entry_key), stored with the story
+    signature: tuple[bytes, str] = (b"", "[]")  # dedupe.encode(fingerprint): what the store keeps
 
 
 def prepare(
@@ -102,16 +103,18 @@ def prepare(
     keys = list(entry_keys) or [None] * len(stories)
     urls = [dedupe.canonical_url(s.url, settings.tracking_params) if s.url else None for s in stories]
     identities = dedupe.identify(stories, settings.tracking_params, urls)
+    found = [dedupe.fingerprint(story.headline, story.body_text) for story in stories]
     return [
         Prepared(
             story,
             ident,
-            dedupe.fingerprint(story.headline, story.body_text),
+            fingerprint,
             url,
             tuple(outbox_door(build_event("created", "st_0", 1, story, now, url=url)["data"]["story"])),
             key,
+            dedupe.encode(fingerprint) if fingerprint else (b"", "[]"),
         )
-        for story, ident, url, key in zip(stories, identities, urls, keys)
+        for story, ident, url, key, fingerprint in zip(stories, identities, urls, keys, found)
     ]
 
 
@@ -294,7 +297,7 @@ def _decide_story(
             error="; ".join(item.problems[:3]),
         )
         return None, []
-    shingles, numbers = dedupe.encode(found) if found else (b"", "[]")
+    shingles, numbers = item.signature
     written = iso(now)
     write = StoryWrite(
         kind=intent.kind,

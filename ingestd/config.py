@@ -1220,7 +1220,7 @@ def parse_feed(
     client certificates (files on the daemon's host) are refused for the same reason."""
     problems: list[Problem] = []
     if literal_secrets and isinstance(table, dict):
-        problems += _literal_problems(table, label)
+        problems += literal_secret_problems(table, label)
         if problems:
             raise ConfigError(problems)
     values = _check_table(table, "", FEED_SETTINGS, label, Path.cwd(), problems)
@@ -1242,7 +1242,8 @@ def parse_feed(
     return feed
 
 
-def _literal_problems(table: dict[str, Any], label: str) -> list[Problem]:
+def literal_secret_problems(table: dict[str, Any], label: str) -> list[Problem]:
+    """What a feed table sent over HTTP may not hold: env:/file: secrets, client certificates."""
     problems = [
         Problem(label, key, "client certificates are for the config file and the CLI")
         for key in ("client_cert", "client_key")

@@ -49,9 +49,11 @@ from .models import FeedState, FeedUpdate, PollWrite, StoredChange
 from .pipeline import Processed, normalize_parsed, parse_input, process_article
 from .reload import needs_restart
 from .replicas import Replica, SingleNode, Slot
+from .runtime_feeds import FeedRules
 from .store import InstanceLock, Writer
 from .store.engine import STORAGE_ERRORS, is_shared
 from .timeutil import to_iso, utcnow
+from .unchanged import UnchangedPolls
 from .webhooks import DISPATCH_EVERY_S, Dispatcher
 
 # In-flight polls get this long to finish after SIGTERM before they are cancelled;
@@ -102,6 +104,7 @@ class Daemon:
         )
         self.lease = schedule.lease_length(config.fetch.timeout)
         self.dedupe = dedupe.Settings.from_config(config.dedupe)
+        # until every engine keeps a feed's pinned identity in its row (SQLite does)
         self.pinned_identity = {f.id: f.identity for f in config.feeds}
         # a config feed's credentials stay in the config; a run-time feed's come with its row
         self.credentials = {f.id: f.credentials for f in config.feeds if f.credentials}
@@ -120,6 +123,7 @@ class Daemon:
             lock.release()
             raise
         self.cpu = ThreadPoolExecutor(max_workers=CPU_WORKERS, thread_name_prefix="ingestd-cpu")
+        self.cpu.submit(normalize.warm)  # before the first busy round, not during it
         try:
             if not self.shared:  # on PostgreSQL a lease may be a live replica's: only expiry ends it
                 released = await self.writer.run(self.writer.store.release_all_leases)
@@ -139,9 +143,11 @@ class Daemon:
                     if self.shared
                     else SingleNode(self.fetcher)
                 )
+                self.unchanged = UnchangedPolls(self.writer)
                 try:
                     yield self
                 finally:
+                    await self.unchanged.close()
                     self.node.close()
         finally:
             self.cpu.shutdown(wait=False, cancel_futures=True)
@@ -298,6 +304,7 @@ class Daemon:
             writer=self.writer,
             websub=self.websub,
             max_body=self.config.fetch.max_body,
+            feed_rules=FeedRules(self.config.file, self.config.scheduler.default_interval),
         )
         http = asyncio.create_task(api.serve(app, sock, self._stopping), name="http")
         watchers = self._watch_folders()
@@ -622,20 +629,24 @@ class Daemon:
     ) -> tuple[list[StoredChange], FeedUpdate]:
         """The poll's stories in batches of [storage] write_batch, each its own transaction;
         the history row and the feed's state with the last, so that an etag or body hash
-        never commits ahead of the stories it stands for. A storage error is the poll's
-        error: the feed is marked erroring (if the database still takes that). Returns
-        what was stored and the feed's state as written."""
+        never commits ahead of the stories it stands for; an unchanged poll's two rows
+        share a transaction with other unchanged polls' (`unchanged.py`). A storage error
+        is the poll's error: the feed is marked erroring (if the database still takes
+        that). Returns what was stored and the feed's state as written."""
         store = self.writer.store
         batch = self.config.storage.write_batch
-        identity = self.pinned_identity.get(feed.id)
+        identity = feed.identity or self.pinned_identity.get(feed.id)
         changes: list[StoredChange] = []
+        unchanged = not fetched.processed and fetched.error is None  # 304 or the same body
         pending = [
             (p.stories[i : i + batch], p.entry_keys[i : i + batch], p.known if i == 0 else 0)
             for p in fetched.processed
             for i in range(0, max(len(p.stories), 1), batch)
-        ] or [([], [], 0)]
+        ] or ([] if unchanged else [([], [], 0)])
         loop = asyncio.get_running_loop()
         try:
+            if unchanged:
+                await self.unchanged.record([self._poll_write(feed, fetched, started, clock), update])
             for number, (stories, keys, known) in enumerate(pending, 1):
                 last = number == len(pending)
                 prepared = await loop.run_in_executor(
@@ -883,7 +894,7 @@ class Daemon:
                 self.writer.store,
                 prepared,
                 utcnow(),
-                identity=self.pinned_identity.get(feed.id),
+                identity=feed.identity or self.pinned_identity.get(feed.id),
                 settings=self.dedupe,
                 known=processed.known if i == 0 else 0,
             )

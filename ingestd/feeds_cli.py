@@ -1,14 +1,20 @@
-"""`ingestd feeds add | remove | disable | enable`: feeds managed at run time, kept in the
-database (DESIGN.md "Config and state"). The running daemon picks a change up at its
-next tick: it claims due feeds from the store. Added to the `feeds` command of `cli`."""
+"""`ingestd feeds add | change | remove | disable | enable`: feeds managed at run time, kept
+in the database (DESIGN.md "Config and state"), by the operations /feeds uses too
+(`runtime_feeds`). The running daemon picks a change up at its next tick: it claims due
+feeds from the store. Added to the `feeds` command of `cli`."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .runtime_feeds import FeedRules
+    from .store import Store
 
 # the config, the store and cli.load are imported by the commands: building the parser
 # (every `ingestd` run) must stay cheap, and cli imports this module
@@ -27,11 +33,23 @@ def add_runtime_actions(
         "add", _add, "add an http(s) feed at run time (kept in the database); polled at the next tick"
     )
     add.add_argument("--url", required=True)
-    add.add_argument("--source", help="source profile (default: detected)")
-    add.add_argument("--interval", help="poll interval, e.g. 5m (default: [scheduler] default_interval)")
-    add.add_argument("--fetch-article", action="store_true", help="read each entry's own page")
-    add.add_argument("--identity", help="pin the identity policy: guid, url or content")
+    _feed_options(add, "default: ")
     add_credential_options(add)
+    add.add_argument("--fetch-article", action="store_true", default=None, help="read each entry's own page")
+    change = action(
+        "change",
+        _change,
+        "change a run-time feed: the options given replace those values, checked as `add` checks; "
+        "a new URL is polled afresh at the next tick",
+    )
+    change.add_argument("--url")
+    _feed_options(change, "unset: ")
+    add_credential_options(change)
+    change.add_argument(
+        "--fetch-article",
+        action=argparse.BooleanOptionalAction,
+        help="read each entry's own page, or stop doing so",
+    )
     remove = action(
         "remove", _remove, "stop polling a run-time feed and set it aside; its stories and tombstones stay"
     )
@@ -40,34 +58,74 @@ def add_runtime_actions(
     action("enable", _enable, "undo `disable` (only that: an erroring or parked feed stays so)")
 
 
+def _feed_options(parser: argparse.ArgumentParser, unset: str) -> None:
+    parser.add_argument("--source", help=f"source profile ({unset}detected)")
+    parser.add_argument("--interval", help=f"poll interval, e.g. 5m ({unset}[scheduler] default_interval)")
+    parser.add_argument("--identity", help="pin the identity policy: guid, url or content")
+    parser.add_argument(
+        "--quiet-after", help=f"quiet after this long without a story, e.g. 6h ({unset}learnt)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the feed as one JSON line, as the API shows it"
+    )
+
+
+def _table(args: argparse.Namespace) -> dict[str, Any]:
+    """The options given, as [[feeds]] keys."""
+    keys = ("url", "source", "interval", "identity", "quiet_after", "fetch_article")
+    return {key: getattr(args, key) for key in keys if getattr(args, key) is not None} | credential_table(
+        args
+    )
+
+
 def _add(args: argparse.Namespace) -> int:
+    from . import runtime_feeds
+
+    return _write(
+        args,
+        lambda store, rules, now: runtime_feeds.add(
+            store, {"id": args.feed_id} | _table(args), rules, "cli", now, f"feeds add {args.feed_id}"
+        ),
+        "added; the daemon polls it at its next tick",
+    )
+
+
+def _change(args: argparse.Namespace) -> int:
+    from . import runtime_feeds
+
+    return _write(
+        args,
+        lambda store, rules, now: runtime_feeds.change(
+            store, args.feed_id, _table(args), rules, now, f"feeds change {args.feed_id}"
+        ),
+        "changed; the daemon takes it up at its next tick",
+    )
+
+
+def _write(
+    args: argparse.Namespace, operation: Callable[[Store, FeedRules, datetime], Any], done: str
+) -> int:
+    from . import runtime_feeds
     from .cli import load
-    from .config import parse_feed
     from .errors import ConfigError
     from .store.engine import open_store
 
     config = load(args)
-    table: dict[str, Any] = {"id": args.feed_id, "url": args.url}
-    for key in ("source", "interval", "identity"):
-        if getattr(args, key) is not None:
-            table[key] = getattr(args, key)
-    if args.fetch_article:
-        table["fetch_article"] = True
-    table |= credential_table(args)
+    store = open_store(config.storage.url)
     try:
-        feed = parse_feed(table, f"feeds add {args.feed_id}", config.scheduler.default_interval)
+        operation(
+            store, runtime_feeds.FeedRules(config.file, config.scheduler.default_interval), datetime.now(UTC)
+        )
+        shown = store.feed_overview(args.feed_id)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    store = open_store(config.storage.url)
-    try:
-        added = store.add_feed(feed, "cli", datetime.now(UTC))
+    except (runtime_feeds.UnknownFeed, runtime_feeds.FeedConflict) as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 1
     finally:
         store.close()
-    if not added:
-        print(f"feed {feed.id!r} exists already", file=sys.stderr)
-        return 1
-    print(f"{feed.id}: added; the daemon polls it at its next tick")
+    print(json.dumps(shown, ensure_ascii=False) if args.json else f"{args.feed_id}: {done}")
     return 0
 
 
@@ -109,20 +167,18 @@ def credential_table(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _remove(args: argparse.Namespace) -> int:
+    from . import runtime_feeds
     from .cli import load
     from .store.engine import open_store
 
     config = load(args)
     store = open_store(config.storage.url)
     try:
-        feed = store.get_feed(args.feed_id)
-        if feed is None:
-            print(f"no feed {args.feed_id!r}", file=sys.stderr)
-            return 1
-        if feed.origin == "config" and feed.state != "removed":
-            print(f"feed {feed.id} is declared in {config.file}; remove it there", file=sys.stderr)
-            return 1
-        purged = store.remove_feed(feed.id, datetime.now(UTC), purge=args.purge)
+        rules = runtime_feeds.FeedRules(config.file, config.scheduler.default_interval)
+        purged = runtime_feeds.remove(store, args.feed_id, rules, datetime.now(UTC), purge=args.purge)
+    except (runtime_feeds.UnknownFeed, runtime_feeds.FeedConflict) as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 1
     finally:
         store.close()
     print(
@@ -140,16 +196,17 @@ def _enable(args: argparse.Namespace) -> int:
 
 
 def _set_disabled(args: argparse.Namespace, disabled: bool) -> int:
+    from . import runtime_feeds
     from .cli import load
     from .store.engine import open_store
 
     store = open_store(load(args).storage.url)
     try:
-        done = store.set_feed_disabled(args.feed_id, disabled, datetime.now(UTC))
+        runtime_feeds.set_disabled(store, args.feed_id, disabled, datetime.now(UTC))
+    except runtime_feeds.UnknownFeed as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 1
     finally:
         store.close()
-    if not done:
-        print(f"no feed {args.feed_id!r}", file=sys.stderr)
-        return 1
     print(f"{args.feed_id}: {'disabled' if disabled else 'enabled'}")
     return 0

@@ -312,6 +312,10 @@ class Fetcher:
             raise HTTPStatusError(
                 f"{phrase} from {current}", status, retry_after=response.headers.get("retry-after")
             )
+        if status == 304:
+            # a 304 has no body, but until it is read to its end httpcore closes the
+            # connection instead of keeping it alive for the host's next poll
+            await response.aread()
         body = b"" if status == 304 else await self._read_body(response, current)
         return FetchResult(
             url=url,

@@ -140,6 +140,7 @@ class FeedState:
     # a run-time feed's stored credentials (a config feed's stay in the config)
     secrets: FeedCredentials | None = None
     credentials: dict[str, Any] | None = None  # FeedCredentials.shown(), for any feed
+    identity: str | None = None  # a pinned identity policy (the feed's table set it)
 
 
 @dataclass

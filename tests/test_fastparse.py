@@ -76,3 +76,56 @@ def test_fallback_family_exported_at_zero_for_every_reason() -> None:
     text = Metrics().render(gauges, datetime(2026, 1, 1, tzinfo=UTC)).decode()
     for reason in _lxml.FALLBACK_REASONS:
         assert f'ingestd_parse_fallback_total{{reason="{reason}"}}' in text
+
+
+def _one_item(description: str, before_root: str = "") -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>{before_root}<rss version="2.0"><channel><title>T</title>'
+        f"<item><title>Big</title><link>http://x.org/1</link><description>{description}</description>"
+        "</item></channel></rss>"
+    ).encode()
+
+
+def test_a_text_node_past_10_mb_is_read_by_the_fast_path() -> None:
+    """libxml2 refuses a text node over 10 MB with huge trees off: with no DOCTYPE the fast
+    path reads it again with the limits lifted."""
+    text = "budget " * 1_500_000  # 10.5 MB in one node
+    body = _one_item(text)
+    try:
+        _lxml._read(body, None, "utf-8", huge=False)
+    except _lxml.Unsupported as exc:
+        assert exc.reason == "too-large"
+    else:
+        raise AssertionError("libxml2 read a 10.5 MB text node with its limits on")
+    before = fallback_counts()["too-large"]
+    entry = parse(body).entries[0]
+    assert fallback_counts()["too-large"] == before
+    assert (entry.title, entry.link, entry.summary_html) == ("Big", "http://x.org/1", text.strip())
+
+
+def test_a_huge_text_node_with_a_doctype_anywhere_stays_feedparsers() -> None:
+    """A DOCTYPE past the first bytes (comments before it) keeps the limits on: its entities
+    could be amplified with them lifted."""
+    body = _one_item(
+        "x" * 10_500_000, before_root="<!--" + "c" * 20_000 + '--><!DOCTYPE rss [<!ENTITY e "f">]>'
+    )
+    try:
+        _lxml.read(body, None, None)
+    except _lxml.Unsupported as exc:
+        assert exc.reason == "too-large"
+    else:
+        raise AssertionError("read a huge text node beside a DOCTYPE")
+
+
+def test_deep_nesting_beside_a_huge_text_node_falls_back_without_crashing() -> None:
+    """With limits lifted libxml2 allows 2,048 levels, past the reader's own recursion: feedparser reads it."""
+    nested = "<x:a xmlns:x='urn:x'>" * 1_500 + "x" + "</x:a>" * 1_500
+    body = _one_item("x" * 10_500_000).replace(
+        b"</channel>", f"<item><title>u</title>{nested}</item></channel>".encode()
+    )
+    try:
+        _lxml.read(body, None, None)
+    except _lxml.Unsupported as exc:
+        assert exc.reason == "too-large"
+    else:
+        raise AssertionError("read 1,500 levels")

@@ -12,7 +12,7 @@ import pytest
 from ingestd import ninjs
 from ingestd.errors import DropStory
 from ingestd.models import Entry
-from ingestd.normalize import _chain, load_profiles, normalize_entry
+from ingestd.normalize import _chain, _render, load_profiles, normalize_entry
 
 NOW = datetime(2020, 1, 10, 12, 0, tzinfo=UTC)
 PROFILES = load_profiles(None)
@@ -275,6 +275,22 @@ class TestHygiene:
         assert story.body_text == "Ce que l’on sait de l’aéroport, São Paulo."
         assert story.headline == "СК возбудил"
 
+    @pytest.mark.parametrize(
+        "content",
+        [
+            "<p>Tom &amp; Jerry: 5 &gt; 4 &lt; 6.</p><ul><li>one</li><li>two</li></ul><h2>Next</h2>",
+            "<p>No-break\u00a0space and a lone\rreturn.</p>",
+            "<p>Linked <a href='https://x.example/'>text</a>.</p>",
+        ],
+    )
+    def test_body_html_is_what_the_sanitizer_gives(self, monkeypatch, content):
+        """Text-only bodies skip nh3 (it would give them back unchanged); any other goes through it."""
+        sanitize, calls = _render.sanitize, []
+        monkeypatch.setattr(_render, "sanitize", lambda markup: calls.append(markup) or sanitize(markup))
+        story = run(feed(content))
+        assert story.body_html == sanitize(story.body_html)
+        assert bool(calls) == ("<a " in content or "\u00a0" in content)
+
     def test_br_pairs_split_paragraphs(self):
         """Feed HTML that separates paragraphs with <br><br> gets paragraphs."""
         story = run(feed("First part of the story here.<br><br>Second part of the story here."))
@@ -292,6 +308,30 @@ class TestHygiene:
         assert story.body_text == (
             "The council approved the budget for the new year after a long debate.\n\nA second paragraph."
         )
+
+    def test_text_after_an_embed_is_body_text(self):
+        """<embed> is a void element (HTML5): the text after it is the story's, not the embed's."""
+        story = run(
+            feed(
+                '<p>Watch the debate <embed src="/v.swf" type="video/x-flv"> as it happened.</p><p>More.</p>'
+            )
+        )
+        assert story.body_text == "Watch the debate as it happened.\n\nMore."
+        assert "embed" not in story.body_html
+
+    def test_an_embed_only_body_is_media_not_text(self):
+        """A body that is only an <embed> has no text: the embed is media (an enclosure)."""
+        story = run(
+            feed(
+                '<embed src="/clip.swf" type="application/x-shockwave-flash">',
+                base_url="https://tv.example/a/",
+            )
+        )
+        assert story.body_text == ""
+        assert "no body text" in flags(story)
+        assert story.enclosures == [
+            {"href": "https://tv.example/clip.swf", "type": "application/x-shockwave-flash"}
+        ]
 
 
 class TestLanguage:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import os
 import re
 import shutil
@@ -18,11 +19,14 @@ import pytest
 
 from ingestd.api import ServiceState, build_app
 from ingestd.api._status import StatusView, render, sparkline
+from ingestd.compose import save_stories
 from ingestd.metrics import Metrics
-from ingestd.models import FeedConfig
+from ingestd.models import FeedConfig, SubscriptionConfig
 from ingestd.store import Store
 from tests.support import free_port, local_feed, rss, wait_for
-from tests.support.reliability import Daemon
+from tests.support.reliability import TOKEN, Daemon
+from tests.support.webhooks import SECRET
+from tests.support.webhooks import story as hook_story
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
@@ -52,6 +56,7 @@ def test_a_failing_feed_is_marked_failing_and_its_error_escaped() -> None:
         ],
         per_day={"good": {"2026-11-30": 4, "2026-11-29": 2}},
         subscriptions=[],
+        oldest_undelivered={},
         outbox_backlog=3,
         outbox_oldest_at=NOW - timedelta(minutes=20),
     )
@@ -101,7 +106,10 @@ def status(tmp_path: Path, **request: object) -> httpx.Response:
         ({"method": "GET", "url": "/"}, 401),
         ({"method": "GET", "url": "/?token=wrong"}, 401),
         ({"method": "GET", "url": "/feeds", "headers": {"Authorization": "Bearer s"}}, 401),
-        ({"method": "GET", "url": "/feeds?token=t"}, 401),
+        ({"method": "GET", "url": "/feeds?token=s"}, 401),
+        # what the page links to opens in a browser with the API token, for reads only
+        ({"method": "GET", "url": "/feeds?token=t"}, 200),
+        ({"method": "POST", "url": "/feeds?token=t", "json": {"id": "x", "url": "https://x.example/"}}, 401),
     ],
 )
 def test_the_status_token_opens_the_page_and_nothing_else(
@@ -109,9 +117,57 @@ def test_the_status_token_opens_the_page_and_nothing_else(
 ) -> None:
     response = status(tmp_path, **request_)
     assert response.status_code == code
-    if code == 200:
+    if code == 200 and str(request_["url"]).partition("?")[0] == "/":
         assert response.headers["content-type"].startswith("text/html")
         assert "<tr data-feed='f'>" in response.text
+
+
+@pytest.mark.parametrize(
+    "opened_with, carried",
+    [("/?token=t", "?token=t"), ("/?token=s", None), ("/", None)],
+)
+def test_the_links_carry_the_token_only_where_it_opens_them(
+    tmp_path: Path, opened_with: str, carried: str | None
+) -> None:
+    headers = {"Authorization": "Bearer t"} if opened_with == "/" else {}
+    page = status(tmp_path, method="GET", url=opened_with, headers=headers)
+    assert page.status_code == 200
+    assert page.headers["referrer-policy"] == "no-referrer"
+    links = re.findall(r"<a href='([^']+)'>", page.text)
+    assert links and all(link.endswith(carried) if carried else "token" not in link for link in links)
+
+
+def test_the_access_log_never_shows_a_token(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for url in ("/?token=t", "/feeds?token=t&x=1", "/stories?tok%65n=t"):
+        status(tmp_path, method="GET", url=url)
+    logged = capsys.readouterr()
+    lines = [line for line in (logged.out + logged.err).splitlines() if "http request" in line]
+    assert len(lines) == 3 and "token=-" in lines[1] and "x=1" in lines[1]
+    assert not any(re.search(r"(token|tok%65n)=t\b", line) for line in lines)
+
+
+def test_each_subscription_shows_its_oldest_undelivered_age(tmp_path: Path) -> None:
+    store = Store(tmp_path / "ingestd.db")
+    store.add_subscription(SubscriptionConfig("late", "https://hooks.example/late", (SECRET,)), "api", NOW)
+    save_stories(store, [hook_story(1)], NOW - timedelta(hours=2, minutes=5))
+    store.add_subscription(SubscriptionConfig("new", "https://hooks.example/new", (SECRET,)), "api", NOW)
+    save_stories(store, [hook_story(2)], NOW - timedelta(minutes=3))
+    store.add_subscription(SubscriptionConfig("idle", "https://hooks.example/idle", (SECRET,)), "api", NOW)
+    oldest = store.oldest_undelivered()
+    view = StatusView(
+        now=NOW,
+        feeds=[],
+        per_day={},
+        subscriptions=store.list_subscriptions(),
+        oldest_undelivered=oldest,
+        outbox_backlog=3,
+        outbox_oldest_at=min(oldest.values()),
+    )
+    store.close()
+    page = render(view)
+    rows = {m[0]: m[1] for m in re.findall(r"<tr data-subscription='(\w+)'>(.*?)</tr>", page)}
+    assert "<td>2h 5m</td>" in rows["late"] and "<td>3m 0s</td>" in rows["new"]
+    assert "<td>-</td>" in rows["idle"]
 
 
 def test_chromium_renders_the_page_and_shows_the_failing_feed(tmp_path: Path) -> None:
@@ -168,6 +224,10 @@ def test_chromium_renders_the_page_and_shows_the_failing_feed(tmp_path: Path) ->
                     text=True,
                     timeout=90,
                 )
+            # opened with the API token instead, its links open the JSON in a browser too
+            page = httpx.get(f"{daemon.url}/?token={TOKEN}", timeout=10).text
+            [feeds_link] = re.findall(r"<a href='(/feeds[^']*)'>", page)
+            linked = httpx.get(daemon.url + html.unescape(feeds_link), timeout=10)
     assert run.returncode == 0, run.stderr[-2000:]
     dom = run.stdout
     assert "<h1>ingestd status</h1>" in dom
@@ -176,6 +236,8 @@ def test_chromium_renders_the_page_and_shows_the_failing_feed(tmp_path: Path) ->
     [good_row] = re.findall(r'<tr data-feed="good">.*?</tr>', dom, re.S)
     assert '<td class="ok">ok</td>' in good_row and "<svg" in good_row
     assert shot.stat().st_size > 0
+    assert re.findall(r'<a href="(/[^"]*)">', dom)[0] == "/feeds"  # the status token opens no JSON
+    assert linked.status_code == 200 and set(linked.json()["feeds"][0]) >= {"id", "state"}
 
 
 class _Stopping:

@@ -320,6 +320,10 @@ def test_the_feeds_overview_has_text_times_and_the_last_story_stored(store: Any)
         "origin": "api",
         "state": "ok",
         "interval": 300.0,
+        "fetch_article": False,
+        "identity": None,
+        "quiet_after": None,
+        "disabled": False,
         "error_count": 1,
         "last_error": "HTTP 500",
         "last_poll_at": "2026-01-01T12:01:00Z",
@@ -458,3 +462,38 @@ def test_a_run_time_feeds_credentials_are_kept_and_only_shown_as_set(store: Any)
     (row,) = store.feeds_overview()
     assert row["credentials"] == {"headers": {"X-Api-Key": "set"}, "auth": "bearer"}
     assert "k-123" not in repr(row) and "t-456" not in repr(row)
+
+
+def test_a_change_replaces_declared_fields_and_a_new_url_forgets_what_the_old_one_taught(store: Any) -> None:
+    from dataclasses import replace
+
+    assert store.add_feed(FeedConfig("x", "https://h.example/x", identity="guid", interval=600.0), "api", NOW)
+    _write(
+        store, FeedUpdate.of("x", {"etag": '"e1"', "body_hash": "h1", "next_poll_at": "2026-01-02T00:00:00Z"})
+    )
+    seen: list[tuple[str, str]] = []
+
+    def change(current: FeedConfig, origin: str) -> FeedConfig:
+        seen.append((current.identity or "", origin))
+        return replace(current, interval=900.0)
+
+    assert store.change_feed("x", change, NOW).interval == 900.0
+    feed = store.get_feed("x")
+    assert seen == [("guid", "api")]
+    assert (feed.interval, feed.identity, feed.etag) == (900.0, "guid", '"e1"')  # same URL: kept
+    store.change_feed("x", lambda current, origin: replace(current, url="https://h.example/y"), NOW)
+    feed = store.get_feed("x")
+    assert (feed.url, feed.etag, feed.body_hash, feed.next_poll_at) == (
+        "https://h.example/y",
+        None,
+        None,
+        NOW,
+    )
+    shown = store.feed_overview("x")
+    assert (shown["fetch_article"], shown["disabled"], shown["identity"], shown["interval"]) == (
+        False,
+        False,
+        "guid",
+        900.0,
+    )
+    assert store.change_feed("nope", change, NOW) is None and store.feed_overview("nope") is None

@@ -145,6 +145,7 @@ def test_deliveries_are_written_with_their_event_and_owed_ones_counted(store: An
     assert store.outbox_backlog() == (1, STAMP)
     assert store.service_gauges().outbox_backlog == 1
     assert store.service_gauges().outbox_oldest_at == NOW
+    assert store.oldest_undelivered() == {"newsroom": NOW}  # filtered ones are owed to nobody
     # the same delivery twice is one row
     with store.transaction():
         store.apply([DeliveryWrite("newsroom", event_id, "story-1", 1, "pending", STAMP)])

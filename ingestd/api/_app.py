@@ -19,9 +19,12 @@ from starlette.routing import Route
 from ..errors import ConfigError
 from ..fetch import DEFAULT_MAX_BODY
 from ..metrics import CONTENT_TYPE, Metrics
+from ..models import FeedConfig
+from ..runtime_feeds import FeedConflict, FeedRules, UnknownFeed
 from ..store import Writer
 from ..store.engine import to_url
 from ..webhooks import SubscriptionConflict, UnknownSubscription
+from ._feeds import FeedRoutes
 from ._middleware import AccessLog, BearerAuth
 from ._openapi import SPEC
 from ._query import BadQuery, encode_cursor, story_query
@@ -30,6 +33,10 @@ from ._state import ServiceState
 from ._status import DAYS, StatusView, render
 from ._subscriptions import SubscriptionRoutes
 from ._websub import Subscriber, WebSubRoutes
+
+# an app without the daemon's config (tests): refusals name "the config"; a feed's
+# interval defaults as FeedConfig's does
+_NO_CONFIG = FeedRules(None, FeedConfig.interval)
 
 
 def build_app(
@@ -42,20 +49,23 @@ def build_app(
     status_token: str | None = None,
     websub: Subscriber | None = None,
     max_body: int = DEFAULT_MAX_BODY,
+    feed_rules: FeedRules = _NO_CONFIG,
 ) -> Starlette:
     """The app over `database`, a storage URL or a SQLite file (migrated already, by the
     daemon's writer).
     Reads go to a few read-only connections on their own threads; they close with the
-    app's lifespan. Writes (subscription changes) go through `writer`, the daemon's;
-    without one, the app opens its own for its lifespan, as a CLI command would."""
+    app's lifespan. Writes (feed and subscription changes) go through `writer`, the
+    daemon's; without one, the app opens its own for its lifespan, as a CLI command would.
+    `feed_rules`: the config's file and default interval, for the feeds added or changed."""
     readers = Readers(database)
     handlers = _Handlers(readers, state, metrics)
     subscriptions = SubscriptionRoutes(readers, writer)
+    feeds = FeedRoutes(readers, writer, feed_rules)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         own = None if writer else await asyncio.to_thread(Writer.for_url, to_url(database))
-        subscriptions.writer = writer or own
+        subscriptions.writer = feeds.writer = writer or own
         try:
             yield
         finally:
@@ -69,7 +79,7 @@ def build_app(
             Route("/healthz", handlers.healthz),
             Route("/readyz", handlers.readyz),
             Route("/metrics", handlers.metrics),
-            Route("/feeds", handlers.feeds),
+            *feeds.routes(),
             Route("/stories", handlers.stories),
             Route("/stories/{story_id}", handlers.story),
             *subscriptions.routes(),
@@ -80,9 +90,11 @@ def build_app(
         exception_handlers={
             HTTPException: _http_error,
             BadQuery: _bad_query,
-            ConfigError: _bad_subscription,
+            ConfigError: _bad_field,
             UnknownSubscription: _not_found,
+            UnknownFeed: _not_found,
             SubscriptionConflict: _conflict,
+            FeedConflict: _conflict,
         },
         lifespan=lifespan,
     )
@@ -140,15 +152,17 @@ class _Handlers:
                 feeds=store.feeds_overview(),
                 per_day=store.stories_per_day(now - timedelta(days=DAYS)),
                 subscriptions=store.list_subscriptions(),
+                oldest_undelivered=store.oldest_undelivered(),
                 outbox_backlog=gauges.outbox_backlog,
                 outbox_oldest_at=gauges.outbox_oldest_at,
+                link_token=request.state.link_token if hasattr(request.state, "link_token") else None,
             )
 
         view = await self.readers.run(read)
-        return HTMLResponse(render(view), headers={"Cache-Control": "no-store"})
-
-    async def feeds(self, request: Request) -> Response:
-        return JSONResponse({"feeds": await self.readers.run(lambda s: s.feeds_overview())})
+        # the links may carry the token: no Referer takes it elsewhere
+        return HTMLResponse(
+            render(view), headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+        )
 
     async def stories(self, request: Request) -> Response:
         query = story_query(request.query_params)
@@ -180,7 +194,7 @@ async def _bad_query(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": str(exc)}, status_code=400)
 
 
-async def _bad_subscription(request: Request, exc: Exception) -> Response:
+async def _bad_field(request: Request, exc: Exception) -> Response:
     """Every problem, each naming its field: `url: 'ftp://…' is not an http(s) URL`."""
     assert isinstance(exc, ConfigError)
     return JSONResponse({"error": "; ".join(f"{p.key}: {p.reason}" for p in exc.problems)}, status_code=400)

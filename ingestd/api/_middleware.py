@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import time
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_plus
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,8 +16,10 @@ from ..logs import get_logger
 # logged at debug so that they don't drown the poll lines.
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 # The status page opens in a browser, which cannot send a bearer header: `GET /?token=…`
-# works there (either token), and the access log never shows the query of that path.
+# works there (either token), and so do the reads its links lead to (the API token only);
+# the access log never shows a token given so.
 STATUS_PATH = "/"
+_READS = ("GET", "HEAD")
 
 # WebSub hubs verify and push here (ingestd/api/_websub.py): they have no token
 HUB_PATHS = "/websub/"
@@ -50,14 +52,22 @@ class BearerAuth:
             await _UNAUTHORIZED(scope, receive, send)
 
     def _allowed(self, scope: Scope) -> bool:
+        reading = scope["method"] in _READS
         accepted = [self._token]
-        if scope["path"] == STATUS_PATH and scope["method"] in ("GET", "HEAD"):
+        if scope["path"] == STATUS_PATH and reading:
             accepted.append(self._status_token)
         given = _bearer(scope)
-        if given is None and scope["path"] == STATUS_PATH:
+        if given is None and reading:
             given = _query_token(scope)
-        # constant time: the comparison must not tell how much of a guess was right
-        return given is not None and any(t is not None and hmac.compare_digest(given, t) for t in accepted)
+            # the page's links carry the token it was opened with, if that one opens them
+            if given is not None and _same(given, self._token):
+                scope.setdefault("state", {})["link_token"] = given.decode("latin-1")
+        return given is not None and any(_same(given, t) for t in accepted)
+
+
+def _same(given: bytes, token: bytes | None) -> bool:
+    # constant time: the comparison must not tell how much of a guess was right
+    return token is not None and hmac.compare_digest(given, token)
 
 
 def _bearer(scope: Scope) -> bytes | None:
@@ -71,6 +81,16 @@ def _bearer(scope: Scope) -> bytes | None:
 def _query_token(scope: Scope) -> bytes | None:
     values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
     return values[0].encode("latin-1") if values else None
+
+
+def _logged_query(scope: Scope) -> str:
+    """The query string, any token in it blanked."""
+    query = scope.get("query_string", b"").decode("latin-1")
+    return "&".join(
+        "token=-" if unquote_plus(part.partition("=")[0]) == "token" else part
+        for part in query.split("&")
+        if part
+    )
 
 
 class AccessLog:
@@ -94,7 +114,7 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_noting_status)
         finally:
-            query = "" if scope["path"] == STATUS_PATH else scope.get("query_string", b"").decode("latin-1")
+            query = _logged_query(scope)
             fields: dict[str, Any] = {
                 "method": scope["method"],
                 "status": status,

@@ -111,6 +111,46 @@ _DECLARED = {
         _ref("Error"), "the config declares this subscription: only its state can change at run time"
     )
 }
+_FEED_NOT_FOUND = {"404": _json(_ref("Error"), "no such feed (or a removed one)")}
+_FEED_DECLARED = {"409": _json(_ref("Error"), "the config declares this feed: change it there")}
+# seconds, or a duration of up to four parts whose first starts with a digit other than 0
+# (so longer than 0s); a pattern without a repeated group, which hypothesis would take
+# minutes to draw from
+_UNIT = "(?:ms|s|m|h|d|w)"
+_DURATION = {
+    "anyOf": [
+        {"type": "number", "exclusiveMinimum": 0, "maximum": 31_622_400},
+        {
+            "type": "string",
+            "pattern": f"^[1-9][0-9]{{0,5}}(?:[.][0-9]{{1,3}})?{_UNIT}(?:[0-9]{{1,6}}{_UNIT}){{0,3}}" + _END,
+        },
+    ],
+    "description": "seconds, or e.g. 30s, 5m, 1h30m",
+}
+_IDENTITY = {"enum": ["guid", "url", "content"], "description": "a pinned identity policy"}
+_FEED_FIELDS: dict[str, Any] = {
+    "source": {**_TEXT, "description": "source profile (yonhap, ap, …); left out: detected"},
+    "interval": {**_DURATION, "description": "poll interval; left out: [scheduler] default_interval"},
+    "fetch_article": {"type": "boolean", "description": "read each entry's own page"},
+    "identity": _IDENTITY,
+    "quiet_after": {**_DURATION, "description": "quiet after this long without a story; left out: learnt"},
+    # credentials are values here (env:/file: and client certificates are the config's and
+    # the CLI's); stored, never shown (docs/operations.md, "Credentials and proxies")
+    "headers": {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "description": "request headers sent to the feed's own origin only",
+    },
+    "auth": {
+        "type": "object",
+        "description": '{"basic": {"username": …, "password": …}} or {"bearer": TOKEN}',
+    },
+    "query": {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "description": "token query parameters added to requests to the feed's own origin",
+    },
+}
 _SECURED: dict[str, Any] = {"security": [{"bearer": []}]}
 _PUBLIC: dict[str, Any] = {"security": []}
 
@@ -119,10 +159,11 @@ SPEC: dict[str, Any] = {
     "info": {
         "title": "ingestd",
         "version": __version__,
-        "description": "Health, metrics, the stored stories and the webhook "
+        "description": "Health, metrics, the feeds, the stored stories and the webhook "
         "subscriptions of an ingestd daemon. "
         "Everything but /healthz, /readyz and /metrics needs "
-        "`Authorization: Bearer <token>` ([http] token). A method a path does not "
+        "`Authorization: Bearer <token>` ([http] token); a GET may give it as `?token=` "
+        "instead (a browser following the status page's links), never logged. A method a path does not "
         "have gets 405, with `Allow` naming those it has.",
     },
     "components": {
@@ -160,6 +201,10 @@ SPEC: dict[str, Any] = {
                     "origin": {"type": "string", "description": "config, cli, opml, …"},
                     "state": {"type": "string", "description": "ok, erroring, parked, removed"},
                     "interval": {"type": "number", "description": "seconds"},
+                    "fetch_article": {"type": "boolean"},
+                    "identity": {"enum": ["guid", "url", "content", None]},
+                    "quiet_after": {"type": ["number", "null"], "description": "seconds; null: learnt"},
+                    "disabled": {"type": "boolean", "description": "not polled, whatever its state"},
                     "error_count": {"type": "integer", "minimum": 0},
                     "last_error": _NULLABLE_TEXT,
                     "last_poll_at": _NULLABLE_TIME,
@@ -181,6 +226,27 @@ SPEC: dict[str, Any] = {
                     },
                 }
             ),
+            "NewFeed": {
+                "type": "object",
+                "required": ["id", "url"],
+                "additionalProperties": False,
+                "description": "a [[feeds]] table, checked by the config's rules; http(s) only",
+                "properties": {"id": _ID, "url": _URL, **_FEED_FIELDS},
+            },
+            "FeedPatch": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "JSON merge patch (RFC 7396) of the feed's table: a key given "
+                "replaces the value, null restores the default; the whole is checked as a new feed",
+                "properties": {
+                    "url": {**_URL, "description": "http(s); a new one is polled afresh at the next tick"},
+                    **{k: _nullable(v) for k, v in _FEED_FIELDS.items()},
+                    "disabled": {
+                        "type": "boolean",
+                        "description": "stop or restart polling; the only change a config feed takes",
+                    },
+                },
+            },
             "StorySummary": _closed(
                 {
                     "id": {"type": "string"},
@@ -316,7 +382,66 @@ SPEC: dict[str, Any] = {
                     ),
                     **_ERRORS,
                 },
-            }
+            },
+            "post": {
+                **_SECURED,
+                "summary": "Add an http(s) feed at run time; the daemon polls it at its next tick. "
+                "file: and folder: feeds are the config's alone.",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("NewFeed")}},
+                },
+                "responses": {
+                    "201": _json(_ref("Feed"), "added; Location names it"),
+                    "400": _json(_ref("Error"), "a field is wrong; the error names it"),
+                    "409": _json(_ref("Error"), "the id is taken"),
+                    **_ERRORS,
+                },
+            },
+        },
+        "/feeds/{feed_id}": {
+            "get": {
+                **_SECURED,
+                "summary": "One feed and its state.",
+                "parameters": [_FEED_PATH],
+                "responses": {"200": _json(_ref("Feed"), "the feed"), **_FEED_NOT_FOUND, **_ERRORS},
+            },
+            "patch": {
+                **_SECURED,
+                "summary": "Change a run-time feed's fields (as `ingestd feeds change`); disable or "
+                "enable any feed.",
+                "parameters": [_FEED_PATH],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/merge-patch+json": {"schema": _ref("FeedPatch")},
+                        "application/json": {"schema": _ref("FeedPatch")},
+                    },
+                },
+                "responses": {
+                    "200": _json(_ref("Feed"), "changed"),
+                    "400": _json(_ref("Error"), "a field is wrong; the error names it"),
+                    **_FEED_NOT_FOUND,
+                    **_FEED_DECLARED,
+                    **_ERRORS,
+                },
+            },
+            "delete": {
+                **_SECURED,
+                "summary": "Stop polling a run-time feed and set it aside; its stories and "
+                "tombstones stay, unless purge=true deletes them (and the feed).",
+                "parameters": [
+                    _FEED_PATH,
+                    _param("purge", "true: delete its stories too", {"enum": ["true", "false"]}),
+                ],
+                "responses": {
+                    "204": {"description": "removed"},
+                    "400": _json(_ref("Error"), "purge is neither true nor false"),
+                    **_FEED_NOT_FOUND,
+                    **_FEED_DECLARED,
+                    **_ERRORS,
+                },
+            },
         },
         "/stories": {
             "get": {

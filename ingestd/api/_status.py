@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 from ..models import SubscriptionStatus
 from ..timeutil import to_iso
@@ -29,8 +30,10 @@ class StatusView:
     feeds: list[dict[str, Any]]  # Store.feeds_overview rows
     per_day: dict[str, dict[str, int]]  # Store.stories_per_day
     subscriptions: list[SubscriptionStatus]
+    oldest_undelivered: dict[str, datetime]  # Store.oldest_undelivered, by subscription
     outbox_backlog: int
     outbox_oldest_at: datetime | None
+    link_token: str | None = None  # the API token the page was opened with (?token=), if so
 
 
 def render(view: StatusView) -> str:
@@ -41,7 +44,14 @@ def render(view: StatusView) -> str:
     feed_rows = "".join(
         _feed_row(f, [view.per_day.get(f["id"], {}).get(d, 0) for d in days]) for f in view.feeds
     )
-    sub_rows = "".join(_subscription_row(s) for s in view.subscriptions)
+    sub_rows = "".join(
+        _subscription_row(s, _age(view.now, view.oldest_undelivered.get(s.id))) for s in view.subscriptions
+    )
+    query = f"?token={quote(view.link_token, safe='')}" if view.link_token else ""
+    links = " · ".join(
+        f"<a href='{escape(path + query)}'>{path}</a>"
+        for path in ("/feeds", "/stories", "/subscriptions", "/metrics", "/openapi.json")
+    )
     return (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>ingestd status</title>"
         f"<style>{_STYLE}</style></head><body><h1>ingestd status</h1>"
@@ -52,11 +62,12 @@ def render(view: StatusView) -> str:
         "<h2>Feeds</h2><table id=feeds><tr><th>feed</th><th>state</th><th>last success</th>"
         f"<th>next poll</th><th>stories a day ({DAYS} days)</th><th>last error</th></tr>{feed_rows}</table>"
         "<h2>Subscriptions</h2><table id=subscriptions><tr><th>subscription</th><th>state</th>"
-        "<th>backlog</th><th>failed</th><th>last success</th><th>last error</th></tr>"
-        f"{sub_rows or '<tr><td colspan=6>none</td></tr>'}</table>"
-        "<p>JSON: <a href=/feeds>/feeds</a> · <a href=/stories>/stories</a> · "
-        "<a href=/subscriptions>/subscriptions</a> · <a href=/metrics>/metrics</a> · "
-        "<a href=/openapi.json>/openapi.json</a></p></body></html>"
+        "<th>backlog</th><th>oldest undelivered</th><th>failed</th><th>last success</th>"
+        f"<th>last error</th></tr>{sub_rows or '<tr><td colspan=7>none</td></tr>'}</table>"
+        f"<p id=json>JSON: {links}</p><p>Each takes the API token ([http] token), as "
+        "<code>Authorization: Bearer …</code> or, in a browser, <code>?token=…</code>"
+        f"{'' if query else ' (the links carry it when this page was opened with it)'}.</p>"
+        "</body></html>"
     )
 
 
@@ -97,11 +108,12 @@ def _credentials(feed: dict[str, Any]) -> str:
     return f"<br><small class=off>credentials: {escape(', '.join(kinds))}</small>"
 
 
-def _subscription_row(sub: SubscriptionStatus) -> str:
+def _subscription_row(sub: SubscriptionStatus, oldest: str) -> str:
     state = sub.state + (f": {sub.reason}" if sub.reason else "")
     return (
         f"<tr data-subscription='{escape(sub.id)}'><td>{escape(sub.id)}</td>"
         f"<td class={_SUB_CLASS.get(sub.state, 'off')}>{escape(state)}</td><td>{sub.backlog}</td>"
+        f"<td>{oldest or '-'}</td>"
         f"<td>{sub.failed}</td><td>{escape(to_iso(sub.last_success_at) or 'never')}</td>"
         f"<td class=err>{escape(sub.last_error or '')}</td></tr>"
     )

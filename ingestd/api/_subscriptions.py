@@ -16,10 +16,7 @@ the writer; the store's exceptions become 400, 404 and 409 in the app.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 from starlette.exceptions import HTTPException
@@ -39,6 +36,7 @@ from ..webhooks import (
 )
 from ._openapi import SPEC
 from ._readers import Readers
+from ._requests import conform, json_body, route, splittable_url
 
 __all__ = ["SubscriptionRoutes"]
 
@@ -58,8 +56,8 @@ class SubscriptionRoutes:
     def routes(self) -> list[Route]:
         # one Route per path, so that a 405 names every method the path has in `Allow`
         return [
-            _route("/subscriptions", GET=self.index, POST=self.add),
-            _route("/subscriptions/{subscription_id}", GET=self.show, PATCH=self.change, DELETE=self.remove),
+            route("/subscriptions", GET=self.index, POST=self.add),
+            route("/subscriptions/{subscription_id}", GET=self.show, PATCH=self.change, DELETE=self.remove),
         ]
 
     async def index(self, request: Request) -> Response:
@@ -70,10 +68,10 @@ class SubscriptionRoutes:
         return JSONResponse(await self._described(request.path_params["subscription_id"]))
 
     async def add(self, request: Request) -> Response:
-        body = await _body(request)
-        sub = runtime_subscription(_literal_secrets(_splittable_url(body)), _LABEL)
+        body = await json_body(request)
+        sub = runtime_subscription(_literal_secrets(splittable_url(body)), _LABEL)
         # the config's rules speak first, in their words; the published schema has the last word
-        _conform(_NEW, body)
+        conform(_NEW, body)
         writer = self._writer()
         await writer.run(writer.store.add_subscription, sub, "api", utcnow())
         return JSONResponse(
@@ -82,7 +80,7 @@ class SubscriptionRoutes:
 
     async def change(self, request: Request) -> Response:
         sub_id = request.path_params["subscription_id"]
-        patch = _literal_secrets(_splittable_url(await _body(request)))
+        patch = _literal_secrets(splittable_url(await json_body(request)))
         state = patch.pop("state", None) if "state" in patch else _UNSET
         if state is not _UNSET and state not in _STATES:
             raise HTTPException(400, f"state: {state!r} is not one of {', '.join(_STATES)}")
@@ -90,7 +88,7 @@ class SubscriptionRoutes:
 
         def apply(current: SubscriptionConfig) -> SubscriptionConfig:
             new = changed(current, [patch], _LABEL)
-            _conform(_PATCH, patch)  # as in add; raised here, it leaves the subscription as it was
+            conform(_PATCH, patch)  # as in add; raised here, it leaves the subscription as it was
             return new
 
         if patch:
@@ -120,58 +118,6 @@ class SubscriptionRoutes:
         if status is None:
             raise UnknownSubscription(f"no subscription {sub_id!r}")
         return describe(status)
-
-
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def _route(path: str, **by_method: Handler) -> Route:
-    async def endpoint(request: Request) -> Response:
-        method = "GET" if request.method == "HEAD" else request.method
-        return await by_method[method](request)
-
-    return Route(path, endpoint, methods=list(by_method))
-
-
-def _conform(validator: Draft202012Validator, body: dict[str, Any]) -> None:
-    """400 naming each field the published schema refuses (`field: reason`)."""
-    problems: dict[str, None] = {}  # ordered, without repeats
-    for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
-        path = [str(p) for p in error.absolute_path]
-        if error.validator == "additionalProperties":
-            unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-            problems.update({f"{'.'.join([*path, k])}: unknown key": None for k in unknown})
-        elif error.validator == "required":
-            missing = [k for k in error.validator_value if k not in error.instance]
-            problems.update({f"{'.'.join([*path, k])}: missing (required)": None for k in missing})
-        elif path[:1] == ["secret"]:  # jsonschema's message would echo the secret
-            problems["secret: must be whsec_ and the key in base64, or a non-empty list of such"] = None
-        else:
-            problems[f"{'.'.join(path) or 'body'}: {error.message}"] = None
-    if problems:
-        raise HTTPException(400, "; ".join(problems))
-
-
-def _splittable_url(body: dict[str, Any]) -> dict[str, Any]:
-    """urlsplit raises on some malformed URLs (`http://0[x`), which the config's rules
-    do not catch: here that is a 400 naming the field, not a 500."""
-    url = body.get("url")
-    if isinstance(url, str):
-        try:
-            urlsplit(url)
-        except ValueError as exc:
-            raise HTTPException(400, f"url: {url!r} is not a URL ({exc})") from None
-    return body
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        raise HTTPException(400, "body: not JSON") from None
-    if not isinstance(body, dict):
-        raise HTTPException(400, "body: must be a JSON object")
-    return body
 
 
 def _literal_secrets(body: dict[str, Any]) -> dict[str, Any]:

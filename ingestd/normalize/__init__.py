@@ -17,7 +17,17 @@ from ._profiles import Profile, Profiles, load_profiles
 if TYPE_CHECKING:
     from ._chain import CHAIN, normalize_entry
 
-__all__ = ["CHAIN", "Profile", "Profiles", "load_profiles", "normalize_entry"]
+__all__ = ["CHAIN", "Profile", "Profiles", "load_profiles", "normalize_entry", "warm"]
+
+
+def warm() -> None:
+    """Import the chain and load the language model now. A daemon calls it at start (in
+    its CPU pool): loaded at the first story instead, the model's transient (~100 MiB)
+    stacks on whatever a busy round holds then (docs/performance.md, peak memory)."""
+    from . import _chain, _language
+
+    del _chain
+    _language.warm()
 
 
 def __getattr__(name: str) -> object:

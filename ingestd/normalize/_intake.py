@@ -18,7 +18,7 @@ from ..models import Entry, Picture, Story
 from ._draft import Block, Draft
 from ._page import read_page
 from ._profiles import Profiles
-from ._text import clean_inline, html_blocks, parse_fragment, plain, text_blocks, unmangle
+from ._text import clean_inline, embedded_media, html_blocks, parse_fragment, plain, text_blocks, unmangle
 
 MAX_TEXT_CHARS = 1_000_000  # page text: ~150k words, far past any article
 MAX_HTML_CHARS = 3_000_000  # page or entry HTML: real article pages are well under 1 MB
@@ -61,16 +61,19 @@ def _feed_entry(draft: Draft) -> None:
     story.headline = plain(entry.title)
     base = entry.base_url or entry.link
     candidates = []
-    parsed: dict[str, tuple[list[Block], list[Picture]]] = {}
+    parsed: dict[str, tuple[list[Block], list[Picture], list[dict[str, str]]]] = {}
     for markup in (entry.content_html, entry.summary_html):
         if markup and markup.strip():
             if markup not in parsed:  # a summary that is a copy of the content is parsed once
-                parsed[markup] = html_blocks(parse_fragment(_capped(draft, markup, MAX_HTML_CHARS), base))
+                root = parse_fragment(_capped(draft, markup, MAX_HTML_CHARS), base)
+                parsed[markup] = (*html_blocks(root), embedded_media(root))
             candidates.append(parsed[markup])
     if candidates:
         # the fuller of content and summary is the body; a shorter summary stays a summary
         candidates.sort(key=lambda c: -sum(len(b.text) for b in c[0]))
-        draft.blocks, draft.pictures = candidates[0]
+        draft.blocks, draft.pictures, media = candidates[0]
+        known = {e.get("href") or e.get("url") for e in story.enclosures}
+        story.enclosures += [m for m in media if m["href"] not in known]
         if len(candidates) > 1 and candidates[1][0]:
             story.summary = " ".join(b.text for b in candidates[1][0])
     for enclosure in entry.enclosures:

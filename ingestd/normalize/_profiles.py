@@ -15,6 +15,7 @@ import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -157,6 +158,13 @@ class Profiles:
 
     def get(self, name: str) -> Profile | None:
         return self.by_name.get(name)
+
+    @cached_property
+    def agency_datelines(self) -> tuple[re.Pattern[str], ...]:
+        """The dateline patterns that can name an agency, each once, in the order profiles try them
+        (profiles share their parent's patterns: matching each copy again found nothing new)."""
+        patterns = (p for name in self.names for p in self.by_name[name].dateline_patterns)
+        return tuple(dict.fromkeys(p for p in patterns if "agency" in p.groupindex))
 
     def for_agency_tag(self, tag: str) -> Profile | None:
         folded = tag.strip().casefold()

@@ -34,9 +34,8 @@ def choose_profile(draft: Draft) -> Draft:
 
 
 def _by_dateline(draft: Draft) -> Profile | None:
-    patterns = [p for name in draft.profiles.names for p in draft.profiles.by_name[name].dateline_patterns]
     for block in draft.blocks[:_DATELINE_SEARCH]:
-        for pattern in patterns:
+        for pattern in draft.profiles.agency_datelines:
             match = pattern.match(block.text)
             if match and match.groupdict().get("agency"):
                 profile = draft.profiles.for_agency_tag(match["agency"])

@@ -14,7 +14,6 @@ import lxml.html
 from ..models import Picture
 from ._draft import Block
 
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 # C0/C1 controls, zero-width marks and the BOM: never wanted in news text.
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
@@ -24,7 +23,10 @@ _CONT = (
     "[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014"
     "\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
 )
-_MOJIBAKE = re.compile(f"[\u00c2-\u00df]{_CONT}|[\u00e0-\u00ef]{_CONT}{{2}}|[\u00f0-\u00f4]{_CONT}{{3}}")
+# one leading character class, so the engine scans for it instead of trying three branches everywhere
+_MOJIBAKE = re.compile(
+    f"[\u00c2-\u00f4](?:(?<=[\u00c2-\u00df]){_CONT}|(?<=[\u00e0-\u00ef]){_CONT}{{2}}|(?<=[\u00f0-\u00f4]){_CONT}{{3}})"
+)
 _TERMINAL = re.compile(r"[.!?:;\"'”’»)\]…。]$")
 _DROP_TAGS = (
     "script",
@@ -32,7 +34,6 @@ _DROP_TAGS = (
     "iframe",
     "noscript",
     "object",
-    "embed",
     "form",
     "button",
     "svg",
@@ -97,10 +98,11 @@ _KEEP_TAG = {
     "pre": "pre",
 }
 
-# the attributes and CSS lxml's link rewriting reads (lxml.html.defs.link_attrs, url(), @import)
-_LINKISH = re.compile(
-    r"href|src|action|archive|background|cite|classid|codebase|data|longdesc|profile|usemap|valuetype|refresh|url\(|@import",
-    re.I,
+# every attribute lxml's link rewriting reads (lxml.html.defs.link_attrs, <meta> refresh,
+# <param> value, url() in style); <style> elements are dropped before links are rewritten
+_LINK_ATTRIBUTE = lxml.etree.XPath(
+    "boolean(.//@*[contains(' action archive background cite classid codebase content data dynsrc"
+    " formaction href longdesc lowsrc profile src style usemap value ', concat(' ', name(), ' '))])"
 )
 
 
@@ -110,6 +112,8 @@ def unmangle(text: str) -> str:
     Sequence by sequence, and only where the bytes make valid UTF-8, so correct
     text around a mangled word is left alone.
     """
+    if text.isascii():  # O(1): mojibake is made of non-ASCII letters
+        return text
     return _MOJIBAKE.sub(_utf8, text) if _MOJIBAKE.search(text) else text
 
 
@@ -124,7 +128,7 @@ def clean_inline(text: str) -> str:
     """One paragraph of plain text: entities decoded, NFC, single spaces."""
     text = html.unescape(text) if "&" in text else text
     text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())  # str.split's whitespace is re's \s: one C pass, not a match per space
 
 
 def plain(text: str | None) -> str:
@@ -177,7 +181,7 @@ def parse_fragment(fragment: str, base_url: str | None) -> lxml.html.HtmlElement
     except lxml.etree.ParserError:  # nothing but comments or whitespace
         root = lxml.html.Element("div")
     drop_unwanted(root)
-    if base_url and _LINKISH.search(fragment):  # rewriting walks every element: only where a link may be
+    if base_url and _LINK_ATTRIBUTE(root):  # rewriting walks every element: only where a link may be
         root.make_links_absolute(base_url, resolve_base_href=False, handle_failures="discard")
     return root
 
@@ -186,6 +190,26 @@ def drop_unwanted(root: lxml.html.HtmlElement) -> None:
     for element in list(root.iter(*_DROP_TAGS, lxml.etree.Comment, lxml.etree.ProcessingInstruction)):
         if element.getparent() is not None:
             element.drop_tree()
+    for embed in list(root.iter("embed")):
+        _void(embed)
+
+
+def _void(element: lxml.html.HtmlElement) -> None:
+    """What libxml2's HTML 4 parser put inside a void element (HTML5's <embed>) moved after it:
+    the text that follows an <embed> is the page's, not the embed's."""
+    after = [element.text or "", *element]
+    element.text = None
+    tail, element.tail = element.tail, after[0]
+    for child in reversed(after[1:]):
+        element.addnext(child)
+    last = after[-1] if len(after) > 1 else element
+    last.tail = (last.tail or "") + (tail or "")
+
+
+def embedded_media(root: lxml.html.HtmlElement) -> list[dict[str, str]]:
+    """The <embed>s of a tree as enclosures: media, never text."""
+    found = [(e.get("src", "").strip(), e.get("type", "").strip()) for e in root.iter("embed")]
+    return [{"href": src, "type": kind} if kind else {"href": src} for src, kind in found if src]
 
 
 def html_blocks(root: lxml.html.HtmlElement) -> tuple[list[Block], list[Picture]]:
@@ -228,6 +252,8 @@ class _Walker:
                 self._line_break()
             elif tag == "img":
                 self._image(child)
+            elif tag == "embed":
+                pass  # media, no text (`embedded_media`)
             elif tag == "figure":
                 self.flush()
                 self._figure(child)

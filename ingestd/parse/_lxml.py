@@ -105,6 +105,17 @@ def read(body: bytes, url: str | None, content_type: str | None) -> ParsedDocume
         raise Unsupported("doctype")
     codec = charset(body, content_type)
     data = _utf8(body, codec).lstrip()  # blank lines before <?xml …?>: feedparser forgives them too
+    try:
+        return _read(data, url, codec, huge=False)
+    except Unsupported as exc:
+        # a text node past libxml2's 10 MB limit: read again with the limits lifted, but only
+        # with no DOCTYPE anywhere (no entity is declared, so none can be amplified)
+        if exc.reason != "too-large" or _DOCTYPE.search(data):
+            raise
+    return _read(data, url, codec, huge=True)
+
+
+def _read(data: bytes, url: str | None, codec: str, *, huge: bool) -> ParsedDocument:
     reader = _Reader(url, repair=codec == "utf-8")
     try:
         for event, element in etree.iterparse(
@@ -113,16 +124,17 @@ def read(body: bytes, url: str | None, content_type: str | None) -> ParsedDocume
             encoding="utf-8",
             resolve_entities=False,
             no_network=True,
-            huge_tree=False,
+            huge_tree=huge,
             load_dtd=False,
             remove_comments=True,
             remove_pis=True,
         ):
             reader.take(event, element)
     except etree.XMLSyntaxError as exc:
-        # huge trees stay off: a text node past libxml2's 10 MB limit is feedparser's to read
         reason = "too-large" if "Resource limit exceeded" in str(exc) else "not-well-formed"
         raise Unsupported(reason, str(exc)) from None
+    except RecursionError:  # lifted limits allow nesting 2,048 deep: past the reader's own recursion
+        raise Unsupported("too-large", "nested too deep") from None
     return reader.document()
 
 

@@ -12,6 +12,7 @@ row by every claim. `credentials` holds what may be shown of either (set/unset).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -102,6 +103,11 @@ def _feeds_7(db: sqlite_utils.Database) -> None:
     db.table("feeds").add_column("credentials", str)
 
 
+def _feeds_8(db: sqlite_utils.Database) -> None:
+    """A pinned identity policy, kept for feeds added at run time as for the config's."""
+    db.table("feeds").add_column("identity", str)
+
+
 MIGRATIONS: list[Migration] = [
     ("feeds-1", _feeds_1),
     ("feeds-2", _feeds_2),
@@ -110,6 +116,7 @@ MIGRATIONS: list[Migration] = [
     ("feeds-5", _feeds_5),
     ("feeds-disabled", _feeds_6),
     ("feeds-credentials", _feeds_7),
+    ("feeds-identity", _feeds_8),
 ]
 
 
@@ -122,16 +129,8 @@ class FeedsMixin(StoreBase):
             table = self.db.table("feeds")
             for feed in feeds:
                 row = self._feed_row(feed.id)
-                declared = {
-                    "source": feed.source,
-                    "interval": feed.interval,
-                    "fetch_article": int(feed.fetch_article),
-                    "origin": "config",
-                    "quiet_after": feed.quiet_after,
-                    "credentials": _shown(feed),
-                    "secrets": None,  # the config's stay in the config
-                    "updated_at": at,
-                }
+                # a config feed's secrets stay in the config
+                declared = _declared_fields(feed) | {"origin": "config", "secrets": None, "updated_at": at}
                 if row is None:
                     table.insert(
                         {
@@ -173,6 +172,35 @@ class FeedsMixin(StoreBase):
                 return False
             self.db.table("feeds").insert(new_feed_row(feed, feed.id, origin, at))
         return True
+
+    def change_feed(
+        self, feed_id: str, change: Callable[[FeedConfig, str], FeedConfig], now: datetime
+    ) -> FeedConfig | None:
+        """Replace a feed's declared fields with `change(declared, origin)`, read and
+        written in one transaction (whatever `change` raises leaves the feed as it was).
+        A new URL forgets what the old one's conditional GETs and redirects taught, and
+        is polled at the next tick. None: no such feed (or a removed one)."""
+        at = to_iso(now)
+        with self.transaction():
+            row = self._feed_row(feed_id)
+            if row is None or row["state"] == "removed":
+                return None
+            new = change(_declared(row), row["origin"])
+            secrets = new.credentials.to_json() if new.credentials else None
+            fields = _declared_fields(new) | {"secrets": secrets, "updated_at": at}
+            if new.url != (row["declared_url"] or row["url"]):
+                fields |= {
+                    "url": new.url,
+                    "declared_url": new.url,
+                    "etag": None,
+                    "last_modified": None,
+                    "body_hash": None,
+                    "redirect_target": None,
+                    "redirect_count": 0,
+                    "next_poll_at": at,
+                }
+            self.db.table("feeds").update(feed_id, fields)
+        return new
 
     def _feed_row(self, feed_id: str) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM feeds WHERE id = ?", [feed_id]))
@@ -357,12 +385,9 @@ def new_feed_row(feed: FeedConfig, feed_id: str, origin: str, at: str | None) ->
         "id": feed_id,
         "url": feed.url,
         "declared_url": feed.url,
-        "source": feed.source,
-        "interval": feed.interval,
-        "fetch_article": int(feed.fetch_article),
+        **_declared_fields(feed),
         "origin": origin,
         "secrets": feed.credentials.to_json() if feed.credentials else None,
-        "credentials": _shown(feed),
         "state": "ok",
         "error_count": 0,
         "next_poll_at": at,
@@ -375,6 +400,32 @@ def _shown(feed: FeedConfig) -> str | None:
     return json.dumps(feed.credentials.shown()) if feed.credentials else None
 
 
+def _declared_fields(feed: FeedConfig) -> dict[str, Any]:
+    """The columns a feed's table sets, but its id and URL."""
+    return {
+        "source": feed.source,
+        "interval": feed.interval,
+        "fetch_article": int(feed.fetch_article),
+        "identity": feed.identity,
+        "quiet_after": feed.quiet_after,
+        "credentials": _shown(feed),
+    }
+
+
+def _declared(row: dict[str, Any]) -> FeedConfig:
+    """The feed as its table declared it (a redirect may have moved `url` since)."""
+    return FeedConfig(
+        id=row["id"],
+        url=row["declared_url"] or row["url"],
+        source=row["source"],
+        interval=row["interval"] or 300.0,
+        fetch_article=bool(row["fetch_article"]),
+        identity=row["identity"],
+        quiet_after=row["quiet_after"],
+        credentials=FeedCredentials.from_json(row["secrets"]) if row.get("secrets") else None,
+    )
+
+
 def _feed_state(row: dict[str, Any]) -> FeedState:
     return FeedState(
         id=row["id"],
@@ -382,6 +433,7 @@ def _feed_state(row: dict[str, Any]) -> FeedState:
         source=row["source"],
         interval=row["interval"] or 300.0,
         fetch_article=bool(row["fetch_article"]),
+        identity=row.get("identity"),  # the PostgreSQL engine has no such column yet
         origin=row["origin"],
         state=row["state"],
         etag=row["etag"],

@@ -73,15 +73,27 @@ def _reads_1(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: list[Migration] = [("reads-1", _reads_1)]
+# FTS5 merges this many segments of a level at a time (its default: 4). Fewer, larger merges
+# cost a stored story 15-17% less index work; a search reads more segments (11 -> 17 at 8,000
+# stories, 8 -> 11 at 20,000: 1.05-1.5x the CPU of a query, ~0.03 ms). Every story pays the
+# write, only searches the read: bench/fts.py, docs/performance.md.
+AUTOMERGE = 8
+
+
+def _reads_2(db: sqlite_utils.Database) -> None:
+    # kept in the index's own config table: every connection, every later write, uses it
+    db.execute("INSERT INTO stories_fts (stories_fts, rank) VALUES ('automerge', ?)", [AUTOMERGE])
+
+
+MIGRATIONS: list[Migration] = [("reads-1", _reads_1), ("reads-2-fts-automerge", _reads_2)]
 
 _STORY_COLUMNS = (
     "s.id, s.version, s.feed_id AS feed, s.source, s.headline, s.byline, s.located, "
     "s.section, s.language, s.first_created, s.version_created, s.url"
 )
 _FEED_COLUMNS = (
-    "id, url, source, origin, state, interval, error_count, last_error, last_poll_at, "
-    "last_success_at, next_poll_at, quiet_since, credentials"
+    "id, url, source, origin, state, interval, fetch_article, identity, quiet_after, disabled, "
+    "error_count, last_error, last_poll_at, last_success_at, next_poll_at, quiet_since, credentials"
 )
 
 
@@ -217,13 +229,36 @@ class ReadsMixin(StoreBase):
     def feeds_overview(self) -> list[dict[str, Any]]:
         """Each feed's state, and when it last brought a story stored for the first time.
         Its credentials as set/unset (never `secrets`)."""
-        rows = list(
-            self.db.query(
-                f"SELECT {_FEED_COLUMNS}, (SELECT max(created_at) FROM stories "
-                f"WHERE feed_id = feeds.id) AS last_story_at FROM feeds ORDER BY id"
-            )
+        return self._overview("", [])
+
+    def feed_overview(self, feed_id: str) -> dict[str, Any] | None:
+        """One feed as feeds_overview shows it."""
+        rows = self._overview("WHERE id = ?", [feed_id])
+        return rows[0] if rows else None
+
+    def _overview(self, where: str, params: list[Any]) -> list[dict[str, Any]]:
+        rows = self.db.query(
+            f"SELECT {_FEED_COLUMNS}, (SELECT max(created_at) FROM stories "
+            f"WHERE feed_id = feeds.id) AS last_story_at FROM feeds {where} ORDER BY id",
+            params,
         )
-        return [row | {"credentials": json.loads(row["credentials"] or "null")} for row in rows]
+        return [
+            row
+            | {k: bool(row[k]) for k in ("fetch_article", "disabled")}
+            | {"credentials": json.loads(row["credentials"] or "null")}
+            for row in rows
+        ]
+
+    def oldest_undelivered(self) -> dict[str, datetime]:
+        """{subscription id: when its oldest delivery still owed was queued}."""
+        return {
+            sub_id: moment
+            for sub_id, queued in self.db.execute(
+                "SELECT subscription_id, min(queued_at) FROM deliveries "
+                "WHERE state IN ('pending', 'delivering') GROUP BY subscription_id"
+            )
+            if (moment := from_iso(queued)) is not None
+        }
 
     def service_gauges(self) -> StoreGauges:
         by_state = dict(self.db.execute("SELECT state, count(*) FROM feeds GROUP BY state"))

@@ -24,7 +24,7 @@ from psycopg.rows import DictRow
 
 from ...models import FeedConfig, FeedState, FeedUpdate, PollWrite
 from ...timeutil import to_iso
-from .._feeds import CLAIM_LEASE, _feed_state, _shown, new_feed_row
+from .._feeds import CLAIM_LEASE, _declared, _declared_fields, _feed_state, new_feed_row
 from .._reads import _FEED_COLUMNS, ImportReport, _unique
 from .._stories import DAY
 from ._base import Migration, PgBase, connect
@@ -100,6 +100,7 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE feeds ADD COLUMN secrets text, ADD COLUMN credentials text;
         """,
     ),
+    ("feeds-identity", "ALTER TABLE feeds ADD COLUMN identity text  -- a pinned identity policy"),
 ]
 
 
@@ -128,16 +129,8 @@ class FeedsPart(PgBase):
         with self.transaction():
             for feed in feeds:
                 row = self._row("SELECT declared_url, state FROM feeds WHERE id = %s FOR UPDATE", [feed.id])
-                declared: dict[str, Any] = {
-                    "source": feed.source,
-                    "interval": feed.interval,
-                    "fetch_article": int(feed.fetch_article),
-                    "origin": "config",
-                    "quiet_after": feed.quiet_after,
-                    "credentials": _shown(feed),
-                    "secrets": None,  # the config's stay in the config
-                    "updated_at": now,
-                }
+                # a config feed's secrets stay in the config
+                declared = _declared_fields(feed) | {"origin": "config", "secrets": None, "updated_at": now}
                 if row is None:
                     # another replica syncing the same config may insert it first: theirs stands
                     row_values = {
@@ -177,6 +170,37 @@ class FeedsPart(PgBase):
         Such feeds are never file: URLs (DESIGN.md "Network guard"): callers check."""
         with self.transaction():
             return self._insert_feed(new_feed_row(feed, feed.id, origin, to_iso(now)))
+
+    def change_feed(
+        self, feed_id: str, change: Callable[[FeedConfig, str], FeedConfig], now: datetime
+    ) -> FeedConfig | None:
+        """Replace a feed's declared fields with `change(declared, origin)`, read and
+        written in one transaction (the row locked; whatever `change` raises leaves the feed
+        as it was). A new URL forgets what the old one's conditional GETs and redirects
+        taught, and is polled at the next tick. None: no such feed (or a removed one)."""
+        with self.transaction():
+            row = self._row("SELECT * FROM feeds WHERE id = %s FOR UPDATE", [feed_id])
+            if row is None or row["state"] == "removed":
+                return None
+            new = change(_declared(dict(row)), row["origin"])
+            secrets = new.credentials.to_json() if new.credentials else None
+            fields: dict[str, Any] = _declared_fields(new) | {"secrets": secrets, "updated_at": now}
+            if new.url != (row["declared_url"] or row["url"]):
+                fields |= {
+                    "url": new.url,
+                    "declared_url": new.url,
+                    "etag": None,
+                    "last_modified": None,
+                    "body_hash": None,
+                    "redirect_target": None,
+                    "redirect_count": 0,
+                    "next_poll_at": now,
+                }
+            self._execute(
+                f"UPDATE feeds SET {', '.join(f'{k} = %s' for k in fields)} WHERE id = %s",
+                [*fields.values(), feed_id],
+            )
+        return new
 
     def _insert_feed(self, row: dict[str, Any]) -> bool:
         """False if the id is taken (the row stays as it was)."""
@@ -373,12 +397,27 @@ class FeedsPart(PgBase):
     # ── what the API and the CLI read ─────────────────────────────────────────
 
     def feeds_overview(self) -> list[dict[str, Any]]:
-        """Each feed's state, and when it last brought a story stored for the first time."""
+        """Each feed's state, and when it last brought a story stored for the first time.
+        Its credentials as set/unset (never `secrets`)."""
+        return self._overview("", [])
+
+    def feed_overview(self, feed_id: str) -> dict[str, Any] | None:
+        """One feed as feeds_overview shows it."""
+        rows = self._overview("WHERE id = %s", [feed_id])
+        return rows[0] if rows else None
+
+    def _overview(self, where: str, params: list[Any]) -> list[dict[str, Any]]:
         rows = self._rows(
             f"SELECT {_FEED_COLUMNS}, (SELECT max(created_at) FROM stories "
-            f"WHERE feed_id = feeds.id) AS last_story_at FROM feeds ORDER BY {BY_ID}"
+            f"WHERE feed_id = feeds.id) AS last_story_at FROM feeds {where} ORDER BY {BY_ID}",
+            params,
         )
-        return [_texts(row) | {"credentials": json.loads(row["credentials"] or "null")} for row in rows]
+        return [
+            _texts(row)
+            | {k: bool(row[k]) for k in ("fetch_article", "disabled")}
+            | {"credentials": json.loads(row["credentials"] or "null")}
+            for row in rows
+        ]
 
     def failed_polls_since(self, at: datetime) -> dict[str, str]:
         """{feed id: its last error} for feeds whose poll started at or after `at` failed."""

@@ -145,6 +145,14 @@ class WebhooksPart(PgBase):
 
     # ── what the metrics read ────────────────────────────────────────────────
 
+    def oldest_undelivered(self) -> dict[str, datetime]:
+        """{subscription id: when its oldest delivery still owed was queued}."""
+        rows = self._rows(
+            "SELECT subscription_id, min(queued_at) AS queued FROM deliveries "
+            "WHERE state IN ('pending', 'delivering') GROUP BY subscription_id"
+        )
+        return {row["subscription_id"]: row["queued"] for row in rows if row["queued"] is not None}
+
     def outbox_backlog(self) -> tuple[int, str | None]:
         """Deliveries still owed (pending or being sent), and when the oldest was queued."""
         row = self._row(

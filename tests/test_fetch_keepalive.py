@@ -1,0 +1,105 @@
+"""Polls of a host that keeps connections alive reuse one TCP connection, whatever the
+answer: a 304 used to leave its connection unread, and httpcore closed it (a connect and a
+close per poll: most of a 304's CPU)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from ingestd.daemon import Daemon
+from ingestd.fetch import Fetcher
+from tests.support import daemon_config, rss
+from tests.support.daemon import poll
+
+FEED = rss(("a-1", "First story"), ("a-2", "Second story"))
+
+
+class KeepAliveServer:
+    """HTTP/1.1 on 127.0.0.1 that keeps every connection open: 304 to a request carrying
+    the ETag it gave, else the feed (ETag "v1"). Counts the connections it accepted."""
+
+    def __init__(self, etag: bool = True):
+        self.etag = etag
+        self.accepts = 0
+        self.requests = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def __aenter__(self) -> KeepAliveServer:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/feed.xml"
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._server.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        self.accepts += 1
+        try:
+            while True:
+                head = (await reader.readuntil(b"\r\n\r\n")).lower()
+                self.requests += 1
+                if self.etag and b'if-none-match: "v1"' in head:
+                    writer.write(b'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\n\r\n')
+                else:
+                    validator = b'ETag: "v1"\r\n' if self.etag else b""
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+                        + validator
+                        + f"Content-Length: {len(FEED)}\r\n\r\n".encode()
+                        + FEED
+                    )
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+
+def fetcher() -> Fetcher:
+    return Fetcher(
+        timeout=5.0,
+        connect_timeout=2.0,
+        user_agent="ingestd-test/1",
+        allow_private=["127.0.0.1"],
+        max_body=1_000_000,
+        max_redirects=5,
+    )
+
+
+def test_conditional_gets_answered_304_reuse_one_connection() -> None:
+    async def scenario() -> tuple[list[int], int, int]:
+        async with KeepAliveServer() as server, fetcher() as client:
+            statuses = [(await client.fetch(server.url)).status]
+            for _ in range(3):
+                statuses.append((await client.fetch(server.url, etag='"v1"')).status)
+            statuses.append((await client.fetch(server.url)).status)
+            return statuses, server.requests, server.accepts
+
+    statuses, requests, accepts = asyncio.run(asyncio.wait_for(scenario(), 10))
+    assert statuses == [200, 304, 304, 304, 200]
+    assert (requests, accepts) == (5, 1)
+
+
+def test_daemon_polls_of_a_keep_alive_server_use_one_connection(tmp_path: Path) -> None:
+    async def scenario(etag: bool, folder: Path) -> tuple[int, int]:
+        async with KeepAliveServer(etag=etag) as server:
+            config = daemon_config(folder, feeds=[("news", server.url)])
+            async with Daemon(config).open() as daemon:
+                await poll(daemon, "news")  # the feed: stored, its ETag learnt
+                for _ in range(2):
+                    await poll(daemon, "news")  # 304, or the same body again
+                assert daemon.writer.store.count("stories") == 2
+            return server.requests, server.accepts
+
+    for etag in (True, False):
+        folder = tmp_path / ("etag" if etag else "same-body")
+        folder.mkdir()
+        assert asyncio.run(asyncio.wait_for(scenario(etag, folder), 30)) == (3, 1)
