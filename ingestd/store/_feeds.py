@@ -198,6 +198,9 @@ class FeedsMixin(StoreBase):
                     "redirect_target": None,
                     "redirect_count": 0,
                     "next_poll_at": at,
+                    # a poll of the old URL still running writes nothing over this (fencing)
+                    "lease_owner": None,
+                    "lease_until": None,
                 }
             self.db.table("feeds").update(feed_id, fields)
         return new

@@ -127,7 +127,9 @@ class FeedsPart(PgBase):
         """Create config feeds or update their declared fields; nothing learnt is undone.
         A config feed no longer in the config is set aside (state 'removed')."""
         with self.transaction():
-            for feed in feeds:
+            for feed in sorted(
+                feeds, key=lambda f: f.id
+            ):  # rows locked in one order: replicas never deadlock
                 row = self._row("SELECT declared_url, state FROM feeds WHERE id = %s FOR UPDATE", [feed.id])
                 # a config feed's secrets stay in the config
                 declared = _declared_fields(feed) | {"origin": "config", "secrets": None, "updated_at": now}
@@ -195,6 +197,9 @@ class FeedsPart(PgBase):
                     "redirect_target": None,
                     "redirect_count": 0,
                     "next_poll_at": now,
+                    # a poll of the old URL still running writes nothing over this (fencing)
+                    "lease_owner": None,
+                    "lease_until": None,
                 }
             self._execute(
                 f"UPDATE feeds SET {', '.join(f'{k} = %s' for k in fields)} WHERE id = %s",
@@ -285,11 +290,13 @@ class FeedsPart(PgBase):
         With `purge`, the feed, its stories (versions, keys, bands) and tombstones go;
         returns how many stories were deleted. Callers refuse config feeds."""
         with self.transaction():
+            if purge:
+                # before the feed's row, in the order a poll's last batch takes them (no
+                # deadlock); a replica writing a new version of one meanwhile would orphan it
+                self._execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [STORY_LOCK])
             self._execute("UPDATE feeds SET state = 'removed', updated_at = %s WHERE id = %s", [now, feed_id])
             if not purge:
                 return 0
-            # a replica writing a new version of one meanwhile would leave it orphaned
-            self._execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [STORY_LOCK])
             stories = self._rows(
                 "SELECT id, fingerprint FROM stories WHERE feed_id = %s FOR UPDATE", [feed_id]
             )
