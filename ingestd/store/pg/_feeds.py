@@ -24,7 +24,7 @@ from psycopg.rows import DictRow
 
 from ...models import FeedConfig, FeedState, FeedUpdate, PollWrite
 from ...timeutil import to_iso
-from .._feeds import CLAIM_LEASE, _declared, _declared_fields, _feed_state, new_feed_row
+from .._feeds import CLAIM_LEASE, _declared, _declared_fields, _feed_state, changed_fields, new_feed_row
 from .._reads import _FEED_COLUMNS, ImportReport, _unique
 from .._stories import DAY
 from ._base import Migration, PgBase, connect
@@ -185,22 +185,7 @@ class FeedsPart(PgBase):
             if row is None or row["state"] == "removed":
                 return None
             new = change(_declared(dict(row)), row["origin"])
-            secrets = new.credentials.to_json() if new.credentials else None
-            fields: dict[str, Any] = _declared_fields(new) | {"secrets": secrets, "updated_at": now}
-            if new.url != (row["declared_url"] or row["url"]):
-                fields |= {
-                    "url": new.url,
-                    "declared_url": new.url,
-                    "etag": None,
-                    "last_modified": None,
-                    "body_hash": None,
-                    "redirect_target": None,
-                    "redirect_count": 0,
-                    "next_poll_at": now,
-                    # a poll of the old URL still running writes nothing over this (fencing)
-                    "lease_owner": None,
-                    "lease_until": None,
-                }
+            fields = changed_fields(new, row, now)
             self._execute(
                 f"UPDATE feeds SET {', '.join(f'{k} = %s' for k in fields)} WHERE id = %s",
                 [*fields.values(), feed_id],
