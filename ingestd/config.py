@@ -777,7 +777,7 @@ FEED_SETTINGS: list[Setting] = [
     ),
     _S("feeds", "client_key", _parse_path, None, "PEM private key of client_cert, if in a file of its own."),
 ]
-_CREDENTIAL_KEYS = ("headers", "auth", "query", "client_cert", "client_key")
+CREDENTIAL_KEYS = ("headers", "auth", "query", "client_cert", "client_key")
 
 SUBSCRIPTION_SETTINGS: list[Setting] = [
     _S("subscriptions", "id", _parse_feed_id, None, "Unique id of the subscription (required)."),
@@ -1247,10 +1247,10 @@ def literal_secret_problems(table: dict[str, Any], label: str) -> list[Problem]:
     problems = [
         Problem(label, key, "client certificates are for the config file and the CLI")
         for key in ("client_cert", "client_key")
-        if key in table
+        if table.get(key) is not None  # null: a patch removing one
     ]
     for key in ("headers", "query", "auth"):
-        if _env_or_file(table.get(key)):
+        if _env_or_file(_basic_split(table.get(key))):
             problems.append(
                 Problem(
                     label,
@@ -1259,6 +1259,15 @@ def literal_secret_problems(table: dict[str, Any], label: str) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _basic_split(value: Any) -> Any:
+    """auth's basic = "USER:PASSWORD" as the table it stands for: the password is the
+    secret that may be env:/file:, behind the username."""
+    if isinstance(value, dict) and isinstance(value.get("basic"), str) and ":" in value["basic"]:
+        username, _, password = value["basic"].partition(":")
+        return value | {"basic": {"username": username, "password": password}}
+    return value
 
 
 def _env_or_file(value: Any) -> bool:
@@ -1344,7 +1353,7 @@ def _relative_secret_file(value: Any, folder: Path) -> Any:
 def _relative_secret_files(value: Any, folder: Path) -> Any:
     """In a credentials table (headers = { K = "file:key.txt" }), at any depth."""
     if isinstance(value, dict):
-        return {k: _relative_secret_files(v, folder) for k, v in value.items()}
+        return {k: _relative_secret_files(v, folder) for k, v in _basic_split(value).items()}
     return _relative_secret_file(value, folder)
 
 
@@ -1358,7 +1367,7 @@ def _feed(
 ) -> FeedConfig | None:
     url = _local_url(values["url"], folder)
     credentials = None
-    given = [key for key in _CREDENTIAL_KEYS if values.get(key) is not None]
+    given = [key for key in CREDENTIAL_KEYS if values.get(key) is not None]
     if given:
         if urlsplit(url).scheme not in ("http", "https"):
             problems.append(Problem(label, _key(where, given[0]), "credentials are for http(s) feeds"))

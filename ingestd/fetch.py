@@ -164,6 +164,8 @@ class Fetcher:
             limits=self._limits,
             ssl_context=ssl_context(self.ca_bundle, cert),
             proxies=self._proxies,
+            # the proxy is the operator's: the feed's client certificate is for the feed alone
+            proxy_ssl_context=ssl_context(self.ca_bundle) if cert else None,
         )
 
     async def _client_for(self, credentials: FeedCredentials | None) -> httpx.AsyncClient:

@@ -241,13 +241,15 @@ def guarded_transport(
     backend: httpcore.AsyncNetworkBackend | None = None,
     ssl_context: ssl.SSLContext | None = None,
     proxies: Proxies | None = None,
+    proxy_ssl_context: ssl.SSLContext | None = None,
 ) -> httpx.AsyncBaseTransport:
     """An httpx transport whose every connection passes the guard.
 
     httpx's own proxy handling is off (trust_env=False): through a proxy the address
     connected to would be the proxy's, and the guard would see nothing. `proxies`
     routes requests explicitly, each target checked first (`_Proxied`).
-    `ssl_context` verifies servers (a CA bundle, a client certificate; default: certifi).
+    `ssl_context` verifies servers (a CA bundle, a client certificate; default: certifi);
+    `proxy_ssl_context` an https proxy (default: `ssl_context`; never the feed's certificate).
     `backend` replaces the real socket layer under the guard (tests).
     """
     limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
@@ -266,7 +268,7 @@ def guarded_transport(
     )
     if not proxies:
         return direct
-    return _Proxied(direct, proxies, guarded, ssl_context, limits)
+    return _Proxied(direct, proxies, guarded, ssl_context, proxy_ssl_context or ssl_context, limits)
 
 
 def _transport(pool: httpcore.AsyncConnectionPool, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
@@ -286,10 +288,11 @@ class _Proxied(httpx.AsyncBaseTransport):
         proxies: Proxies,
         guarded: GuardedBackend,
         ssl_context: ssl.SSLContext,
+        proxy_ssl_context: ssl.SSLContext,
         limits: httpx.Limits,
     ):
         self.direct, self.proxies, self.guarded = direct, proxies, guarded
-        self.ssl_context, self.limits = ssl_context, limits
+        self.ssl_context, self.proxy_ssl_context, self.limits = ssl_context, proxy_ssl_context, limits
         self._through: dict[str, httpx.AsyncHTTPTransport] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -323,7 +326,7 @@ class _Proxied(httpx.AsyncBaseTransport):
                 ),
                 proxy_auth=(proxy.username, proxy.password) if proxy.username else None,
                 ssl_context=self.ssl_context,
-                proxy_ssl_context=self.ssl_context if proxy.scheme == "https" else None,
+                proxy_ssl_context=self.proxy_ssl_context if proxy.scheme == "https" else None,
                 max_connections=self.limits.max_connections,
                 max_keepalive_connections=self.limits.max_keepalive_connections,
                 keepalive_expiry=self.limits.keepalive_expiry,

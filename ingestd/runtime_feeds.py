@@ -21,7 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .config import literal_secret_problems, parse_feed
+from .config import CREDENTIAL_KEYS, literal_secret_problems, parse_feed
+from .credentials import origin_of
 from .errors import ConfigError, Problem
 from .models import FeedConfig, FeedCredentials
 from .store import Store
@@ -80,7 +81,7 @@ def change(
 ) -> FeedConfig:
     """The feed's table with `patch` merged in, checked whole, then by `also` (the API's
     schema: what it raises leaves the feed as it was); a new URL also forgets what its
-    conditional GETs learnt (the store does that). With `literal_secrets` (the API) the
+    conditional GETs learnt (the store does that), and a new origin its credentials. With `literal_secrets` (the API) the
     patch's credentials are values; the stored ones it keeps are values already."""
     if literal_secrets and (problems := literal_secret_problems(patch, label)):
         raise ConfigError(problems)
@@ -88,7 +89,12 @@ def change(
     def apply(current: FeedConfig, origin: str) -> FeedConfig:
         if origin == "config":
             raise FeedConflict(_declared(feed_id, rules, "change"))
-        table = merge_patch(feed_table(current), patch)
+        table = feed_table(current)
+        if isinstance(patch.get("url"), str) and origin_of(patch["url"]) != origin_of(current.url):
+            # credentials belong to their origin: a feed moved elsewhere keeps only those
+            # the same change gives anew
+            table = {key: value for key, value in table.items() if key not in CREDENTIAL_KEYS}
+        table = merge_patch(table, patch)
         if not isinstance(table, dict) or table.get("id") != feed_id:
             raise ConfigError(
                 [Problem(label, "id", f"cannot change ({feed_id!r}); remove the feed and add it anew")]

@@ -260,3 +260,51 @@ async def test_env_and_file_secrets_and_client_certificates_are_refused_over_htt
         assert response.status_code == 400 and "env: and file:" in response.json()["error"]
         response = await client.patch("/feeds/ok", json={"client_cert": "/etc/ssl/private/key.pem"})
         assert response.status_code == 400 and "client certificates" in response.json()["error"]
+
+
+async def test_a_basic_password_over_http_is_a_value_never_env_or_file(db_path: str) -> None:
+    async with serving(db_path) as client:
+        for auth in ({"basic": "u:env:HOME"}, {"basic": "u:file:/etc/hostname"}):
+            response = await client.post(
+                "/feeds", json={"id": "x", "url": "https://x.example/rss", "auth": auth}
+            )
+            assert response.status_code == 400 and "env: and file:" in response.json()["error"], response.text
+        assert (
+            await client.post("/feeds", json={"id": "x", "url": "https://x.example/rss"})
+        ).status_code == 201
+        response = await client.patch("/feeds/x", json={"auth": {"basic": "u:env:HOME"}})
+        assert response.status_code == 400 and "env: and file:" in response.json()["error"]
+
+
+async def test_credentials_stay_with_their_origin_when_the_url_moves(db_path: str) -> None:
+    async with serving(db_path) as client:
+        created = await client.post(
+            "/feeds",
+            json={
+                "id": "paid",
+                "url": "https://paid.example/rss",
+                "auth": {"bearer": "tok-1"},
+                "headers": {"A": "1"},
+            },
+        )
+        assert created.status_code == 201, created.text
+        same = await client.patch("/feeds/paid", json={"url": "https://paid.example/v2/rss"})
+        assert same.json()["credentials"] == {"headers": {"A": "set"}, "auth": "bearer"}
+        moved = await client.patch("/feeds/paid", json={"url": "https://elsewhere.example/rss"})
+        assert moved.status_code == 200 and moved.json()["credentials"] is None
+        again = await client.patch(
+            "/feeds/paid", json={"url": "https://third.example/rss", "headers": {"B": "2"}}
+        )
+        assert again.json()["credentials"] == {"headers": {"B": "set"}}
+        one_out = await client.patch("/feeds/paid", json={"headers": {"B": None, "C": "3"}})
+        assert one_out.status_code == 200, one_out.text
+        assert one_out.json()["credentials"] == {"headers": {"C": "set"}}
+    store = Store(db_path)
+    stored = store.get_feed("paid")
+    store.close()
+    assert stored is not None and stored.secrets is not None
+    assert (stored.secrets.origin, stored.secrets.headers, stored.secrets.bearer) == (
+        "https://third.example:443",
+        (("C", "3"),),
+        None,
+    )

@@ -497,3 +497,17 @@ def test_a_change_replaces_declared_fields_and_a_new_url_forgets_what_the_old_on
         900.0,
     )
     assert store.change_feed("nope", change, NOW) is None and store.feed_overview("nope") is None
+
+
+def test_a_new_url_ends_the_lease_so_a_poll_of_the_old_one_writes_nothing_over_it(store: Any) -> None:
+    from dataclasses import replace
+
+    assert store.add_feed(FeedConfig("x", "https://h.example/x"), "api", NOW)
+    (claimed,) = store.claim_due(NOW, 10, owner="old-poll", lease=timedelta(minutes=5))
+    store.change_feed("x", lambda current, origin: replace(current, url="https://h.example/new"), NOW)
+    _write(
+        store,
+        FeedUpdate.of("x", {"url": "https://h.example/x-moved", "etag": '"old"'}, lease_owner="old-poll"),
+    )
+    feed = store.get_feed("x")
+    assert (feed.url, feed.etag) == ("https://h.example/new", None)

@@ -37,6 +37,13 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
+def _patching(schema: dict[str, Any]) -> dict[str, Any]:
+    """A table's schema for a merge patch: null inside takes one key out (one header)."""
+    if isinstance(schema.get("additionalProperties"), dict):
+        return schema | {"additionalProperties": _nullable(schema["additionalProperties"])}
+    return schema
+
+
 def _param(
     name: str, description: str, schema: dict[str, Any] | None = None, where: str = "query"
 ) -> dict[str, Any]:
@@ -240,7 +247,7 @@ SPEC: dict[str, Any] = {
                 "replaces the value, null restores the default; the whole is checked as a new feed",
                 "properties": {
                     "url": {**_URL, "description": "http(s); a new one is polled afresh at the next tick"},
-                    **{k: _nullable(v) for k, v in _FEED_FIELDS.items()},
+                    **{k: _nullable(_patching(v)) for k, v in _FEED_FIELDS.items()},
                     "disabled": {
                         "type": "boolean",
                         "description": "stop or restart polling; the only change a config feed takes",

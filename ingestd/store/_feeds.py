@@ -186,19 +186,7 @@ class FeedsMixin(StoreBase):
             if row is None or row["state"] == "removed":
                 return None
             new = change(_declared(row), row["origin"])
-            secrets = new.credentials.to_json() if new.credentials else None
-            fields = _declared_fields(new) | {"secrets": secrets, "updated_at": at}
-            if new.url != (row["declared_url"] or row["url"]):
-                fields |= {
-                    "url": new.url,
-                    "declared_url": new.url,
-                    "etag": None,
-                    "last_modified": None,
-                    "body_hash": None,
-                    "redirect_target": None,
-                    "redirect_count": 0,
-                    "next_poll_at": at,
-                }
+            fields = changed_fields(new, row, at)
             self.db.table("feeds").update(feed_id, fields)
         return new
 
@@ -377,6 +365,28 @@ class FeedsMixin(StoreBase):
         return list(
             self.db.query("SELECT * FROM polls WHERE feed_id = ? ORDER BY id DESC LIMIT ?", [feed_id, limit])
         )
+
+
+def changed_fields(new: FeedConfig, row: dict[str, Any], at: Any) -> dict[str, Any]:
+    """The columns a run-time feed's change writes (`at`: the engine's form of now). A new
+    URL forgets what the old one's conditional GETs and redirects taught, is due at once, and
+    ends the lease, so a poll of the old URL still running writes nothing over it (fencing)."""
+    secrets = new.credentials.to_json() if new.credentials else None
+    fields = _declared_fields(new) | {"secrets": secrets, "updated_at": at}
+    if new.url != (row["declared_url"] or row["url"]):
+        fields |= {
+            "url": new.url,
+            "declared_url": new.url,
+            "etag": None,
+            "last_modified": None,
+            "body_hash": None,
+            "redirect_target": None,
+            "redirect_count": 0,
+            "next_poll_at": at,
+            "lease_owner": None,
+            "lease_until": None,
+        }
+    return fields
 
 
 def new_feed_row(feed: FeedConfig, feed_id: str, origin: str, at: str | None) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from psycopg.rows import DictRow
 
 from ...models import FeedConfig, FeedState, FeedUpdate, PollWrite
 from ...timeutil import to_iso
-from .._feeds import CLAIM_LEASE, _declared, _declared_fields, _feed_state, new_feed_row
+from .._feeds import CLAIM_LEASE, _declared, _declared_fields, _feed_state, changed_fields, new_feed_row
 from .._reads import _FEED_COLUMNS, ImportReport, _unique
 from .._stories import DAY
 from ._base import Migration, PgBase, connect
@@ -127,7 +127,9 @@ class FeedsPart(PgBase):
         """Create config feeds or update their declared fields; nothing learnt is undone.
         A config feed no longer in the config is set aside (state 'removed')."""
         with self.transaction():
-            for feed in feeds:
+            for feed in sorted(
+                feeds, key=lambda f: f.id
+            ):  # rows locked in one order: replicas never deadlock
                 row = self._row("SELECT declared_url, state FROM feeds WHERE id = %s FOR UPDATE", [feed.id])
                 # a config feed's secrets stay in the config
                 declared = _declared_fields(feed) | {"origin": "config", "secrets": None, "updated_at": now}
@@ -183,19 +185,7 @@ class FeedsPart(PgBase):
             if row is None or row["state"] == "removed":
                 return None
             new = change(_declared(dict(row)), row["origin"])
-            secrets = new.credentials.to_json() if new.credentials else None
-            fields: dict[str, Any] = _declared_fields(new) | {"secrets": secrets, "updated_at": now}
-            if new.url != (row["declared_url"] or row["url"]):
-                fields |= {
-                    "url": new.url,
-                    "declared_url": new.url,
-                    "etag": None,
-                    "last_modified": None,
-                    "body_hash": None,
-                    "redirect_target": None,
-                    "redirect_count": 0,
-                    "next_poll_at": now,
-                }
+            fields = changed_fields(new, row, now)
             self._execute(
                 f"UPDATE feeds SET {', '.join(f'{k} = %s' for k in fields)} WHERE id = %s",
                 [*fields.values(), feed_id],
@@ -285,11 +275,13 @@ class FeedsPart(PgBase):
         With `purge`, the feed, its stories (versions, keys, bands) and tombstones go;
         returns how many stories were deleted. Callers refuse config feeds."""
         with self.transaction():
+            if purge:
+                # before the feed's row, in the order a poll's last batch takes them (no
+                # deadlock); a replica writing a new version of one meanwhile would orphan it
+                self._execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [STORY_LOCK])
             self._execute("UPDATE feeds SET state = 'removed', updated_at = %s WHERE id = %s", [now, feed_id])
             if not purge:
                 return 0
-            # a replica writing a new version of one meanwhile would leave it orphaned
-            self._execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [STORY_LOCK])
             stories = self._rows(
                 "SELECT id, fingerprint FROM stories WHERE feed_id = %s FOR UPDATE", [feed_id]
             )
