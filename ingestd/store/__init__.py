@@ -20,17 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..models import (
-    DeliveryWrite,
-    EventWrite,
-    FeedUpdate,
-    Intent,
-    KeysWrite,
-    PolicyWrite,
-    PollWrite,
-    StoryWrite,
-)
+from ..models import Intent
 from . import _base, _feeds, _reads, _stories, _webhooks, _websub, engine
+from ._apply import apply_intents
 from ._feeds import FeedsMixin
 from ._lock import DatabaseInUse, InstanceLock
 from ._reads import ReadsMixin
@@ -55,27 +47,9 @@ class Store(FeedsMixin, StoriesMixin, WebhooksMixin, WebSubMixin, ReadsMixin):
     ]
 
     def apply(self, intents: Sequence[Intent]) -> list[str]:
-        """Write intents, in order, inside the caller's transaction. A FeedUpdate
-        whose lease is another owner's is dropped (fencing): returns those feeds' ids,
-        for the caller to log."""
-        deliveries = [i for i in intents if isinstance(i, DeliveryWrite)]
-        dropped: list[str] = []
-        for intent in intents:
-            if isinstance(intent, StoryWrite):
-                self._write_story(intent)
-            elif isinstance(intent, KeysWrite):
-                self._write_keys(intent.story_id, intent.keys)
-            elif isinstance(intent, EventWrite):
-                self._write_event(intent)
-            elif isinstance(intent, PolicyWrite):
-                self._write_policy(intent)
-            elif isinstance(intent, PollWrite):
-                self._write_poll(intent)
-            elif isinstance(intent, FeedUpdate) and not self._write_feed(intent):
-                dropped.append(intent.feed_id)
-        if deliveries:  # after their events: a delivery row points at its event's seq
-            self._write_deliveries(deliveries)
-        return dropped
+        """Write intents, in order, inside the caller's transaction. A FeedUpdate whose
+        lease is another owner's is dropped (fencing): returns those feeds' ids."""
+        return apply_intents(self, intents)
 
 
 class Writer:

@@ -12,16 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ...models import (
-    DeliveryWrite,
-    EventWrite,
-    FeedUpdate,
-    Intent,
-    KeysWrite,
-    PolicyWrite,
-    PollWrite,
-    StoryWrite,
-)
+from ...models import Intent
+from .._apply import apply_intents
 from . import _base, _feeds, _stories, _webhooks, _websub
 from ._base import MIGRATION_LOCK
 from ._feeds import FeedsPart
@@ -42,24 +34,6 @@ class PgStore(FeedsPart, StoriesPart, WebhooksPart, WebSubPart):
     ]
 
     def apply(self, intents: Sequence[Intent]) -> list[str]:
-        """Write intents, in order, inside the caller's transaction (as the SQLite store's
-        `apply`). A FeedUpdate whose lease is another owner's is dropped (fencing): returns
-        those feeds' ids, for the caller to log."""
-        deliveries = [i for i in intents if isinstance(i, DeliveryWrite)]
-        dropped: list[str] = []
-        for intent in intents:
-            if isinstance(intent, StoryWrite):
-                self._write_story(intent)
-            elif isinstance(intent, KeysWrite):
-                self._write_keys(intent.story_id, intent.keys)
-            elif isinstance(intent, EventWrite):
-                self._write_event(intent)
-            elif isinstance(intent, PolicyWrite):
-                self._write_policy(intent)
-            elif isinstance(intent, PollWrite):
-                self._write_poll(intent)
-            elif isinstance(intent, FeedUpdate) and not self._write_feed(intent):
-                dropped.append(intent.feed_id)
-        if deliveries:  # after their events: a delivery row points at its event's seq
-            self._write_deliveries(deliveries)
-        return dropped
+        """Write intents, in order, inside the caller's transaction. A FeedUpdate whose
+        lease is another owner's is dropped (fencing): returns those feeds' ids."""
+        return apply_intents(self, intents)
