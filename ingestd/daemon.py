@@ -304,7 +304,8 @@ class Daemon:
             writer=self.writer,
             websub=self.websub,
             max_body=self.config.fetch.max_body,
-            feed_rules=FeedRules(self.config.file, self.config.scheduler.default_interval),
+            # the config as it is now: a reload's default interval applies to the next feed added
+            feed_rules=lambda: FeedRules(self.config.file, self.config.scheduler.default_interval),
         )
         http = asyncio.create_task(api.serve(app, sock, self._stopping), name="http")
         watchers = self._watch_folders()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,18 +49,19 @@ def build_app(
     status_token: str | None = None,
     websub: Subscriber | None = None,
     max_body: int = DEFAULT_MAX_BODY,
-    feed_rules: FeedRules = _NO_CONFIG,
+    feed_rules: FeedRules | Callable[[], FeedRules] = _NO_CONFIG,
 ) -> Starlette:
     """The app over `database`, a storage URL or a SQLite file (migrated already, by the
     daemon's writer).
     Reads go to a few read-only connections on their own threads; they close with the
     app's lifespan. Writes (feed and subscription changes) go through `writer`, the
     daemon's; without one, the app opens its own for its lifespan, as a CLI command would.
-    `feed_rules`: the config's file and default interval, for the feeds added or changed."""
+    `feed_rules`: the config's file and default interval, for the feeds added or changed
+    (a callable: read at each request, so a reloaded config's apply at once)."""
     readers = Readers(database)
     handlers = _Handlers(readers, state, metrics)
     subscriptions = SubscriptionRoutes(readers, writer)
-    feeds = FeedRoutes(readers, writer, feed_rules)
+    feeds = FeedRoutes(readers, writer, feed_rules if callable(feed_rules) else lambda: feed_rules)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

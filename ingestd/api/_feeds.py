@@ -16,6 +16,7 @@ change a feed the config declares takes.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -44,8 +45,12 @@ _UNSET = object()  # no "disabled" in the patch (null is a value, and refused)
 class FeedRoutes:
     """`writer`: the daemon's, or else the one the app opens when it starts."""
 
-    def __init__(self, readers: Readers, writer: Writer | None, rules: FeedRules):
-        self.readers, self.writer, self.rules = readers, writer, rules
+    def __init__(self, readers: Readers, writer: Writer | None, rules: Callable[[], FeedRules]):
+        self.readers, self.writer, self._rules = readers, writer, rules
+
+    @property
+    def rules(self) -> FeedRules:
+        return self._rules()
 
     def routes(self) -> list[Route]:
         return [
