@@ -424,6 +424,8 @@ def _open_store(args: argparse.Namespace) -> Store:
 
 
 def _feeds_list(args: argparse.Namespace) -> int:
+    from .models import credentials_summary
+
     store = _open_store(args)
     feeds = store.list_feeds()
     policies = store.identity_policies()
@@ -446,6 +448,8 @@ def _feeds_list(args: argparse.Namespace) -> int:
         policy = policies.get(feed.id)
         identity = f"{policy.name}{' (pinned)' if policy.pinned else ''}" if policy else None
         extra = {"identity": identity, "disabled": feed.id in disabled}
+        if not args.json:  # JSON keeps the set/unset table; a terminal gets it in words
+            extra["credentials"] = credentials_summary(feed.credentials) or None
         rows.append({c: extra[c] if c in extra else _plain(getattr(feed, c)) for c in columns})
     _print_rows(rows, columns, args.json)
     return 0

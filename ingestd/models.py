@@ -16,6 +16,15 @@ from typing import Any, Literal
 EntryKind = Literal["feed-entry", "page-text", "page-html"]
 
 
+def credentials_summary(shown: dict[str, Any] | None) -> str:
+    """`FeedCredentials.shown()` in a few words: "X-Api-Key, bearer auth, ?api_key"."""
+    if not shown:
+        return ""
+    kinds = [*shown.get("headers", {}), *([shown["auth"] + " auth"] if "auth" in shown else [])]
+    kinds += [f"?{name}" for name in shown.get("query", {})]
+    return ", ".join(kinds + (["client cert"] if "client_cert" in shown else []))
+
+
 @dataclass(frozen=True)
 class FeedCredentials:
     """What a feed's own origin is sent, secrets resolved: headers, HTTP auth, query

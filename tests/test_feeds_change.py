@@ -146,3 +146,26 @@ def test_change_sets_credentials_and_keeps_them_through_other_changes(config: st
     store.close()
     assert feed is not None and feed.interval == 900.0
     assert feed.secrets is not None and feed.secrets.bearer == "t-31c"
+
+
+def test_feeds_list_says_in_words_which_credentials_are_set(config: str, run: Run) -> None:
+    assert (
+        run(
+            "feeds",
+            "add",
+            "paid",
+            "--url",
+            "https://paid.example/rss",
+            "--header",
+            "X-Key=k-77e",
+            "--bearer",
+            "t-19a",
+            "--config",
+            config,
+        )[0]
+        == 0
+    )
+    code, out, _ = run("feeds", "list", "--config", config)
+    (line,) = [line for line in out.splitlines() if line.startswith("paid ")]
+    assert code == 0 and "X-Key, bearer auth" in line
+    assert "k-77e" not in out and "t-19a" not in out and "{" not in line

@@ -9,7 +9,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
-from ..models import SubscriptionStatus
+from ..models import SubscriptionStatus, credentials_summary
 from ..timeutil import to_iso
 
 DAYS = 14  # the sparkline's span, one point a UTC day
@@ -98,14 +98,8 @@ def _feed_row(feed: dict[str, Any], counts: list[int]) -> str:
 
 def _credentials(feed: dict[str, Any]) -> str:
     """What is set (a header's name, the kind of auth), never a value."""
-    shown = feed.get("credentials")
-    if not shown:
-        return ""
-    kinds = [*shown.get("headers", {}), *([shown["auth"] + " auth"] if "auth" in shown else [])]
-    kinds += [f"?{name}" for name in shown.get("query", {})] + (
-        ["client cert"] if "client_cert" in shown else []
-    )
-    return f"<br><small class=off>credentials: {escape(', '.join(kinds))}</small>"
+    summary = credentials_summary(feed.get("credentials"))
+    return f"<br><small class=off>credentials: {escape(summary)}</small>" if summary else ""
 
 
 def _subscription_row(sub: SubscriptionStatus, oldest: str) -> str:
