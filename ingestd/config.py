@@ -173,8 +173,13 @@ def _parse_url(value: Any) -> str:
         raise ValueError("is empty")
     scheme = urlsplit(text).scheme.lower()
     if scheme in ("http", "https"):
-        if not urlsplit(text).hostname:
+        parts = urlsplit(text)
+        if not parts.hostname:
             raise ValueError(f"{text!r} has no host")
+        try:
+            parts.port  # noqa: B018 (the check: a port out of range raises)
+        except ValueError as exc:
+            raise ValueError(f"{text!r}: {exc}") from None
         return text
     if scheme == "file" or scheme == "" or len(scheme) == 1:  # a path (C: on Windows)
         return text

@@ -332,3 +332,11 @@ async def test_feeds_added_after_a_reload_take_the_reloaded_default_interval(db_
     finally:
         writer.close()
     assert (first.json()["interval"], second.json()["interval"]) == (420.0, 900.0)
+
+
+async def test_a_url_whose_port_is_out_of_range_is_a_400_naming_it(db_path: str) -> None:
+    async with serving(db_path) as client:
+        response = await client.post(
+            "/feeds", json={"id": "p", "url": "https://x.example:67605/rss", "query": {"\x03": "v"}}
+        )
+    assert response.status_code == 400 and "Port out of range" in response.json()["error"], response.text
