@@ -407,24 +407,41 @@ class Daemon:
         if free <= 0:
             self.service.ticked()
             return
-        claimed = await self.writer.run(
-            self.writer.store.claim_due, now, free, owner=self.owner, lease=self.lease
-        )
+        try:
+            claimed = await self.writer.run(
+                self.writer.store.claim_due, now, free, owner=self.owner, lease=self.lease
+            )
+        except STORAGE_ERRORS as exc:
+            # the scheduler is alive (/healthz); the database is /readyz's to report
+            self.service.ticked()
+            self._storage_failed("claim", exc)
+            return
         self.service.ticked()  # after the tick's write: a stuck writer turns /healthz 503
         # a feed whose poll is still finishing (its state written, its lease ended) is
         # left to it; a feed whose host's budget is spent (on any replica) stays due.
         # Both are released.
         fresh = [f for f in claimed if f.id not in self._in_flight]
         ready = []
-        for feed in fresh:
-            if _local(feed.url):
-                ready.append(feed)
-            elif slot := await self.node.take(feed.url):
-                self._slots[feed.id] = slot
-                ready.append(feed)
-        released = [f.id for f in claimed if f not in ready]
-        if released:
-            await self.writer.run(self.writer.store.release_feeds, released, now)
+        try:
+            for feed in fresh:
+                if _local(feed.url):
+                    ready.append(feed)
+                elif slot := await self.node.take(feed.url):
+                    self._slots[feed.id] = slot
+                    ready.append(feed)
+            released = [f.id for f in claimed if f not in ready]
+            if released:
+                await self.writer.run(self.writer.store.release_feeds, released, now, owner=self.owner)
+        except STORAGE_ERRORS as exc:
+            # none of them starts: the slots taken go back, the claims end (or run out)
+            for feed in ready:
+                await self._give_slot(feed.id)
+            with contextlib.suppress(*STORAGE_ERRORS):
+                await self.writer.run(
+                    self.writer.store.release_feeds, [f.id for f in fresh], now, owner=self.owner
+                )
+            self._storage_failed("claim", exc)
+            return
         for feed in ready:
             self._start(feed, self.poll_feed(feed))
 
@@ -443,6 +460,13 @@ class Daemon:
             failure = asyncio.get_running_loop().create_task(self._release_failed(feed, exc))
             self._background.add(failure)
             failure.add_done_callback(self._background.discard)
+
+    def _storage_failed(self, step: str, exc: Exception) -> None:
+        """One line per new reason (not one a tick) and /readyz 503 until a write succeeds."""
+        reason = f"storage error: {exc}".strip()
+        if self.service.database_error != reason:
+            self.log.error("storage error", step=step, error=reason)
+        self.service.database_error = reason
 
     async def _release_failed(self, feed: FeedState, exc: BaseException | None) -> None:
         """A poll task that died: its feed is erroring, its lease ended, its next poll
@@ -483,7 +507,7 @@ class Daemon:
         if cut_short:
             # their leases would hold them until they ran out; due again at the next start
             with contextlib.suppress(*STORAGE_ERRORS):
-                await self.writer.run(self.writer.store.release_feeds, cut_short, utcnow())
+                await self.writer.run(self.writer.store.release_feeds, cut_short, utcnow(), owner=self.owner)
             self.log.info("polls cancelled by shutdown", feeds=cut_short)
 
     # ── one poll, top to bottom ──────────────────────────────────────────────
@@ -505,6 +529,9 @@ class Daemon:
             fetched.status = getattr(exc, "status", fetched.status)
             if getattr(exc, "retry_after", None):  # 429/503: the server said when
                 fetched.headers = {"retry-after": exc.retry_after}  # type: ignore[attr-defined]
+        except STORAGE_ERRORS as exc:  # the database's fault (a look-up of known keys), not the feed's
+            fetched.error = f"storage error: {exc}".strip()
+            self._storage_failed("poll", exc)
         except Exception as exc:  # a bug must cost one poll, not the daemon
             fetched.error = f"internal error: {type(exc).__name__}: {exc}"
             log.exception("poll failed unexpectedly")

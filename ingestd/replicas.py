@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from .fetch import Fetcher
 from .store import Writer
+from .store.engine import STORAGE_ERRORS
 from .timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -96,11 +97,16 @@ class Replica(SingleNode):
     async def exclusive(self, job: str) -> AsyncIterator[bool]:
         loop = asyncio.get_running_loop()
         held = self.store.periodic(job)
-        mine = await loop.run_in_executor(self._locks, held.__enter__)
+        try:
+            mine = await loop.run_in_executor(self._locks, held.__enter__)
+        except STORAGE_ERRORS:  # the database is down: not this replica's turn (readyz says why)
+            yield False
+            return
         try:
             yield mine
         finally:
-            await loop.run_in_executor(self._locks, held.__exit__, None, None, None)
+            with contextlib.suppress(*STORAGE_ERRORS):  # a lost connection let the lock go with it
+                await loop.run_in_executor(self._locks, held.__exit__, None, None, None)
 
     def close(self) -> None:
         self._locks.shutdown(wait=True)

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from . import compose
 from .models import Intent
 from .store import Writer
-from .store.engine import STORAGE_ERRORS
+from .store.engine import DATABASE_DOWN, STORAGE_ERRORS
 
 # long enough for a tick's polls, which finish together, to share a commit; short
 # beside any feed's interval
@@ -91,8 +91,10 @@ class UnchangedPolls:
             await self.writer.run(compose.apply_alone, store, [i for intents in groups for i in intents])
             return [None] * len(groups)
         except STORAGE_ERRORS as exc:
-            if len(groups) == 1:
-                return [exc]
+            # a database that is down fails every poll now, not after one more wait each;
+            # anything else may be one record's fault: each alone finds whose
+            if len(groups) == 1 or isinstance(exc, DATABASE_DOWN):
+                return [exc] * len(groups)
         return await self.writer.run(_each_alone, store, groups)
 
 

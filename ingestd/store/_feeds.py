@@ -232,14 +232,16 @@ class FeedsMixin(StoreBase):
             )
         return [_feed_state(r) for r in rows]
 
-    def release_feeds(self, feed_ids: list[str], now: datetime) -> None:
+    def release_feeds(self, feed_ids: list[str], now: datetime, *, owner: str | None = None) -> None:
         """Claimed feeds whose polls never ran or never finished: their leases end (they
-        stay due: claiming did not move their next poll)."""
+        stay due: claiming did not move their next poll). With `owner`, only the leases it
+        still holds (one another replica took since is not ended)."""
+        fenced = " AND lease_owner = ?" if owner is not None else ""
         with self.transaction():
             self.db.execute(
                 f"UPDATE feeds SET lease_owner = NULL, lease_until = NULL "
-                f"WHERE id IN ({','.join('?' * len(feed_ids))})",
-                feed_ids,
+                f"WHERE id IN ({','.join('?' * len(feed_ids))}){fenced}",
+                [*feed_ids, *([owner] if owner is not None else [])],
             )
 
     def release_all_leases(self) -> int:

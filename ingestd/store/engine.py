@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 # what a failed query raises, on either engine (a pool timeout is a psycopg.OperationalError)
 STORAGE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
+# the database is not there (connection lost or refused, no connection within the pool's
+# wait): every write fails alike, and retrying one by one would wait once more each
+DATABASE_DOWN: tuple[type[Exception], ...] = (psycopg.OperationalError,)
 
 SQLITE_PREFIX = "sqlite:///"
 

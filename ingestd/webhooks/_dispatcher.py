@@ -140,13 +140,11 @@ class Dispatcher:
         try:
             while not self._closing:
                 try:
-                    woken = await loop.run_in_executor(thread, wait, WAKE_WAIT_S)
-                except Exception as exc:
+                    if await loop.run_in_executor(thread, wait, WAKE_WAIT_S):
+                        await self.dispatch_due()
+                except Exception as exc:  # a lost connection, a database down: the next wait retries
                     self.log.warning("outbox wake-ups lost", error=f"{type(exc).__name__}: {exc}")
                     await asyncio.sleep(WAKE_WAIT_S)
-                    continue
-                if woken:
-                    await self.dispatch_due()
         finally:
             thread.shutdown(wait=False)  # its wait ends within WAKE_WAIT_S
 

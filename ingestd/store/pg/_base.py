@@ -22,6 +22,18 @@ MIGRATIONS: list[Migration] = [("core-1", "CREATE TABLE meta (key text PRIMARY K
 
 Params = Sequence[Any] | dict[str, Any]
 
+# A database that is down costs a call seconds, not the pool's default 30 s: the one writer
+# thread (and a shutdown's 5 s) waits behind each call. TCP keepalives notice a peer gone
+# without a reset (a lost node, a network split) in about a minute, not the kernel's 2 h.
+POOL_WAIT_S = 5.0
+CONNECTION_OPTIONS: dict[str, Any] = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+
 
 class PgBase:
     """A pool of connections to one PostgreSQL database (or schema, by `options` in the URL).
@@ -37,7 +49,8 @@ class PgBase:
             connection_class=psycopg.Connection[DictRow],
             min_size=1,
             max_size=pool_size,
-            kwargs={"autocommit": True, "row_factory": dict_row},
+            kwargs={"autocommit": True, "row_factory": dict_row, **CONNECTION_OPTIONS},
+            timeout=POOL_WAIT_S,
             open=True,
         )
         self._local = threading.local()
@@ -137,4 +150,4 @@ class PgBase:
 
 def connect(url: str) -> psycopg.Connection[DictRow]:
     """A connection of its own (LISTEN), outside the pool."""
-    return psycopg.connect(url, autocommit=True, row_factory=dict_row)
+    return psycopg.connect(url, autocommit=True, row_factory=dict_row, **CONNECTION_OPTIONS)

@@ -242,11 +242,14 @@ class FeedsPart(PgBase):
         rows.sort(key=lambda r: (r["next_poll_at"], r["id"]))  # RETURNING keeps no order
         return [_state(r) for r in rows]
 
-    def release_feeds(self, feed_ids: list[str], now: datetime) -> None:
-        """Claimed feeds whose polls never ran or never finished: their leases end."""
+    def release_feeds(self, feed_ids: list[str], now: datetime, *, owner: str | None = None) -> None:
+        """Claimed feeds whose polls never ran or never finished: their leases end. With
+        `owner`, only the leases it still holds (one another replica took since is not ended)."""
         with self.transaction():
             self._execute(
-                "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE id = ANY(%s)", [list(feed_ids)]
+                "UPDATE feeds SET lease_owner = NULL, lease_until = NULL WHERE id = ANY(%s)"
+                " AND (%s::text IS NULL OR lease_owner = %s)",
+                [list(feed_ids), owner, owner],
             )
 
     def release_all_leases(self) -> int:
