@@ -332,8 +332,12 @@ class HostPools:
         url = request.url
         key = (url.scheme, url.host, url.port)
         now = time.monotonic()
-        await self._close_unused(now)
         entry = self._pools.get(key)
+        if entry is not None:  # the newest and in use: never among those closed below
+            self._pools.move_to_end(key)
+            entry.users += 1
+            entry.last_used = now
+        closing = self._unused(now, room=entry is None)
         if entry is None:
             entry = self._pools[key] = _HostPool(
                 httpcore.AsyncConnectionPool(
@@ -342,13 +346,12 @@ class HostPools:
                     max_keepalive_connections=self.per_host,
                     keepalive_expiry=self.expiry,
                     network_backend=self.backend,
-                )
+                ),
+                now,
             )
-        else:
-            self._pools.move_to_end(key)
-        entry.users += 1
-        entry.last_used = now
         try:
+            for pool in closing:
+                await pool.aclose()
             response = await entry.pool.handle_async_request(request)
         except BaseException:
             entry.release()
@@ -356,19 +359,18 @@ class HostPools:
         response.stream = _Released(response.stream, entry)  # type: ignore[arg-type]
         return response
 
-    async def _close_unused(self, now: float) -> None:
+    def _unused(self, now: float, *, room: bool) -> list[httpcore.AsyncConnectionPool]:
+        """Takes out of the map (no await: no other request picks one up meanwhile) the
+        pools past the expiry and, when `room` is wanted at the cap, the oldest idle ones."""
         closing: list[tuple[bytes, bytes, int | None]] = []
         for key, entry in self._pools.items():  # oldest first: stop at the first one kept
-            over = len(self._pools) - len(closing) >= self.max_pools
+            over = room and len(self._pools) - len(closing) >= self.max_pools
             expired = self.expiry is not None and now - entry.last_used > self.expiry
             if not (over or expired):
                 break
             if entry.users == 0:
                 closing.append(key)
-        # out of the map before the first await: no other request picks one up meanwhile
-        pools = [self._pools.pop(key).pool for key in closing]
-        for pool in pools:
-            await pool.aclose()
+        return [self._pools.pop(key).pool for key in closing]
 
     async def aclose(self) -> None:
         pools, self._pools = list(self._pools.values()), OrderedDict()
@@ -383,10 +385,10 @@ class HostPools:
 
 
 class _HostPool:
-    def __init__(self, pool: httpcore.AsyncConnectionPool):
+    def __init__(self, pool: httpcore.AsyncConnectionPool, now: float):
         self.pool = pool
-        self.users = 0  # requests whose response is not closed yet: the pool is not closed under them
-        self.last_used = 0.0
+        self.users = 1  # requests whose response is not closed yet: the pool is not closed under them
+        self.last_used = now
 
     def release(self) -> None:
         self.users -= 1
