@@ -72,7 +72,9 @@ DEFAULT_MAX_BODY = parse_size(
 
 
 class Fetcher:
-    """Fetches feed and page URLs through one shared, guarded httpx.AsyncClient.
+    """Fetches feed and page URLs through one shared, guarded httpx.AsyncClient, whose
+    transport keeps one small connection pool per origin (netguard.HostPools: at most
+    MAX_POOLS, idle ones closed after the keep-alive expiry).
 
     Limits: `global_limit` fetches at once, `per_host_limit` per host, and
     `per_host_delay` seconds between request starts to one host. `timeout` is
