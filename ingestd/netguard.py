@@ -402,9 +402,8 @@ class _Released:
         self.stream = stream
         self.entry: _HostPool | None = entry
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self.stream:
-            yield chunk
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self.stream.__aiter__()
 
     async def aclose(self) -> None:
         entry, self.entry = self.entry, None
