@@ -3,7 +3,6 @@
     python bench/poll.py [--feeds 5000] [--per-kind 1000] [--hosts 100]
                          [--db-stories 0] [--changed 0.01] [--idle 0]
                          [--db PATH] [--workers 200]
-                         [--per-host-pools]
 
 One server process listens on 127.0.0.1 … 127.0.0.<hosts> (one port), so the
 feeds spread over many hosts and the per-host limit (2) works as in real life.
@@ -31,8 +30,7 @@ database, with `--changed` of the feeds changed (one new item each) and the rest
 language model at start, in its CPU pool: `normalize.warm`). `--idle S` waits S seconds between a kind's two rounds: past the HTTP pool's
 5 s keep-alive expiry, every poll connects anew (hosts polled less often than that);
 0 (the default), each host's connection is reused. `--workers N` polls N at once (a burst of
-200 queues requests in the HTTP pool, whose every step scans all its connections).
-`--per-host-pools` gives the daemon's Fetcher one small pool per host instead (PerHostPools).
+200 queues requests in the host's HTTP pool, whose every step scans its connections).
 Never part of the test run.
 """
 
@@ -52,14 +50,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from ingestd import daemon as daemon_module
 from ingestd import dedupe, logs
 from ingestd.config import load_config
 from ingestd.daemon import Daemon
-from ingestd.fetch import Fetcher
-from ingestd.netguard import guarded_transport
 from ingestd.store import Store
 from ingestd.timeutil import utcnow
 
@@ -150,38 +143,6 @@ def serve(hosts: list[str], port: int, ready) -> None:
             await server.serve_forever()
 
     asyncio.run(main())
-
-
-class PerHostPools(httpx.AsyncBaseTransport):
-    """--per-host-pools: one guarded pool of `per_host` connections per origin, never evicted
-    (a measurement of what fetch.py could do, not a transport to ship as it is). httpcore's
-    one shared pool scans every connection it holds at each step of every request."""
-
-    def __init__(self, allow_private: list[str], per_host: int):
-        self.allow_private, self.per_host = allow_private, per_host
-        self.pools: dict[tuple[str, str, int | None], httpx.AsyncBaseTransport] = {}
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        key = (request.url.scheme, request.url.host, request.url.port)
-        pool = self.pools.get(key)
-        if pool is None:
-            limits = httpx.Limits(max_connections=self.per_host, max_keepalive_connections=self.per_host)
-            pool = self.pools[key] = guarded_transport(self.allow_private, limits=limits)
-        return await pool.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        for pool in self.pools.values():
-            await pool.aclose()
-
-
-def per_host_pools() -> None:
-    shipped = Fetcher.from_config
-
-    def from_config(config: Any, **overrides: Any) -> Fetcher:
-        pools = PerHostPools(list(config.fetch.allow_private), int(config.fetch.per_host_limit))
-        return shipped(config, transport=pools, **overrides)
-
-    daemon_module.Fetcher.from_config = from_config  # type: ignore[method-assign]
 
 
 def free_port() -> int:
@@ -368,11 +329,8 @@ def main() -> None:
         "--db", type=Path, help="keep the big database here; reused (not filled again) when it exists"
     )
     parser.add_argument("--workers", type=int, default=WORKERS, help="polls at once")
-    parser.add_argument("--per-host-pools", action="store_true", help="one HTTP pool per host (measurement)")
     args = parser.parse_args()
     WORKERS = args.workers
-    if args.per_host_pools:
-        per_host_pools()
     hosts = [f"127.0.0.{i}" for i in range(1, args.hosts + 1)]
     port = free_port()
     ready = multiprocessing.Event()

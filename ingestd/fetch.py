@@ -46,7 +46,7 @@ from .config import SETTINGS, parse_duration, parse_size
 from .errors import BodyTooLarge, FetchError, HTTPStatusError, RedirectError, TransportError
 from .logs import get_logger
 from .models import FeedCredentials, FetchResult
-from .netguard import guarded_transport, ssl_context
+from .netguard import guarded_transport, host_pools, ssl_context
 from .proxies import from_settings
 
 __all__ = ["Fetcher", "read_local", "read_file", "local_files"]
@@ -58,6 +58,9 @@ ACCEPT = (
 ACCEPT_ENCODING = "gzip, deflate, br"
 DEFAULT_GLOBAL_LIMIT = 50
 DEFAULT_PER_HOST_LIMIT = 2
+# HTTP pools (one per origin) kept at most, idle ones beyond closed: with per_host_limit 2,
+# at most 1,024 idle sockets however many hosts are polled (netguard.HostPools)
+MAX_POOLS = 512
 
 _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 _PERMANENT_STATUSES = {301, 308}
@@ -69,7 +72,9 @@ DEFAULT_MAX_BODY = parse_size(
 
 
 class Fetcher:
-    """Fetches feed and page URLs through one shared, guarded httpx.AsyncClient.
+    """Fetches feed and page URLs through one shared, guarded httpx.AsyncClient, whose
+    transport keeps one small connection pool per origin (netguard.HostPools: at most
+    MAX_POOLS, idle ones closed after the keep-alive expiry).
 
     Limits: `global_limit` fetches at once, `per_host_limit` per host, and
     `per_host_delay` seconds between request starts to one host. `timeout` is
@@ -166,6 +171,8 @@ class Fetcher:
             proxies=self._proxies,
             # the proxy is the operator's: the feed's client certificate is for the feed alone
             proxy_ssl_context=ssl_context(self.ca_bundle) if cert else None,
+            per_host=self.per_host_limit,
+            max_pools=MAX_POOLS,
         )
 
     async def _client_for(self, credentials: FeedCredentials | None) -> httpx.AsyncClient:
@@ -185,6 +192,12 @@ class Fetcher:
             client = self._cert_clients[cert] = self._new_client(transport)
             await client.__aenter__()
         return client
+
+    def open_origins(self) -> list[str]:
+        """The origins the shared client holds a connection pool for, least recently
+        used first (tests, diagnostics)."""
+        pools = host_pools(self._transport)
+        return pools.origins() if pools is not None else []
 
     def host_busy(self, url: str) -> bool:
         """True if a fetch of `url` would now wait for its host's budget.

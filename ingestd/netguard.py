@@ -10,7 +10,8 @@ look-up: we connect to the address we checked.
     AddressPolicy(allow)       allow_private parsed; .check(host, ip) raises BlockedAddress
     GuardedBackend(policy)     httpcore backend: resolve, check, connect to the checked address
     guarded_transport(allow)   an httpx transport using it (for the webhook sender too);
-                               with `proxies`, requests routed through them are checked first
+                               with `proxies`, requests routed through them are checked first;
+                               with `per_host`, one small pool per origin (HostPools)
 
 Through a proxy the socket opened is the proxy's (the operator's, on any address), so
 the guard resolves the target itself before the request is sent and refuses it if
@@ -28,8 +29,10 @@ import ipaddress
 import os
 import socket
 import ssl
+import time
 import typing
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable
 
 import anyio
 import httpcore
@@ -242,6 +245,8 @@ def guarded_transport(
     ssl_context: ssl.SSLContext | None = None,
     proxies: Proxies | None = None,
     proxy_ssl_context: ssl.SSLContext | None = None,
+    per_host: int | None = None,
+    max_pools: int = 512,
 ) -> httpx.AsyncBaseTransport:
     """An httpx transport whose every connection passes the guard.
 
@@ -251,31 +256,163 @@ def guarded_transport(
     `ssl_context` verifies servers (a CA bundle, a client certificate; default: certifi);
     `proxy_ssl_context` an https proxy (default: `ssl_context`; never the feed's certificate).
     `backend` replaces the real socket layer under the guard (tests).
+    `per_host` gives each origin its own pool of that many connections (`HostPools`, at
+    most `max_pools` of them) instead of one pool of `limits.max_connections` for all.
     """
     limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
     ssl_context = ssl_context or httpx.create_ssl_context(trust_env=False)
     policy = AddressPolicy(allow_private)
     guarded = GuardedBackend(policy, backend)
-    direct = _transport(
-        httpcore.AsyncConnectionPool(
+    pool: httpcore.AsyncConnectionPool | HostPools
+    if per_host is None:
+        pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
             network_backend=guarded,
-        ),
-        limits,
-    )
+        )
+    else:
+        pool = HostPools(ssl_context, guarded, per_host, limits, max_pools)
+    direct = _Transport(pool)
     if not proxies:
         return direct
     return _Proxied(direct, proxies, guarded, ssl_context, proxy_ssl_context or ssl_context, limits)
 
 
-def _transport(pool: httpcore.AsyncConnectionPool, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
-    transport = httpx.AsyncHTTPTransport(trust_env=False, limits=limits)
-    # httpx takes no network backend argument, so swap in a pool that uses ours.
-    transport._pool = pool
-    return transport
+def host_pools(transport: httpx.AsyncBaseTransport) -> HostPools | None:
+    """The per-origin pools under a guarded transport, if it has them (tests, diagnostics)."""
+    if isinstance(transport, _Proxied):
+        transport = transport.direct
+    pool = getattr(transport, "_pool", None)
+    return pool if isinstance(pool, HostPools) else None
+
+
+class _Transport(httpx.AsyncHTTPTransport):
+    """httpx's transport over a pool of ours: httpx takes no network backend argument,
+    and its own __init__ would load a trust store only to throw it away."""
+
+    def __init__(self, pool: httpcore.AsyncConnectionPool | HostPools | httpcore.AsyncHTTPProxy):
+        self._pool = pool  # type: ignore[assignment]
+
+
+class HostPools:
+    """One small guarded pool per origin (scheme, host, port), all on one SSL context.
+
+    httpcore's pool asks every connection it holds whether it has expired each time a
+    request enters or leaves it, so one pool shared by many hosts costs each request in
+    proportion to the hosts kept alive. Here a request scans at most its origin's
+    `per_host` kept-alive connections (a burst may open up to `limits.max_connections`, as
+    the one shared pool allowed: redirects land on hosts outside the fetcher's per-host
+    slots). A pool unused for the keep-alive expiry (its connections hold nothing
+    reusable by then) is closed at the next request, and past `max_pools` the least
+    recently used idle ones are closed too, so thousands of hosts polled now and then
+    keep at most `max_pools` × `per_host` idle sockets open.
+    """
+
+    def __init__(
+        self,
+        ssl_context: ssl.SSLContext,
+        backend: httpcore.AsyncNetworkBackend,
+        per_host: int,
+        limits: httpx.Limits,
+        max_pools: int,
+    ):
+        self.ssl_context, self.backend = ssl_context, backend
+        self.per_host, self.limits, self.max_pools = per_host, limits, max_pools
+        self.expiry = limits.keepalive_expiry
+        # least recently used first
+        self._pools: OrderedDict[tuple[bytes, bytes, int | None], _HostPool] = OrderedDict()
+
+    def origins(self) -> list[str]:
+        """The origins with a pool open, least recently used first (tests, diagnostics)."""
+        return [f"{s.decode()}://{h.decode()}" + (f":{p}" if p else "") for s, h, p in self._pools]
+
+    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
+        url = request.url
+        key = (url.scheme, url.host, url.port)
+        now = time.monotonic()
+        entry = self._pools.get(key)
+        if entry is not None:  # the newest and in use: never among those closed below
+            self._pools.move_to_end(key)
+            entry.users += 1
+            entry.last_used = now
+        closing = self._unused(now, room=entry is None)
+        if entry is None:
+            entry = self._pools[key] = _HostPool(
+                httpcore.AsyncConnectionPool(
+                    ssl_context=self.ssl_context,
+                    max_connections=self.limits.max_connections,
+                    max_keepalive_connections=self.per_host,
+                    keepalive_expiry=self.expiry,
+                    network_backend=self.backend,
+                ),
+                now,
+            )
+        try:
+            for pool in closing:
+                await pool.aclose()
+            response = await entry.pool.handle_async_request(request)
+        except BaseException:
+            entry.release()
+            raise
+        response.stream = _Released(response.stream, entry)  # type: ignore[arg-type]
+        return response
+
+    def _unused(self, now: float, *, room: bool) -> list[httpcore.AsyncConnectionPool]:
+        """Takes out of the map (no await: no other request picks one up meanwhile) the
+        pools past the expiry and, when `room` is wanted at the cap, the oldest idle ones."""
+        closing: list[tuple[bytes, bytes, int | None]] = []
+        for key, entry in self._pools.items():  # oldest first: stop at the first one kept
+            over = room and len(self._pools) - len(closing) >= self.max_pools
+            expired = self.expiry is not None and now - entry.last_used > self.expiry
+            if not (over or expired):
+                break
+            if entry.users == 0:
+                closing.append(key)
+        return [self._pools.pop(key).pool for key in closing]
+
+    async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), OrderedDict()
+        for entry in pools:
+            await entry.pool.aclose()
+
+    async def __aenter__(self) -> HostPools:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+class _HostPool:
+    def __init__(self, pool: httpcore.AsyncConnectionPool, now: float):
+        self.pool = pool
+        self.users = 1  # requests whose response is not closed yet: the pool is not closed under them
+        self.last_used = now
+
+    def release(self) -> None:
+        self.users -= 1
+        self.last_used = time.monotonic()
+
+
+class _Released:
+    """A response body that gives its pool back once, when closed."""
+
+    def __init__(self, stream: typing.AsyncIterable[bytes], entry: _HostPool):
+        self.stream = stream
+        self.entry: _HostPool | None = entry
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self.stream.__aiter__()
+
+    async def aclose(self) -> None:
+        entry, self.entry = self.entry, None
+        try:
+            if hasattr(self.stream, "aclose"):
+                await self.stream.aclose()
+        finally:
+            if entry is not None:
+                entry.release()
 
 
 class _Proxied(httpx.AsyncBaseTransport):
@@ -333,7 +470,7 @@ class _Proxied(httpx.AsyncBaseTransport):
                 # the proxy is the operator's: its own address is not guarded
                 network_backend=self.guarded.inner,
             )
-            transport = self._through[url] = _transport(pool, self.limits)
+            transport = self._through[url] = _Transport(pool)
         return transport
 
     async def aclose(self) -> None:
