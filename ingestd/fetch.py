@@ -34,6 +34,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -161,6 +162,9 @@ class Fetcher:
             headers={"User-Agent": self.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
             follow_redirects=False,  # followed by hand: loops, schemes, permanence, credentials
             trust_env=False,
+            # no cookie jar: one feed's session (its credentials') is never sent on another
+            # feed's request to the same host; a feed that needs a cookie sets it as a header
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         )
 
     def _guarded(self, cert: tuple[str, str | None] | None) -> httpx.AsyncBaseTransport:

@@ -469,3 +469,27 @@ def test_a_config_feed_taking_over_a_run_time_feeds_id_drops_its_stored_secrets(
         assert taken is not None and taken.secrets is None and taken.credentials is None
     finally:
         store.close()
+
+
+def test_a_cookie_one_feed_was_set_is_never_sent_with_another_feeds_request() -> None:
+    from ingestd.fetch import Fetcher
+
+    with recording(
+        {"/a": (200, {"Set-Cookie": "session=feed-a-secret; Path=/"}, b"<rss/>"), "/b": (200, {}, b"<rss/>")}
+    ) as host:
+
+        async def both() -> None:
+            async with Fetcher(
+                timeout=5.0,
+                connect_timeout=2.0,
+                user_agent="t",
+                allow_private=["127.0.0.1"],
+                max_body=10_000,
+                max_redirects=2,
+                environ={},
+            ) as fetcher:
+                await fetcher.fetch(host.url("/a"))
+                await fetcher.fetch(host.url("/b"))
+
+        asyncio.run(asyncio.wait_for(both(), 20))
+    assert "cookie" not in host.seen[1].headers
