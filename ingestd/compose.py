@@ -92,6 +92,8 @@ class Prepared:
     problems: tuple[str, ...]  # why its document may not enter the outbox (outbox_door)
     entry_key: str | None = None  # the raw entry's key (pipeline.entry_key), stored with the story
     signature: tuple[bytes, str] = (b"", "[]")  # dedupe.encode(fingerprint): what the store keeps
+    # the members of story.ninjs and story.ingest already in their JSON form (`_members`)
+    members: tuple[dict[str, str], dict[str, str]] = ({}, {})
 
 
 def prepare(
@@ -113,6 +115,7 @@ def prepare(
             tuple(outbox_door(build_event("created", "st_0", 1, story, now, url=url)["data"]["story"])),
             key,
             dedupe.encode(fingerprint) if fingerprint else (b"", "[]"),
+            (_members(story.ninjs), _members(story.ingest)),
         )
         for story, ident, url, key, fingerprint in zip(stories, identities, urls, keys, found)
     ]
@@ -176,10 +179,11 @@ def write_batch(
             for feed_id in dict.fromkeys(i.feed_id for i in identities)
         }
         subscriptions = store.live_subscriptions() if prepared else []
+        times = _Times(now, iso(now), _millis(now.replace(microsecond=0)))
         changes = []
         for item, ident in zip(prepared, identities):
             change, intents = _decide_story(
-                store, item, ident, policies[ident.feed_id], now, settings, subscriptions
+                store, item, ident, policies[ident.feed_id], times, settings, subscriptions
             )
             store.apply(intents)
             if change is not None:
@@ -238,16 +242,25 @@ def _settle_policy(
     return chosen.name
 
 
+@dataclass(frozen=True)
+class _Times:
+    """A batch's one `now`, in the forms its rows take (made once, not once a story)."""
+
+    now: datetime
+    written: str  # iso(now)
+    queued: str  # the events' own time, as the outbox reads it
+
+
 def _decide_story(
     store: StoryPort,
     item: Prepared,
     ident: dedupe.Identity,
     policy: dedupe.PolicyName,
-    now: datetime,
+    times: _Times,
     settings: dedupe.Settings,
     subscriptions: list[LiveSubscription],
 ) -> tuple[StoredChange | None, list[Intent]]:
-    story = item.story
+    story, now = item.story, times.now
     lookup = ident.lookup(policy)
     existing = store.find_story(lookup)
     item_version = story.ingest.get("item_version")
@@ -298,7 +311,7 @@ def _decide_story(
         )
         return None, []
     shingles, numbers = item.signature
-    written = iso(now)
+    written = times.written
     write = StoryWrite(
         kind=intent.kind,
         story_id=intent.story_id,
@@ -316,8 +329,8 @@ def _decide_story(
         first_created=document.get("firstCreated"),
         written_at=written,
         body_text=story.body_text,
-        ninjs=_dumps(document),
-        ingest=_dumps(event["data"]["ingest"]),
+        ninjs=_dumps_reusing(document, story.ninjs, item.members[0]),
+        ingest=_dumps_reusing(event["data"]["ingest"], story.ingest, item.members[1]),
         cluster=placement.cluster,
         first_of_cluster=placement.first_of_cluster,
         at=at,
@@ -325,7 +338,7 @@ def _decide_story(
         shingles=shingles,
         numbers=numbers,
     )
-    queued = _millis(now.replace(microsecond=0))  # the event's own time, as the outbox reads it
+    queued = times.queued
     intents: list[Intent] = [
         write,
         keys,
@@ -457,6 +470,25 @@ def iso(moment: datetime) -> str:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _members(values: dict[str, Any]) -> dict[str, str]:
+    """Each member of a document as `_dumps` writes it inside the document (`"key":value`):
+    dumped in prepare, in the CPU pool, so the writer does not dump the body again."""
+    return {key: _dumps({key: value})[1:-1] for key, value in values.items()}
+
+
+def _dumps_reusing(document: dict[str, Any], source: dict[str, Any], members: dict[str, str]) -> str:
+    """`_dumps(document)`, byte for byte: a member whose value is the very object `members`
+    was made from (`source`'s) is taken as dumped; the rest (ids, versions, times) dumped now."""
+    return (
+        "{"
+        + ",".join(
+            members[key] if key in members and value is source[key] else _dumps({key: value})[1:-1]
+            for key, value in document.items()
+        )
+        + "}"
+    )
 
 
 def _millis(moment: datetime) -> str:

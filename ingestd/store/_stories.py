@@ -39,6 +39,23 @@ EVENT_BODY = (
     """'","data":{"story":' || v.ninjs || ',"ingest":' || v.ingest || '}}'"""
 )
 EVENT_VERSION_JOIN = "JOIN story_versions v ON v.story_id = e.story_id AND v.version = e.version"
+# A story's row, written from a StoryWrite: the columns every version sets, then those only
+# the first sets (a later version keeps the feed and cluster it was first stored with).
+_VERSION_COLUMNS = (
+    "url, guid, version, content_hash, headline, byline, located, section, language, "
+    "first_created, version_created, body_text, fingerprint, shingles, numbers"
+).split(", ")
+_FIRST_COLUMNS = ["id", "feed_id", "source", "cluster_id", "first_of_cluster", "created_at"]
+_INSERT_STORY = (
+    f"INSERT INTO stories ({', '.join(_VERSION_COLUMNS + _FIRST_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * (len(_VERSION_COLUMNS) + len(_FIRST_COLUMNS)))})"
+)
+_UPDATE_STORY = f"UPDATE stories SET {', '.join(f'{c} = ?' for c in _VERSION_COLUMNS)} WHERE id = ?"
+_INSERT_BANDS = "INSERT INTO story_bands (day, band, story_id, at) VALUES (?, ?, ?, ?)"
+_INSERT_VERSION = (
+    "INSERT INTO story_versions (story_id, version, content_hash, ninjs, ingest, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 
 def _stories_1(db: sqlite_utils.Database) -> None:
@@ -262,6 +279,8 @@ class StoriesMixin(StoreBase):
             [*days, *bands, at - window, at + window, limit],
         ).fetchall()
         ids = [story_id for (story_id,) in rows]
+        if not ids:  # most new stories share no band with anything stored
+            return []
         found = {
             row[0]: StoredSignature(*row)
             for row in self.db.execute(
@@ -283,50 +302,35 @@ class StoriesMixin(StoreBase):
     # ── applying intents ─────────────────────────────────────────────────────
 
     def _write_story(self, w: StoryWrite) -> None:
-        columns = {
-            "url": w.url,
-            "guid": w.guid,
-            "version": w.version,
-            "content_hash": w.content_hash,
-            "headline": w.headline,
-            "byline": w.byline,
-            "located": w.located,
-            "section": w.section,
-            "language": w.language,
-            "first_created": w.first_created,
-            "version_created": w.written_at,
-            "body_text": w.body_text,
-            "fingerprint": json.dumps({"at": w.at, "bands": list(w.bands)}) if w.bands else None,
-            "shingles": w.shingles or None,
-            "numbers": w.numbers if w.bands else None,
-        }
-        if w.kind == "created":
-            columns |= {
-                "id": w.story_id,
-                "feed_id": w.feed_id,
-                "source": w.source,
-                "cluster_id": w.cluster,
-                "first_of_cluster": int(w.first_of_cluster),
-                "created_at": w.written_at,
-            }
-            self.db.execute(
-                f"INSERT INTO stories ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                list(columns.values()),
-            )
-        else:  # the story keeps the feed and cluster it was first stored with
-            self._drop_bands(w.story_id)
-            self.db.execute(
-                f"UPDATE stories SET {', '.join(f'{k} = ?' for k in columns)} WHERE id = ?",
-                [*columns.values(), w.story_id],
-            )
-        self.db.conn.executemany(
-            "INSERT INTO story_bands (day, band, story_id, at) VALUES (?, ?, ?, ?)",
-            [(w.at // DAY, band, w.story_id, w.at) for band in w.bands],
+        conn = self.db.conn
+        row = (
+            w.url,
+            w.guid,
+            w.version,
+            w.content_hash,
+            w.headline,
+            w.byline,
+            w.located,
+            w.section,
+            w.language,
+            w.first_created,
+            w.written_at,
+            w.body_text,
+            json.dumps({"at": w.at, "bands": list(w.bands)}) if w.bands else None,
+            w.shingles or None,
+            w.numbers if w.bands else None,
         )
-        self.db.execute(
-            "INSERT INTO story_versions (story_id, version, content_hash, ninjs, ingest, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [w.story_id, w.version, w.content_hash, w.ninjs, w.ingest, w.written_at],
+        if w.kind == "created":
+            first = (w.story_id, w.feed_id, w.source, w.cluster, int(w.first_of_cluster), w.written_at)
+            conn.execute(_INSERT_STORY, row + first)
+        else:
+            self._drop_bands(w.story_id)
+            conn.execute(_UPDATE_STORY, (*row, w.story_id))
+        if w.bands:
+            day = w.at // DAY
+            conn.executemany(_INSERT_BANDS, [(day, band, w.story_id, w.at) for band in w.bands])
+        conn.execute(
+            _INSERT_VERSION, (w.story_id, w.version, w.content_hash, w.ninjs, w.ingest, w.written_at)
         )
 
     def _write_keys(self, story_id: str, keys: tuple[str, ...]) -> None:
@@ -335,10 +339,10 @@ class StoriesMixin(StoreBase):
         )
 
     def _write_event(self, w: EventWrite) -> None:
-        self.db.execute(
+        self.db.conn.execute(
             "INSERT INTO events (id, type, story_id, version, timestamp, created_at, not_before) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [w.id, w.type, w.story_id, w.version, w.timestamp, w.timestamp, w.not_before],
+            (w.id, w.type, w.story_id, w.version, w.timestamp, w.timestamp, w.not_before),
         )
 
     def event_bodies(self, event_ids: list[str]) -> dict[str, str]:
