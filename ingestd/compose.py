@@ -12,7 +12,8 @@ engine that implements the port (docs/storage.md) gets the same decisions.
                             batch (an etag never commits ahead of its stories)
 
 A batch's stories are applied one after another inside its transaction, so the
-second of two copies in one document finds the first.
+second of two copies in one document finds the first; their outbox rows (events,
+deliveries), which no decision reads, are applied together at the batch's end.
 """
 
 from __future__ import annotations
@@ -181,14 +182,16 @@ def write_batch(
         subscriptions = store.live_subscriptions() if prepared else []
         times = _Times(now, iso(now), _millis(now.replace(microsecond=0)))
         changes = []
+        # nothing the batch's decisions read is in the outbox: its rows are written together, last
+        closing: list[Intent] = []
         for item, ident in zip(prepared, identities):
             change, intents = _decide_story(
                 store, item, ident, policies[ident.feed_id], times, settings, subscriptions
             )
-            store.apply(intents)
+            store.apply([i for i in intents if not isinstance(i, EventWrite | DeliveryWrite)])
+            closing += [i for i in intents if isinstance(i, EventWrite | DeliveryWrite)]
             if change is not None:
                 changes.append(change)
-        closing: list[Intent] = []
         if poll is not None:
             counts = {k: sum(1 for c in changes if c.kind == k) for k in ("created", "updated", "unchanged")}
             closing.append(
@@ -468,8 +471,8 @@ def iso(moment: datetime) -> str:
     return ninjs.utc_z(moment)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+# json.dumps with these options, without building an encoder each call (stateless: any thread)
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _members(values: dict[str, Any]) -> dict[str, str]:

@@ -338,11 +338,11 @@ class StoriesMixin(StoreBase):
             "INSERT OR IGNORE INTO story_keys (key, story_id) VALUES (?, ?)", [(k, story_id) for k in keys]
         )
 
-    def _write_event(self, w: EventWrite) -> None:
-        self.db.conn.execute(
+    def _write_events(self, writes: list[EventWrite]) -> None:
+        self.db.conn.executemany(
             "INSERT INTO events (id, type, story_id, version, timestamp, created_at, not_before) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (w.id, w.type, w.story_id, w.version, w.timestamp, w.timestamp, w.not_before),
+            [(w.id, w.type, w.story_id, w.version, w.timestamp, w.timestamp, w.not_before) for w in writes],
         )
 
     def event_bodies(self, event_ids: list[str]) -> dict[str, str]:
