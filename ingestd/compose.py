@@ -473,12 +473,21 @@ def iso(moment: datetime) -> str:
 
 # json.dumps with these options, without building an encoder each call (stateless: any thread)
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_string = json.encoder.encode_basestring  # what that encoder writes a str with (ensure_ascii=False)
+
+
+def _member(key: str, value: Any) -> str:
+    """`"key":value` as `_dumps` writes it inside a document; a string (most of the ids and
+    times the writer adds) by the very function the encoder uses for one."""
+    if type(key) is str and type(value) is str:
+        return f"{_string(key)}:{_string(value)}"
+    return _dumps({key: value})[1:-1]
 
 
 def _members(values: dict[str, Any]) -> dict[str, str]:
     """Each member of a document as `_dumps` writes it inside the document (`"key":value`):
     dumped in prepare, in the CPU pool, so the writer does not dump the body again."""
-    return {key: _dumps({key: value})[1:-1] for key, value in values.items()}
+    return {key: _member(key, value) for key, value in values.items()}
 
 
 def _dumps_reusing(document: dict[str, Any], source: dict[str, Any], members: dict[str, str]) -> str:
@@ -487,7 +496,7 @@ def _dumps_reusing(document: dict[str, Any], source: dict[str, Any], members: di
     return (
         "{"
         + ",".join(
-            members[key] if key in members and value is source[key] else _dumps({key: value})[1:-1]
+            members[key] if key in members and value is source[key] else _member(key, value)
             for key, value in document.items()
         )
         + "}"
