@@ -232,16 +232,22 @@ class StoriesMixin(StoreBase):
 
     def find_story(self, keys: list[str]) -> Existing | None:
         """The story the first known key names, in the order given (the policy's)."""
-        for key in keys:
-            row = self.db.execute(
-                "SELECT k.story_id, s.version, s.first_created, t.version FROM story_keys k "
+        if not keys:
+            return None
+        # one look-up for every key (a new story's are all unknown), the first known one wins
+        found = {
+            row[0]: row[1:]
+            for row in self.db.conn.execute(
+                "SELECT k.key, k.story_id, s.version, s.first_created, t.version FROM story_keys k "
                 "LEFT JOIN stories s ON s.id = k.story_id "
-                "LEFT JOIN story_tombstones t ON t.story_id = k.story_id WHERE k.key = ?",
-                [key],
-            ).fetchone()
-            if row is None:
+                f"LEFT JOIN story_tombstones t ON t.story_id = k.story_id WHERE k.key IN ({','.join('?' * len(keys))})",
+                keys,
+            )
+        }
+        for key in keys:
+            if key not in found:
                 continue
-            story_id, version, first_created, purged_version = row
+            story_id, version, first_created, purged_version = found[key]
             matched = key.split(":", 1)[0]
             if version is None:  # the story was purged; its keys stay so it stays gone
                 return Existing(
