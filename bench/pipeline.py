@@ -27,6 +27,12 @@ fastfeedparser (`fastfeedparser.parse(bytes)` alone) runs in that interpreter to
 Then the share of real feeds the fast path hands to feedparser, by reason.
 
 Prints one table per corpus and the ratios; figures go in docs/performance.md.
+
+    python bench/pipeline.py --statements [--repeat 3]
+
+instead splits the store stage of each corpus statement by statement: the writer's
+connection wrapped, CPU per new story for each statement (by its first words), and what
+is left of the stage, the Python around them (best of the repeats).
 """
 
 from __future__ import annotations
@@ -185,6 +191,60 @@ def lemon24_reader(files: list[Path], python: Path) -> tuple[float, int] | None:
     return result["cpu"], result["entries"]
 
 
+class TimedConnection:
+    """The writer's connection, each statement's CPU time added up under its first words."""
+
+    def __init__(self, conn: object, spent: dict[str, float], calls: dict[str, int]):
+        self._conn, self._spent, self._calls = conn, spent, calls
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._conn, name)
+
+    def _timed(self, method: str, sql: str, *args: object) -> object:
+        clock = time.process_time()
+        result = getattr(self._conn, method)(sql, *args)
+        label = " ".join(sql.split())[:60]
+        self._spent[label] = self._spent.get(label, 0.0) + time.process_time() - clock
+        self._calls[label] = self._calls.get(label, 0) + 1
+        return result
+
+    def execute(self, sql: str, *args: object) -> object:
+        return self._timed("execute", sql, *args)
+
+    def executemany(self, sql: str, *args: object) -> object:
+        return self._timed("executemany", sql, *args)
+
+
+def statements(name: str, files: list[Path], profiles: object, repeat: int) -> None:
+    """The store stage of one corpus, statement by statement, CPU per new story."""
+    batches = []
+    for path in files:
+        parsed = parse_input(path.read_bytes(), feed_id=path.stem, url=path.as_uri())
+        if parsed.error:
+            continue
+        processed = normalize_parsed(parsed, feed_id=path.stem, source=None, now=NOW, profiles=profiles)
+        batches.append(compose.prepare(processed.stories, dedupe.DEFAULT_SETTINGS, NOW, processed.entry_keys))
+    runs = []
+    for _ in range(repeat):
+        spent: dict[str, float] = {}
+        calls: dict[str, int] = {}
+        with tempfile.TemporaryDirectory() as scratch:
+            store = Store(Path(scratch) / "bench.db")
+            store.db.conn = TimedConnection(store.db.conn, spent, calls)  # type: ignore[assignment]
+            clock, new = time.process_time(), 0
+            for prepared in batches:
+                changes = compose.write_batch(store, prepared, NOW)
+                new += sum(1 for c in changes if c.kind == "created")
+            runs.append((time.process_time() - clock, new, spent, calls))
+            store.close()
+    total, new, spent, calls = min(runs, key=lambda run: run[0])
+    per = 1000 / max(new, 1)
+    print(f"\n{name}: store stage {total * per:.3f} ms per new story ({new} new), statement by statement:")
+    for label, cpu in sorted(spent.items(), key=lambda item: -item[1]):
+        print(f"  {cpu * per:7.4f} ms  {calls[label]:6d} calls  {label}")
+    print(f"  {(total - sum(spent.values())) * per:7.4f} ms  Python around them (the rest)")
+
+
 def best(runs: list[dict[str, float]]) -> dict[str, float]:
     """Per stage, the fastest of the repeats (the least disturbed by other load)."""
     return {key: min(run[key] for run in runs) for key in runs[0]}
@@ -232,9 +292,16 @@ def main() -> None:
     parser.add_argument("--real", type=Path, default=ROOT.parent / "shared" / "corpus" / "real-feeds")
     parser.add_argument("--reader-python", type=Path, default=Path("/tmp/reader-venv/bin/python"))
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--statements", action="store_true", help="the store stage, statement by statement")
     options = parser.parse_args()
     warnings.simplefilter("ignore")  # feedparser warns on the corpus' broken inputs
     profiles = normalize.load_profiles(None)
+    if options.statements:
+        real = sorted(p for p in options.real.iterdir() if p.suffix in FEED_SUFFIXES)
+        statements("real", real, profiles, options.repeat)
+        with tempfile.TemporaryDirectory() as scratch:
+            statements("synthetic", corpus.write(Path(scratch)), profiles, options.repeat)
+        return
     # warm up once: imports, the language model, the schema validator
     real = sorted(p for p in options.real.iterdir() if p.suffix in FEED_SUFFIXES)
     ingestd_stages(real[:2], profiles)

@@ -12,7 +12,8 @@ engine that implements the port (docs/storage.md) gets the same decisions.
                             batch (an etag never commits ahead of its stories)
 
 A batch's stories are applied one after another inside its transaction, so the
-second of two copies in one document finds the first.
+second of two copies in one document finds the first; their outbox rows (events,
+deliveries), which no decision reads, are applied together at the batch's end.
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ class Prepared:
     problems: tuple[str, ...]  # why its document may not enter the outbox (outbox_door)
     entry_key: str | None = None  # the raw entry's key (pipeline.entry_key), stored with the story
     signature: tuple[bytes, str] = (b"", "[]")  # dedupe.encode(fingerprint): what the store keeps
+    # the members of story.ninjs and story.ingest already in their JSON form (`_members`)
+    members: tuple[dict[str, str], dict[str, str]] = ({}, {})
 
 
 def prepare(
@@ -113,6 +116,7 @@ def prepare(
             tuple(outbox_door(build_event("created", "st_0", 1, story, now, url=url)["data"]["story"])),
             key,
             dedupe.encode(fingerprint) if fingerprint else (b"", "[]"),
+            (_members(story.ninjs), _members(story.ingest)),
         )
         for story, ident, url, key, fingerprint in zip(stories, identities, urls, keys, found)
     ]
@@ -176,15 +180,18 @@ def write_batch(
             for feed_id in dict.fromkeys(i.feed_id for i in identities)
         }
         subscriptions = store.live_subscriptions() if prepared else []
+        times = _Times(now, iso(now), _millis(now.replace(microsecond=0)))
         changes = []
+        # nothing the batch's decisions read is in the outbox: its rows are written together, last
+        closing: list[Intent] = []
         for item, ident in zip(prepared, identities):
             change, intents = _decide_story(
-                store, item, ident, policies[ident.feed_id], now, settings, subscriptions
+                store, item, ident, policies[ident.feed_id], times, settings, subscriptions
             )
-            store.apply(intents)
+            store.apply([i for i in intents if not isinstance(i, EventWrite | DeliveryWrite)])
+            closing += [i for i in intents if isinstance(i, EventWrite | DeliveryWrite)]
             if change is not None:
                 changes.append(change)
-        closing: list[Intent] = []
         if poll is not None:
             counts = {k: sum(1 for c in changes if c.kind == k) for k in ("created", "updated", "unchanged")}
             closing.append(
@@ -238,16 +245,25 @@ def _settle_policy(
     return chosen.name
 
 
+@dataclass(frozen=True)
+class _Times:
+    """A batch's one `now`, in the forms its rows take (made once, not once a story)."""
+
+    now: datetime
+    written: str  # iso(now)
+    queued: str  # the events' own time, as the outbox reads it
+
+
 def _decide_story(
     store: StoryPort,
     item: Prepared,
     ident: dedupe.Identity,
     policy: dedupe.PolicyName,
-    now: datetime,
+    times: _Times,
     settings: dedupe.Settings,
     subscriptions: list[LiveSubscription],
 ) -> tuple[StoredChange | None, list[Intent]]:
-    story = item.story
+    story, now = item.story, times.now
     lookup = ident.lookup(policy)
     existing = store.find_story(lookup)
     item_version = story.ingest.get("item_version")
@@ -298,7 +314,7 @@ def _decide_story(
         )
         return None, []
     shingles, numbers = item.signature
-    written = iso(now)
+    written = times.written
     write = StoryWrite(
         kind=intent.kind,
         story_id=intent.story_id,
@@ -316,8 +332,8 @@ def _decide_story(
         first_created=document.get("firstCreated"),
         written_at=written,
         body_text=story.body_text,
-        ninjs=_dumps(document),
-        ingest=_dumps(event["data"]["ingest"]),
+        ninjs=_dumps_reusing(document, story.ninjs, item.members[0]),
+        ingest=_dumps_reusing(event["data"]["ingest"], story.ingest, item.members[1]),
         cluster=placement.cluster,
         first_of_cluster=placement.first_of_cluster,
         at=at,
@@ -325,7 +341,7 @@ def _decide_story(
         shingles=shingles,
         numbers=numbers,
     )
-    queued = _millis(now.replace(microsecond=0))  # the event's own time, as the outbox reads it
+    queued = times.queued
     intents: list[Intent] = [
         write,
         keys,
@@ -455,8 +471,36 @@ def iso(moment: datetime) -> str:
     return ninjs.utc_z(moment)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+# json.dumps with these options, without building an encoder each call (stateless: any thread)
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_string = json.encoder.encode_basestring  # what that encoder writes a str with (ensure_ascii=False)
+
+
+def _member(key: str, value: Any) -> str:
+    """`"key":value` as `_dumps` writes it inside a document; a string (most of the ids and
+    times the writer adds) by the very function the encoder uses for one."""
+    if type(key) is str and type(value) is str:
+        return f"{_string(key)}:{_string(value)}"
+    return _dumps({key: value})[1:-1]
+
+
+def _members(values: dict[str, Any]) -> dict[str, str]:
+    """Each member of a document as `_dumps` writes it inside the document (`"key":value`):
+    dumped in prepare, in the CPU pool, so the writer does not dump the body again."""
+    return {key: _member(key, value) for key, value in values.items()}
+
+
+def _dumps_reusing(document: dict[str, Any], source: dict[str, Any], members: dict[str, str]) -> str:
+    """`_dumps(document)`, byte for byte: a member whose value is the very object `members`
+    was made from (`source`'s) is taken as dumped; the rest (ids, versions, times) dumped now."""
+    return (
+        "{"
+        + ",".join(
+            members[key] if key in members and value is source[key] else _member(key, value)
+            for key, value in document.items()
+        )
+        + "}"
+    )
 
 
 def _millis(moment: datetime) -> str:

@@ -21,6 +21,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import xxhash
@@ -53,9 +54,14 @@ _BAND = np.array([_seed("band", i) for i in range(BANDS)], dtype=np.uint64)
 
 @dataclass(frozen=True)
 class Fingerprint:
-    shingles: frozenset[int]
+    hashes: bytes  # the distinct shingle hashes, sorted, little-endian uint64: what the store keeps
     numbers: dict[NumberPlace, frozenset[str]]
     bands: tuple[int, ...]
+
+    @cached_property
+    def shingles(self) -> frozenset[int]:
+        # made only when compared: most stories have no candidate to compare with
+        return frozenset(np.frombuffer(self.hashes, dtype="<u8").tolist())
 
 
 def tokens(text: str) -> list[str]:
@@ -72,22 +78,19 @@ def fingerprint(headline: str, body: str) -> Fingerprint | None:
         return None
     numbers = {("b", *place): found for place, found in _places(words).items()}
     numbers |= {("h", *place): found for place, found in _places(tokens(headline)).items()}
-    return Fingerprint(frozenset(hashes.tolist()), numbers, _bands(hashes))
+    return Fingerprint(hashes.astype("<u8").tobytes(), numbers, _bands(hashes))
 
 
 def encode(found: Fingerprint) -> tuple[bytes, str]:
     """What the store keeps of a fingerprint: sorted shingles as bytes, numbers as JSON."""
-    values = np.fromiter(found.shingles, dtype=np.uint64, count=len(found.shingles))
-    values.sort()  # numpy's sort: Python's sorted() of the ints was most of the cost
-    shingles = values.astype("<u8").tobytes()
     numbers = json.dumps([[*place, sorted(values)] for place, values in found.numbers.items()])
-    return shingles, numbers
+    return found.hashes, numbers
 
 
 def decode(shingles: bytes, numbers: str, bands: tuple[int, ...] = ()) -> Fingerprint:
     """A stored signature back as a Fingerprint (bands are not needed to compare)."""
     return Fingerprint(
-        frozenset(np.frombuffer(shingles, dtype="<u8").tolist()),
+        shingles,
         {(p[0], p[1], p[2]): frozenset(p[3]) for p in json.loads(numbers)},
         bands,
     )
@@ -95,12 +98,14 @@ def decode(shingles: bytes, numbers: str, bands: tuple[int, ...] = ()) -> Finger
 
 def _places(words: list[str]) -> dict[tuple[str, str], frozenset[str]]:
     """Each number under the tokens on either side of it (other numbers masked)."""
-    masked = ["#" if w[0] == "#" else w for w in words]
+    at = [i for i, word in enumerate(words) if word[0] == "#"]  # the few numbers, not every word
+    last = len(words) - 1
     places: dict[tuple[str, str], set[str]] = {}
-    for i, word in enumerate(words):
-        if word[0] == "#":
-            place = (masked[i - 1] if i else "", masked[i + 1] if i + 1 < len(words) else "")
-            places.setdefault(place, set()).add(word)
+    for i in at:
+        before = words[i - 1] if i else ""
+        after = words[i + 1] if i < last else ""
+        place = ("#" if before[:1] == "#" else before, "#" if after[:1] == "#" else after)
+        places.setdefault(place, set()).add(words[i])
     return {place: frozenset(found) for place, found in places.items()}
 
 

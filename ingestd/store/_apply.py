@@ -1,5 +1,6 @@
 """The one dispatch of intents both engines' `apply` use: each engine writes each intent in
-its own SQL, in the order given, inside the caller's transaction."""
+its own SQL, in the order given, inside the caller's transaction; the outbox's rows (events,
+then deliveries) last, each kind in one statement for all of them."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from ..models import (
 def apply_intents(engine: Any, intents: Sequence[Intent]) -> list[str]:
     """Returns the ids of feeds whose FeedUpdate was dropped: their lease is another
     owner's (fencing), for the caller to log."""
+    events = [i for i in intents if isinstance(i, EventWrite)]
     deliveries = [i for i in intents if isinstance(i, DeliveryWrite)]
     dropped: list[str] = []
     for intent in intents:
@@ -28,14 +30,14 @@ def apply_intents(engine: Any, intents: Sequence[Intent]) -> list[str]:
             engine._write_story(intent)
         elif isinstance(intent, KeysWrite):
             engine._write_keys(intent.story_id, intent.keys)
-        elif isinstance(intent, EventWrite):
-            engine._write_event(intent)
         elif isinstance(intent, PolicyWrite):
             engine._write_policy(intent)
         elif isinstance(intent, PollWrite):
             engine._write_poll(intent)
         elif isinstance(intent, FeedUpdate) and not engine._write_feed(intent):
             dropped.append(intent.feed_id)
+    if events:  # in the order given: an event's seq is its place in the outbox
+        engine._write_events(events)
     if deliveries:  # after their events: a delivery row points at its event's seq
         engine._write_deliveries(deliveries)
     return dropped

@@ -16,6 +16,7 @@ refers to it (`EVENT_BODY` puts the event back together, byte for byte).
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +40,23 @@ EVENT_BODY = (
     """'","data":{"story":' || v.ninjs || ',"ingest":' || v.ingest || '}}'"""
 )
 EVENT_VERSION_JOIN = "JOIN story_versions v ON v.story_id = e.story_id AND v.version = e.version"
+# A story's row, written from a StoryWrite: the columns every version sets, then those only
+# the first sets (a later version keeps the feed and cluster it was first stored with).
+_VERSION_COLUMNS = (
+    "url, guid, version, content_hash, headline, byline, located, section, language, "
+    "first_created, version_created, body_text, fingerprint, shingles, numbers"
+).split(", ")
+_FIRST_COLUMNS = ["id", "feed_id", "source", "cluster_id", "first_of_cluster", "created_at"]
+_INSERT_STORY = (
+    f"INSERT INTO stories ({', '.join(_VERSION_COLUMNS + _FIRST_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * (len(_VERSION_COLUMNS) + len(_FIRST_COLUMNS)))})"
+)
+_UPDATE_STORY = f"UPDATE stories SET {', '.join(f'{c} = ?' for c in _VERSION_COLUMNS)} WHERE id = ?"
+_INSERT_BANDS = "INSERT INTO story_bands (day, band, story_id, at) VALUES (?, ?, ?, ?)"
+_INSERT_VERSION = (
+    "INSERT INTO story_versions (story_id, version, content_hash, ninjs, ingest, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 
 def _stories_1(db: sqlite_utils.Database) -> None:
@@ -215,16 +233,22 @@ class StoriesMixin(StoreBase):
 
     def find_story(self, keys: list[str]) -> Existing | None:
         """The story the first known key names, in the order given (the policy's)."""
-        for key in keys:
-            row = self.db.execute(
-                "SELECT k.story_id, s.version, s.first_created, t.version FROM story_keys k "
+        if not keys:
+            return None
+        # one look-up for every key (a new story's are all unknown), the first known one wins
+        found = {
+            row[0]: row[1:]
+            for row in self.db.conn.execute(
+                "SELECT k.key, k.story_id, s.version, s.first_created, t.version FROM story_keys k "
                 "LEFT JOIN stories s ON s.id = k.story_id "
-                "LEFT JOIN story_tombstones t ON t.story_id = k.story_id WHERE k.key = ?",
-                [key],
-            ).fetchone()
-            if row is None:
+                f"LEFT JOIN story_tombstones t ON t.story_id = k.story_id WHERE k.key IN ({','.join('?' * len(keys))})",
+                keys,
+            )
+        }
+        for key in keys:
+            if key not in found:
                 continue
-            story_id, version, first_created, purged_version = row
+            story_id, version, first_created, purged_version = found[key]
             matched = key.split(":", 1)[0]
             if version is None:  # the story was purged; its keys stay so it stays gone
                 return Existing(
@@ -253,15 +277,20 @@ class StoriesMixin(StoreBase):
         if not bands:
             return []
         days = range(int(at - window) // DAY, int(at + window) // DAY + 1)
-        # the band rows read are capped, so a storm of near-copies costs no more than a few
-        rows = self.db.execute(
-            f"SELECT story_id FROM (SELECT story_id FROM story_bands WHERE day IN "
-            f"({','.join('?' * len(days))}) AND band IN ({','.join('?' * len(bands))}) "
-            f"AND at BETWEEN ? AND ? LIMIT {BAND_ROWS}) "
-            f"GROUP BY story_id ORDER BY COUNT(*) DESC, story_id LIMIT ?",
-            [*days, *bands, at - window, at + window, limit],
-        ).fetchall()
-        ids = [story_id for (story_id,) in rows]
+        # the band rows read are capped, so a storm of near-copies costs no more than a few;
+        # counted here, not by GROUP BY: most new stories share no band, and SQLite's two
+        # sorting B-trees cost more than counting the few rows that come back
+        shared = Counter(
+            story_id
+            for (story_id,) in self.db.conn.execute(
+                f"SELECT story_id FROM story_bands WHERE day IN ({','.join('?' * len(days))}) "
+                f"AND band IN ({','.join('?' * len(bands))}) AND at BETWEEN ? AND ? LIMIT {BAND_ROWS}",
+                [*days, *bands, at - window, at + window],
+            )
+        )
+        if not shared:
+            return []
+        ids = sorted(shared, key=lambda story_id: (-shared[story_id], story_id))[:limit]
         found = {
             row[0]: StoredSignature(*row)
             for row in self.db.execute(
@@ -283,50 +312,35 @@ class StoriesMixin(StoreBase):
     # ── applying intents ─────────────────────────────────────────────────────
 
     def _write_story(self, w: StoryWrite) -> None:
-        columns = {
-            "url": w.url,
-            "guid": w.guid,
-            "version": w.version,
-            "content_hash": w.content_hash,
-            "headline": w.headline,
-            "byline": w.byline,
-            "located": w.located,
-            "section": w.section,
-            "language": w.language,
-            "first_created": w.first_created,
-            "version_created": w.written_at,
-            "body_text": w.body_text,
-            "fingerprint": json.dumps({"at": w.at, "bands": list(w.bands)}) if w.bands else None,
-            "shingles": w.shingles or None,
-            "numbers": w.numbers if w.bands else None,
-        }
-        if w.kind == "created":
-            columns |= {
-                "id": w.story_id,
-                "feed_id": w.feed_id,
-                "source": w.source,
-                "cluster_id": w.cluster,
-                "first_of_cluster": int(w.first_of_cluster),
-                "created_at": w.written_at,
-            }
-            self.db.execute(
-                f"INSERT INTO stories ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                list(columns.values()),
-            )
-        else:  # the story keeps the feed and cluster it was first stored with
-            self._drop_bands(w.story_id)
-            self.db.execute(
-                f"UPDATE stories SET {', '.join(f'{k} = ?' for k in columns)} WHERE id = ?",
-                [*columns.values(), w.story_id],
-            )
-        self.db.conn.executemany(
-            "INSERT INTO story_bands (day, band, story_id, at) VALUES (?, ?, ?, ?)",
-            [(w.at // DAY, band, w.story_id, w.at) for band in w.bands],
+        conn = self.db.conn
+        row = (
+            w.url,
+            w.guid,
+            w.version,
+            w.content_hash,
+            w.headline,
+            w.byline,
+            w.located,
+            w.section,
+            w.language,
+            w.first_created,
+            w.written_at,
+            w.body_text,
+            json.dumps({"at": w.at, "bands": list(w.bands)}) if w.bands else None,
+            w.shingles or None,
+            w.numbers if w.bands else None,
         )
-        self.db.execute(
-            "INSERT INTO story_versions (story_id, version, content_hash, ninjs, ingest, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [w.story_id, w.version, w.content_hash, w.ninjs, w.ingest, w.written_at],
+        if w.kind == "created":
+            first = (w.story_id, w.feed_id, w.source, w.cluster, int(w.first_of_cluster), w.written_at)
+            conn.execute(_INSERT_STORY, row + first)
+        else:
+            self._drop_bands(w.story_id)
+            conn.execute(_UPDATE_STORY, (*row, w.story_id))
+        if w.bands:
+            day = w.at // DAY
+            conn.executemany(_INSERT_BANDS, [(day, band, w.story_id, w.at) for band in w.bands])
+        conn.execute(
+            _INSERT_VERSION, (w.story_id, w.version, w.content_hash, w.ninjs, w.ingest, w.written_at)
         )
 
     def _write_keys(self, story_id: str, keys: tuple[str, ...]) -> None:
@@ -334,11 +348,11 @@ class StoriesMixin(StoreBase):
             "INSERT OR IGNORE INTO story_keys (key, story_id) VALUES (?, ?)", [(k, story_id) for k in keys]
         )
 
-    def _write_event(self, w: EventWrite) -> None:
-        self.db.execute(
+    def _write_events(self, writes: list[EventWrite]) -> None:
+        self.db.conn.executemany(
             "INSERT INTO events (id, type, story_id, version, timestamp, created_at, not_before) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [w.id, w.type, w.story_id, w.version, w.timestamp, w.timestamp, w.not_before],
+            [(w.id, w.type, w.story_id, w.version, w.timestamp, w.timestamp, w.not_before) for w in writes],
         )
 
     def event_bodies(self, event_ids: list[str]) -> dict[str, str]:

@@ -322,13 +322,14 @@ class StoriesPart(PgBase):
             [list(keys), story_id],
         )
 
-    def _write_event(self, w: EventWrite) -> None:
+    def _write_events(self, writes: list[EventWrite]) -> None:
         self._lock_stories()
-        self._execute(
-            "INSERT INTO events (id, type, story_id, version, timestamp, created_at, not_before) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            [w.id, w.type, w.story_id, w.version, w.timestamp, w.timestamp, w.not_before],
-        )
+        for w in writes:
+            self._execute(
+                "INSERT INTO events (id, type, story_id, version, timestamp, created_at, not_before) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [w.id, w.type, w.story_id, w.version, w.timestamp, w.timestamp, w.not_before],
+            )
 
     def event_bodies(self, event_ids: list[str]) -> dict[str, str]:
         """Events as they are sent (and printed by replay), by id: SQLite's very SQL."""
