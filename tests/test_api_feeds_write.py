@@ -48,7 +48,9 @@ def db_path(tmp_path: Path) -> str:
 
 
 @contextlib.asynccontextmanager
-async def serving(db_path: str) -> AsyncIterator[httpx.AsyncClient]:
+async def serving(
+    db_path: str, rules: FeedRules | Callable[[], FeedRules] = RULES
+) -> AsyncIterator[httpx.AsyncClient]:
     writer = Writer(db_path)
     app = build_app(
         db_path,
@@ -56,7 +58,7 @@ async def serving(db_path: str) -> AsyncIterator[httpx.AsyncClient]:
         metrics=Metrics(),
         token=TOKEN,
         writer=writer,
-        feed_rules=RULES,
+        feed_rules=rules,
     )
     try:
         async with app.router.lifespan_context(app):
@@ -312,25 +314,11 @@ async def test_credentials_stay_with_their_origin_when_the_url_moves(db_path: st
 
 async def test_feeds_added_after_a_reload_take_the_reloaded_default_interval(db_path: str) -> None:
     rules = [RULES]
-    writer = Writer(db_path)
-    app = build_app(
-        db_path,
-        state=ServiceState(tick_interval=1.0),
-        metrics=Metrics(),
-        token=TOKEN,
-        writer=writer,
-        feed_rules=lambda: rules[-1],  # as the daemon passes it: the config as it is now
-    )
-    try:
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://ingestd", headers=AUTH
-            ) as client:
-                first = await client.post("/feeds", json={"id": "a", "url": "https://a.example/rss"})
-                rules.append(FeedRules(CONFIG, 900.0))  # a SIGHUP changed [scheduler] default_interval
-                second = await client.post("/feeds", json={"id": "b", "url": "https://b.example/rss"})
-    finally:
-        writer.close()
+    # as the daemon passes them: the config as it is now
+    async with serving(db_path, lambda: rules[-1]) as client:
+        first = await client.post("/feeds", json={"id": "a", "url": "https://a.example/rss"})
+        rules.append(FeedRules(CONFIG, 900.0))  # a SIGHUP changed [scheduler] default_interval
+        second = await client.post("/feeds", json={"id": "b", "url": "https://b.example/rss"})
     assert (first.json()["interval"], second.json()["interval"]) == (420.0, 900.0)
 
 
