@@ -214,8 +214,12 @@ class Daemon:
         async with self.node.exclusive("retention") as mine:
             if not mine:  # another replica is at it
                 return
-            stories = await self.writer.run(self.writer.store.purge_stories, cutoff, now)
-            events = await self.writer.run(self.writer.store.prune_outbox, cutoff)
+            try:
+                stories = await self.writer.run(self.writer.store.purge_stories, cutoff, now)
+                events = await self.writer.run(self.writer.store.prune_outbox, cutoff)
+            except STORAGE_ERRORS as exc:  # the next round purges what this one could not
+                self._storage_failed("retention", exc)
+                return
         if stories or events:
             self.log.info("retention", stories_purged=stories, events_pruned=events, cutoff=to_iso(cutoff))
 
@@ -224,7 +228,10 @@ class Daemon:
         assert self.websub is not None
         async with self.node.exclusive("websub") as mine:
             if mine:
-                await self.websub.maintain()
+                try:
+                    await self.websub.maintain()
+                except STORAGE_ERRORS as exc:  # the next round (a second on) renews what this one could not
+                    self._storage_failed("websub", exc)
 
     def _on_signal(self, sig: signal.Signals) -> None:
         self.log.info("shutting down", signal=sig.name)

@@ -137,13 +137,17 @@ class Dispatcher:
         second (the periodic pass still runs); the next wait reconnects."""
         loop = asyncio.get_running_loop()
         thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestd-listen")
+        lost: str | None = None
         try:
             while not self._closing:
                 try:
                     if await loop.run_in_executor(thread, wait, WAKE_WAIT_S):
                         await self.dispatch_due()
+                    lost = None
                 except Exception as exc:  # a lost connection, a database down: the next wait retries
-                    self.log.warning("outbox wake-ups lost", error=f"{type(exc).__name__}: {exc}")
+                    if f"{exc}" != lost:  # once per reason, not once a second
+                        self.log.warning("outbox wake-ups lost", error=f"{type(exc).__name__}: {exc}")
+                    lost = f"{exc}"
                     await asyncio.sleep(WAKE_WAIT_S)
         finally:
             thread.shutdown(wait=False)  # its wait ends within WAKE_WAIT_S

@@ -1,5 +1,5 @@
 """A TCP relay on 127.0.0.1 to a server (PostgreSQL), which a test can cut: every
-connection reset and new ones refused, as when the database host goes away."""
+connection closed and new ones refused, as when the database goes away."""
 
 from __future__ import annotations
 
@@ -16,15 +16,20 @@ class Relay:
         self.port: int = self._listener.getsockname()[1]
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._cut = False
         threading.Thread(target=self._accept, daemon=True).start()
 
     def cut(self) -> None:
-        """Reset every connection and refuse new ones."""
+        """Close every connection and refuse new ones."""
         self._listener.close()
         with self._lock:
+            self._cut = True
             for sock in self._sockets:
+                # shutdown first: a close alone leaves the socket open under the relay thread
+                # blocked reading it, and the client would see nothing
                 with contextlib.suppress(OSError):
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    sock.shutdown(socket.SHUT_RDWR)
+                with contextlib.suppress(OSError):
                     sock.close()
             self._sockets.clear()
 
@@ -40,6 +45,10 @@ class Relay:
                 client.close()
                 continue
             with self._lock:
+                if self._cut:  # accepted as the cut came: it goes too
+                    client.close()
+                    server.close()
+                    continue
                 self._sockets |= {client, server}
             for a, b in ((client, server), (server, client)):
                 threading.Thread(target=_pipe, args=(a, b), daemon=True).start()

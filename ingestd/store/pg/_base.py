@@ -22,16 +22,18 @@ MIGRATIONS: list[Migration] = [("core-1", "CREATE TABLE meta (key text PRIMARY K
 
 Params = Sequence[Any] | dict[str, Any]
 
-# A database that is down costs a call seconds, not the pool's default 30 s: the one writer
-# thread (and a shutdown's 5 s) waits behind each call. TCP keepalives notice a peer gone
-# without a reset (a lost node, a network split) in about a minute, not the kernel's 2 h.
-POOL_WAIT_S = 5.0
+# A database that is down costs a call 2 s, not the pool's default 30 s: the one writer
+# thread waits behind each call, and a shutdown (5 s in all) behind the one running. TCP keepalives notice an idle peer
+# gone without a reset (a lost node, a network split) in about a minute, not the kernel's
+# 2 h, and tcp_user_timeout a query whose bytes go unanswered in 10 s.
+POOL_WAIT_S = 2.0
 CONNECTION_OPTIONS: dict[str, Any] = {
-    "connect_timeout": 5,
+    "connect_timeout": 2,  # libpq's least
     "keepalives": 1,
     "keepalives_idle": 30,
     "keepalives_interval": 10,
     "keepalives_count": 3,
+    "tcp_user_timeout": 10_000,  # ms
 }
 
 
