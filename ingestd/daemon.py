@@ -60,6 +60,7 @@ from .webhooks import DISPATCH_EVERY_S, Dispatcher
 # the writer then finishes the one batch it is writing, and the whole shutdown
 # stays inside the 5 s a container runtime is promised.
 DRAIN_GRACE_S = 2.0
+HAND_BACK_WITHIN_S = 1.0  # after the grace: shutdown's 5 s hold the writer's close too
 RETENTION_EVERY_S = 3600.0
 CPU_WORKERS = 2
 # /readyz: a small write every PROBE_EVERY_S must commit within PROBE_WITHIN_S
@@ -507,12 +508,20 @@ class Daemon:
         cut_short = [fid for fid, t in self._in_flight.items() if not t.done()]
         for task in self._in_flight.values():
             task.cancel()
+        try:
+            # bounded: with the database away, each write waits behind the writer's queue
+            await asyncio.wait_for(self._hand_back(tasks, cut_short), HAND_BACK_WITHIN_S)
+        except TimeoutError:
+            self.log.warning("shutdown left leases and host slots to run out", feeds=cut_short)
+
+    async def _hand_back(self, tasks: list[asyncio.Task[None]], cut_short: list[str]) -> None:
+        """The cancelled polls' host slots and leases, so the next start (or another
+        replica) need not wait for them to run out."""
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         for feed_id in list(self._slots):  # polls cancelled before they began fetching
             await self._give_slot(feed_id)
         if cut_short:
-            # their leases would hold them until they ran out; due again at the next start
             with contextlib.suppress(*STORAGE_ERRORS):
                 await self.writer.run(self.writer.store.release_feeds, cut_short, utcnow(), owner=self.owner)
             self.log.info("polls cancelled by shutdown", feeds=cut_short)

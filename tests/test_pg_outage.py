@@ -70,7 +70,8 @@ def test_a_database_that_goes_away_is_reported_not_crashed_on(tmp_path: Path) ->
                 daemon.send_signal(signal.SIGTERM)
                 stopped = time.monotonic()
                 assert daemon.wait(30) == 0
-                assert time.monotonic() - stopped < 5.0
+                took = time.monotonic() - stopped
+                assert took < 5.0, f"{took:.1f} s from SIGTERM to exit"
             finally:
                 if daemon.poll() is None:
                     daemon.kill()

@@ -22,11 +22,12 @@ MIGRATIONS: list[Migration] = [("core-1", "CREATE TABLE meta (key text PRIMARY K
 
 Params = Sequence[Any] | dict[str, Any]
 
-# A database that is down costs a call 2 s, not the pool's default 30 s: the one writer
-# thread waits behind each call, and a shutdown (5 s in all) behind the one running. TCP keepalives notice an idle peer
-# gone without a reset (a lost node, a network split) in about a minute, not the kernel's
-# 2 h, and tcp_user_timeout a query whose bytes go unanswered in 10 s.
-POOL_WAIT_S = 2.0
+# A database that is down costs a call 1 s, not the pool's default 30 s: the one writer
+# thread waits behind each call, and a shutdown (5 s in all) behind the one running. TCP
+# keepalives notice an idle peer gone without a reset (a lost node, a network split) in
+# about a minute, not the kernel's 2 h, and tcp_user_timeout a query whose bytes go
+# unanswered in 10 s.
+POOL_WAIT_S = 1.0
 CONNECTION_OPTIONS: dict[str, Any] = {
     "connect_timeout": 2,  # libpq's least
     "keepalives": 1,
@@ -59,7 +60,9 @@ class PgBase:
         self.applied = self.migrate()  # the migrations this start applied (none if another replica did)
 
     def close(self) -> None:
-        self.pool.close()
+        # not the pool's default 5 s for its workers: ones trying to reconnect to a database
+        # that is gone would hold a shutdown past its 5 s
+        self.pool.close(timeout=POOL_WAIT_S / 2)
 
     @property
     def _conn(self) -> psycopg.Connection[DictRow] | None:
