@@ -195,18 +195,7 @@ class WebhooksMixin(StoreBase):
             if row is not None:
                 declared = " (declared in the config)" if row["origin"] == "config" else ""
                 raise SubscriptionConflict(f"subscription {sub.id!r} exists already{declared}")
-            self.db.table("subscriptions").insert(
-                {
-                    "id": sub.id,
-                    **_declared(sub),
-                    "origin": origin,
-                    "secrets": dumps(list(sub.secrets)),
-                    "state": "active",
-                    "state_since": at,
-                    "created_at": at,
-                    "updated_at": at,
-                }
-            )
+            self.db.table("subscriptions").insert(new_subscription_row(sub, origin, at))
             self._subscriptions_changed()
 
     def change_subscription(
@@ -571,6 +560,20 @@ class WebhooksMixin(StoreBase):
             "INSERT INTO meta (key, value) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET value = value + 1",
             [_VERSION_KEY],
         )
+
+
+def new_subscription_row(sub: SubscriptionConfig, origin: str, at: Any) -> dict[str, Any]:
+    """A run-time subscription's first row (`at`: the engine's form of now)."""
+    return {
+        "id": sub.id,
+        **_declared(sub),
+        "origin": origin,
+        "secrets": dumps(list(sub.secrets)),
+        "state": "active",
+        "state_since": at,
+        "created_at": at,
+        "updated_at": at,
+    }
 
 
 def _declared(sub: SubscriptionConfig) -> dict[str, Any]:

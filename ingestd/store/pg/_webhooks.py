@@ -61,6 +61,7 @@ from .._webhooks import (
     _filter,
     _stamp,
     _stored,
+    new_subscription_row,
 )
 from ._base import Migration, Params, PgBase, connect
 
@@ -243,18 +244,7 @@ class WebhooksPart(PgBase):
             if row is not None:
                 declared = " (declared in the config)" if row["origin"] == "config" else ""
                 raise SubscriptionConflict(f"subscription {sub.id!r} exists already{declared}")
-            self._insert_subscription(
-                {
-                    "id": sub.id,
-                    **_declared(sub),
-                    "origin": origin,
-                    "secrets": dumps(list(sub.secrets)),
-                    "state": "active",
-                    "state_since": at,
-                    "created_at": at,
-                    "updated_at": at,
-                }
-            )
+            self._insert_subscription(new_subscription_row(sub, origin, at))
             self._subscriptions_changed()
 
     def change_subscription(
