@@ -50,6 +50,13 @@ def add_runtime_actions(
         action=argparse.BooleanOptionalAction,
         help="read each entry's own page, or stop doing so",
     )
+    change.add_argument(
+        "--unset",
+        action="append",
+        metavar="KEY",
+        choices=UNSETTABLE,
+        help=f"drop the value so the default applies again (repeat): {', '.join(UNSETTABLE)}",
+    )
     remove = action(
         "remove", _remove, "stop polling a run-time feed and set it aside; its stories and tombstones stay"
     )
@@ -70,12 +77,32 @@ def _feed_options(parser: argparse.ArgumentParser, unset: str) -> None:
     )
 
 
+# the [[feeds]] keys `feeds change --unset` may drop (a merge patch's null)
+UNSETTABLE = (
+    "source",
+    "interval",
+    "identity",
+    "quiet_after",
+    "headers",
+    "query",
+    "auth",
+    "client_cert",
+    "client_key",
+)
+
+
 def _table(args: argparse.Namespace) -> dict[str, Any]:
-    """The options given, as [[feeds]] keys."""
+    """The options given, as [[feeds]] keys; an unset key as None."""
     keys = ("url", "source", "interval", "identity", "quiet_after", "fetch_article")
-    return {key: getattr(args, key) for key in keys if getattr(args, key) is not None} | credential_table(
-        args
-    )
+    table = {key: getattr(args, key) for key in keys if getattr(args, key) is not None}
+    table |= credential_table(args)
+    for key in getattr(args, "unset", None) or []:
+        if key in table:
+            from .errors import ConfigError, Problem
+
+            raise ConfigError([Problem(f"feeds change {args.feed_id}", key, "both given and unset")])
+        table[key] = None
+    return table
 
 
 def _add(args: argparse.Namespace) -> int:

@@ -169,3 +169,31 @@ def test_feeds_list_says_in_words_which_credentials_are_set(config: str, run: Ru
     (line,) = [line for line in out.splitlines() if line.startswith("paid ")]
     assert code == 0 and "X-Key, bearer auth" in line
     assert "k-77e" not in out and "t-19a" not in out and "{" not in line
+
+
+def test_unset_drops_values_so_the_defaults_apply_again(config: str, run: Run) -> None:
+    run(
+        "feeds", "add", "x", "--url", "https://x.example/f", "--source", "ap", "--interval", "10m",
+        "--bearer", "t-1", "--header", "X-Team=news", "--config", config,
+    )  # fmt: skip
+    code, out, err = run(
+        "feeds", "change", "x", "--unset", "interval", "--unset", "source", "--unset", "auth",
+        "--json", "--config", config,
+    )  # fmt: skip
+    assert code == 0, err
+    shown = json.loads(out)
+    assert (shown["interval"], shown["source"]) == (420.0, None)  # [scheduler] default_interval
+    store = opened(config)
+    feed = store.get_feed("x")
+    store.close()
+    assert feed is not None and feed.secrets is not None
+    assert (feed.secrets.bearer, dict(feed.secrets.headers)) == (None, {"X-Team": "news"})
+
+
+def test_unset_refuses_a_key_also_given_and_a_key_it_does_not_know(config: str, run: Run) -> None:
+    run("feeds", "add", "x", "--url", "https://x.example/f", "--config", config)
+    code, _, err = run("feeds", "change", "x", "--interval", "5m", "--unset", "interval", "--config", config)
+    assert code == 2 and err == "feeds change x: interval: both given and unset\n"
+    with pytest.raises(SystemExit) as exited:
+        run("feeds", "change", "x", "--unset", "url", "--config", config)
+    assert exited.value.code == 2  # argparse: url is not among the choices
