@@ -29,11 +29,11 @@ import signal
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from functools import partial, wraps
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,19 @@ PROBE_ERRORS: tuple[type[Exception], ...] = (*STORAGE_ERRORS, TimeoutError)
 WEBSUB_EVERY_S = 1.0
 # publish times kept on the feed's row: what a 304's schedule and quiet check read
 RECENT_PUBLISHED = 20
+
+
+def _ends_quietly_if_cancelled(job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
+    """A scheduler job that shutdown's cancel ends without a word: APScheduler 3 logs a
+    cancelled job as one that "raised an exception", an error with a traceback, on every
+    SIGTERM that finds a job running."""
+
+    @wraps(job)
+    async def run() -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await job()
+
+    return run
 
 
 class Daemon:
@@ -321,7 +334,7 @@ class Daemon:
         outbox = asyncio.create_task(self.dispatcher.follow(wait), name="outbox") if wait else None
         scheduler = self._scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(
-            self._tick,
+            _ends_quietly_if_cancelled(self._tick),
             "interval",
             seconds=self.config.scheduler.tick,
             id="tick",
@@ -330,7 +343,7 @@ class Daemon:
             next_run_time=utcnow(),
         )
         scheduler.add_job(
-            self.dispatcher.dispatch_due,
+            _ends_quietly_if_cancelled(self.dispatcher.dispatch_due),
             "interval",
             seconds=DISPATCH_EVERY_S,
             id="webhooks",
@@ -339,7 +352,7 @@ class Daemon:
             next_run_time=utcnow(),
         )
         scheduler.add_job(
-            self.probe,
+            _ends_quietly_if_cancelled(self.probe),
             "interval",
             seconds=PROBE_EVERY_S,
             id="probe",
@@ -347,7 +360,7 @@ class Daemon:
             coalesce=True,
         )
         scheduler.add_job(
-            self.retention,
+            _ends_quietly_if_cancelled(self.retention),
             "interval",
             seconds=RETENTION_EVERY_S,
             id="retention",
@@ -357,7 +370,7 @@ class Daemon:
         )
         if self.websub:
             scheduler.add_job(
-                self._maintain_websub,
+                _ends_quietly_if_cancelled(self._maintain_websub),
                 "interval",
                 seconds=WEBSUB_EVERY_S,
                 id="websub",

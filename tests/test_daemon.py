@@ -14,6 +14,7 @@ import respx
 from structlog.testing import capture_logs
 
 from ingestd.daemon import Daemon
+from ingestd.timeutil import utcnow
 from tests.support import daemon_config, rss
 from tests.support.daemon import FEED_URL, config_for, poll, poll_lines
 
@@ -367,3 +368,28 @@ def test_a_file_feed_is_read_under_the_configured_body_cap(tmp_path: Path) -> No
             assert daemon.writer.store.count("stories") == 0
 
     asyncio.run(scenario())
+
+
+def test_a_job_cancelled_by_shutdown_ends_without_an_error_line(caplog: pytest.LogCaptureFixture) -> None:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from ingestd.daemon import _ends_quietly_if_cancelled
+
+    async def run() -> None:
+        started = asyncio.Event()
+
+        async def hangs() -> None:
+            started.set()
+            await asyncio.sleep(60)
+
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(_ends_quietly_if_cancelled(hangs), "interval", seconds=60, next_run_time=utcnow())
+        scheduler.start()
+        await asyncio.wait_for(started.wait(), 5)
+        scheduler.shutdown(wait=False)  # as the daemon's shutdown does: the running job is cancelled
+        await asyncio.sleep(0.05)
+
+    with caplog.at_level("DEBUG", logger="apscheduler"):
+        asyncio.run(run())
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")], caplog.text
+    assert "hangs" in caplog.text  # the job ran, under its own name

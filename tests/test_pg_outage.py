@@ -81,4 +81,4 @@ def test_a_database_that_goes_away_is_reported_not_crashed_on(tmp_path: Path) ->
     ticks = [
         e for e in events if "_tick" in e.get("event", "") and "raised an exception" in e.get("event", "")
     ]
-    assert not [e for e in ticks if "CancelledError" not in e.get("exception", "")]
+    assert not ticks  # a job cancelled by SIGTERM ends quietly too
