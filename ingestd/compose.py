@@ -6,10 +6,13 @@ decision is made here, by calling the pure ones in `dedupe` (identity,
 versions, clusters) and `webhooks` (which subscriptions want an event). Any
 engine that implements the port (docs/storage.md) gets the same decisions.
 
-    prepare(stories)        CPU only, off the writer: canonical URLs, fingerprints
-    write_batch(store, …)   in one transaction: per story, look up, decide, apply;
-                            the poll's history row and the feed's state with the last
-                            batch (an etag never commits ahead of its stories)
+    prepare(stories)        CPU only, off the writer: canonical URLs, fingerprints, each
+                            story's event drafted and its JSON dumped but for what the
+                            writer decides (events.Draft, _Form)
+    write_batch(store, …)   in one transaction: the batch's stored keys in one look-up;
+                            per story, look up (if one of its keys is stored), decide,
+                            apply; the poll's history row and the feed's state with the
+                            last batch (an etag never commits ahead of its stories)
 
 A batch's stories are applied one after another inside its transaction, so the
 second of two copies in one document finds the first; their outbox rows (events,
