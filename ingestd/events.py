@@ -51,7 +51,7 @@ def build_event(
 @dataclass(frozen=True)
 class Draft:
     """A story's event before the store has placed it: every member of its document and
-    ingest block in its final place, the ones the store decides (id, version, cluster, the
+    ingest block in its final place, the ones the writer decides (id, version, cluster, the
     write's time) still to fill in. Made off the writer (compose.prepare), so an event
     there costs a copy and a few assignments, not a key sort and time formatting."""
 

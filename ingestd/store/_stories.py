@@ -173,7 +173,7 @@ MIGRATIONS: list[Migration] = [
 ]
 
 
-def _fingerprint(at: int, bands: tuple[int, ...]) -> str:
+def _fingerprint_json(at: int, bands: tuple[int, ...]) -> str:
     """`json.dumps({"at": at, "bands": list(bands)})`, byte for byte (whole numbers only),
     without the encoder: the band rows a story's next version or purge drops."""
     return f'{{"at": {int.__repr__(at)}, "bands": [{", ".join(map(int.__repr__, bands))}]}}'
@@ -330,7 +330,7 @@ class StoriesMixin(StoreBase):
             w.first_created,
             w.written_at,
             w.body_text,
-            _fingerprint(w.at, w.bands) if w.bands else None,
+            _fingerprint_json(w.at, w.bands) if w.bands else None,
             w.shingles or None,
             w.numbers if w.bands else None,
         )
@@ -406,7 +406,7 @@ class StoriesMixin(StoreBase):
         self.db.execute(
             "UPDATE stories SET fingerprint = ?, shingles = ?, numbers = ? WHERE id = ?",
             [
-                _fingerprint(at, bands) if bands else None,
+                _fingerprint_json(at, bands) if bands else None,
                 shingles or None,
                 numbers if bands else None,
                 story_id,
