@@ -12,7 +12,7 @@ ingestd's stages, as the daemon runs them:
     parse      pipeline.parse_input: the lxml fast path (feedparser where it declines) or
                the JSON Feed reader, into Entry; beside it, the same with feedparser alone
     normalize  pipeline.normalize_parsed: the processor chain, into Story and ninjs
-    prepare    compose.prepare: identity keys, fingerprint, the ninjs check (CPU pool)
+    prepare    compose.prepare: identity keys, fingerprint, the event drafted and checked (CPU pool)
     store      compose.write_batch: lookups, decisions, intents applied, COMMIT (writer)
 
 "dedupe + store" (the issue's target, per new story) is dedupe's share of prepare (the

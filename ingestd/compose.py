@@ -6,10 +6,13 @@ decision is made here, by calling the pure ones in `dedupe` (identity,
 versions, clusters) and `webhooks` (which subscriptions want an event). Any
 engine that implements the port (docs/storage.md) gets the same decisions.
 
-    prepare(stories)        CPU only, off the writer: canonical URLs, fingerprints
-    write_batch(store, …)   in one transaction: per story, look up, decide, apply;
-                            the poll's history row and the feed's state with the last
-                            batch (an etag never commits ahead of its stories)
+    prepare(stories)        CPU only, off the writer: canonical URLs, fingerprints, each
+                            story's event drafted and its JSON dumped but for what the
+                            writer decides (events.Draft, _Form)
+    write_batch(store, …)   in one transaction: the batch's stored keys in one look-up;
+                            per story, look up (if one of its keys is stored), decide,
+                            apply; the poll's history row and the feed's state with the
+                            last batch (an etag never commits ahead of its stories)
 
 A batch's stories are applied one after another inside its transaction, so the
 second of two copies in one document finds the first; their outbox rows (events,
@@ -26,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from . import dedupe, ninjs
-from .events import build_event
+from .events import Draft, draft
 from .logs import get_logger
 from .models import (
     DeliveryWrite,
@@ -74,6 +77,7 @@ class StoryPort(Protocol):
     def holder_of_text(
         self, keys: list[str], feed_id: str, text_hash: str
     ) -> tuple[str | None, frozenset[str]]: ...
+    def known_keys(self, keys: list[str]) -> frozenset[str]: ...
     def find_story(self, keys: list[str]) -> Existing | None: ...
     def cluster_candidates(
         self, bands: tuple[int, ...], at: int, window: float, limit: int
@@ -91,10 +95,11 @@ class Prepared:
     fingerprint: dedupe.Fingerprint | None
     url: str | None  # canonical
     problems: tuple[str, ...]  # why its document may not enter the outbox (outbox_door)
-    entry_key: str | None = None  # the raw entry's key (pipeline.entry_key), stored with the story
-    signature: tuple[bytes, str] = (b"", "[]")  # dedupe.encode(fingerprint): what the store keeps
-    # the members of story.ninjs and story.ingest already in their JSON form (`_members`)
-    members: tuple[dict[str, str], dict[str, str]] = ({}, {})
+    entry_key: str | None  # the raw entry's key (pipeline.entry_key), stored with the story
+    signature: tuple[bytes, str]  # dedupe.encode(fingerprint): what the store keeps (b"", "[]": none)
+    draft: Draft  # its event but for what the writer decides
+    # the draft's document and ingest block as JSON but for the members the writer fills in
+    forms: tuple[_Form, _Form]
 
 
 def prepare(
@@ -107,18 +112,22 @@ def prepare(
     urls = [dedupe.canonical_url(s.url, settings.tracking_params) if s.url else None for s in stories]
     identities = dedupe.identify(stories, settings.tracking_params, urls)
     found = [dedupe.fingerprint(story.headline, story.body_text) for story in stories]
+    drafts = [draft(story, url) for story, url in zip(stories, urls)]
     return [
         Prepared(
             story,
             ident,
             fingerprint,
             url,
-            tuple(outbox_door(build_event("created", "st_0", 1, story, now, url=url)["data"]["story"])),
+            tuple(outbox_door(drafted.event("created", "st_0", 1, now)["data"]["story"])),
             key,
             dedupe.encode(fingerprint) if fingerprint else (b"", "[]"),
-            (_members(story.ninjs), _members(story.ingest)),
+            drafted,
+            (_form(drafted.document, drafted.filled), _form(drafted.ingest, drafted.placed)),
         )
-        for story, ident, url, key, fingerprint in zip(stories, identities, urls, keys, found)
+        for story, ident, url, key, fingerprint, drafted in zip(
+            stories, identities, urls, keys, found, drafts
+        )
     ]
 
 
@@ -173,9 +182,12 @@ def write_batch(
     entries skipped as stored already (evidence for the identity policy)."""
     with store.transaction():
         identities = [p.identity for p in prepared]
+        # the batch's stored identity keys, in one look-up: a story none of whose keys is
+        # stored, or written by the batch before it (most new stories), is looked up no further
+        stored = _stored_keys(store, identities)
         policies = {
             feed_id: _settle_policy(
-                store, feed_id, [i for i in identities if i.feed_id == feed_id], identity, now, known
+                store, feed_id, [i for i in identities if i.feed_id == feed_id], identity, now, known, stored
             )
             for feed_id in dict.fromkeys(i.feed_id for i in identities)
         }
@@ -185,11 +197,15 @@ def write_batch(
         # nothing the batch's decisions read is in the outbox: its rows are written together, last
         closing: list[Intent] = []
         for item, ident in zip(prepared, identities):
-            change, intents = _decide_story(
-                store, item, ident, policies[ident.feed_id], times, settings, subscriptions
+            change, intents, outbox = _decide_story(
+                store, item, ident, policies[ident.feed_id], times, settings, subscriptions, stored
             )
-            store.apply([i for i in intents if not isinstance(i, EventWrite | DeliveryWrite)])
-            closing += [i for i in intents if isinstance(i, EventWrite | DeliveryWrite)]
+            if intents:
+                store.apply(intents)
+            for written in intents:
+                if isinstance(written, KeysWrite):  # the next stories may find them
+                    stored.update(written.keys)
+            closing += outbox
             if change is not None:
                 changes.append(change)
         if poll is not None:
@@ -213,6 +229,16 @@ def write_batch(
     return changes
 
 
+def _identity_keys(ident: dedupe.Identity) -> list[str]:
+    """Every key a story may be looked up by, whatever the policy."""
+    return [k for k in (ident.guid, ident.url, ident.content) if k]
+
+
+def _stored_keys(store: StoryPort, identities: list[dedupe.Identity]) -> set[str]:
+    keys = list(dict.fromkeys(k for ident in identities for k in _identity_keys(ident)))
+    return set(store.known_keys(keys)) if keys else set()
+
+
 def _settle_policy(
     store: StoryPort,
     feed_id: str,
@@ -220,14 +246,16 @@ def _settle_policy(
     pinned: dedupe.PolicyName | None,
     now: datetime,
     known: int,
+    stored: set[str],
 ) -> dedupe.PolicyName:
     """The feed's policy after what this document shows. A change is stored and logged;
-    a new feed's first policy only stored (`identity_policy` shows it)."""
+    a new feed's first policy only stored (`identity_policy` shows it). `stored`: the
+    batch's identity keys that are stored (a story with none has no holder)."""
     current = store.identity_policy(feed_id)
     sightings = [
-        dedupe.Sighting(
-            *store.holder_of_text([k for k in (i.guid, i.url, i.content) if k], feed_id, i.text_hash)
-        )
+        dedupe.Sighting(*store.holder_of_text(keys, feed_id, i.text_hash))
+        if not stored.isdisjoint(keys := _identity_keys(i))
+        else dedupe.Sighting(None, frozenset())
         for i in identities
     ]
     chosen = dedupe.choose_policy(current, dedupe.observe(identities, sightings, known), pinned)
@@ -262,10 +290,12 @@ def _decide_story(
     times: _Times,
     settings: dedupe.Settings,
     subscriptions: list[LiveSubscription],
-) -> tuple[StoredChange | None, list[Intent]]:
+    stored: set[str],
+) -> tuple[StoredChange | None, list[Intent], list[Intent]]:
+    """The story's change, its intents and, apart, its outbox rows."""
     story, now = item.story, times.now
     lookup = ident.lookup(policy)
-    existing = store.find_story(lookup)
+    existing = None if stored.isdisjoint(lookup) else store.find_story(lookup)
     item_version = story.ingest.get("item_version")
     intent = dedupe.decide(
         lookup, ident.text_hash, existing, item_version if isinstance(item_version, int) else None
@@ -274,7 +304,7 @@ def _decide_story(
     keys = KeysWrite(intent.story_id, tuple([*recorded, item.entry_key] if item.entry_key else recorded))
     if intent.kind == "unchanged":
         matched = existing.matched if existing else None
-        return StoredChange("unchanged", intent.story_id, intent.version, matched=matched), [keys]
+        return StoredChange("unchanged", intent.story_id, intent.version, matched=matched), [keys], []
     found = item.fingerprint
     if intent.kind == "created":
         at = int((story.first_created or now).timestamp())
@@ -293,18 +323,16 @@ def _decide_story(
         cluster, first, stored_at = store.story_cluster(intent.story_id)
         placement = dedupe.Placement(cluster, first)
         at = stored_at if stored_at is not None else int((story.first_created or now).timestamp())
-    event = build_event(
+    event = item.draft.event(
         intent.kind,
         intent.story_id,
         intent.version,
-        story,
         now,
         first_created=existing.first_created if existing else None,
-        url=item.url,
         cluster=placement.cluster,
         first_of_cluster=placement.first_of_cluster,
     )
-    document = event["data"]["story"]
+    document, ingest = event["data"]["story"], event["data"]["ingest"]
     if item.problems:  # found by outbox_door when the batch was prepared
         get_logger().warning(
             "story not stored: not valid ninjs",
@@ -312,7 +340,7 @@ def _decide_story(
             story_id=intent.story_id,
             error="; ".join(item.problems[:3]),
         )
-        return None, []
+        return None, [], []
     shingles, numbers = item.signature
     written = times.written
     write = StoryWrite(
@@ -332,8 +360,8 @@ def _decide_story(
         first_created=document.get("firstCreated"),
         written_at=written,
         body_text=story.body_text,
-        ninjs=_dumps_reusing(document, story.ninjs, item.members[0]),
-        ingest=_dumps_reusing(event["data"]["ingest"], story.ingest, item.members[1]),
+        ninjs=item.forms[0].dumps(document),
+        ingest=item.forms[1].dumps(ingest),
         cluster=placement.cluster,
         first_of_cluster=placement.first_of_cluster,
         at=at,
@@ -342,9 +370,7 @@ def _decide_story(
         numbers=numbers,
     )
     queued = times.queued
-    intents: list[Intent] = [
-        write,
-        keys,
+    outbox: list[Intent] = [
         EventWrite(
             event["id"],
             event["type"],
@@ -366,7 +392,7 @@ def _decide_story(
         ),
     ]
     matched = existing.matched if existing else (None if placement.first_of_cluster else "cluster")
-    return StoredChange(intent.kind, intent.story_id, intent.version, event, matched), intents
+    return StoredChange(intent.kind, intent.story_id, intent.version, event, matched), [write, keys], outbox
 
 
 class ApplyPort(Protocol):
@@ -477,30 +503,57 @@ _string = json.encoder.encode_basestring  # what that encoder writes a str with 
 
 
 def _member(key: str, value: Any) -> str:
-    """`"key":value` as `_dumps` writes it inside a document; a string (most of the ids and
-    times the writer adds) by the very function the encoder uses for one."""
-    if type(key) is str and type(value) is str:
+    """`"key":value` as `_dumps` writes it inside a document; a string, a whole number,
+    a bool or null (the ids, versions, times and flags the writer adds) as the encoder
+    writes one, without the encoder."""
+    if type(key) is not str:
+        return _dumps({key: value})[1:-1]
+    kind = type(value)
+    if kind is str:
         return f"{_string(key)}:{_string(value)}"
+    if kind is int:
+        return f"{_string(key)}:{int.__repr__(value)}"
+    if value is None or kind is bool:
+        return f"{_string(key)}:{_LITERALS[value]}"
     return _dumps({key: value})[1:-1]
 
 
-def _members(values: dict[str, Any]) -> dict[str, str]:
-    """Each member of a document as `_dumps` writes it inside the document (`"key":value`):
-    dumped in prepare, in the CPU pool, so the writer does not dump the body again."""
-    return {key: _member(key, value) for key, value in values.items()}
+_LITERALS = {None: "null", True: "true", False: "false"}
 
 
-def _dumps_reusing(document: dict[str, Any], source: dict[str, Any], members: dict[str, str]) -> str:
-    """`_dumps(document)`, byte for byte: a member whose value is the very object `members`
-    was made from (`source`'s) is taken as dumped; the rest (ids, versions, times) dumped now."""
-    return (
-        "{"
-        + ",".join(
-            members[key] if key in members and value is source[key] else _member(key, value)
-            for key, value in document.items()
-        )
-        + "}"
-    )
+@dataclass(frozen=True)
+class _Form:
+    """A document's JSON, made in prepare (the CPU pool) from its draft: every run of
+    members the writer does not fill in dumped and joined there, so the writer dumps
+    only its own (ids, version, times, cluster), never the body again."""
+
+    pieces: tuple[str, ...]  # a run of members as JSON, or "" where a filled one goes
+    holes: tuple[tuple[int, str], ...]  # (place in pieces, key) of each member filled in
+
+    def dumps(self, document: dict[str, Any]) -> str:
+        """`_dumps(document)`, byte for byte, for the draft's document with its holes filled."""
+        pieces = list(self.pieces)
+        for place, key in self.holes:
+            pieces[place] = _member(key, document[key])
+        return "{" + ",".join(pieces) + "}"
+
+
+def _form(document: dict[str, Any], filled: tuple[str, ...]) -> _Form:
+    pieces: list[str] = []
+    holes: list[tuple[int, str]] = []
+    run: list[str] = []
+    for key, value in document.items():
+        if key in filled:
+            if run:
+                pieces.append(",".join(run))
+                run = []
+            holes.append((len(pieces), key))
+            pieces.append("")
+        else:
+            run.append(_member(key, value))
+    if run:
+        pieces.append(",".join(run))
+    return _Form(tuple(pieces), tuple(holes))
 
 
 def _millis(moment: datetime) -> str:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from . import ninjs
 from .models import Story
 from .timeutil import to_iso
+
+# the time `draft` finalizes a document with: only the order of its keys is kept
+_UNPLACED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def event_id(story_id: str, version: int) -> str:
@@ -32,22 +37,85 @@ def build_event(
     """`first_created`: the stored first version's, for a story whose input gives no date;
     `url`: the canonical URL (default: the story's own); `cluster`: the id of the cluster's
     first story (default: a cluster of its own)."""
+    return draft(story, url).event(
+        kind,
+        story_id,
+        version,
+        now,
+        first_created=first_created,
+        cluster=cluster,
+        first_of_cluster=first_of_cluster,
+    )
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A story's event before the store has placed it: every member of its document and
+    ingest block in its final place, the ones the writer decides (id, version, cluster, the
+    write's time) still to fill in. Made off the writer (compose.prepare), so an event
+    there costs a copy and a few assignments, not a key sort and time formatting."""
+
+    document: dict[str, Any]
+    ingest: dict[str, Any]
+    filled: tuple[str, ...]  # the document's members `event` sets
+    placed: tuple[str, ...]  # the ingest block's members `event` sets (the story's own win)
+
+    def event(
+        self,
+        kind: str,
+        story_id: str,
+        version: int,
+        now: datetime,
+        *,
+        first_created: str | None = None,
+        cluster: str | None = None,
+        first_of_cluster: bool = True,
+    ) -> dict[str, Any]:
+        created, stamp = _stamps(now)
+        document = self.document.copy()  # same keys: the order stays the finalized one
+        document["uri"] = f"urn:ingestd:story:{story_id}"
+        document["version"] = str(version)
+        document["versionCreated"] = created
+        if "firstCreated" in self.filled:
+            document["firstCreated"] = first_created or stamp
+        ingest = self.ingest.copy()
+        placing = {"version": version, "cluster": cluster or story_id, "first_of_cluster": first_of_cluster}
+        for key in self.placed:
+            ingest[key] = placing[key]
+        return {
+            "type": f"story.{kind}",
+            "id": event_id(story_id, version),
+            "timestamp": stamp,
+            "data": {"story": document, "ingest": ingest},
+        }
+
+
+def draft(story: Story, url: str | None = None) -> Draft:
+    """`url`: the canonical URL (default: the story's own)."""
     doc = dict(story.ninjs)
-    if "firstCreated" not in doc:
-        doc["firstCreated"] = first_created or to_iso(now)
-    document = ninjs.finalize(doc, uri=f"urn:ingestd:story:{story_id}", version=version, version_created=now)
+    dated = "firstCreated" in doc
+    if not dated:  # the stored first version's date, or the write's time: its place only
+        doc["firstCreated"] = ""
+    document = ninjs.finalize(doc, uri="", version=0, version_created=_UNPLACED)
     ingest = {
         "feed": story.feed_id,
         "source": story.source,
         "url": url or story.url,
-        "version": version,
-        "cluster": cluster or story_id,
-        "first_of_cluster": first_of_cluster,
+        "version": 0,
+        "cluster": "",
+        "first_of_cluster": True,
         **story.ingest,
     }
-    return {
-        "type": f"story.{kind}",
-        "id": event_id(story_id, version),
-        "timestamp": to_iso(now),
-        "data": {"story": document, "ingest": ingest},
-    }
+    filled = (
+        ("uri", "version", "versionCreated")
+        if dated
+        else ("uri", "version", "versionCreated", "firstCreated")
+    )
+    placed = tuple(key for key in ("version", "cluster", "first_of_cluster") if key not in story.ingest)
+    return Draft(document, ingest, filled, placed)
+
+
+@lru_cache(maxsize=8)
+def _stamps(now: datetime) -> tuple[str, str | None]:
+    """`now` as versionCreated and as the event's timestamp: a batch's stories share it."""
+    return ninjs.utc_z(now), to_iso(now)

@@ -286,3 +286,29 @@ def test_claimed_feed_is_not_claimed_again_until_released(store: Store) -> None:
     assert store.claim_due(NOW, 10) == []
     store.release_feeds(["f"], NOW)
     assert [f.id for f in store.claim_due(NOW, 10)] == ["f"]
+
+
+def test_a_copy_later_in_the_same_batch_finds_the_first(store: Store) -> None:
+    batch = [
+        story(feed_id="a", guid="1", url="https://a.example/1"),
+        story(feed_id="b", guid="1", url="https://b.example/x"),
+    ]
+    assert kinds(save_stories(store, batch, NOW)) == ["created", "unchanged"]
+    assert store.count("stories") == 1
+
+
+def test_new_stories_cost_one_key_look_up_for_their_batch(store: Store) -> None:
+    save_stories(store, [story(guid="old", url="https://example.org/old", body="Stored before.")], NOW)
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    batch = [story(guid=f"n{i}", url=f"https://example.org/n{i}", body=f"New {i}.") for i in range(3)]
+    changes = save_stories(
+        store, [*batch, story(guid="old", url="https://example.org/old", body="Stored before.")], NOW
+    )
+    store.db.conn.set_trace_callback(None)
+    assert kinds(changes) == ["created"] * 3 + ["unchanged"]
+    # the batch's keys in one look-up; only the stored story is looked up further
+    # (holder_of_text, find_story), the new ones not at all
+    assert sum(s.startswith("SELECT key FROM story_keys WHERE key IN") for s in statements) == 1
+    assert sum(s.startswith("SELECT key, story_id FROM story_keys") for s in statements) == 1
+    assert sum("FROM story_keys k LEFT JOIN stories" in s for s in statements) == 1

@@ -44,3 +44,35 @@ def test_stored_event_bodies_are_the_events_as_dumped(tmp_path: Path) -> None:
             assert bodies[change.event["id"]] == dumped
     finally:
         store.close()
+
+
+def test_the_writer_fills_in_only_what_it_decides(tmp_path: Path) -> None:
+    # the event is drafted in prepare: the writer sets the id, version, cluster and times,
+    # and what the story's own ingest block says wins, in the place the event gives it
+    given = dataclasses.replace(
+        story(guid="c", body="A third body."),
+        ingest={"cluster": "theirs", "first_of_cluster": False, "extra": 1},
+    )
+    undated = story(guid="d", body="A fourth body.")
+    store = Store(tmp_path / "s.db")
+    try:
+        changes = compose.save_stories(store, [given, undated], NOW)
+        later = compose.save_stories(store, [dataclasses.replace(undated, body_text="Changed.")], NOW)
+    finally:
+        store.close()
+    first, second = (c.event for c in changes)
+    assert first is not None and second is not None
+    assert list(first["data"]["ingest"]) == [
+        "feed", "source", "url", "version", "cluster", "first_of_cluster", "extra"
+    ]  # fmt: skip
+    assert first["data"]["ingest"]["cluster"] == "theirs"
+    assert first["data"]["ingest"]["first_of_cluster"] is False
+    assert first["data"]["ingest"]["version"] == 1
+    assert second["data"]["story"]["uri"] == f"urn:ingestd:story:{changes[1].story_id}"
+    assert second["data"]["story"]["firstCreated"] == "2026-01-09T12:30:15Z"  # the write's time
+    assert second["data"]["ingest"]["cluster"] == changes[1].story_id
+    [update] = later
+    assert update.event is not None
+    assert update.event["data"]["story"]["version"] == "2"
+    # the first version's date, not the write's: the document gives none
+    assert update.event["data"]["story"]["firstCreated"] == second["data"]["story"]["firstCreated"]

@@ -22,14 +22,18 @@ from ..models import (
 def apply_intents(engine: Any, intents: Sequence[Intent]) -> list[str]:
     """Returns the ids of feeds whose FeedUpdate was dropped: their lease is another
     owner's (fencing), for the caller to log."""
-    events = [i for i in intents if isinstance(i, EventWrite)]
-    deliveries = [i for i in intents if isinstance(i, DeliveryWrite)]
+    events: list[EventWrite] = []
+    deliveries: list[DeliveryWrite] = []
     dropped: list[str] = []
-    for intent in intents:
+    for intent in intents:  # one pass: a batch applies its stories' intents one story at a time
         if isinstance(intent, StoryWrite):
             engine._write_story(intent)
         elif isinstance(intent, KeysWrite):
             engine._write_keys(intent.story_id, intent.keys)
+        elif isinstance(intent, EventWrite):
+            events.append(intent)
+        elif isinstance(intent, DeliveryWrite):
+            deliveries.append(intent)
         elif isinstance(intent, PolicyWrite):
             engine._write_policy(intent)
         elif isinstance(intent, PollWrite):

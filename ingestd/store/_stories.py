@@ -173,6 +173,12 @@ MIGRATIONS: list[Migration] = [
 ]
 
 
+def _fingerprint_json(at: int, bands: tuple[int, ...]) -> str:
+    """`json.dumps({"at": at, "bands": list(bands)})`, byte for byte (whole numbers only),
+    without the encoder: the band rows a story's next version or purge drops."""
+    return f'{{"at": {int.__repr__(at)}, "bands": [{", ".join(map(int.__repr__, bands))}]}}'
+
+
 class StoriesMixin(StoreBase):
     # ── queries the composer decides from ────────────────────────────────────
 
@@ -280,16 +286,14 @@ class StoriesMixin(StoreBase):
         # the band rows read are capped, so a storm of near-copies costs no more than a few;
         # counted here, not by GROUP BY: most new stories share no band, and SQLite's two
         # sorting B-trees cost more than counting the few rows that come back
-        shared = Counter(
-            story_id
-            for (story_id,) in self.db.conn.execute(
-                f"SELECT story_id FROM story_bands WHERE day IN ({','.join('?' * len(days))}) "
-                f"AND band IN ({','.join('?' * len(bands))}) AND at BETWEEN ? AND ? LIMIT {BAND_ROWS}",
-                [*days, *bands, at - window, at + window],
-            )
-        )
-        if not shared:
+        rows = self.db.conn.execute(
+            f"SELECT story_id FROM story_bands WHERE day IN ({','.join('?' * len(days))}) "
+            f"AND band IN ({','.join('?' * len(bands))}) AND at BETWEEN ? AND ? LIMIT {BAND_ROWS}",
+            [*days, *bands, at - window, at + window],
+        ).fetchall()
+        if not rows:
             return []
+        shared = Counter(story_id for (story_id,) in rows)
         ids = sorted(shared, key=lambda story_id: (-shared[story_id], story_id))[:limit]
         found = {
             row[0]: StoredSignature(*row)
@@ -326,7 +330,7 @@ class StoriesMixin(StoreBase):
             w.first_created,
             w.written_at,
             w.body_text,
-            json.dumps({"at": w.at, "bands": list(w.bands)}) if w.bands else None,
+            _fingerprint_json(w.at, w.bands) if w.bands else None,
             w.shingles or None,
             w.numbers if w.bands else None,
         )
@@ -402,7 +406,7 @@ class StoriesMixin(StoreBase):
         self.db.execute(
             "UPDATE stories SET fingerprint = ?, shingles = ?, numbers = ? WHERE id = ?",
             [
-                json.dumps({"at": at, "bands": list(bands)}) if bands else None,
+                _fingerprint_json(at, bands) if bands else None,
                 shingles or None,
                 numbers if bands else None,
                 story_id,
