@@ -11,7 +11,7 @@ import re
 import unicodedata
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from ..errors import DropStory
 from ..models import Entry, Picture, Story
@@ -19,6 +19,7 @@ from ._draft import Block, Draft
 from ._page import read_page
 from ._profiles import Profiles
 from ._text import clean_inline, embedded_media, html_blocks, parse_fragment, plain, text_blocks, unmangle
+from ._urls import join
 
 MAX_TEXT_CHARS = 1_000_000  # page text: ~150k words, far past any article
 MAX_HTML_CHARS = 3_000_000  # page or entry HTML: real article pages are well under 1 MB
@@ -141,7 +142,7 @@ def _absolute(url: str | None, base: str | None) -> str | None:
     if not url:
         return None
     try:
-        url = urljoin(base, url.strip()) if base else url.strip()
+        url = join(base, url.strip()) if base else url.strip()
         parts = urlsplit(url)
         parts.port  # noqa: B018 - reading it is what checks it
     except ValueError:

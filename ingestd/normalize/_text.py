@@ -13,6 +13,7 @@ import lxml.html
 
 from ..models import Picture
 from ._draft import Block
+from ._urls import make_links_absolute
 
 _WORD = re.compile(r"\w+")
 # C0/C1 controls, zero-width marks and the BOM: never wanted in news text.
@@ -182,7 +183,7 @@ def parse_fragment(fragment: str, base_url: str | None) -> lxml.html.HtmlElement
         root = lxml.html.Element("div")
     drop_unwanted(root)
     if base_url and _LINK_ATTRIBUTE(root):  # rewriting walks every element: only where a link may be
-        root.make_links_absolute(base_url, resolve_base_href=False, handle_failures="discard")
+        make_links_absolute(root, base_url)
     return root
 
 
