@@ -233,6 +233,9 @@ class _Walker:
         self._after_br = False
 
     def flush(self) -> None:
+        if not self._text:  # nothing since the last flush (every block element ends in one)
+            self._after_br = False
+            return
         text = clean_inline("".join(self._text))
         if text:
             self.blocks.append(Block(text, "".join(self._html).strip(), self._tag))
@@ -306,4 +309,6 @@ class _Walker:
 
 
 def _holds_blocks(element: lxml.html.HtmlElement) -> bool:
-    return any(isinstance(e.tag, str) and e.tag in _BLOCK_TAGS for e in element.iterdescendants())
+    # a comment's tag is a function: never in the set
+    return any(e.tag in _BLOCK_TAGS for e in element.iterdescendants())
+
