@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from re import _constants, _parser  # type: ignore[attr-defined]  # the re module's own, for required_text
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -138,8 +139,42 @@ class Profile:
     caption_patterns: tuple[re.Pattern[str], ...]
     caption_max_chars: int
 
+    @cached_property
+    def captions(self) -> tuple[tuple[re.Pattern[str], str], ...]:
+        """The caption patterns, each with characters any match of it holds (`required_text`)."""
+        return tuple((pattern, required_text(pattern)) for pattern in self.caption_patterns)
+
     def is_boilerplate(self, line: str) -> bool:
         return _fold(line) in self.boilerplate_lines or any(p.search(line) for p in self.boilerplate_patterns)
+
+
+def required_text(pattern: re.Pattern[str]) -> str:
+    """The longest run of plain characters every match of `pattern` holds ("" when none is sure).
+
+    A text without it cannot match: `in` finds that out faster than a search with no literal
+    prefix to scan for (a caption pattern that opens with a word boundary tries every position)."""
+    if pattern.flags & re.IGNORECASE:
+        return ""
+    try:
+        items = _parser.parse(pattern.pattern, pattern.flags)
+    except Exception:  # noqa: BLE001 - a private parser that may change: then no shortcut, every text is searched
+        return ""
+    return max(_literal_runs(items), key=len, default="")
+
+
+def _literal_runs(items: Any) -> list[str]:
+    """Runs of literal characters in a sequence every match goes through, and in its groups."""
+    runs, run = [], ""
+    for op, value in items:
+        if op == _constants.LITERAL:
+            run += chr(value)
+            continue
+        runs.append(run)
+        run = ""
+        # a group is matched whole; one with its own flags may ignore case
+        if op == _constants.SUBPATTERN and not value[1] & re.IGNORECASE:
+            runs += _literal_runs(value[3])
+    return [*runs, run]
 
 
 @dataclass(frozen=True)

@@ -311,4 +311,3 @@ class _Walker:
 def _holds_blocks(element: lxml.html.HtmlElement) -> bool:
     # a comment's tag is a function: never in the set
     return any(e.tag in _BLOCK_TAGS for e in element.iterdescendants())
-
