@@ -140,6 +140,11 @@ class Profile:
     caption_max_chars: int
 
     @cached_property
+    def datelines(self) -> tuple[tuple[re.Pattern[str], str], ...]:
+        """The dateline patterns, each with what any match of it holds (`required_text`)."""
+        return tuple((pattern, required_text(pattern)) for pattern in self.dateline_patterns)
+
+    @cached_property
     def captions(self) -> tuple[tuple[re.Pattern[str], str], ...]:
         """The caption patterns, each with characters any match of it holds (`required_text`)."""
         return tuple((pattern, required_text(pattern)) for pattern in self.caption_patterns)
