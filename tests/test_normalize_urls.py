@@ -1,11 +1,12 @@
 """`join` is urljoin with a shortcut: the same answer (or the same ValueError) on every input."""
 
 import random
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import pytest
 
+from ingestd.normalize._intake import _absolute
 from ingestd.normalize._urls import join, make_links_absolute
 
 BASES = [
@@ -109,3 +110,38 @@ def test_links_rewritten_as_lxml_rewrites_them(base: str, markup: str) -> None:
         lambda root: root.make_links_absolute(base, resolve_base_href=False, handle_failures="discard"),
     )
     assert ours == theirs
+
+
+def _absolute_as_it_was(url: str | None, base: str | None) -> str | None:
+    """intake's `_absolute` before its shortcuts: urljoin, then urlsplit's judgement."""
+    if not url:
+        return None
+    try:
+        url = urljoin(base, url.strip()) if base else url.strip()
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it is what checks it
+    except ValueError:
+        return None
+    if parts.scheme in ("http", "https") and not parts.hostname:
+        return None
+    return url
+
+
+@pytest.mark.parametrize("base", [None, *BASES])
+@pytest.mark.parametrize(
+    "url",
+    [
+        *LINKS,
+        "http://example.com:65535/x",
+        "http://example.com:65536/x",
+        "http://example.com:9999",
+        "http://example.com:/x",
+        "http://:80/x",
+        "http://host\n.example/x",
+        "https://a.b-c.example?q",
+        None,
+        "",
+    ],
+)
+def test_absolute_as_it_was(url: str | None, base: str | None) -> None:
+    assert _absolute(url, base) == _absolute_as_it_was(url, base)
