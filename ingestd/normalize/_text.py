@@ -87,6 +87,17 @@ _BLOCK_TAGS = frozenset(
     }
 )
 _UTF8 = lxml.html.HTMLParser(encoding="utf-8")
+# lxml.html's parser picks each element's class in a Python call (form controls get their own);
+# these trees need only HtmlElement's methods, and this one picks it in C
+_FRAGMENTS = lxml.etree.HTMLParser()
+_FRAGMENTS.set_element_class_lookup(
+    lxml.etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement,
+        comment=lxml.html.HtmlComment,
+        pi=lxml.html.HtmlProcessingInstruction,
+        entity=lxml.html.HtmlEntity,
+    )
+)
 _KEEP_TAG = {
     "h1": "h2",
     "h2": "h2",
@@ -176,7 +187,7 @@ def word_tokens(text: str) -> list[str]:
 def parse_fragment(fragment: str, base_url: str | None) -> lxml.html.HtmlElement:
     """An HTML fragment as a tree under one <div>, dangerous parts removed, links absolute."""
     try:
-        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+        root = _fragment(fragment)
     except ValueError:  # lxml refuses str with an XML encoding declaration: give it bytes
         root = lxml.html.fragment_fromstring(fragment.encode("utf-8"), create_parent="div", parser=_UTF8)
     except lxml.etree.ParserError:  # nothing but comments or whitespace
@@ -184,6 +195,16 @@ def parse_fragment(fragment: str, base_url: str | None) -> lxml.html.HtmlElement
     drop_unwanted(root)
     if base_url and _LINK_ATTRIBUTE(root):  # rewriting walks every element: only where a link may be
         make_links_absolute(root, base_url)
+    return root
+
+
+def _fragment(fragment: str) -> lxml.html.HtmlElement:
+    """`lxml.html.fragment_fromstring(fragment, create_parent="div")`, the tree made by _FRAGMENTS."""
+    elements = lxml.html.fragments_fromstring(fragment, parser=_FRAGMENTS)
+    root = _FRAGMENTS.makeelement("div")
+    if elements and isinstance(elements[0], str):  # the text before the first element
+        root.text = elements.pop(0)
+    root.extend(elements)
     return root
 
 
