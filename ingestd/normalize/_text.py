@@ -149,7 +149,7 @@ def plain(text: str | None) -> str:
         return ""
     if _MARKUP_HINT.search(text):
         try:
-            text = lxml.html.fragment_fromstring(text, create_parent="div").text_content()
+            text = _fragment(text).text_content()
         except (lxml.etree.ParserError, ValueError):
             pass
     return clean_inline(text)
