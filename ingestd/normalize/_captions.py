@@ -7,8 +7,11 @@ Never the lead: a dateline paragraph may name the agency too.
 
 from __future__ import annotations
 
+import re
+
 from ..models import Picture
 from ._draft import Draft
+from ._profiles import Profile
 
 
 def split_captions(draft: Draft) -> Draft:
@@ -19,7 +22,7 @@ def split_captions(draft: Draft) -> Draft:
         text = draft.blocks[index].text
         match = None
         if index != draft.lead and len(text) <= profile.caption_max_chars and len(draft.blocks) > 1:
-            match = next(filter(None, (p.search(text) for p in profile.caption_patterns)), None)
+            match = _caption_match(profile, text)
         if match is None:
             index += 1
             continue
@@ -30,6 +33,11 @@ def split_captions(draft: Draft) -> Draft:
             known.add(text)
     for picture in draft.pictures:  # figures from HTML: the credit is in the caption's tail
         if picture.caption and not picture.credit:
-            match = next(filter(None, (p.search(picture.caption) for p in profile.caption_patterns)), None)
+            match = _caption_match(profile, picture.caption)
             picture.credit = ((match.groupdict().get("credit") or "").strip() or None) if match else None
     return draft
+
+
+def _caption_match(profile: Profile, text: str) -> re.Match[str] | None:
+    """The first caption pattern's match; a text without what a pattern requires is not searched."""
+    return next((m for p, needed in profile.captions if needed in text and (m := p.search(text))), None)

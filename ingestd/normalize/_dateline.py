@@ -46,8 +46,8 @@ def find_dateline(draft: Draft) -> Draft:
 
 def dateline_match(profile: Profile, text: str, *, early: bool = True) -> re.Match[str] | None:
     """The profile's first pattern that opens `text` with a real place."""
-    for pattern in profile.dateline_patterns:
-        match = pattern.match(text)
+    for pattern, needed in profile.datelines:
+        match = pattern.match(text) if needed in text else None
         if not match:
             continue
         place = match["place"].strip()

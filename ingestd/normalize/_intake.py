@@ -10,8 +10,9 @@ import dataclasses
 import re
 import unicodedata
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from ..errors import DropStory
 from ..models import Entry, Picture, Story
@@ -19,6 +20,7 @@ from ._draft import Block, Draft
 from ._page import read_page
 from ._profiles import Profiles
 from ._text import clean_inline, embedded_media, html_blocks, parse_fragment, plain, text_blocks, unmangle
+from ._urls import join
 
 MAX_TEXT_CHARS = 1_000_000  # page text: ~150k words, far past any article
 MAX_HTML_CHARS = 3_000_000  # page or entry HTML: real article pages are well under 1 MB
@@ -27,6 +29,9 @@ _JUNK_RATIO = 0.05  # more unreadable characters than this in a page's sample: b
 _JUNK_MIN = 16  # a stray control character or two in a short page is not binary
 # C0 controls but tab and line breaks, and the two noncharacters XML refuses
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# an http(s) link with a plain host and a port of at most four digits: urlsplit takes it, and
+# its host and port are usable
+_PLAIN_HOST = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,4})?(?:[/?#]|\Z)")
 
 
 def intake(entry: Entry, *, feed_id: str, source: str | None, now: datetime, profiles: Profiles) -> Draft:
@@ -44,7 +49,7 @@ def intake(entry: Entry, *, feed_id: str, source: str | None, now: datetime, pro
     story.url = _absolute(entry.link, entry.base_url)
     if entry.link and story.url is None:
         draft.flag(f"unusable link dropped: {entry.link[:80]!r}")
-    story.tags = list(dict.fromkeys(t for t in (plain(tag) for tag in entry.tags) if t))
+    story.tags = list(dict.fromkeys(t for t in map(_plain_tag, entry.tags) if t))
     story.enclosures = [dict(e) for e in entry.enclosures]
     story.updated = entry.updated
     if entry.kind == "feed-entry":
@@ -54,6 +59,10 @@ def intake(entry: Entry, *, feed_id: str, source: str | None, now: datetime, pro
     else:
         _page_html(draft)
     return draft
+
+
+# a feed's stories repeat its few categories
+_plain_tag = lru_cache(maxsize=1024)(plain)
 
 
 def _feed_entry(draft: Draft) -> None:
@@ -141,7 +150,9 @@ def _absolute(url: str | None, base: str | None) -> str | None:
     if not url:
         return None
     try:
-        url = urljoin(base, url.strip()) if base else url.strip()
+        url = join(base, url.strip()) if base else url.strip()
+        if _PLAIN_HOST.match(url):  # what urlsplit would find usable, without splitting
+            return url
         parts = urlsplit(url)
         parts.port  # noqa: B018 - reading it is what checks it
     except ValueError:

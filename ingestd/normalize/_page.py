@@ -24,6 +24,7 @@ from trafilatura.settings import Document
 from ..models import Picture
 from ._draft import Block, PageMeta
 from ._text import clean_inline, drop_unwanted, html_blocks, parse_fragment, word_tokens
+from ._urls import make_links_absolute
 
 _ARTICLE_TYPES = frozenset(
     {
@@ -83,7 +84,7 @@ def read_page(markup: str, url: str | None) -> tuple[list[Block], list[Picture],
     meta = _metadata(tree)
     url = url or meta.canonical  # a saved page still knows where it lived
     if url and tree.find(".//base[@href]") is None:
-        tree.make_links_absolute(url, handle_failures="discard")
+        make_links_absolute(tree, url)
     # trafilatura reads the page as published: without links (they skew its link-density
     # judgement) and before our own pruning, which measured worse on real pages
     document = _extraction(tree, url=url, with_metadata=True, date_extraction_params=_DATE_PARAMS)

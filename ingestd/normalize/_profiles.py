@@ -15,8 +15,9 @@ import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
+from re import _constants, _parser  # type: ignore[attr-defined]  # the re module's own, for required_text
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -138,8 +139,77 @@ class Profile:
     caption_patterns: tuple[re.Pattern[str], ...]
     caption_max_chars: int
 
+    @cached_property
+    def datelines(self) -> tuple[tuple[re.Pattern[str], str], ...]:
+        """The dateline patterns, each with what any match of it holds (`required_text`)."""
+        return tuple((pattern, required_text(pattern)) for pattern in self.dateline_patterns)
+
+    @cached_property
+    def captions(self) -> tuple[tuple[re.Pattern[str], str], ...]:
+        """The caption patterns, each with characters any match of it holds (`required_text`)."""
+        return tuple((pattern, required_text(pattern)) for pattern in self.caption_patterns)
+
     def is_boilerplate(self, line: str) -> bool:
-        return _fold(line) in self.boilerplate_lines or any(p.search(line) for p in self.boilerplate_patterns)
+        return self._listed_chrome(line) or self._chrome_pattern(line)
+
+    def _listed_chrome(self, line: str) -> bool:
+        # a line folds to at least what its start folds to: a paragraph is folded only as far as
+        # it takes to know it is longer than every listed line
+        start = line[: 2 * self._longest_chrome + 2]
+        if len(start) < len(line) and len(_fold(start)) > self._longest_chrome:
+            return False
+        return _fold(line) in self.boilerplate_lines
+
+    @cached_property
+    def _longest_chrome(self) -> int:
+        return max(map(len, self.boilerplate_lines), default=0)
+
+    @cached_property
+    def _chrome_pattern(self) -> Callable[[str], bool]:
+        return any_search(self.boilerplate_patterns)
+
+
+def any_search(patterns: tuple[re.Pattern[str], ...]) -> Callable[[str], bool]:
+    """`any(p.search(text) for p in patterns)`, as one search where the patterns join into one
+    (no groups a backreference could count, one set of flags): one call instead of a call each."""
+    flags = patterns[0].flags if patterns else 0
+    if patterns and not flags & re.VERBOSE and all(p.groups == 0 and p.flags == flags for p in patterns):
+        try:
+            joined = re.compile("|".join(f"(?:{p.pattern})" for p in patterns), flags)
+        except re.error:  # a pattern that opens with global flags, which may not stand inside a group
+            joined = None
+        if joined is not None and joined.flags == flags and joined.groups == 0:
+            return lambda text: joined.search(text) is not None
+    return lambda text: any(p.search(text) for p in patterns)
+
+
+def required_text(pattern: re.Pattern[str]) -> str:
+    """The longest run of plain characters every match of `pattern` holds ("" when none is sure).
+
+    A text without it cannot match: `in` finds that out faster than a search with no literal
+    prefix to scan for (a caption pattern that opens with a word boundary tries every position)."""
+    if pattern.flags & re.IGNORECASE:
+        return ""
+    try:
+        items = _parser.parse(pattern.pattern, pattern.flags)
+    except Exception:  # noqa: BLE001 - a private parser that may change: then no shortcut, every text is searched
+        return ""
+    return max(_literal_runs(items), key=len, default="")
+
+
+def _literal_runs(items: Any) -> list[str]:
+    """Runs of literal characters in a sequence every match goes through, and in its groups."""
+    runs, run = [], ""
+    for op, value in items:
+        if op == _constants.LITERAL:
+            run += chr(value)
+            continue
+        runs.append(run)
+        run = ""
+        # a group is matched whole; one with its own flags may ignore case
+        if op == _constants.SUBPATTERN and not value[1] & re.IGNORECASE:
+            runs += _literal_runs(value[3])
+    return [*runs, run]
 
 
 @dataclass(frozen=True)
@@ -160,11 +230,14 @@ class Profiles:
         return self.by_name.get(name)
 
     @cached_property
-    def agency_datelines(self) -> tuple[re.Pattern[str], ...]:
+    def agency_datelines(self) -> tuple[tuple[re.Pattern[str], str], ...]:
         """The dateline patterns that can name an agency, each once, in the order profiles try them
-        (profiles share their parent's patterns: matching each copy again found nothing new)."""
+        (profiles share their parent's patterns: matching each copy again found nothing new),
+        each with what any match of it holds (`required_text`)."""
         patterns = (p for name in self.names for p in self.by_name[name].dateline_patterns)
-        return tuple(dict.fromkeys(p for p in patterns if "agency" in p.groupindex))
+        return tuple(
+            (p, required_text(p)) for p in dict.fromkeys(p for p in patterns if "agency" in p.groupindex)
+        )
 
     def for_agency_tag(self, tag: str) -> Profile | None:
         folded = tag.strip().casefold()
@@ -175,12 +248,20 @@ class Profiles:
         return None
 
     def for_host(self, host: str) -> Profile | None:
-        host = host.lower().rstrip(".")
-        for name in self.names:
-            profile = self.by_name[name]
-            if any(host == h or host.endswith("." + h) for h in profile.hosts):
-                return profile
-        return None
+        return self._for_host(host.lower().rstrip("."))
+
+    @cached_property
+    def _for_host(self) -> Callable[[str], Profile | None]:
+        # answered once a host: a feed's stories share a few, and each answer reads every profile's hosts
+        @lru_cache(maxsize=1024)
+        def find(host: str) -> Profile | None:
+            for name in self.names:
+                profile = self.by_name[name]
+                if any(host == h or host.endswith("." + h) for h in profile.hosts):
+                    return profile
+            return None
+
+        return find
 
 
 def load_profiles(extra_dir: str | os.PathLike[str] | None) -> Profiles:

@@ -35,8 +35,8 @@ def choose_profile(draft: Draft) -> Draft:
 
 def _by_dateline(draft: Draft) -> Profile | None:
     for block in draft.blocks[:_DATELINE_SEARCH]:
-        for pattern in draft.profiles.agency_datelines:
-            match = pattern.match(block.text)
+        for pattern, needed in draft.profiles.agency_datelines:
+            match = pattern.match(block.text) if needed in block.text else None
             if match and match.groupdict().get("agency"):
                 profile = draft.profiles.for_agency_tag(match["agency"])
                 if profile is not None:

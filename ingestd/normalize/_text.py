@@ -13,6 +13,7 @@ import lxml.html
 
 from ..models import Picture
 from ._draft import Block
+from ._urls import make_links_absolute
 
 _WORD = re.compile(r"\w+")
 # C0/C1 controls, zero-width marks and the BOM: never wanted in news text.
@@ -86,6 +87,17 @@ _BLOCK_TAGS = frozenset(
     }
 )
 _UTF8 = lxml.html.HTMLParser(encoding="utf-8")
+# lxml.html's parser picks each element's class in a Python call (form controls get their own);
+# these trees need only HtmlElement's methods, and this one picks it in C
+_FRAGMENTS = lxml.etree.HTMLParser()
+_FRAGMENTS.set_element_class_lookup(
+    lxml.etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement,
+        comment=lxml.html.HtmlComment,
+        pi=lxml.html.HtmlProcessingInstruction,
+        entity=lxml.html.HtmlEntity,
+    )
+)
 _KEEP_TAG = {
     "h1": "h2",
     "h2": "h2",
@@ -137,7 +149,7 @@ def plain(text: str | None) -> str:
         return ""
     if _MARKUP_HINT.search(text):
         try:
-            text = lxml.html.fragment_fromstring(text, create_parent="div").text_content()
+            text = _fragment(text).text_content()
         except (lxml.etree.ParserError, ValueError):
             pass
     return clean_inline(text)
@@ -175,14 +187,24 @@ def word_tokens(text: str) -> list[str]:
 def parse_fragment(fragment: str, base_url: str | None) -> lxml.html.HtmlElement:
     """An HTML fragment as a tree under one <div>, dangerous parts removed, links absolute."""
     try:
-        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+        root = _fragment(fragment)
     except ValueError:  # lxml refuses str with an XML encoding declaration: give it bytes
         root = lxml.html.fragment_fromstring(fragment.encode("utf-8"), create_parent="div", parser=_UTF8)
     except lxml.etree.ParserError:  # nothing but comments or whitespace
         root = lxml.html.Element("div")
     drop_unwanted(root)
     if base_url and _LINK_ATTRIBUTE(root):  # rewriting walks every element: only where a link may be
-        root.make_links_absolute(base_url, resolve_base_href=False, handle_failures="discard")
+        make_links_absolute(root, base_url)
+    return root
+
+
+def _fragment(fragment: str) -> lxml.html.HtmlElement:
+    """`lxml.html.fragment_fromstring(fragment, create_parent="div")`, the tree made by _FRAGMENTS."""
+    elements = lxml.html.fragments_fromstring(fragment, parser=_FRAGMENTS)
+    root = _FRAGMENTS.makeelement("div")
+    if elements and isinstance(elements[0], str):  # the text before the first element
+        root.text = elements.pop(0)
+    root.extend(elements)
     return root
 
 
@@ -232,6 +254,9 @@ class _Walker:
         self._after_br = False
 
     def flush(self) -> None:
+        if not self._text:  # nothing since the last flush (every block element ends in one)
+            self._after_br = False
+            return
         text = clean_inline("".join(self._text))
         if text:
             self.blocks.append(Block(text, "".join(self._html).strip(), self._tag))
@@ -305,4 +330,5 @@ class _Walker:
 
 
 def _holds_blocks(element: lxml.html.HtmlElement) -> bool:
-    return any(isinstance(e.tag, str) and e.tag in _BLOCK_TAGS for e in element.iterdescendants())
+    # a comment's tag is a function: never in the set
+    return any(e.tag in _BLOCK_TAGS for e in element.iterdescendants())
