@@ -22,6 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import compress, count
 
 import numpy as np
 import xxhash
@@ -34,8 +35,16 @@ BANDS, ROWS = 16, 2
 MIN_SHINGLES = 8
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_CJK}]|\d+(?:[.,:]\d+)*|[^\W\d_{_CJK}]+")
+_LETTER = rf"[^\W\d_{_CJK}]"
+# a CJK character, a number ("2,186.45"), or a run of letters; an ASCII run is tried first
+# (a simple range, the common case), possessively, and yields when a letter follows it
+_TOKEN = re.compile(rf"[a-z]++(?!{_LETTER})|\d+(?:[.,:]\d+)*|{_LETTER}+|[{_CJK}]")
+# the same tokens in ASCII text, where the classes are plain ranges
+_ASCII_TOKEN = re.compile(r"[a-z]+|[0-9]+(?:[.,:][0-9]+)*", re.ASCII)
 _SEPARATOR = re.compile(r"[.,:]")
+# words remembered with their hashes: news repeats its vocabulary, hashing a word costs more
+# than looking it up; past this many the memory starts afresh
+VOCABULARY = 1 << 16
 
 NumberPlace = tuple[str, str, str]  # (headline or body, word before, word after)
 
@@ -50,6 +59,7 @@ _MUL = np.array([_seed("a", i) | 1 for i in range(BANDS * ROWS)], dtype=np.uint6
 _ADD = np.array([_seed("b", i) for i in range(BANDS * ROWS)], dtype=np.uint64)
 _POSITION = np.array([_seed("p", i) | 1 for i in range(SHINGLE)], dtype=np.uint64)
 _BAND = np.array([_seed("band", i) for i in range(BANDS)], dtype=np.uint64)
+_MUL_COLUMN, _ADD_COLUMN = _MUL[:, None].copy(), _ADD[:, None].copy()
 
 
 @dataclass(frozen=True)
@@ -64,21 +74,55 @@ class Fingerprint:
         return frozenset(np.frombuffer(self.hashes, dtype="<u8").tolist())
 
 
-def tokens(text: str) -> list[str]:
-    """Words and numbers; a number's separators dropped ("2,186.45" -> "#218645")."""
-    found = _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
-    return ["#" + _SEPARATOR.sub("", t) if t[0].isdigit() else t for t in found]
+class _Vocabulary:
+    """Words seen lately: each one's hash, and which of them are numbers."""
+
+    def __init__(self) -> None:
+        self.hashes: dict[str, int] = {}
+        self.numbers: set[str] = set()
+
+    def learn(self, words: set[str]) -> None:
+        """Hashes the words not seen yet: a number as "#" and its digits ("2,186.45" -> "#218645")."""
+        new = words.difference(self.hashes)
+        numbers = {word for word in new if word[0].isdigit()}
+        forms = [_number(word) if word in numbers else word for word in new]
+        self.hashes.update(zip(new, map(xxhash.xxh3_64_intdigest, map(str.encode, forms))))
+        self.numbers |= numbers
+
+
+# replaced, never emptied, when full: a thread still hashing with the old one keeps it whole
+_vocabulary = _Vocabulary()
+
+
+def _number(word: str) -> str:
+    return "#" + _SEPARATOR.sub("", word)
+
+
+def _words(text: str) -> list[str]:
+    """Words and numbers, as written (after NFKC and case folding)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text)
 
 
 def fingerprint(headline: str, body: str) -> Fingerprint | None:
     """None when the body is too short to be recognised as a copy of anything."""
-    words = tokens(body)
-    hashes = _shingle_hashes(words)
+    words = _words(body)
+    if len(words) < MIN_SHINGLES + SHINGLE - 1:  # too few shingles, however distinct
+        return None
+    global _vocabulary
+    vocabulary = _vocabulary
+    if len(vocabulary.hashes) > VOCABULARY:
+        vocabulary = _vocabulary = _Vocabulary()
+    distinct = set(words)
+    vocabulary.learn(distinct)
+    hashes = _shingle_hashes(np.fromiter(map(vocabulary.hashes.__getitem__, words), np.uint64, len(words)))
     if len(hashes) < MIN_SHINGLES:
         return None
-    numbers = {("b", *place): found for place, found in _places(words).items()}
-    numbers |= {("h", *place): found for place, found in _places(tokens(headline)).items()}
-    return Fingerprint(hashes.astype("<u8").tobytes(), numbers, _bands(hashes))
+    numbers = {("b", *place): found for place, found in _places(words, distinct & vocabulary.numbers).items()}
+    heading = _words(headline)
+    in_heading = {word for word in heading if word[0].isdigit()}
+    numbers |= {("h", *place): found for place, found in _places(heading, in_heading).items()}
+    return Fingerprint(hashes.astype("<u8", copy=False).tobytes(), numbers, _bands(hashes))
 
 
 def encode(found: Fingerprint) -> tuple[bytes, str]:
@@ -96,46 +140,51 @@ def decode(shingles: bytes, numbers: str, bands: tuple[int, ...] = ()) -> Finger
     )
 
 
-def _places(words: list[str]) -> dict[tuple[str, str], frozenset[str]]:
+def _places(words: list[str], numbers: set[str]) -> dict[tuple[str, str], frozenset[str]]:
     """Each number under the tokens on either side of it (other numbers masked)."""
-    at = [i for i, word in enumerate(words) if word[0] == "#"]  # the few numbers, not every word
+    if not numbers:
+        return {}
     last = len(words) - 1
     places: dict[tuple[str, str], set[str]] = {}
-    for i in at:
+    for i in compress(count(), map(numbers.__contains__, words)):
         before = words[i - 1] if i else ""
         after = words[i + 1] if i < last else ""
-        place = ("#" if before[:1] == "#" else before, "#" if after[:1] == "#" else after)
-        places.setdefault(place, set()).add(words[i])
+        place = ("#" if before in numbers else before, "#" if after in numbers else after)
+        places.setdefault(place, set()).add(_number(words[i]))
     return {place: frozenset(found) for place, found in places.items()}
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
-    """splitmix64's finalizer, elementwise: every input bit reaches every output bit."""
-    with np.errstate(over="ignore"):
-        values = (values ^ (values >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        values = (values ^ (values >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        mixed: np.ndarray = values ^ (values >> np.uint64(31))
-    return mixed
+    """splitmix64's finalizer, elementwise and in place: every input bit reaches every output bit.
+    (Array arithmetic wraps modulo 2**64 without a warning: the hashing relies on it.)"""
+    values ^= values >> np.uint64(30)
+    values *= np.uint64(0xBF58476D1CE4E5B9)
+    values ^= values >> np.uint64(27)
+    values *= np.uint64(0x94D049BB133111EB)
+    values ^= values >> np.uint64(31)
+    return values
 
 
-def _shingle_hashes(words: list[str]) -> np.ndarray:
-    """The distinct hashes of the word 3-grams, sorted."""
-    if len(words) < SHINGLE:
-        return np.empty(0, dtype=np.uint64)
-    vocabulary = {word: xxhash.xxh3_64_intdigest(word.encode()) for word in dict.fromkeys(words)}
-    ids = np.fromiter((vocabulary[w] for w in words), dtype=np.uint64, count=len(words))
-    n = len(words) - SHINGLE + 1
-    with np.errstate(over="ignore"):  # wrapping modulo 2**64 is the hashing
-        combined = sum(
-            (ids[i : i + n] * _POSITION[i] for i in range(SHINGLE)), start=np.zeros(n, dtype=np.uint64)
-        )
-    unique: np.ndarray = np.unique(_mix(combined))
+def _shingle_hashes(ids: np.ndarray) -> np.ndarray:
+    """The distinct hashes of the word 3-grams (from the words' hashes), sorted."""
+    n = len(ids) - SHINGLE + 1
+    combined = ids[:n] * _POSITION[0]
+    for i in range(1, SHINGLE):
+        combined += ids[i : i + n] * _POSITION[i]
+    ordered = np.sort(_mix(combined))
+    # np.unique, without its per-call overhead (most of its cost on a few hundred values)
+    distinct = np.empty(n, dtype=bool)
+    distinct[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=distinct[1:])
+    unique: np.ndarray = ordered[distinct]
     return unique
 
 
 def _bands(shingles: np.ndarray) -> tuple[int, ...]:
-    with np.errstate(over="ignore"):  # multiply-shift hashing wraps modulo 2**64 on purpose
-        signature = ((shingles[:, None] * _MUL + _ADD) >> np.uint64(32)).min(axis=0)
-        rows = signature.reshape(BANDS, ROWS)
-        bands = _mix(rows[:, 0] * _POSITION[0] + rows[:, 1] * _POSITION[1] + _BAND)
+    # one row per permutation: the minimum along a row is the cheaper reduction; the shift
+    # (which keeps order) on the 32 minima instead of on every value
+    permuted = _MUL_COLUMN * shingles
+    permuted += _ADD_COLUMN
+    signature = permuted.min(axis=1) >> np.uint64(32)
+    bands = _mix(signature.reshape(BANDS, ROWS) @ _POSITION[:ROWS] + _BAND)
     return tuple(bands.view(np.int64).tolist())
