@@ -118,15 +118,16 @@ def fingerprint(headline: str, body: str) -> Fingerprint | None:
     hashes = _shingle_hashes(np.fromiter(map(vocabulary.hashes.__getitem__, words), np.uint64, len(words)))
     if len(hashes) < MIN_SHINGLES:
         return None
-    numbers = {("b", *place): found for place, found in _places(words, distinct & vocabulary.numbers).items()}
+    numbers = _places("b", words, distinct & vocabulary.numbers)
     heading = _words(headline)
-    in_heading = {word for word in heading if word[0].isdigit()}
-    numbers |= {("h", *place): found for place, found in _places(heading, in_heading).items()}
+    numbers |= _places("h", heading, {word for word in heading if word[0].isdigit()})
     return Fingerprint(hashes.astype("<u8", copy=False).tobytes(), numbers, _bands(hashes))
 
 
 def encode(found: Fingerprint) -> tuple[bytes, str]:
     """What the store keeps of a fingerprint: sorted shingles as bytes, numbers as JSON."""
+    if not found.numbers:  # most texts: no JSON encoder for an empty list
+        return found.hashes, "[]"
     numbers = json.dumps([[*place, sorted(values)] for place, values in found.numbers.items()])
     return found.hashes, numbers
 
@@ -140,16 +141,17 @@ def decode(shingles: bytes, numbers: str, bands: tuple[int, ...] = ()) -> Finger
     )
 
 
-def _places(words: list[str], numbers: set[str]) -> dict[tuple[str, str], frozenset[str]]:
-    """Each number under the tokens on either side of it (other numbers masked)."""
+def _places(side: str, words: list[str], numbers: set[str]) -> dict[NumberPlace, frozenset[str]]:
+    """Each number (of `numbers`, the text's) under the tokens on either side of it, other
+    numbers masked; `side` names the text (headline or body)."""
     if not numbers:
         return {}
     last = len(words) - 1
-    places: dict[tuple[str, str], set[str]] = {}
-    for i in compress(count(), map(numbers.__contains__, words)):
+    places: dict[NumberPlace, set[str]] = {}
+    for i in compress(count(), map(numbers.__contains__, words)):  # the few numbers' places
         before = words[i - 1] if i else ""
         after = words[i + 1] if i < last else ""
-        place = ("#" if before in numbers else before, "#" if after in numbers else after)
+        place = (side, "#" if before in numbers else before, "#" if after in numbers else after)
         places.setdefault(place, set()).add(_number(words[i]))
     return {place: frozenset(found) for place, found in places.items()}
 
