@@ -22,7 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import compress, count
+from itertools import compress, count, filterfalse
 
 import numpy as np
 import xxhash
@@ -60,6 +60,9 @@ _ADD = np.array([_seed("b", i) for i in range(BANDS * ROWS)], dtype=np.uint64)
 _POSITION = np.array([_seed("p", i) | 1 for i in range(SHINGLE)], dtype=np.uint64)
 _BAND = np.array([_seed("band", i) for i in range(BANDS)], dtype=np.uint64)
 _MUL_COLUMN, _ADD_COLUMN = _MUL[:, None].copy(), _ADD[:, None].copy()
+# splitmix64's constants, made once (a numpy scalar costs as much to make as to use)
+_S27, _S30, _S31, _S32 = (np.uint64(n) for n in (27, 30, 31, 32))
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 
 
 @dataclass(frozen=True)
@@ -81,13 +84,14 @@ class _Vocabulary:
         self.hashes: dict[str, int] = {}
         self.numbers: set[str] = set()
 
-    def learn(self, words: set[str]) -> None:
+    def learn(self, words: list[str]) -> None:
         """Hashes the words not seen yet: a number as "#" and its digits ("2,186.45" -> "#218645")."""
-        new = words.difference(self.hashes)
-        numbers = {word for word in new if word[0].isdigit()}
-        forms = [_number(word) if word in numbers else word for word in new]
-        self.hashes.update(zip(new, map(xxhash.xxh3_64_intdigest, map(str.encode, forms))))
-        self.numbers |= numbers
+        new = set(filterfalse(self.hashes.__contains__, words))
+        if new:
+            numbers = {word for word in new if word[0].isdigit()}
+            forms = [_number(word) if word in numbers else word for word in new]
+            self.hashes.update(zip(new, map(xxhash.xxh3_64_intdigest, map(str.encode, forms))))
+            self.numbers |= numbers
 
 
 # replaced, never emptied, when full: a thread still hashing with the old one keeps it whole
@@ -113,12 +117,11 @@ def fingerprint(headline: str, body: str) -> Fingerprint | None:
     vocabulary = _vocabulary
     if len(vocabulary.hashes) > VOCABULARY:
         vocabulary = _vocabulary = _Vocabulary()
-    distinct = set(words)
-    vocabulary.learn(distinct)
+    vocabulary.learn(words)
     hashes = _shingle_hashes(np.fromiter(map(vocabulary.hashes.__getitem__, words), np.uint64, len(words)))
     if len(hashes) < MIN_SHINGLES:
         return None
-    numbers = _places("b", words, distinct & vocabulary.numbers)
+    numbers = _places("b", words, vocabulary.numbers)  # all of the text's numbers are among them
     heading = _words(headline)
     numbers |= _places("h", heading, {word for word in heading if word[0].isdigit()})
     return Fingerprint(hashes.astype("<u8", copy=False).tobytes(), numbers, _bands(hashes))
@@ -142,8 +145,8 @@ def decode(shingles: bytes, numbers: str, bands: tuple[int, ...] = ()) -> Finger
 
 
 def _places(side: str, words: list[str], numbers: set[str]) -> dict[NumberPlace, frozenset[str]]:
-    """Each number (of `numbers`, the text's) under the tokens on either side of it, other
-    numbers masked; `side` names the text (headline or body)."""
+    """Each number (a word in `numbers`, which has the text's) under the tokens on either side
+    of it, other numbers masked; `side` names the text (headline or body)."""
     if not numbers:
         return {}
     last = len(words) - 1
@@ -159,11 +162,11 @@ def _places(side: str, words: list[str], numbers: set[str]) -> dict[NumberPlace,
 def _mix(values: np.ndarray) -> np.ndarray:
     """splitmix64's finalizer, elementwise and in place: every input bit reaches every output bit.
     (Array arithmetic wraps modulo 2**64 without a warning: the hashing relies on it.)"""
-    values ^= values >> np.uint64(30)
-    values *= np.uint64(0xBF58476D1CE4E5B9)
-    values ^= values >> np.uint64(27)
-    values *= np.uint64(0x94D049BB133111EB)
-    values ^= values >> np.uint64(31)
+    values ^= values >> _S30
+    values *= _M1
+    values ^= values >> _S27
+    values *= _M2
+    values ^= values >> _S31
     return values
 
 
@@ -187,6 +190,6 @@ def _bands(shingles: np.ndarray) -> tuple[int, ...]:
     # (which keeps order) on the 32 minima instead of on every value
     permuted = _MUL_COLUMN * shingles
     permuted += _ADD_COLUMN
-    signature = permuted.min(axis=1) >> np.uint64(32)
+    signature = permuted.min(axis=1) >> _S32
     bands = _mix(signature.reshape(BANDS, ROWS) @ _POSITION[:ROWS] + _BAND)
     return tuple(bands.view(np.int64).tolist())
