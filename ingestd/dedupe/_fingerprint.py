@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import compress, count, filterfalse
@@ -78,18 +79,18 @@ class Fingerprint:
 
 
 class _Vocabulary:
-    """Words seen lately: each one's hash, and which of them are numbers."""
+    """Words seen lately: each one's hash; the numbers among them, each with its form."""
 
     def __init__(self) -> None:
         self.hashes: dict[str, int] = {}
-        self.numbers: set[str] = set()
+        self.numbers: dict[str, str] = {}
 
     def learn(self, words: list[str]) -> None:
         """Hashes the words not seen yet: a number as "#" and its digits ("2,186.45" -> "#218645")."""
         new = set(filterfalse(self.hashes.__contains__, words))
         if new:
-            numbers = {word for word in new if word[0].isdigit()}
-            forms = [_number(word) if word in numbers else word for word in new]
+            numbers = _numbers(new)
+            forms = [numbers.get(word, word) for word in new]
             self.hashes.update(zip(new, map(xxhash.xxh3_64_intdigest, map(str.encode, forms))))
             self.numbers |= numbers
 
@@ -98,8 +99,9 @@ class _Vocabulary:
 _vocabulary = _Vocabulary()
 
 
-def _number(word: str) -> str:
-    return "#" + _SEPARATOR.sub("", word)
+def _numbers(words: Iterable[str]) -> dict[str, str]:
+    """The numbers among the words, each with its form: "#" and its digits ("2,186.45" -> "#218645")."""
+    return {word: "#" + _SEPARATOR.sub("", word) for word in words if word[0].isdigit()}
 
 
 def _words(text: str) -> list[str]:
@@ -123,7 +125,7 @@ def fingerprint(headline: str, body: str) -> Fingerprint | None:
         return None
     numbers = _places("b", words, vocabulary.numbers)  # all of the text's numbers are among them
     heading = _words(headline)
-    numbers |= _places("h", heading, {word for word in heading if word[0].isdigit()})
+    numbers |= _places("h", heading, _numbers(heading))
     return Fingerprint(hashes.astype("<u8", copy=False).tobytes(), numbers, _bands(hashes))
 
 
@@ -144,9 +146,9 @@ def decode(shingles: bytes, numbers: str, bands: tuple[int, ...] = ()) -> Finger
     )
 
 
-def _places(side: str, words: list[str], numbers: set[str]) -> dict[NumberPlace, frozenset[str]]:
-    """Each number (a word in `numbers`, which has the text's) under the tokens on either side
-    of it, other numbers masked; `side` names the text (headline or body)."""
+def _places(side: str, words: list[str], numbers: dict[str, str]) -> dict[NumberPlace, frozenset[str]]:
+    """Each number (a word in `numbers`, which has the text's, with their forms) under the
+    tokens on either side of it, other numbers masked; `side` names the text (headline or body)."""
     if not numbers:
         return {}
     last = len(words) - 1
@@ -155,7 +157,7 @@ def _places(side: str, words: list[str], numbers: set[str]) -> dict[NumberPlace,
         before = words[i - 1] if i else ""
         after = words[i + 1] if i < last else ""
         place = (side, "#" if before in numbers else before, "#" if after in numbers else after)
-        places.setdefault(place, set()).add(_number(words[i]))
+        places.setdefault(place, set()).add(numbers[words[i]])
     return {place: frozenset(found) for place, found in places.items()}
 
 
