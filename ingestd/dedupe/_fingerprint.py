@@ -8,8 +8,10 @@ of the shingles, cut into 16 bands of 2, is what the store indexes: two texts
 whose shingles overlap by a Jaccard of 0.4 share a band with probability 0.94,
 and the cost of finding them is one indexed lookup per band.
 
-Hashing is vectorised: one xxh3 per distinct word, then every shingle's hash
-combined from its three words' in numpy. A stored story's signature (`encode`)
+Hashing is vectorised: one xxh3 per distinct word (remembered across stories in
+a bounded vocabulary), then every shingle's hash combined from its three words'
+in numpy, and the MinHash one product per shingle and permutation, taken in one
+matrix. A stored story's signature (`encode`)
 is kept beside it, so candidates are never fingerprinted again; `VERSION` names
 the hashing, and the store's bands are rebuilt when it changes.
 """
@@ -43,6 +45,7 @@ _TOKEN = re.compile(rf"[a-z]++(?!{_LETTER})|\d+(?:[.,:]\d+)*|{_LETTER}+|[{_CJK}]
 # the same tokens in ASCII text, where the classes are plain ranges
 _ASCII_TOKEN = re.compile(r"[a-z]+|[0-9]+(?:[.,:][0-9]+)*", re.ASCII)
 _SEPARATOR = re.compile(r"[.,:]")
+_ASCII_DIGIT = re.compile(r"[0-9]")
 # words remembered with their hashes: news repeats its vocabulary, hashing a word costs more
 # than looking it up; past this many the memory starts afresh
 VOCABULARY = 1 << 16
@@ -61,6 +64,7 @@ _ADD = np.array([_seed("b", i) for i in range(BANDS * ROWS)], dtype=np.uint64)
 _POSITION = np.array([_seed("p", i) | 1 for i in range(SHINGLE)], dtype=np.uint64)
 _BAND = np.array([_seed("band", i) for i in range(BANDS)], dtype=np.uint64)
 _MUL_COLUMN, _ADD_COLUMN = _MUL[:, None].copy(), _ADD[:, None].copy()
+_PLACE, _ROW_PLACE = tuple(_POSITION), _POSITION[:ROWS].copy()  # made once, used per call
 # splitmix64's constants, made once (a numpy scalar costs as much to make as to use)
 _S27, _S30, _S31, _S32 = (np.uint64(n) for n in (27, 30, 31, 32))
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
@@ -86,7 +90,7 @@ class _Vocabulary:
         self.numbers: dict[str, str] = {}
 
     def learn(self, words: list[str]) -> None:
-        """Hashes the words not seen yet: a number as "#" and its digits ("2,186.45" -> "#218645")."""
+        """Hashes the words not seen yet, a number by its form."""
         new = set(filterfalse(self.hashes.__contains__, words))
         if new:
             numbers = _numbers(new)
@@ -124,8 +128,9 @@ def fingerprint(headline: str, body: str) -> Fingerprint | None:
     if len(hashes) < MIN_SHINGLES:
         return None
     numbers = _places("b", words, vocabulary.numbers)  # all of the text's numbers are among them
-    heading = _words(headline)
-    numbers |= _places("h", heading, _numbers(heading))
+    if not headline.isascii() or _ASCII_DIGIT.search(headline):  # else it has no number
+        heading = _words(headline)
+        numbers |= _places("h", heading, _numbers(heading))
     return Fingerprint(hashes.astype("<u8", copy=False).tobytes(), numbers, _bands(hashes))
 
 
@@ -175,10 +180,11 @@ def _mix(values: np.ndarray) -> np.ndarray:
 def _shingle_hashes(ids: np.ndarray) -> np.ndarray:
     """The distinct hashes of the word 3-grams (from the words' hashes), sorted."""
     n = len(ids) - SHINGLE + 1
-    combined = ids[:n] * _POSITION[0]
+    combined = ids[:n] * _PLACE[0]
     for i in range(1, SHINGLE):
-        combined += ids[i : i + n] * _POSITION[i]
-    ordered = np.sort(_mix(combined))
+        combined += ids[i : i + n] * _PLACE[i]
+    ordered = _mix(combined)
+    ordered.sort()  # in place: np.sort would copy it
     # np.unique, without its per-call overhead (most of its cost on a few hundred values)
     distinct = np.empty(n, dtype=bool)
     distinct[0] = True
@@ -193,5 +199,5 @@ def _bands(shingles: np.ndarray) -> tuple[int, ...]:
     permuted = _MUL_COLUMN * shingles
     permuted += _ADD_COLUMN
     signature = permuted.min(axis=1) >> _S32
-    bands = _mix(signature.reshape(BANDS, ROWS) @ _POSITION[:ROWS] + _BAND)
+    bands = _mix(signature.reshape(BANDS, ROWS) @ _ROW_PLACE + _BAND)
     return tuple(bands.view(np.int64).tolist())
