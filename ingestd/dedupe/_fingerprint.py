@@ -64,7 +64,7 @@ _ADD = np.array([_seed("b", i) for i in range(BANDS * ROWS)], dtype=np.uint64)
 _POSITION = np.array([_seed("p", i) | 1 for i in range(SHINGLE)], dtype=np.uint64)
 _BAND = np.array([_seed("band", i) for i in range(BANDS)], dtype=np.uint64)
 _MUL_COLUMN, _ADD_COLUMN = _MUL[:, None].copy(), _ADD[:, None].copy()
-_PLACE, _ROW_PLACE = tuple(_POSITION), _POSITION[:ROWS].copy()  # made once, used per call
+_POSITIONS, _ROW_POSITIONS = tuple(_POSITION), _POSITION[:ROWS].copy()  # made once, used per call
 # splitmix64's constants, made once (a numpy scalar costs as much to make as to use)
 _S27, _S30, _S31, _S32 = (np.uint64(n) for n in (27, 30, 31, 32))
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
@@ -180,9 +180,9 @@ def _mix(values: np.ndarray) -> np.ndarray:
 def _shingle_hashes(ids: np.ndarray) -> np.ndarray:
     """The distinct hashes of the word 3-grams (from the words' hashes), sorted."""
     n = len(ids) - SHINGLE + 1
-    combined = ids[:n] * _PLACE[0]
+    combined = ids[:n] * _POSITIONS[0]
     for i in range(1, SHINGLE):
-        combined += ids[i : i + n] * _PLACE[i]
+        combined += ids[i : i + n] * _POSITIONS[i]
     ordered = _mix(combined)
     ordered.sort()  # in place: np.sort would copy it
     # np.unique, without its per-call overhead (most of its cost on a few hundred values)
@@ -199,5 +199,5 @@ def _bands(shingles: np.ndarray) -> tuple[int, ...]:
     permuted = _MUL_COLUMN * shingles
     permuted += _ADD_COLUMN
     signature = permuted.min(axis=1) >> _S32
-    bands = _mix(signature.reshape(BANDS, ROWS) @ _ROW_PLACE + _BAND)
+    bands = _mix(signature.reshape(BANDS, ROWS) @ _ROW_POSITIONS + _BAND)
     return tuple(bands.view(np.int64).tolist())
