@@ -25,6 +25,17 @@ the smallest. Never part of the test run.
 a fresh process on the same database (the store's own setting overridden), and
 prints its peak RSS (VmHWM) beside the cost: pages read through the mapping count
 in RSS, pages read into the page cache are bounded by `cache_size`.
+
+    python bench/dedupe.py --cpu [--baseline DIR] [--rounds 3] [--repeat 5]
+
+instead measures what prepare spends on dedupe, CPU per story, on bench/pipeline.py's two
+corpora (the real feeds, the synthetic 40 x 50): the fingerprint with the signature the
+store keeps (`fingerprint` + `encode`) and the identity keys (`canonical_url` + `identify`).
+Each round is a fresh process: its first pass over the stories (a cold vocabulary of word
+hashes) and the best of `--repeat` passes after it. `--baseline DIR` is older code's tree
+(`git archive BASE ingestd | tar -x -C DIR`): its rounds alternate with the current code's
+(best of the rounds), and the ratios are printed, with whether both made the same
+fingerprints and keys.
 """
 
 from __future__ import annotations
@@ -33,12 +44,16 @@ import argparse
 import hashlib
 import json
 import multiprocessing
+import os
 import random
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -300,7 +315,110 @@ def compare_mmap(path: Path, loader: Loader, rng: random.Random, args: argparse.
         )
 
 
+def corpus_stories() -> dict[str, list[list[Story]]]:
+    """bench/pipeline.py's corpora as normalized stories, a list per feed."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import corpus  # noqa: PLC0415  (bench/corpus.py, beside this file)
+
+    from ingestd.normalize import load_profiles  # noqa: PLC0415
+    from ingestd.pipeline import normalize_parsed, parse_input  # noqa: PLC0415
+
+    profiles = load_profiles(None)
+
+    def stories(files: list[Path]) -> list[list[Story]]:
+        feeds = []
+        for path in files:
+            parsed = parse_input(path.read_bytes(), feed_id=path.stem, url=path.as_uri())
+            if not parsed.error:
+                processed = normalize_parsed(
+                    parsed, feed_id=path.stem, source=None, now=NOW, profiles=profiles
+                )
+                feeds.append(list(processed.stories))
+        return feeds
+
+    real = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-feeds"
+    with capture_logs(), tempfile.TemporaryDirectory() as scratch:
+        return {
+            "real": stories(
+                sorted(p for p in real.iterdir() if p.suffix in {".xml", ".rss", ".atom", ".json"})
+            ),
+            "synthetic": stories(corpus.write(Path(scratch))),
+        }
+
+
+def signatures(stories: list[Story]) -> list[Any]:
+    """Each story's fingerprint as prepare makes it: bands and the encoded signature."""
+    found = [dedupe.fingerprint(s.headline, s.body_text) for s in stories]
+    return [(f.bands, dedupe.encode(f)) if f else None for f in found]
+
+
+def identity_keys(feeds: list[list[Story]]) -> list[Any]:
+    """Each story's keys as prepare makes them, a feed's stories as one batch."""
+    tracking = dedupe.DEFAULT_SETTINGS.tracking_params
+    made = []
+    for feed in feeds:
+        urls = [dedupe.canonical_url(s.url, tracking) if s.url else None for s in feed]
+        made += [(i.guid, i.url, i.content) for i in dedupe.identify(feed, tracking, urls)]
+    return made
+
+
+def cpu_round(repeat: int) -> dict[str, Any]:
+    """One process's figures (microseconds of CPU per story): the first pass and the best of
+    `repeat` more, for the fingerprint and for the keys; and a digest of what they made."""
+    figures: dict[str, Any] = {}
+    for name, feeds in corpus_stories().items():
+        stories = [story for feed in feeds for story in feed]
+        for part, work in (
+            ("fingerprint", partial(signatures, stories)),
+            ("keys", partial(identity_keys, feeds)),
+        ):
+            passes = []
+            for _ in range(repeat + 1):
+                started = time.process_time()
+                made = work()
+                passes.append((time.process_time() - started) / len(stories) * 1e6)
+            figures[f"{name} {part}"] = (passes[0], min(passes[1:]))
+            figures[f"{name} {part} digest"] = hashlib.sha256(repr(made).encode()).hexdigest()
+    return figures
+
+
+def compare_cpu(args: argparse.Namespace) -> None:
+    """Rounds in fresh processes, the baseline's (if any) alternating with the current code's."""
+    sides = {"current": Path(__file__).resolve().parents[1]}
+    if args.baseline:
+        sides["baseline"] = Path(args.baseline).resolve()
+    results: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
+    for _ in range(args.rounds):
+        for side, tree in sides.items():
+            env = {**os.environ, "PYTHONPATH": str(tree)}  # ahead of the installed ingestd
+            command = [sys.executable, __file__, "--cpu-round", str(args.repeat)]
+            out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+            results[side].append(json.loads(out.splitlines()[-1]))
+    best = {
+        side: {
+            key: (min(r[key][0] for r in rounds), min(r[key][1] for r in rounds))
+            for key in rounds[0]
+            if not key.endswith("digest")
+        }
+        for side, rounds in results.items()
+    }
+    print("CPU per story, microseconds (first pass: cold vocabulary; then the best pass)")
+    for key, (first, warm) in best["current"].items():
+        line = f"  {key:<22} first {first:7.1f}  best {warm:7.1f}"
+        if "baseline" in best:
+            old_first, old_warm = best["baseline"][key]
+            same = results["baseline"][0][f"{key} digest"] == results["current"][0][f"{key} digest"]
+            line += (
+                f"   baseline first {old_first:7.1f}  best {old_warm:7.1f}   "
+                f"{old_first / first:.2f}x / {old_warm / warm:.2f}x  same output: {'yes' if same else 'NO'}"
+            )
+        print(line)
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--cpu-round"]:  # a child of --cpu: one round, as JSON
+        print(json.dumps(cpu_round(int(sys.argv[2]))))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument(
@@ -313,13 +431,19 @@ def main() -> None:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=10,
-        help="the measured stories in this many rounds; the median counts "
-        "(the machine may be busy with other work)",
+        help="the measured stories in this many rounds (default 10); the median counts "
+        "(the machine may be busy with other work); with --cpu, processes per side (default 3)",
     )
     parser.add_argument("--db", help="a new database file, kept after the run (default: a temporary one)")
     parser.add_argument("--mmap", help="mmap_size values (bytes, comma-separated) to compare at each size")
+    parser.add_argument("--cpu", action="store_true", help="CPU per story of the fingerprint and the keys")
+    parser.add_argument("--baseline", help="with --cpu: an older ingestd tree to compare with")
+    parser.add_argument("--repeat", type=int, default=5, help="with --cpu: passes per round after the first")
     args = parser.parse_args()
+    args.rounds = args.rounds or (3 if args.cpu else 10)
+    if args.cpu:
+        compare_cpu(args)
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     rng = random.Random(5)
     with tempfile.TemporaryDirectory(prefix="ingestd-bench-") as scratch:

@@ -8,8 +8,10 @@ of the shingles, cut into 16 bands of 2, is what the store indexes: two texts
 whose shingles overlap by a Jaccard of 0.4 share a band with probability 0.94,
 and the cost of finding them is one indexed lookup per band.
 
-Hashing is vectorised: one xxh3 per distinct word, then every shingle's hash
-combined from its three words' in numpy. A stored story's signature (`encode`)
+Hashing is vectorised: one xxh3 per distinct word (remembered across stories in
+a bounded vocabulary), then every shingle's hash combined from its three words'
+in numpy, and the MinHash one product per shingle and permutation, taken in one
+matrix. A stored story's signature (`encode`)
 is kept beside it, so candidates are never fingerprinted again; `VERSION` names
 the hashing, and the store's bands are rebuilt when it changes.
 """
@@ -20,8 +22,10 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import compress, count, filterfalse
 
 import numpy as np
 import xxhash
@@ -34,8 +38,17 @@ BANDS, ROWS = 16, 2
 MIN_SHINGLES = 8
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_CJK}]|\d+(?:[.,:]\d+)*|[^\W\d_{_CJK}]+")
+_LETTER = rf"[^\W\d_{_CJK}]"
+# a CJK character, a number ("2,186.45"), or a run of letters; an ASCII run is tried first
+# (a simple range, the common case), possessively, and yields when a letter follows it
+_TOKEN = re.compile(rf"[a-z]++(?!{_LETTER})|\d+(?:[.,:]\d+)*|{_LETTER}+|[{_CJK}]")
+# the same tokens in ASCII text, where the classes are plain ranges
+_ASCII_TOKEN = re.compile(r"[a-z]+|[0-9]+(?:[.,:][0-9]+)*", re.ASCII)
 _SEPARATOR = re.compile(r"[.,:]")
+_ASCII_DIGIT = re.compile(r"[0-9]")
+# words remembered with their hashes: news repeats its vocabulary, hashing a word costs more
+# than looking it up; past this many the memory starts afresh
+VOCABULARY = 1 << 16
 
 NumberPlace = tuple[str, str, str]  # (headline or body, word before, word after)
 
@@ -50,6 +63,11 @@ _MUL = np.array([_seed("a", i) | 1 for i in range(BANDS * ROWS)], dtype=np.uint6
 _ADD = np.array([_seed("b", i) for i in range(BANDS * ROWS)], dtype=np.uint64)
 _POSITION = np.array([_seed("p", i) | 1 for i in range(SHINGLE)], dtype=np.uint64)
 _BAND = np.array([_seed("band", i) for i in range(BANDS)], dtype=np.uint64)
+_MUL_COLUMN, _ADD_COLUMN = _MUL[:, None].copy(), _ADD[:, None].copy()
+_POSITIONS, _ROW_POSITIONS = tuple(_POSITION), _POSITION[:ROWS].copy()  # made once, used per call
+# splitmix64's constants, made once (a numpy scalar costs as much to make as to use)
+_S27, _S30, _S31, _S32 = (np.uint64(n) for n in (27, 30, 31, 32))
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 
 
 @dataclass(frozen=True)
@@ -64,25 +82,62 @@ class Fingerprint:
         return frozenset(np.frombuffer(self.hashes, dtype="<u8").tolist())
 
 
-def tokens(text: str) -> list[str]:
-    """Words and numbers; a number's separators dropped ("2,186.45" -> "#218645")."""
-    found = _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
-    return ["#" + _SEPARATOR.sub("", t) if t[0].isdigit() else t for t in found]
+class _Vocabulary:
+    """Words seen lately: each one's hash; the numbers among them, each with its form."""
+
+    def __init__(self) -> None:
+        self.hashes: dict[str, int] = {}
+        self.numbers: dict[str, str] = {}
+
+    def learn(self, words: list[str]) -> None:
+        """Hashes the words not seen yet, a number by its form."""
+        new = set(filterfalse(self.hashes.__contains__, words))
+        if new:
+            numbers = _numbers(new)
+            forms = [numbers.get(word, word) for word in new]
+            self.hashes.update(zip(new, map(xxhash.xxh3_64_intdigest, map(str.encode, forms))))
+            self.numbers |= numbers
+
+
+# replaced, never emptied, when full: a thread still hashing with the old one keeps it whole
+_vocabulary = _Vocabulary()
+
+
+def _numbers(words: Iterable[str]) -> dict[str, str]:
+    """The numbers among the words, each with its form: "#" and its digits ("2,186.45" -> "#218645")."""
+    return {word: "#" + _SEPARATOR.sub("", word) for word in words if word[0].isdigit()}
+
+
+def _words(text: str) -> list[str]:
+    """Words and numbers, as written (after NFKC and case folding)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text)
 
 
 def fingerprint(headline: str, body: str) -> Fingerprint | None:
     """None when the body is too short to be recognised as a copy of anything."""
-    words = tokens(body)
-    hashes = _shingle_hashes(words)
+    words = _words(body)
+    if len(words) < MIN_SHINGLES + SHINGLE - 1:  # too few shingles, however distinct
+        return None
+    global _vocabulary
+    vocabulary = _vocabulary
+    if len(vocabulary.hashes) > VOCABULARY:
+        vocabulary = _vocabulary = _Vocabulary()
+    vocabulary.learn(words)
+    hashes = _shingle_hashes(np.fromiter(map(vocabulary.hashes.__getitem__, words), np.uint64, len(words)))
     if len(hashes) < MIN_SHINGLES:
         return None
-    numbers = {("b", *place): found for place, found in _places(words).items()}
-    numbers |= {("h", *place): found for place, found in _places(tokens(headline)).items()}
-    return Fingerprint(hashes.astype("<u8").tobytes(), numbers, _bands(hashes))
+    numbers = _places("b", words, vocabulary.numbers)  # all of the text's numbers are among them
+    if not headline.isascii() or _ASCII_DIGIT.search(headline):  # else it has no number
+        heading = _words(headline)
+        numbers |= _places("h", heading, _numbers(heading))
+    return Fingerprint(hashes.astype("<u8", copy=False).tobytes(), numbers, _bands(hashes))
 
 
 def encode(found: Fingerprint) -> tuple[bytes, str]:
     """What the store keeps of a fingerprint: sorted shingles as bytes, numbers as JSON."""
+    if not found.numbers:  # most texts: no JSON encoder for an empty list
+        return found.hashes, "[]"
     numbers = json.dumps([[*place, sorted(values)] for place, values in found.numbers.items()])
     return found.hashes, numbers
 
@@ -96,46 +151,53 @@ def decode(shingles: bytes, numbers: str, bands: tuple[int, ...] = ()) -> Finger
     )
 
 
-def _places(words: list[str]) -> dict[tuple[str, str], frozenset[str]]:
-    """Each number under the tokens on either side of it (other numbers masked)."""
-    at = [i for i, word in enumerate(words) if word[0] == "#"]  # the few numbers, not every word
+def _places(side: str, words: list[str], numbers: dict[str, str]) -> dict[NumberPlace, frozenset[str]]:
+    """Each number (a word in `numbers`, which has the text's, with their forms) under the
+    tokens on either side of it, other numbers masked; `side` names the text (headline or body)."""
+    if not numbers:
+        return {}
     last = len(words) - 1
-    places: dict[tuple[str, str], set[str]] = {}
-    for i in at:
+    places: dict[NumberPlace, set[str]] = {}
+    for i in compress(count(), map(numbers.__contains__, words)):  # the few numbers' places
         before = words[i - 1] if i else ""
         after = words[i + 1] if i < last else ""
-        place = ("#" if before[:1] == "#" else before, "#" if after[:1] == "#" else after)
-        places.setdefault(place, set()).add(words[i])
+        place = (side, "#" if before in numbers else before, "#" if after in numbers else after)
+        places.setdefault(place, set()).add(numbers[words[i]])
     return {place: frozenset(found) for place, found in places.items()}
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
-    """splitmix64's finalizer, elementwise: every input bit reaches every output bit."""
-    with np.errstate(over="ignore"):
-        values = (values ^ (values >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        values = (values ^ (values >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        mixed: np.ndarray = values ^ (values >> np.uint64(31))
-    return mixed
+    """splitmix64's finalizer, elementwise and in place: every input bit reaches every output bit.
+    (Array arithmetic wraps modulo 2**64 without a warning: the hashing relies on it.)"""
+    values ^= values >> _S30
+    values *= _M1
+    values ^= values >> _S27
+    values *= _M2
+    values ^= values >> _S31
+    return values
 
 
-def _shingle_hashes(words: list[str]) -> np.ndarray:
-    """The distinct hashes of the word 3-grams, sorted."""
-    if len(words) < SHINGLE:
-        return np.empty(0, dtype=np.uint64)
-    vocabulary = {word: xxhash.xxh3_64_intdigest(word.encode()) for word in dict.fromkeys(words)}
-    ids = np.fromiter((vocabulary[w] for w in words), dtype=np.uint64, count=len(words))
-    n = len(words) - SHINGLE + 1
-    with np.errstate(over="ignore"):  # wrapping modulo 2**64 is the hashing
-        combined = sum(
-            (ids[i : i + n] * _POSITION[i] for i in range(SHINGLE)), start=np.zeros(n, dtype=np.uint64)
-        )
-    unique: np.ndarray = np.unique(_mix(combined))
+def _shingle_hashes(ids: np.ndarray) -> np.ndarray:
+    """The distinct hashes of the word 3-grams (from the words' hashes), sorted."""
+    n = len(ids) - SHINGLE + 1
+    combined = ids[:n] * _POSITIONS[0]
+    for i in range(1, SHINGLE):
+        combined += ids[i : i + n] * _POSITIONS[i]
+    ordered = _mix(combined)
+    ordered.sort()  # in place: np.sort would copy it
+    # np.unique, without its per-call overhead (most of its cost on a few hundred values)
+    distinct = np.empty(n, dtype=bool)
+    distinct[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=distinct[1:])
+    unique: np.ndarray = ordered[distinct]
     return unique
 
 
 def _bands(shingles: np.ndarray) -> tuple[int, ...]:
-    with np.errstate(over="ignore"):  # multiply-shift hashing wraps modulo 2**64 on purpose
-        signature = ((shingles[:, None] * _MUL + _ADD) >> np.uint64(32)).min(axis=0)
-        rows = signature.reshape(BANDS, ROWS)
-        bands = _mix(rows[:, 0] * _POSITION[0] + rows[:, 1] * _POSITION[1] + _BAND)
+    # one row per permutation: the minimum along a row is the cheaper reduction; the shift
+    # (which keeps order) on the 32 minima instead of on every value
+    permuted = _MUL_COLUMN * shingles
+    permuted += _ADD_COLUMN
+    signature = permuted.min(axis=1) >> _S32
+    bands = _mix(signature.reshape(BANDS, ROWS) @ _ROW_POSITIONS + _BAND)
     return tuple(bands.view(np.int64).tolist())

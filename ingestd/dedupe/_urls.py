@@ -4,17 +4,25 @@ w3lib's `canonicalize_url` (Scrapy's request fingerprinting, built for exactly t
 lower-cases scheme and host, encodes IDNs as punycode, normalizes percent-encoding,
 sorts the query and drops the fragment. Around it: default ports are dropped and
 tracking parameters removed (the config's list, `*` a suffix wildcard). Anything
-but an http(s) URL with a host identifies nothing.
+but an http(s) URL with a host identifies nothing. Most links are canonical as
+written (a lower-case host, a plain path): one regular expression tells, and they
+skip the parsing.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+# what canonicalizing leaves as it is: lower-case ASCII host labels (none with "--", so
+# no punycode), no port, user, query or fragment; a path of unreserved characters, no
+# escapes, no "." or ".." segments (tests/test_dedupe_urls.py checks it against w3lib)
+_CANONICAL = re.compile(rf"https?://(?![^/]*--)(?:{_LABEL}\.)*{_LABEL}(?:/(?!\.\.?(?:/|$))[A-Za-z0-9_~.-]*)+")
 
 
 @lru_cache(maxsize=16)
@@ -32,6 +40,10 @@ def is_tracking(name: str, patterns: tuple[str, ...]) -> bool:
 
 def canonical_url(url: str, tracking_params: tuple[str, ...]) -> str | None:
     """The canonical form of an http(s) URL; None for anything else."""
+    return url if _CANONICAL.fullmatch(url) else _canonicalized(url, tracking_params)
+
+
+def _canonicalized(url: str, tracking_params: tuple[str, ...]) -> str | None:
     try:
         parts = urlsplit(url.strip())
         port = parts.port
