@@ -74,3 +74,24 @@ def test_numbers_are_kept_in_place_in_body_and_headline() -> None:
         ("b", "fell", "percent"): frozenset({"#35"}),
         ("h", "up", "pct"): frozenset({"#21"}),
     }
+
+
+def test_a_word_another_thread_is_learning_keeps_its_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vocabulary is shared by the prepare threads: a story that finds a number among
+    the words another thread has just hashed must find its form too."""
+    body = "the council voted 42 to 7 on the budget after a long debate in the chamber on tuesday"
+    expected = fingerprint("", body)
+    assert expected is not None
+    seen: list[object] = []
+
+    class Interleaved(dict[str, int]):
+        def update(self, *args: object, **kwargs: object) -> None:
+            super().update(*args, **kwargs)  # type: ignore[arg-type]
+            if not seen:  # the other thread runs here, between this learn's two updates
+                seen.append(fingerprint("", body))
+
+    vocabulary = _fingerprint._Vocabulary()
+    vocabulary.hashes = Interleaved()
+    monkeypatch.setattr(_fingerprint, "_vocabulary", vocabulary)
+    assert fingerprint("", body) == expected
+    assert seen == [expected]

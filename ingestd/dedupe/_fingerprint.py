@@ -95,8 +95,9 @@ class _Vocabulary:
         if new:
             numbers = _numbers(new)
             forms = [numbers.get(word, word) for word in new]
-            self.hashes.update(zip(new, map(xxhash.xxh3_64_intdigest, map(str.encode, forms))))
+            # numbers first: a word another prepare thread finds in `hashes` has its form already
             self.numbers |= numbers
+            self.hashes.update(zip(new, map(xxhash.xxh3_64_intdigest, map(str.encode, forms))))
 
 
 # replaced, never emptied, when full: a thread still hashing with the old one keeps it whole
