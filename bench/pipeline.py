@@ -21,7 +21,9 @@ fingerprint and the signature encoded for the store) plus store. feedparser: `fe
 inside its own process; reader 3.x is installed in a venv of the bench's own, never
 a project dependency:
 
-    python -m venv /tmp/reader-venv && /tmp/reader-venv/bin/pip install "reader>=3,<4" fastfeedparser
+    python -m venv /tmp/reader-venv && /tmp/reader-venv/bin/pip install "reader>=3,<4" fastfeedparser sgmllib3k
+
+(sgmllib3k: reader vendors a feedparser that imports sgmllib and does not declare it.)
 
 fastfeedparser (`fastfeedparser.parse(bytes)` alone) runs in that interpreter too, when it has it.
 Then the share of real feeds the fast path hands to feedparser, by reason.
