@@ -34,7 +34,6 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -73,9 +72,15 @@ DEFAULT_MAX_BODY = parse_size(
 
 
 class Fetcher:
-    """Fetches feed and page URLs through one shared, guarded httpx.AsyncClient, whose
-    transport keeps one small connection pool per origin (netguard.HostPools: at most
+    """Fetches feed and page URLs through one shared, guarded httpx transport, which
+    keeps one small connection pool per origin (netguard.HostPools: at most
     MAX_POOLS, idle ones closed after the keep-alive expiry).
+
+    Each hop is sent to the transport itself, without httpx.AsyncClient: redirects,
+    body decoding and limits are ours, and there is no cookie jar — one feed's session
+    (its credentials') is never sent on another feed's request to the same host; a
+    feed that needs a cookie sets it as a header. The client's layers (auth flow,
+    hooks, URL merge, cookie extraction) were a fifth of an unchanged poll's CPU.
 
     Limits: `global_limit` fetches at once, `per_host_limit` per host, and
     `per_host_delay` seconds between request starts to one host. `timeout` is
@@ -116,11 +121,21 @@ class Fetcher:
         self._proxies = from_settings(proxy, os.environ if environ is None else environ)
         self._mock = transport
         self._transport = transport or self._guarded(None)
+        # what httpx.AsyncClient sent with every request, ours in place of its own
+        self._headers = httpx.Headers(
+            {
+                "Accept": ACCEPT,
+                "Accept-Encoding": ACCEPT_ENCODING,
+                "Connection": "keep-alive",
+                "User-Agent": user_agent,
+            }
+        )
+        self._timeouts = httpx.Timeout(timeout, connect=connect_timeout).as_dict()
         self._global = asyncio.Semaphore(global_limit)
         self._hosts: dict[str, _Host] = {}
-        self._client: httpx.AsyncClient | None = None
-        # (cert, key) -> a client presenting that certificate, made at first use
-        self._cert_clients: dict[tuple[str, str | None], httpx.AsyncClient] = {}
+        self._open = False
+        # (cert, key) -> a transport presenting that certificate, made at first use
+        self._cert_transports: dict[tuple[str, str | None], httpx.AsyncBaseTransport] = {}
 
     @classmethod
     def from_config(cls, config: Any, **overrides: Any) -> Fetcher:
@@ -143,29 +158,18 @@ class Fetcher:
         return cls(**settings)
 
     async def __aenter__(self) -> Fetcher:
-        self._client = self._new_client(self._transport)
-        await self._client.__aenter__()
+        await self._transport.__aenter__()
+        self._open = True
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:
-        client, self._client = self._client, None
-        clients, self._cert_clients = list(self._cert_clients.values()), {}
-        for other in clients:
+        if not self._open:
+            return
+        self._open = False
+        transports, self._cert_transports = list(self._cert_transports.values()), {}
+        for other in transports:
             await other.__aexit__(*exc_info)
-        if client is not None:
-            await client.__aexit__(*exc_info)
-
-    def _new_client(self, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            transport=transport,
-            timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
-            headers={"User-Agent": self.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
-            follow_redirects=False,  # followed by hand: loops, schemes, permanence, credentials
-            trust_env=False,
-            # no cookie jar: one feed's session (its credentials') is never sent on another
-            # feed's request to the same host; a feed that needs a cookie sets it as a header
-            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-        )
+        await self._transport.__aexit__(*exc_info)
 
     def _guarded(self, cert: tuple[str, str | None] | None) -> httpx.AsyncBaseTransport:
         return guarded_transport(
@@ -179,23 +183,21 @@ class Fetcher:
             max_pools=MAX_POOLS,
         )
 
-    async def _client_for(self, credentials: FeedCredentials | None) -> httpx.AsyncClient:
-        """The shared client, or (a client certificate being one per TLS context) the
+    async def _transport_for(self, credentials: FeedCredentials | None) -> httpx.AsyncBaseTransport:
+        """The shared transport, or (a client certificate being one per TLS context) the
         one presenting the feed's certificate."""
-        assert self._client is not None
         # a test's transport stands in for every connection, certificates included
         if credentials is None or credentials.client_cert is None or self._mock is not None:
-            return self._client
+            return self._transport
         cert = (credentials.client_cert, credentials.client_key)
-        client = self._cert_clients.get(cert)
-        if client is None:
+        transport = self._cert_transports.get(cert)
+        if transport is None:
             try:
-                transport = self._guarded(cert)
+                transport = self._cert_transports[cert] = self._guarded(cert)
             except (OSError, ssl.SSLError) as exc:
                 raise FetchError(f"cannot load client certificate {cert[0]}: {exc}") from None
-            client = self._cert_clients[cert] = self._new_client(transport)
-            await client.__aenter__()
-        return client
+            await transport.__aenter__()
+        return transport
 
     def open_origins(self) -> list[str]:
         """The origins the shared client holds a connection pool for, least recently
@@ -225,7 +227,7 @@ class Fetcher:
     ) -> FetchResult:
         """GET `url`, conditionally when a validator is given; `credentials` go to
         the hops at their origin, until a redirect leaves it."""
-        if self._client is None:
+        if not self._open:
             raise RuntimeError("use the Fetcher as 'async with Fetcher(...) as fetcher'")
         if urlsplit(url).scheme.lower() not in ("http", "https"):
             raise FetchError(f"{url}: only http and https URLs are fetched")
@@ -281,14 +283,12 @@ class Fetcher:
             if credentials is not None and not creds.covers(credentials, current):
                 credentials = None
             async with _mapped_errors(current, self.connect_timeout):
-                client = await self._client_for(credentials)
+                transport = await self._transport_for(credentials)
                 sent, hop_headers = current, headers
                 if credentials is not None:
                     sent = creds.with_query(current, credentials)
                     hop_headers = headers | creds.request_headers(credentials)
-                response = await client.send(
-                    client.build_request("GET", sent, headers=hop_headers), stream=True
-                )
+                response = await transport.handle_async_request(self._request(sent, hop_headers))
                 try:
                     target = self._redirect_target(response, current, seen, credentials)
                     if target is None:
@@ -303,6 +303,13 @@ class Fetcher:
             seen.append(target)
             current = target
         raise RedirectError(f"more than {self.max_redirects} redirects: {' -> '.join(seen)}")
+
+    def _request(self, url: str, headers: dict[str, str]) -> httpx.Request:
+        """A GET with our default headers (the hop's win) and the timeouts, as
+        httpx.AsyncClient.build_request made it."""
+        merged = self._headers.copy()
+        merged.update(headers)
+        return httpx.Request("GET", url, headers=merged, extensions={"timeout": self._timeouts})
 
     @staticmethod
     def _redirect_target(
