@@ -273,6 +273,9 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             if self.writer.is_closing():  # asyncio would drop the bytes without a word
                 raise ConnectionResetError("connection closed")
             self.writer.write(buffer)
+            if not self.writer.transport.get_write_buffer_size():  # all taken by the kernel
+                await self.writer.drain()  # no wait: raises if the connection was lost
+                return
             async with asyncio.timeout(timeout):
                 await self.writer.drain()
 
