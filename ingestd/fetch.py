@@ -32,7 +32,7 @@ import time
 import urllib.request
 import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -281,17 +281,19 @@ class Fetcher:
             # once a redirect has left the origin, no hop gets the credentials again
             if credentials is not None and not creds.covers(credentials, current):
                 credentials = None
-            async with _mapped_errors(current, self.connect_timeout):
+            with _mapped_errors(current, self.connect_timeout):
                 transport = await self._transport_for(credentials)
                 sent, hop_headers = current, headers
                 if credentials is not None:
                     sent = creds.with_query(current, credentials)
                     hop_headers = headers | creds.request_headers(credentials)
                 response = await transport.handle_async_request(self._request(sent, hop_headers))
+                # read once: each httpx Headers.get scans and decodes every header
+                received = dict(response.headers.items())  # keys lower-case, repeats joined
                 try:
-                    target = self._redirect_target(response, current, seen, credentials)
+                    target = self._redirect_target(response, received, current, seen, credentials)
                     if target is None:
-                        result = await self._result(url, current, response)
+                        result = await self._result(url, current, response, received)
                         if permanent:
                             result.permanent_redirect = permanent
                         return result
@@ -312,10 +314,14 @@ class Fetcher:
 
     @staticmethod
     def _redirect_target(
-        response: httpx.Response, current: str, seen: list[str], credentials: FeedCredentials | None
+        response: httpx.Response,
+        headers: dict[str, str],
+        current: str,
+        seen: list[str],
+        credentials: FeedCredentials | None,
     ) -> str | None:
         """The next hop, as recorded: without the token parameters a server echoed."""
-        location = response.headers.get("location")
+        location = headers.get("location")
         if response.status_code not in _REDIRECT_STATUSES or not location:
             return None
         location = creds.without_query(location, credentials)
@@ -329,34 +335,34 @@ class Fetcher:
             raise RedirectError(f"redirect loop: {' -> '.join(seen + [str(target)])}")
         return str(target)
 
-    async def _result(self, url: str, current: str, response: httpx.Response) -> FetchResult:
+    async def _result(
+        self, url: str, current: str, response: httpx.Response, headers: dict[str, str]
+    ) -> FetchResult:
         """`current` is the hop's URL as recorded (response.url may carry a token)."""
         status = response.status_code
         if status != 304 and not 200 <= status < 300:
             phrase = f"HTTP {status} {response.reason_phrase}".rstrip()
-            raise HTTPStatusError(
-                f"{phrase} from {current}", status, retry_after=response.headers.get("retry-after")
-            )
+            raise HTTPStatusError(f"{phrase} from {current}", status, retry_after=headers.get("retry-after"))
         if status == 304 and not response.is_stream_consumed:
             # a 304 has no body, but until it is read to its end httpcore closes the
             # connection instead of keeping it alive for the host's next poll
             async for _ in response.aiter_raw():
                 pass
-        body = b"" if status == 304 else await self._read_body(response, current)
+        body = b"" if status == 304 else await self._read_body(response, headers, current)
         return FetchResult(
             url=url,
             final_url=current,
             status=status,
             body=body,
-            headers=dict(response.headers.items()),  # httpx keys are lower-case
-            etag=response.headers.get("etag"),
-            last_modified=response.headers.get("last-modified"),
+            headers=headers,
+            etag=headers.get("etag"),
+            last_modified=headers.get("last-modified"),
             fetched_at=datetime.now(UTC),
         )
 
-    async def _read_body(self, response: httpx.Response, url: str) -> bytes:
+    async def _read_body(self, response: httpx.Response, headers: dict[str, str], url: str) -> bytes:
         limit = self.max_body
-        declared = response.headers.get("content-length", "")
+        declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise BodyTooLarge(f"body of {url} is {declared} bytes, over the {limit}-byte limit")
         if response.is_stream_consumed:
@@ -365,7 +371,7 @@ class Fetcher:
             if len(response.content) > limit:
                 raise BodyTooLarge(f"decoded body of {url} passed the {limit}-byte limit")
             return response.content
-        encodings = [e.strip().lower() for e in response.headers.get("content-encoding", "").split(",")]
+        encodings = [e.strip().lower() for e in headers.get("content-encoding", "").split(",")]
         decoder = _decoder(encodings, url)
         body = bytearray()
         received = 0
@@ -396,8 +402,8 @@ def _host_key(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
-@asynccontextmanager
-async def _mapped_errors(url: str, connect_timeout: float) -> AsyncIterator[None]:
+@contextmanager  # not async: it awaits nothing, and an async generator costs more per hop
+def _mapped_errors(url: str, connect_timeout: float) -> Iterator[None]:
     """httpx's exceptions -> ours, each message naming the reason and the URL."""
     try:
         yield

@@ -231,8 +231,8 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
     """httpcore's sockets on asyncio's streams. httpcore's default goes through anyio,
     whose stream wrappers, cancel scopes and attribute look-ups cost more per read and
-    write than the I/O: a third of a 304 poll's CPU. Exceptions map as httpcore's
-    AnyIOBackend maps them; the daemon runs on asyncio only."""
+    write than the I/O itself (docs/performance.md, "Unchanged polls, fifth pass").
+    Exceptions map as httpcore's AnyIOBackend maps them; the daemon runs on asyncio only."""
 
     async def connect_tcp(
         self,
@@ -257,6 +257,9 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
 
 
 class AsyncioStream(httpcore.AsyncNetworkStream):
+    """One connection (plain, or TLS after start_tls: asyncio swaps the transport under
+    the same reader and writer)."""
+
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         self.reader, self.writer = reader, writer
         self.socket = writer.get_extra_info("socket")
