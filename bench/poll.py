@@ -2,7 +2,7 @@
 
     python bench/poll.py [--feeds 5000] [--per-kind 1000] [--hosts 100]
                          [--db-stories 0] [--changed 0.01] [--idle 0]
-                         [--db PATH] [--workers 200]
+                         [--db PATH] [--workers 200] [--repeat 1]
 
 One server process listens on 127.0.0.1 … 127.0.0.<hosts> (one port), so the
 feeds spread over many hosts and the per-host limit (2) works as in real life.
@@ -21,7 +21,12 @@ composer, the writer, the feed's state and history row): nothing stops before th
 store. The server runs in a child process, so its CPU is not counted.
 
 Prints: time for a full round, polls/s, CPU per poll for a changed poll (200) vs
-304 vs identical body, store included, and their shares; peak RSS (VmHWM).
+304 vs identical body, store included, and their shares; peak RSS (VmHWM). A round's CPU
+is counted from its claim to its last poll's end: the claim of the feeds polled (a tick's
+share of each poll) is in, claiming and handing back the bench's other feeds is not (the
+bench claims every feed and releases those outside the round: 1,400 rows to poll 200).
+`--repeat N` runs each kind's measured round N times and keeps the least CPU per poll
+(the machine is shared: best of N).
 `--db-stories N` first fills the database with N synthetic stories (bench/dedupe.py's
 loader: rows, keys, versions, events, band rows, full-text index) and polls every feed
 once, in a child process; the measured round then runs in this process on the big
@@ -191,7 +196,11 @@ async def round_of(daemon: Daemon, ids: list[str]) -> tuple[float, float, Counte
     )
     others = [f.id for f in claimed if f.id not in wanted]
     if others:
+        # the other feeds' share of the claim, and their release, are the bench's: not counted
+        cpu += (_cpu() - cpu) * len(others) / len(claimed)
+        skipped = _cpu()
         await daemon.writer.run(store.release_feeds, others, utcnow())
+        cpu += _cpu() - skipped
     semaphore = asyncio.Semaphore(WORKERS)
 
     async def one(feed) -> None:
@@ -199,6 +208,7 @@ async def round_of(daemon: Daemon, ids: list[str]) -> tuple[float, float, Counte
             await daemon.poll_feed(feed)
 
     await asyncio.gather(*(one(f) for f in claimed if f.id in wanted))
+    wall, cpu = time.perf_counter() - wall, _cpu() - cpu
     rows = await daemon.writer.run(
         lambda: store.db.execute(
             f"SELECT status, new FROM polls WHERE id IN (SELECT max(id) FROM polls "
@@ -207,7 +217,7 @@ async def round_of(daemon: Daemon, ids: list[str]) -> tuple[float, float, Counte
         ).fetchall()
     )
     outcomes = Counter("200+new" if status == 200 and new else str(status) for status, new in rows)
-    return time.perf_counter() - wall, _cpu() - cpu, outcomes
+    return wall, cpu, outcomes
 
 
 def fill(path: Path, stories: int, feed_ids: list[str]) -> None:
@@ -300,9 +310,11 @@ async def bench(args: argparse.Namespace, hosts: list[str], port: int, folder: P
         for kind, feeds in per_kind.items():
             kind_ids = [f for f, _ in feeds]
             await round_of(daemon, kind_ids)
-            await asyncio.sleep(args.idle)  # past the pool's keep-alive expiry: a connect per poll
-            wall, cpu, outcomes = await round_of(daemon, kind_ids)
-            per_poll[kind] = cpu / len(kind_ids)
+            per_poll[kind] = float("inf")
+            for _ in range(args.repeat):
+                await asyncio.sleep(args.idle)  # past the pool's keep-alive expiry: a connect per poll
+                wall, cpu, outcomes = await round_of(daemon, kind_ids)
+                per_poll[kind] = min(per_poll[kind], cpu / len(kind_ids))
             print(
                 f"{kind:>4}: {len(kind_ids)} polls in {wall:.2f} s, CPU {per_poll[kind] * 1000:.2f} ms/poll {dict(outcomes)}"
             )
@@ -329,6 +341,7 @@ def main() -> None:
         "--db", type=Path, help="keep the big database here; reused (not filled again) when it exists"
     )
     parser.add_argument("--workers", type=int, default=WORKERS, help="polls at once")
+    parser.add_argument("--repeat", type=int, default=1, help="measured rounds per kind (best kept)")
     args = parser.parse_args()
     WORKERS = args.workers
     hosts = [f"127.0.0.{i}" for i in range(1, args.hosts + 1)]

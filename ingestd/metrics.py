@@ -80,13 +80,15 @@ class Metrics:
         ):
             for value in values:
                 counter.labels(value)
+        # each poll's counter looked up once here: labels() validates and locks per call
+        self._poll_results = {result: self._polls.labels(result) for result in POLL_RESULTS}
 
     def observe_poll(
         self, *, status: int | None, error: str | None, fetch_seconds: float | None, fetched_bytes: int
     ) -> None:
         """One finished poll. `fetch_seconds` is None when nothing was fetched over HTTP."""
         result = "error" if error else "not_modified" if status == 304 else "ok"
-        self._polls.labels(result).inc()
+        self._poll_results[result].inc()
         if fetch_seconds is not None:
             self._fetch_seconds.observe(fetch_seconds)
         self._fetched_bytes.inc(fetched_bytes)

@@ -9,6 +9,7 @@ look-up: we connect to the address we checked.
     blocked_reason(ip)         -> "loopback" | "private" | … | None (public)
     AddressPolicy(allow)       allow_private parsed; .check(host, ip) raises BlockedAddress
     GuardedBackend(policy)     httpcore backend: resolve, check, connect to the checked address
+    AsyncioBackend()           the sockets under it: asyncio's own streams, not anyio's
     guarded_transport(allow)   an httpx transport using it (for the webhook sender too);
                                with `proxies`, requests routed through them are checked first;
                                with `per_host`, one small pool per origin (HostPools)
@@ -25,6 +26,7 @@ address; see DESIGN.md "Network guard".
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import os
 import socket
@@ -32,11 +34,13 @@ import ssl
 import time
 import typing
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import contextmanager
 
 import anyio
 import httpcore
 import httpx
+from httpcore._utils import is_socket_readable  # the check httpcore's own backends make
 
 from .errors import BlockedAddress
 from .proxies import Proxies, from_settings
@@ -172,7 +176,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     def __init__(self, policy: AddressPolicy, inner: httpcore.AsyncNetworkBackend | None = None):
         self.policy = policy
-        self.inner = inner or httpcore.AnyIOBackend()
+        self.inner = inner or AsyncioBackend()
 
     async def connect_tcp(
         self,
@@ -222,6 +226,108 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self.inner.sleep(seconds)
+
+
+class AsyncioBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's sockets on asyncio's streams. httpcore's default goes through anyio,
+    whose stream wrappers, cancel scopes and attribute look-ups cost more per read and
+    write than the I/O itself (docs/performance.md, "Unchanged polls, fifth pass").
+    Exceptions map as httpcore's AnyIOBackend maps them; the daemon runs on asyncio only."""
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[typing.Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        with _mapped({TimeoutError: httpcore.ConnectTimeout, OSError: httpcore.ConnectError}):
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_connection(
+                    host, port, local_addr=(local_address, 0) if local_address else None
+                )
+        stream = AsyncioStream(reader, writer)
+        for option in socket_options or ():
+            stream.socket.setsockopt(*option)
+        return stream
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+class AsyncioStream(httpcore.AsyncNetworkStream):
+    """One connection (plain, or TLS after start_tls: asyncio swaps the transport under
+    the same reader and writer)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self.reader, self.writer = reader, writer
+        self.socket = writer.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        with _mapped({TimeoutError: httpcore.ReadTimeout, OSError: httpcore.ReadError}):
+            async with asyncio.timeout(timeout):
+                return await self.reader.read(max_bytes)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if not buffer:
+            return
+        with _mapped({TimeoutError: httpcore.WriteTimeout, OSError: httpcore.WriteError}):
+            if self.writer.is_closing():  # asyncio would drop the bytes without a word
+                raise ConnectionResetError("connection closed")
+            self.writer.write(buffer)
+            if not self.writer.transport.get_write_buffer_size():  # all taken by the kernel
+                await self.writer.drain()  # no wait: raises if the connection was lost
+                return
+            async with asyncio.timeout(timeout):
+                await self.writer.drain()
+
+    async def aclose(self) -> None:
+        if self.writer.get_extra_info("ssl_object") is not None:
+            # as anyio's TLS stream (standard_compatible=False): no wait for the peer's
+            # close_notify, which would hold the socket open up to asyncio's 30 s
+            self.writer.transport.abort()
+        else:
+            self.writer.close()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        # ssl.SSLError is an OSError
+        mapping: dict[type[Exception], type[Exception]] = {
+            TimeoutError: httpcore.ConnectTimeout,
+            OSError: httpcore.ConnectError,
+        }
+        try:
+            with _mapped(mapping):
+                async with asyncio.timeout(timeout):
+                    await self.writer.start_tls(ssl_context, server_hostname=server_hostname)
+        except BaseException:
+            await self.aclose()
+            raise
+        return AsyncioStream(self.reader, self.writer)
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        if info == "is_readable":  # an idle connection's server has closed it (or spoken out of turn)
+            return self.reader.at_eof() or is_socket_readable(self.socket)
+        name = {"ssl_object": "ssl_object", "client_addr": "sockname", "server_addr": "peername"}.get(info)
+        if name is not None:
+            return self.writer.get_extra_info(name)
+        return self.socket if info == "socket" else None
+
+
+@contextmanager
+def _mapped(mapping: dict[type[Exception], type[Exception]]) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        for kind, to in mapping.items():
+            if isinstance(exc, kind):
+                raise to(str(exc) or type(exc).__name__) from exc
+        raise
 
 
 def _os_reason(exc: BaseException) -> str | None:

@@ -18,6 +18,7 @@ import pytest
 
 from ingestd.errors import BodyTooLarge, FetchError, HTTPStatusError, RedirectError, TransportError
 from ingestd.fetch import Fetcher, read_local
+from ingestd.models import FeedCredentials
 from ingestd.netguard import guarded_transport
 from tests.support import async_wait_for
 
@@ -188,6 +189,41 @@ def test_honest_user_agent_and_accepted_encodings():
     assert seen[0].headers["user-agent"] == "ingestd-test/1 (+http://x/)"
     assert seen[0].headers["accept-encoding"] == "gzip, deflate, br"
     assert "if-none-match" not in seen[0].headers
+
+
+def test_request_headers_as_httpx_client_sent_them_and_a_feeds_own_win():
+    """The hops go to the transport without httpx.AsyncClient: the same default headers
+    (Connection: keep-alive included), and a feed's header replaces a default of that name
+    (whatever its case) rather than being sent beside it."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return reply(200, FEED)
+
+    async def both() -> None:
+        async with make_fetcher(mock(handler)) as fetcher:
+            await fetcher.fetch("https://feeds.example/rss", etag='"v1"')
+            own = FeedCredentials(
+                origin="https://feeds.example:443", headers=(("accept", "application/rss+xml"),)
+            )
+            await fetcher.fetch("https://feeds.example/rss", credentials=own)
+
+    run(both())
+    assert [(k.lower(), v) for k, v in seen[0].headers.items()] == [
+        ("host", "feeds.example"),
+        ("connection", "keep-alive"),
+        ("user-agent", "ingestd-test/1 (+http://x/)"),
+        (
+            "accept",
+            "application/rss+xml, application/atom+xml, application/feed+json, "
+            "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5",
+        ),
+        ("accept-encoding", "gzip, deflate, br"),
+        ("if-none-match", '"v1"'),
+    ]
+    assert seen[0].extensions["timeout"] == {"connect": 2.0, "read": 5.0, "write": 5.0, "pool": 5.0}
+    assert seen[1].headers.get_list("accept") == ["application/rss+xml"]
 
 
 @pytest.mark.parametrize(

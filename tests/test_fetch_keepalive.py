@@ -19,10 +19,11 @@ class KeepAliveServer:
     """HTTP/1.1 on 127.0.0.1 that keeps every connection open: 304 to a request carrying
     the ETag it gave, else the feed (ETag "v1"). Counts the connections it accepted."""
 
-    def __init__(self, etag: bool = True):
-        self.etag = etag
+    def __init__(self, etag: bool = True, close_idle: bool = False):
+        self.etag, self.close_idle = etag, close_idle
         self.accepts = 0
         self.requests = 0
+        self.closed = asyncio.Event()  # with close_idle: the last connection is closed
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def __aenter__(self) -> KeepAliveServer:
@@ -57,10 +58,14 @@ class KeepAliveServer:
                         + FEED
                     )
                 await writer.drain()
+                if self.close_idle:  # a server dropping an idle keep-alive connection
+                    break
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             writer.close()
+            await writer.wait_closed()
+            self.closed.set()
 
 
 def fetcher() -> Fetcher:
@@ -86,6 +91,24 @@ def test_conditional_gets_answered_304_reuse_one_connection() -> None:
     statuses, requests, accepts = asyncio.run(asyncio.wait_for(scenario(), 10))
     assert statuses == [200, 304, 304, 304, 200]
     assert (requests, accepts) == (5, 1)
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
+    """The pool asks the network stream whether an idle connection was closed by its
+    server (netguard.AsyncioStream's is_readable): such a one is dropped, not sent on."""
+
+    async def scenario() -> tuple[list[int], int]:
+        async with KeepAliveServer(close_idle=True) as server, fetcher() as client:
+            statuses = []
+            for etag in (None, '"v1"', '"v1"'):
+                server.closed.clear()
+                statuses.append((await client.fetch(server.url, etag=etag)).status)
+                await server.closed.wait()
+            return statuses, server.accepts
+
+    statuses, accepts = asyncio.run(asyncio.wait_for(scenario(), 10))
+    assert statuses == [200, 304, 304]
+    assert accepts == 3
 
 
 def test_daemon_polls_of_a_keep_alive_server_use_one_connection(tmp_path: Path) -> None:
