@@ -159,6 +159,25 @@ def test_https_through_a_connect_tunnel_verified_against_the_ca_bundle(tmp_path:
             fetch(feed.url("/feed"), environ=env)  # the tunnel does not lift verification
 
 
+def test_https_through_a_tunnel_to_an_https_proxy_is_tls_inside_tls(tmp_path: Path) -> None:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    feed_tls, proxy_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER), ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.2").configure_cert(feed_tls)
+    ca.issue_cert("127.0.0.1").configure_cert(proxy_tls)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    with (
+        forward_proxy(tls=proxy_tls) as proxy,
+        recording({"/feed": (200, {}, FEED)}, host="127.0.0.2", tls=feed_tls) as feed,
+    ):
+        assert proxy.url.startswith("https://")
+        result = fetch(
+            feed.url("/feed"), environ={"HTTPS_PROXY": proxy.url}, ca_bundle=str(tmp_path / "ca.pem")
+        )
+        assert result.status == 200 and result.body == FEED
+        assert proxy.requests == [f"CONNECT 127.0.0.2:{feed.port}"]
+
+
 def test_a_redirect_through_the_proxy_to_a_private_host_is_refused() -> None:
     with forward_proxy() as proxy, recording({}, host="127.0.0.2") as feed:
         feed.routes["/feed"] = (302, {"Location": "http://127.0.0.3:9/inside"}, b"")

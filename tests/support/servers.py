@@ -87,18 +87,20 @@ def recording(
 @dataclass
 class Proxy:
     port: int
+    scheme: str = "http"
     requests: list[str] = field(default_factory=list)  # request lines: "GET http://…", "CONNECT h:p"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
 
 @contextlib.contextmanager
-def forward_proxy() -> Iterator[Proxy]:
-    """An HTTP proxy on 127.0.0.1: absolute-URI GETs and POSTs are forwarded (one per connection),
-    CONNECT opens a tunnel. Enough for a client's view of a proxy, nothing more."""
-    proxy = Proxy(0)
+def forward_proxy(tls: ssl.SSLContext | None = None) -> Iterator[Proxy]:
+    """An HTTP proxy on 127.0.0.1 (spoken to over TLS with `tls`): absolute-URI GETs and
+    POSTs are forwarded (one per connection), CONNECT opens a tunnel. Enough for a
+    client's view of a proxy, nothing more."""
+    proxy = Proxy(0, "https" if tls else "http")
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -135,6 +137,8 @@ def forward_proxy() -> Iterator[Proxy]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     proxy.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -150,7 +154,9 @@ def _pipe(a: socket.socket, b: socket.socket) -> None:
     """Bytes both ways until either side closes (bounded: 10 s of silence ends it)."""
     with b:
         while True:
-            ready, _, _ = select.select([a, b], [], [], 10)
+            # a TLS socket may hold decrypted bytes select() cannot see
+            ready = [s for s in (a, b) if isinstance(s, ssl.SSLSocket) and s.pending()]
+            ready = ready or select.select([a, b], [], [], 10)[0]
             if not ready:
                 return
             for sock in ready:
