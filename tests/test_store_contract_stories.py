@@ -356,3 +356,30 @@ def test_a_feed_only_transaction_takes_no_story_lock_and_a_story_one_does(tmp_pa
             pg.find_story(["guid:f:g1"])
             assert pg._row(held)["n"] == 1
         assert pg._row(held)["n"] == 0  # released with the transaction
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("cafe", {1, 2}),
+        ("café", {1, 2}),
+        ("ZÜRICH", {1}),
+        ("zurich", {1}),
+        ('"creme brulee"', {1}),
+        ("brûl*", {1}),
+        ("Lódz", {3}),
+        ("smørrebrød", {3}),  # ø is a letter of its own, not o with a mark: kept, as FTS5 keeps it
+        ("smorrebrod", set()),
+    ],
+)
+def test_search_folds_accents_on_both_engines(store: Any, q: str, expected: set[int]) -> None:
+    ids = _stored(
+        store,
+        [
+            numbered(1, headline="Café opens in Zürich", body="Crème brûlée on the menu."),
+            numbered(2, headline="Cafe culture", body="Plain words."),
+            numbered(3, headline="Smørrebrød in Lodz", body="Open sandwiches."),
+        ],
+    )
+    found = {s["id"] for s in store.stories_page(StoryQuery(match=fts_query(q))).stories}
+    assert found == {ids[n - 1] for n in expected}

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,24 @@ from ._base import Migration, PgBase
 
 # Taken by every transaction that reads or writes stories, released at its end.
 STORY_LOCK = "ingestd.stories"
+
+
+def _latin_accents() -> tuple[str, str]:
+    """Latin letters whose accents FTS5's unicode61 (remove_diacritics 2) drops, and the
+    letters it leaves: a character that decomposes into one letter and combining marks."""
+    accented, plain = [], []
+    for point in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        letter = chr(point)
+        base = "".join(c for c in unicodedata.normalize("NFD", letter) if not unicodedata.combining(c))
+        if len(base) == 1 and base != letter:
+            accented.append(letter)
+            plain.append(base)
+    return "".join(accented), "".join(plain)
+
+
+# search folds accents as the SQLite engine's index does: "cafe" finds "Café" on both
+_ACCENTED, _PLAIN = _latin_accents()
+_FOLD = str.maketrans(_ACCENTED, _PLAIN)
 
 MIGRATIONS: list[Migration] = [
     (
@@ -108,9 +127,20 @@ MIGRATIONS: list[Migration] = [
         "stories-2",
         """
         -- full-text search: 'simple' folds case, keeps every word, stems none, as FTS5's
-        -- unicode61 (which also drops accents: this does not)
+        -- unicode61 (which also drops accents: stories-3 does)
         ALTER TABLE stories ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('simple',
             coalesce(headline, '') || ' ' || coalesce(body_text, '') || ' ' || coalesce(byline, ''))) STORED;
+        CREATE INDEX stories_search ON stories USING gin (search);
+        """,
+    ),
+    (
+        "stories-3-search-folds-accents",
+        # rewrites the table once: every stored story's vector is made again
+        f"""
+        ALTER TABLE stories DROP COLUMN search;
+        ALTER TABLE stories ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('simple',
+            translate(coalesce(headline, '') || ' ' || coalesce(body_text, '') || ' ' ||
+            coalesce(byline, ''), '{_ACCENTED}', '{_PLAIN}'))) STORED;
         CREATE INDEX stories_search ON stories USING gin (search);
         """,
     ),
@@ -543,10 +573,10 @@ def _tsquery(match: str, params: list[Any]) -> str:
     for text, star in _FTS_TERM.findall(match):
         phrase = "phraseto_tsquery('simple', %s)"
         parts.append(f"(nullif({phrase}::text, '') || ':*')::tsquery" if star else phrase)
-        params.append(text.replace('""', '"'))
+        params.append(text.replace('""', '"').translate(_FOLD))
     if not parts:  # not the API's form: its words, each must occur
         parts.append("plainto_tsquery('simple', %s)")
-        params.append(match)
+        params.append(match.translate(_FOLD))
     return " && ".join(parts)
 
 
