@@ -24,6 +24,7 @@ under the same body limit, and never waits on a FIFO or device (`read_file`).
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import os
 import ssl
@@ -310,7 +311,12 @@ class Fetcher:
         httpx.AsyncClient.build_request made it."""
         names = {name.lower() for name in headers}
         merged = [pair for pair in self._headers if pair[0].lower() not in names] + list(headers.items())
-        return httpx.Request("GET", _parsed(url), headers=merged, extensions={"timeout": self._timeouts})
+        parsed = _parsed(url)
+        if (parsed.username or parsed.password) and "authorization" not in names:
+            # user:password@ in a hop's URL is HTTP basic auth, as httpx.AsyncClient sent it
+            userpass = f"{parsed.username}:{parsed.password}".encode()
+            merged.append(("Authorization", "Basic " + base64.b64encode(userpass).decode("ascii")))
+        return httpx.Request("GET", parsed, headers=merged, extensions={"timeout": self._timeouts})
 
     @staticmethod
     def _redirect_target(
@@ -331,6 +337,8 @@ class Fetcher:
             raise RedirectError(f"bad redirect Location {location!r} from {current}: {exc}") from None
         if target.scheme not in ("http", "https"):
             raise RedirectError(f"redirect to a non-HTTP URL {target} from {current}")
+        if target.port is not None and not 0 < target.port < 65536:
+            raise RedirectError(f"redirect to a port out of range {target} from {current}")
         if str(target) in seen:
             raise RedirectError(f"redirect loop: {' -> '.join(seen + [str(target)])}")
         return str(target)

@@ -312,7 +312,15 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
     def get_extra_info(self, info: str) -> typing.Any:
         if info == "is_readable":  # an idle connection's server has closed it (or spoken out of turn)
-            return self.reader.at_eof() or is_socket_readable(self.socket)
+            # asyncio reads on while a connection idles: bytes a server sent after its response
+            # wait in the reader's buffer, not the socket (anyio paused reading, so they stayed
+            # in the kernel where is_socket_readable saw them); either way the connection is spent
+            return (
+                bool(self.reader._buffer)  # type: ignore[attr-defined]
+                or self.reader.at_eof()
+                or self.reader.exception() is not None
+                or is_socket_readable(self.socket)
+            )
         name = {"ssl_object": "ssl_object", "client_addr": "sockname", "server_addr": "peername"}.get(info)
         if name is not None:
             return self.writer.get_extra_info(name)

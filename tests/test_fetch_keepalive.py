@@ -5,12 +5,17 @@ close per poll: most of a 304's CPU)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
 
+import pytest
+
 from ingestd.daemon import Daemon
+from ingestd.errors import RedirectError
 from ingestd.fetch import Fetcher
 from tests.support import daemon_config, rss
 from tests.support.daemon import poll
+from tests.support.servers import recording
 
 FEED = rss(("a-1", "First story"), ("a-2", "Second story"))
 
@@ -19,8 +24,9 @@ class KeepAliveServer:
     """HTTP/1.1 on 127.0.0.1 that keeps every connection open: 304 to a request carrying
     the ETag it gave, else the feed (ETag "v1"). Counts the connections it accepted."""
 
-    def __init__(self, etag: bool = True, close_idle: bool = False):
+    def __init__(self, etag: bool = True, close_idle: bool = False, after_304: bytes = b""):
         self.etag, self.close_idle = etag, close_idle
+        self.after_304 = after_304  # bytes sent a little after each 304, unasked
         self.accepts = 0
         self.requests = 0
         self.closed = asyncio.Event()  # with close_idle: the last connection is closed
@@ -49,6 +55,10 @@ class KeepAliveServer:
                 self.requests += 1
                 if self.etag and b'if-none-match: "v1"' in head:
                     writer.write(b'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\n\r\n')
+                    if self.after_304:
+                        await writer.drain()
+                        await asyncio.sleep(0.05)
+                        writer.write(self.after_304)
                 else:
                     validator = b'ETag: "v1"\r\n' if self.etag else b""
                     writer.write(
@@ -111,6 +121,34 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
     assert accepts == 3
 
 
+def test_bytes_a_server_sent_after_its_response_spend_the_connection() -> None:
+    """A 304 followed, a moment later, by bytes nobody asked for (a body the server should
+    not have sent): the next request goes on a new connection, not read from those bytes."""
+
+    async def scenario() -> tuple[list[int], int]:
+        async with KeepAliveServer(after_304=b"hello") as server, fetcher() as client:
+            statuses = [(await client.fetch(server.url)).status]
+            for _ in range(2):
+                statuses.append((await client.fetch(server.url, etag='"v1"')).status)
+                await asyncio.sleep(0.2)  # the stray bytes arrive while the connection idles
+            return statuses, server.accepts
+
+    statuses, accepts = asyncio.run(asyncio.wait_for(scenario(), 10))
+    assert statuses == [200, 304, 304]
+    assert accepts == 2
+
+
+def test_user_and_password_in_a_feed_url_are_sent_as_basic_auth() -> None:
+    async def scenario(url: str) -> int:
+        async with fetcher() as client:
+            return (await client.fetch(url)).status
+
+    with recording({"/feed": (200, {}, FEED)}) as server:
+        url = server.url("/feed").replace("http://", "http://reader:s%3Acret@")
+        assert asyncio.run(asyncio.wait_for(scenario(url), 10)) == 200
+    assert server.seen[0].headers["authorization"] == "Basic " + base64.b64encode(b"reader:s:cret").decode()
+
+
 def test_daemon_polls_of_a_keep_alive_server_use_one_connection(tmp_path: Path) -> None:
     async def scenario(etag: bool, folder: Path) -> tuple[int, int]:
         async with KeepAliveServer(etag=etag) as server:
@@ -126,3 +164,13 @@ def test_daemon_polls_of_a_keep_alive_server_use_one_connection(tmp_path: Path) 
         folder = tmp_path / ("etag" if etag else "same-body")
         folder.mkdir()
         assert asyncio.run(asyncio.wait_for(scenario(etag, folder), 30)) == (3, 1)
+
+
+def test_a_redirect_to_a_port_out_of_range_is_a_redirect_error() -> None:
+    async def scenario(url: str) -> None:
+        async with fetcher() as client:
+            await client.fetch(url)
+
+    with recording({"/feed": (302, {"Location": "http://127.0.0.1:99999/x"}, b"")}) as server:
+        with pytest.raises(RedirectError, match=r"port out of range http://127.0.0.1:99999/x from http"):
+            asyncio.run(asyncio.wait_for(scenario(server.url("/feed")), 10))
