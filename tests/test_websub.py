@@ -3,10 +3,14 @@ renewal at 90% of the lease, lapse, unsubscription, signatures and the poll pace
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -173,3 +177,47 @@ class TestNextPoll:
 def test_parse_hands_on_the_documents_hub_and_self_links(feed: str) -> None:
     hints = parse(feed.encode(), url="https://elsewhere.example/feed").hints
     assert websub.links_of(hints, {}, "https://elsewhere.example/feed") == LINKS
+
+
+def test_a_hub_that_trickles_its_answer_is_given_up_at_the_fetch_deadline(tmp_path: Path) -> None:
+    """httpx's timeouts are per read: a byte every 0.2 s kept a request open for as long
+    as the hub liked. The whole request now has [fetch] timeout, as a feed fetch has."""
+    from structlog.testing import capture_logs
+
+    from ingestd.websub import WebSub
+    from ingestd.websub._decide import HubRequest
+    from tests.support import daemon_config
+
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 202 Accepted\r\nContent-Length: 100\r\n\r\n")
+        with contextlib.suppress(ConnectionError):
+            for _ in range(100):  # 20 s in all
+                writer.write(b".")
+                await writer.drain()
+                await asyncio.sleep(0.2)
+        writer.close()
+
+    async def scenario() -> list[dict[str, Any]]:
+        server = await asyncio.start_server(trickle, "127.0.0.1", 0)
+        hub = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hub"
+        config = daemon_config(
+            tmp_path,
+            allow_private=False,
+            extra='[fetch]\nallow_private = ["127.0.0.1"]\ntimeout = "1s"\n'
+            '[websub]\ncallback_base = "http://127.0.0.1:9/websub/"\n',
+        )
+        service = WebSub(config, writer=None, ingest=None)  # type: ignore[arg-type]
+        try:
+            with capture_logs() as logs:
+                await asyncio.wait_for(
+                    service._ask(HubRequest("f", hub, "https://x.example/f", "subscribe", "s")), 10
+                )
+        finally:
+            await service.close()
+            server.close()
+        return logs
+
+    logs = asyncio.run(scenario())
+    (failed,) = [line for line in logs if line["event"] == "websub request failed"]
+    assert failed["error"] == "timed out: total deadline of 1s passed"

@@ -46,6 +46,7 @@ class WebSub:
             headers={"User-Agent": config.fetch.user_agent},
             follow_redirects=False,
         )
+        self._deadline = config.fetch.timeout
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def close(self) -> None:
@@ -137,9 +138,17 @@ class WebSub:
         if request.mode == "subscribe":
             form["hub.lease_seconds"] = str(self.lease)
         try:
-            response = await self._client.post(request.hub, data=form)
+            # a total deadline, as a feed fetch has: httpx's timeouts are per read, and a hub
+            # trickling a byte at a time would hold the request open for ever
+            async with asyncio.timeout(self._deadline):
+                response = await self._client.post(request.hub, data=form)
         except httpx.HTTPError as exc:
             log.warning("websub request failed", error=f"{type(exc).__name__}: {exc}")
+            return
+        except TimeoutError:
+            log.warning(
+                "websub request failed", error=f"timed out: total deadline of {self._deadline:g}s passed"
+            )
             return
         if response.status_code not in (202, 204):
             log.warning("websub request refused", status=response.status_code, error=response.text[:200])
