@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
 from typing import Any
 
@@ -69,10 +70,14 @@ _CONTENT_DEFAULTS = {
     _XHTML_BODY: "application/xhtml+xml",
 }
 _AUTHORS = (f"{_DC}creator", f"{_DC}author", f"{_ITUNES}author")
+_ROOTS = (f"{{{_USERLAND}}}rss", f"{{{_RDF}}}RDF", f"{{{_ATOM10}}}feed", f"{{{_ATOM03}}}feed", "rss")
+_CORE_NS = ("", _USERLAND, _RSS10, _RSS090, _ATOM10, _ATOM03)
 _RSS_VERSIONS = {"0.91": "rss091u", "0.92": "rss092", "0.93": "rss093", "0.94": "rss094"}
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
 _C1 = re.compile("[\x80-\x9f]")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+_SHORT_TYPES = {"text": "text/plain", "html": "text/html", "xhtml": "application/xhtml+xml"}
+_ENTITY_REF = re.compile("&([A-Za-z0-9_]+);")
 # feedparser's rule for "user@host" inside an RSS author (namespaces/_base.py)
 _EMAIL = re.compile(
     r"(([a-zA-Z0-9\_\-\.\+]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9\-]+\.)+))"
@@ -116,19 +121,15 @@ def read(body: bytes, url: str | None, content_type: str | None) -> ParsedDocume
 
 
 def _read(data: bytes, url: str | None, codec: str, *, huge: bool) -> ParsedDocument:
-    reader = _Reader(url, repair=codec == "utf-8")
+    reader = _Reader(url, repair=codec == "utf-8", data=data)
+    options: dict[str, Any] = {"events": ("start", "end")}
+    if (root := _first_element(data, huge)) is not None:
+        # the root known before the stream starts: lxml hands over only the elements the
+        # reader takes, not a Python object for every start and end of every element
+        reader.dialect = dialect = _dialect(root)
+        options = {"events": ("end",), "tag": [root.tag, *dialect.items, *dialect.feed_tags, _ATOM10_LINK]}
     try:
-        for event, element in etree.iterparse(
-            io.BytesIO(data),
-            events=("start", "end"),
-            encoding="utf-8",
-            resolve_entities=False,
-            no_network=True,
-            huge_tree=huge,
-            load_dtd=False,
-            remove_comments=True,
-            remove_pis=True,
-        ):
+        for event, element in etree.iterparse(io.BytesIO(data), huge_tree=huge, **options, **_OPTIONS):
             reader.take(event, element)
     except etree.XMLSyntaxError as exc:
         reason = "too-large" if "Resource limit exceeded" in str(exc) else "not-well-formed"
@@ -136,6 +137,33 @@ def _read(data: bytes, url: str | None, codec: str, *, huge: bool) -> ParsedDocu
     except RecursionError:  # lifted limits allow nesting 2,048 deep: past the reader's own recursion
         raise Unsupported("too-large", "nested too deep") from None
     return reader.document()
+
+
+_OPTIONS: dict[str, Any] = {
+    "encoding": "utf-8",
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
+_FIRST_ELEMENT_BYTES = 65536
+
+
+def _first_element(data: bytes, huge: bool) -> Any:
+    """The root element as the stream first meets it (its tag, namespaces and attributes),
+    read from the first bytes alone; None when they do not open it (the full stream then
+    finds the root, or the breakage before it, as it always did)."""
+    parser = etree.XMLPullParser(events=("start",), huge_tree=huge, **_OPTIONS)
+    for at in range(0, min(len(data), _FIRST_ELEMENT_BYTES), 2048):
+        try:
+            parser.feed(data[at : at + 2048])
+        except etree.XMLSyntaxError:
+            # broken before or inside the first tag: the stream meets the same breakage first
+            return next((element for _, element in parser.read_events()), None)
+        for _, element in parser.read_events():
+            return element
+    return None
 
 
 def _utf8(body: bytes, codec: str) -> bytes:
@@ -151,22 +179,29 @@ def _utf8(body: bytes, codec: str) -> bytes:
 class _Reader:
     """Takes iterparse events; keeps the feed's own fields and each finished item."""
 
-    def __init__(self, url: str | None, *, repair: bool) -> None:
+    def __init__(self, url: str | None, *, repair: bool, data: bytes) -> None:
         self.url, self.repair = url, repair
         self.base = url if url and url.startswith("http") else ""
+        # without one written anywhere, no element can carry an xml:base or xml:lang
+        # (the xml namespace is bound to the `xml` prefix alone)
+        xml_ns = b"XML/1998/namespace" in data
+        self.any_base = xml_ns or b"xml:base" in data
+        self.any_lang = xml_ns or b"xml:lang" in data
         self.dialect: _Dialect | None = None
         self.root: Any = None
         self.channel: dict[str, str] = {}
         self.entries: list[Entry] = []
 
     def take(self, event: str, element: Any) -> None:
-        if self.dialect is None:
-            self.root = element
-            self.dialect = _dialect(element)
-            return
+        if self.root is None:
+            self.root = element.getroottree().getroot()
+            if self.dialect is None:  # the root's start, the stream's first event
+                self.dialect = _dialect(element)
+                return
         if event != "end":
             return
         dialect = self.dialect
+        assert dialect is not None
         tag = element.tag
         if isinstance(tag, str) and tag in dialect.items:
             if any(a.tag in dialect.items for a in element.iterancestors()):
@@ -183,13 +218,12 @@ class _Reader:
             if not self.channel.get(key):  # the first one written counts
                 # the feed's own fields are informational: markup in them is read as its text
                 self.channel[key] = _fixed("".join(element.itertext()).strip(), self.repair)
-        elif tag is etree.Entity:
-            raise Unsupported("entity", str(element))
 
     def document(self) -> ParsedDocument:
         if self.dialect is None:
             raise Unsupported("unknown-root")
-        language = self.channel.get("language") or (_lang(self.root) or "").replace("_", "-") or None
+        written = _lang(self.root) if self.any_lang else None
+        language = self.channel.get("language") or (written or "").replace("_", "-") or None
         for entry in self.entries:
             entry.language = entry.language or language
         hints = {
@@ -228,7 +262,7 @@ class _Reader:
             updated=utc(found.updated),
             tags=found.tags,
             enclosures=found.enclosures,
-            language=_lang(detail) if detail is not None else None,
+            language=_lang(detail) if detail is not None and self.any_lang else None,
             base_url=(self._base(detail) if detail is not None else "") or self.url,
         )
 
@@ -370,6 +404,8 @@ class _Reader:
         return text
 
     def _base(self, element: Any) -> str:
+        if not self.any_base:
+            return self.base
         bases = [b for b in (e.get(f"{_XML}base") for e in _lineage(element)) if b is not None]
         base = self.base
         for written in bases:
