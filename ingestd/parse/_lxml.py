@@ -18,6 +18,7 @@ import re
 import time
 import urllib.parse
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from html import escape
 from typing import Any
@@ -274,9 +275,9 @@ class _Reader:
             summary_html=found.summary or None,
             content_html=contents[0] if contents and contents[0] else None,
             authors=names,
-            published=utc(published),
+            published=published,
             published_raw=published_raw or None,
-            updated=utc(found.updated),
+            updated=found.updated,
             tags=found.tags,
             enclosures=found.enclosures,
             language=_lang(detail) if detail is not None and self.any_lang else None,
@@ -520,7 +521,7 @@ def _xhtml(element: Any, *, strip_div: bool) -> str:
     return "".join(parts).strip()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Found:
     """What the walk has read of one item so far, with feedparser's precedence state."""
 
@@ -534,9 +535,9 @@ class _Found:
     summary_depth: int = 1_000
     has_content: bool = False
     contents: list[tuple[str, str]] = field(default_factory=list)
-    published: tuple[Any, str] | None = None
-    created: tuple[Any, str] | None = None
-    updated: Any = None
+    published: tuple[datetime | None, str] | None = None
+    created: tuple[datetime | None, str] | None = None
+    updated: datetime | None = None
     authors: list[dict[str, str]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     enclosures: list[dict[str, Any]] = field(default_factory=list)
@@ -582,16 +583,16 @@ def _kind(element: Any, default: str, atom: bool, value: str) -> str:
     return kind
 
 
-def _date(written: str) -> Any:
-    """feedparser's date reading, once per distinct string a day: feeds repeat their dates
-    from poll to poll. Keyed by today's UTC date too, as feedparser fills a partial ISO 8601
-    date (no year, month or day) from it."""
+def _date(written: str) -> datetime | None:
+    """feedparser's date reading as a UTC datetime, once per distinct string a day: feeds
+    repeat their dates from poll to poll. Keyed by today's UTC date too, as feedparser fills
+    a partial ISO 8601 date (no year, month or day) from it."""
     return _date_on(written, time.gmtime()[:3])
 
 
 @lru_cache(maxsize=4096)
-def _date_on(written: str, today: tuple[int, int, int]) -> Any:
-    return _parse_date(written)  # a struct_time or None: immutable, safe to share
+def _date_on(written: str, today: tuple[int, int, int]) -> datetime | None:
+    return utc(_parse_date(written))  # immutable, safe to share
 
 
 def _join(base: str, uri: str) -> str:
