@@ -129,3 +129,24 @@ def test_deep_nesting_beside_a_huge_text_node_falls_back_without_crashing() -> N
         assert exc.reason == "too-large"
     else:
         raise AssertionError("read 1,500 levels")
+
+
+def test_an_unknown_root_is_named_before_a_breakage_after_it() -> None:
+    """The root is read from the head before the stream: an unknown root broken further on
+    is counted as an unknown root, as the stream meets it first."""
+    before = fallback_counts()
+    parse(b"<html-ish><item><title>x</title></html-ish>")
+    parse(b"<rss version='2.0'><channel><item><title>x</title></channel></rss>")
+    after = fallback_counts()
+    assert after["unknown-root"] == before["unknown-root"] + 1
+    assert after["not-well-formed"] == before["not-well-formed"] + 1
+
+
+def test_a_root_past_a_long_prolog_is_still_read_by_the_fast_path() -> None:
+    """A root that opens past the head the reader looks at first: the stream finds it."""
+    body = RSS.replace(b"<rss ", b"<!--" + b"x" * 70_000 + b"-->\n<rss ", 1)
+    before = sum(fallback_counts().values())
+    fast = parse(body, url="http://example.org/feed")
+    assert sum(fallback_counts().values()) == before
+    assert fast.entries == parse(body, url="http://example.org/feed", fast=False).entries
+    assert fast.language == "fr"

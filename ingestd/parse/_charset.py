@@ -103,6 +103,8 @@ def _is_utf8(body: bytes) -> bool | None:
 def _decodes_cleanly(body: bytes, codec: str, utf8: bool | None) -> bool:
     if utf8 and not codec.startswith("utf"):
         return False  # UTF-8 text read as a legacy charset: mojibake, however clean
+    if codec == "utf-8":
+        return utf8 is not False  # _is_utf8 has decoded it already
     try:
         body.decode(codec)
     except UnicodeDecodeError:

@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import io
 import re
+import time
+import urllib.parse
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
 from html import escape
 from typing import Any
 
@@ -23,7 +27,7 @@ import lxml.html
 from feedparser.datetimes import _parse_date
 from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
-from feedparser.urls import _urljoin
+from feedparser.urls import _urifixer
 from lxml import etree
 
 from ..models import Entry, ParsedDocument
@@ -69,10 +73,29 @@ _CONTENT_DEFAULTS = {
     _XHTML_BODY: "application/xhtml+xml",
 }
 _AUTHORS = (f"{_DC}creator", f"{_DC}author", f"{_ITUNES}author")
+# (role, local names in the dialect's own namespace, full tags in any), in feedparser's order
+_ROLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("guid", ("guid", "id"), ()),
+    ("link", ("link",), ()),
+    ("title", ("title",), (f"{_DC}title", f"{_MEDIA}title")),
+    ("source", ("source",), ()),
+    ("summary", ("description", "summary"), _DESCRIPTIONS),
+    ("content", ("content", "body", "fullitem"), _CONTENTS),
+    ("published", ("pubDate", "issued", "published"), (f"{_DCTERMS}issued",)),
+    ("created", ("created",), (f"{_DCTERMS}created",)),
+    ("updated", ("updated", "modified"), (f"{_DC}date", f"{_DCTERMS}modified", f"{{{_ATOM10}}}updated")),
+    ("author", ("author",), _AUTHORS),
+    ("category", ("category",), (f"{_DC}subject", f"{_MEDIA}category")),
+    ("keywords", (), (f"{_MEDIA}keywords", f"{_ITUNES}keywords")),
+    ("itunes-category", (), (f"{_ITUNES}category",)),
+    ("enclosure", ("enclosure",), ()),
+)
 _RSS_VERSIONS = {"0.91": "rss091u", "0.92": "rss092", "0.93": "rss093", "0.94": "rss094"}
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
 _C1 = re.compile("[\x80-\x9f]")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+_SHORT_TYPES = {"text": "text/plain", "html": "text/html", "xhtml": "application/xhtml+xml"}
+_ENTITY_REF = re.compile("&([A-Za-z0-9_]+);")
 # feedparser's rule for "user@host" inside an RSS author (namespaces/_base.py)
 _EMAIL = re.compile(
     r"(([a-zA-Z0-9\_\-\.\+]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9\-]+\.)+))"
@@ -116,19 +139,15 @@ def read(body: bytes, url: str | None, content_type: str | None) -> ParsedDocume
 
 
 def _read(data: bytes, url: str | None, codec: str, *, huge: bool) -> ParsedDocument:
-    reader = _Reader(url, repair=codec == "utf-8")
+    reader = _Reader(url, repair=codec == "utf-8", data=data)
+    options: dict[str, Any] = {"events": ("start", "end")}
+    if (root := _first_element(data, huge)) is not None:
+        # the root known before the stream starts: lxml hands over only the elements the
+        # reader takes, not a Python object for every start and end of every element
+        reader.dialect = dialect = _dialect(root)
+        options = {"events": ("end",), "tag": [root.tag, *dialect.items, *dialect.feed_tags, _ATOM10_LINK]}
     try:
-        for event, element in etree.iterparse(
-            io.BytesIO(data),
-            events=("start", "end"),
-            encoding="utf-8",
-            resolve_entities=False,
-            no_network=True,
-            huge_tree=huge,
-            load_dtd=False,
-            remove_comments=True,
-            remove_pis=True,
-        ):
+        for event, element in etree.iterparse(io.BytesIO(data), huge_tree=huge, **options, **_OPTIONS):
             reader.take(event, element)
     except etree.XMLSyntaxError as exc:
         reason = "too-large" if "Resource limit exceeded" in str(exc) else "not-well-formed"
@@ -136,6 +155,33 @@ def _read(data: bytes, url: str | None, codec: str, *, huge: bool) -> ParsedDocu
     except RecursionError:  # lifted limits allow nesting 2,048 deep: past the reader's own recursion
         raise Unsupported("too-large", "nested too deep") from None
     return reader.document()
+
+
+_OPTIONS: dict[str, Any] = {
+    "encoding": "utf-8",
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
+_FIRST_ELEMENT_BYTES = 65536
+
+
+def _first_element(data: bytes, huge: bool) -> Any:
+    """The root element as the stream first meets it (its tag, namespaces and attributes),
+    read from the first bytes alone; None when they do not open it (the full stream then
+    finds the root, or the breakage before it, as it always did)."""
+    parser = etree.XMLPullParser(events=("start",), huge_tree=huge, **_OPTIONS)
+    for at in range(0, min(len(data), _FIRST_ELEMENT_BYTES), 2048):
+        try:
+            parser.feed(data[at : at + 2048])
+        except etree.XMLSyntaxError:
+            # broken before or inside the first tag: the stream meets the same breakage first
+            return next((element for _, element in parser.read_events()), None)
+        for _, element in parser.read_events():
+            return element
+    return None
 
 
 def _utf8(body: bytes, codec: str) -> bytes:
@@ -151,22 +197,29 @@ def _utf8(body: bytes, codec: str) -> bytes:
 class _Reader:
     """Takes iterparse events; keeps the feed's own fields and each finished item."""
 
-    def __init__(self, url: str | None, *, repair: bool) -> None:
+    def __init__(self, url: str | None, *, repair: bool, data: bytes) -> None:
         self.url, self.repair = url, repair
         self.base = url if url and url.startswith("http") else ""
+        # without one written anywhere, no element can carry an xml:base or xml:lang
+        # (the xml namespace is bound to the `xml` prefix alone)
+        xml_ns = b"XML/1998/namespace" in data
+        self.any_base = xml_ns or b"xml:base" in data
+        self.any_lang = xml_ns or b"xml:lang" in data
         self.dialect: _Dialect | None = None
         self.root: Any = None
         self.channel: dict[str, str] = {}
         self.entries: list[Entry] = []
 
     def take(self, event: str, element: Any) -> None:
-        if self.dialect is None:
-            self.root = element
-            self.dialect = _dialect(element)
-            return
+        if self.root is None:
+            self.root = element.getroottree().getroot()
+            if self.dialect is None:  # the root's start, the stream's first event
+                self.dialect = _dialect(element)
+                return
         if event != "end":
             return
         dialect = self.dialect
+        assert dialect is not None
         tag = element.tag
         if isinstance(tag, str) and tag in dialect.items:
             if any(a.tag in dialect.items for a in element.iterancestors()):
@@ -175,7 +228,7 @@ class _Reader:
             _free(element)
         elif tag == _ATOM10_LINK and element.get("rel") in _WEBSUB_RELS and _in_channel(element, self.root):
             # WebSub discovery (docs/websub.md), as the feedparser path reads it: the last one counts
-            href = _urljoin(self._base(element), (element.get("href") or "").strip())
+            href = _join(self._base(element), (element.get("href") or "").strip())
             if href:
                 self.channel[f"websub_{element.get('rel')}"] = href
         elif tag in dialect.feed_tags and _in_channel(element, self.root):
@@ -183,13 +236,12 @@ class _Reader:
             if not self.channel.get(key):  # the first one written counts
                 # the feed's own fields are informational: markup in them is read as its text
                 self.channel[key] = _fixed("".join(element.itertext()).strip(), self.repair)
-        elif tag is etree.Entity:
-            raise Unsupported("entity", str(element))
 
     def document(self) -> ParsedDocument:
         if self.dialect is None:
             raise Unsupported("unknown-root")
-        language = self.channel.get("language") or (_lang(self.root) or "").replace("_", "-") or None
+        written = _lang(self.root) if self.any_lang else None
+        language = self.channel.get("language") or (written or "").replace("_", "-") or None
         for entry in self.entries:
             entry.language = entry.language or language
         hints = {
@@ -223,12 +275,12 @@ class _Reader:
             summary_html=found.summary or None,
             content_html=contents[0] if contents and contents[0] else None,
             authors=names,
-            published=utc(published),
+            published=published,
             published_raw=published_raw or None,
-            updated=utc(found.updated),
+            updated=found.updated,
             tags=found.tags,
             enclosures=found.enclosures,
-            language=_lang(detail) if detail is not None else None,
+            language=_lang(detail) if detail is not None and self.any_lang else None,
             base_url=(self._base(detail) if detail is not None else "") or self.url,
         )
 
@@ -238,15 +290,23 @@ class _Reader:
         ns = self.dialect.ns
         atom = ns in (_ATOM10, _ATOM03)
         for child in parent:
-            tag = child.tag
-            if not isinstance(tag, str):
-                if tag is etree.Entity:
+            if not isinstance(child.tag, str):
+                if child.tag is etree.Entity:
                     raise Unsupported("entity", str(child))
                 continue
-            tag = _canonical(tag)
-            local = tag.rsplit("}", 1)[-1]
-            own = tag == f"{{{ns}}}{local}" if ns else "}" not in tag
-            if own and local in ("guid", "id"):
+            role, tag, local, own = _role(child.tag, ns)
+            if role == "title":
+                # the shallowest title wins; media:title never claims the depth
+                if found.title_depth is None or depth < found.title_depth:
+                    found.title, found.title_el = self._content(child, "text/plain"), child
+                    if found.title and tag != f"{_MEDIA}title":
+                        found.title_depth = depth
+            elif role == "link":
+                if atom or child.get("href") is not None:
+                    self._atom_link(child, found)
+                else:
+                    found.link = _link(self._uri(child, self._text(child)))
+            elif role == "guid":
                 value = self._text(child)
                 # feedparser reads attribute names without case: isPermalink is common
                 attributes = {k.lower(): v for k, v in child.attrib.items()}
@@ -254,27 +314,14 @@ class _Reader:
                 found.guid = self._uri(child, value) if permalink and value else value
                 if permalink and found.link is None:
                     found.link = found.guid
-            elif own and local == "link":
-                if atom or child.get("href") is not None:
-                    self._atom_link(child, found)
-                else:
-                    found.link = _link(self._uri(child, self._text(child)))
-            elif own and local == "title" or tag in (f"{_DC}title", f"{_MEDIA}title"):
-                # the shallowest title wins; media:title never claims the depth
-                if found.title_depth is None or depth < found.title_depth:
-                    found.title, found.title_el = self._content(child, "text/plain"), child
-                    if found.title and tag != f"{_MEDIA}title":
-                        found.title_depth = depth
-            elif own and local == "source":
-                continue  # the feed an entry was copied from: its title is not the entry's
-            elif own and local in ("description", "summary") or tag in _DESCRIPTIONS:
+            elif role == "summary":
                 default = "text/plain" if local == "summary" else "text/html"
                 value = self._content(child, default)
                 if found.summary is not None and not found.has_content:
                     found.contents.append((_kind(child, "text/plain", atom, value), value))
                 elif depth <= found.summary_depth:
                     found.summary, found.summary_el, found.summary_depth = value, child, depth
-            elif own and local in ("content", "body", "fullitem") or tag in _CONTENTS:
+            elif role == "content":
                 default = (
                     _CONTENT_DEFAULTS.get(local, "text/html")
                     if own
@@ -287,37 +334,34 @@ class _Reader:
                 if found.summary is None and kind in ("text/plain", *_HTML_TYPES):
                     # a copy, without the detail (language, base) a summary element carries
                     found.summary, found.summary_depth = value, depth
-            elif own and local in ("pubDate", "issued", "published") or tag == f"{_DCTERMS}issued":
+            elif role == "published":
                 written = self._text(child)
-                found.published = (_parse_date(written), written)
-            elif own and local == "created" or tag == f"{_DCTERMS}created":
+                found.published = (_date(written), written)
+            elif role == "created":
                 written = self._text(child)
-                found.created = (_parse_date(written), written)
-            elif (
-                own
-                and local in ("updated", "modified")
-                or tag in (f"{_DC}date", f"{_DCTERMS}modified", f"{{{_ATOM10}}}updated")
-            ):
-                found.updated = _parse_date(self._text(child))
-            elif own and local == "author" or tag in _AUTHORS:
+                found.created = (_date(written), written)
+            elif role == "updated":
+                found.updated = _date(self._text(child))
+            elif role == "author":
                 found.authors.append(self._author(child, atom and own))
-            elif own and local == "category" or tag in (f"{_DC}subject", f"{_MEDIA}category"):
+            elif role == "category":
                 term = (child.get("term") if atom else None) or self._text(child)
                 _tag(found.tags, term)
-            elif tag in (f"{_MEDIA}keywords", f"{_ITUNES}keywords"):
+            elif role == "keywords":
                 for term in self._text(child).split(","):
                     _tag(found.tags, term.strip())
-            elif tag == f"{_ITUNES}category":
+            elif role == "itunes-category":
                 _tag(found.tags, child.get("text") or "")
                 self._walk(child, found, depth + 1)
-            elif own and local == "enclosure":
+            elif role == "enclosure":
                 href = child.get("url") or child.get("href")
                 if href:
                     found.enclosures.append(
                         {"href": href, "type": child.get("type"), "length": child.get("length")}
                     )
-            elif len(child):
+            elif role == "other" and len(child):
                 self._walk(child, found, depth + 1)
+            # role "source": the feed an entry was copied from; its title is not the entry's
 
     def _atom_link(self, child: Any, found: _Found) -> None:
         href, rel = child.get("href"), child.get("rel", "alternate")
@@ -370,14 +414,16 @@ class _Reader:
         return text
 
     def _base(self, element: Any) -> str:
+        if not self.any_base:
+            return self.base
         bases = [b for b in (e.get(f"{_XML}base") for e in _lineage(element)) if b is not None]
         base = self.base
         for written in bases:
-            base = _urljoin(base, written.strip())
+            base = _join(base, written.strip())
         return base
 
     def _uri(self, element: Any, value: str) -> str:
-        return _urljoin(self._base(element), value) if value else value
+        return _join(self._base(element), value) if value else value
 
 
 def _dialect(root: Any) -> _Dialect:
@@ -451,7 +497,7 @@ def _lang(element: Any) -> str | None:
 def _map_type(kind: str) -> str:
     """feedparser's `map_content_type`: Atom's short names as MIME types."""
     kind = kind.lower().strip()
-    return {"text": "text/plain", "html": "text/html", "xhtml": "application/xhtml+xml"}.get(kind, kind)
+    return _SHORT_TYPES.get(kind, kind)
 
 
 def _xhtml(element: Any, *, strip_div: bool) -> str:
@@ -475,7 +521,7 @@ def _xhtml(element: Any, *, strip_div: bool) -> str:
     return "".join(parts).strip()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Found:
     """What the walk has read of one item so far, with feedparser's precedence state."""
 
@@ -489,9 +535,9 @@ class _Found:
     summary_depth: int = 1_000
     has_content: bool = False
     contents: list[tuple[str, str]] = field(default_factory=list)
-    published: tuple[Any, str] | None = None
-    created: tuple[Any, str] | None = None
-    updated: Any = None
+    published: tuple[datetime | None, str] | None = None
+    created: tuple[datetime | None, str] | None = None
+    updated: datetime | None = None
     authors: list[dict[str, str]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     enclosures: list[dict[str, Any]] = field(default_factory=list)
@@ -504,6 +550,20 @@ def _absolute_links(markup: str, base: str) -> str:
     inner = [escape(holder.text or "", quote=False)]
     inner += [lxml.html.tostring(child, encoding="unicode") for child in holder]
     return "".join(inner)
+
+
+@lru_cache(maxsize=2048)
+def _role(written: str, ns: str) -> tuple[str, str, str, bool]:
+    """Which of feedparser's handlers an element of this tag meets inside an item (the first
+    that claims it, in feedparser's order), with its canonical tag, local name, and whether it
+    is in the dialect's own namespace. Decided once per tag, not once per element."""
+    tag = _canonical(written)
+    local = tag.rsplit("}", 1)[-1]
+    own = tag == f"{{{ns}}}{local}" if ns else "}" not in tag
+    for role, names, tags in _ROLES:
+        if own and local in names or tag in tags:
+            return role, tag, local, own
+    return "other", tag, local, own
 
 
 def _canonical(tag: str) -> str:
@@ -523,6 +583,31 @@ def _kind(element: Any, default: str, atom: bool, value: str) -> str:
     return kind
 
 
+def _date(written: str) -> datetime | None:
+    """feedparser's date reading as a UTC datetime, once per distinct string a day: feeds
+    repeat their dates from poll to poll. Keyed by today's UTC date too, as feedparser fills
+    a partial ISO 8601 date (no year, month or day) from it."""
+    return _date_on(written, time.gmtime()[:3])
+
+
+@lru_cache(maxsize=4096)
+def _date_on(written: str, today: tuple[int, int, int]) -> datetime | None:
+    return utc(_parse_date(written))  # immutable, safe to share
+
+
+def _join(base: str, uri: str) -> str:
+    """feedparser's `_urljoin`, without its substitution where it cannot match (it drops
+    the slashes after `scheme://`), and without urljoin where there is no base."""
+    if ":///" in uri:
+        uri = _urifixer.sub(r"\1\3", uri)
+    if not base:
+        return uri
+    try:
+        return urllib.parse.urljoin(base, uri)
+    except ValueError:
+        return ""
+
+
 def _tag(tags: list[str], term: str) -> None:
     if term and term not in tags:
         tags.append(term)
@@ -530,12 +615,16 @@ def _tag(tags: list[str], term: str) -> None:
 
 def _link(value: str) -> str:
     """feedparser's repair of `?a=1&amp;b=2` links escaped twice."""
-    return re.sub("&([A-Za-z0-9_]+);", r"&\g<1>", value.replace("&amp;", "&"))
+    if "&" not in value:
+        return value
+    return _ENTITY_REF.sub(r"&\g<1>", value.replace("&amp;", "&"))
 
 
 def _fixed(value: str, repair: bool) -> str:
     """feedparser's last touch on every text: UTF-8 read as Latin-1 and re-encoded
     (in a UTF-8 document) is undone; C1 controls become the windows-1252 characters."""
+    if value.isascii():  # neither touch changes ASCII
+        return value
     if repair:
         try:
             value = value.encode("iso-8859-1").decode("utf-8")
