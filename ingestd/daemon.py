@@ -606,6 +606,7 @@ class Daemon:
         for _ in range(sum(p.known for p in fetched.processed)):  # known by guid and raw content
             self.metrics.observe_dedupe_hit("guid")
         counts = {k: sum(1 for c in changes if c.kind == k) for k in ("created", "updated", "unchanged")}
+        written = dict(update.fields)
         (log.warning if fetched.error else log.info)(
             "poll",
             status=fetched.status,
@@ -615,8 +616,8 @@ class Daemon:
             updated=counts["updated"],
             unchanged=counts["unchanged"] + sum(p.known for p in fetched.processed),
             error=fetched.error,
-            next_poll_at=to_iso(update.get("next_poll_at")),
-            state=update.get("state"),
+            next_poll_at=to_iso(written.get("next_poll_at")),
+            state=written.get("state"),
         )
 
     async def _fetch(self, feed: FeedState, started: datetime, fetched: Fetched, log: Any) -> None:
@@ -1025,7 +1026,8 @@ def plan(
     if fetched.error is None:
         fields |= fetched.fields
         fields |= {"state": "ok", "error_count": 0, "last_error": None, "last_success_at": now}
-        counted = dataclasses.replace(feed, error_count=0)
+        # the state next_poll reads; a feed that was not erroring is already it
+        counted = feed if feed.error_count == 0 else dataclasses.replace(feed, error_count=0)
         if not _local(feed.url):
             fields |= quiet_update(feed, published, now)
             # a 304 or an identical body changes nothing here: no rewrite per unchanged poll

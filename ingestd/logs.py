@@ -67,6 +67,9 @@ def configure(format: str | None = None, level: str = "info", stream: TextIO | N
 
     structlog.configure(
         processors=[
+            # a line below the level is dropped before the chain builds it, not by the
+            # stdlib logger after (at "warning", every poll's info line was built for nothing)
+            structlog.stdlib.filter_by_level,
             *_shared_processors(),
             structlog.processors.StackInfoRenderer(),
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,

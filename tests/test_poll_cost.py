@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,3 +42,19 @@ def test_a_304_leaves_the_recent_publish_times_as_they_are(tmp_path: Path) -> No
 def test_a_304_on_a_feed_without_them_stores_what_it_read(tmp_path: Path) -> None:
     fields = _plan(tmp_path, Fetched(status=304), None)
     assert fields["recent_published"] == "[]"
+
+
+def test_a_claimed_feed_reads_its_recent_publish_times_as_they_were_written(tmp_path: Path) -> None:
+    from ingestd.models import FeedConfig
+    from ingestd.store import Store
+    from ingestd.timeutil import from_iso
+
+    store = Store(tmp_path / "x.db")
+    store.sync_config_feeds([FeedConfig(id="news", url="https://example.com/feed")], NOW)
+    written = ["2026-03-01T11:00:00Z", "2026-03-01T10:00:00+00:00", "2026-03-01T09:00:00", ""]
+    with store.transaction():
+        store.db.execute("UPDATE feeds SET recent_published = ?", [json.dumps(written)])
+    (feed,) = store.claim_due(NOW, 10, owner="o")
+    assert feed.recent_published == tuple(t for t in map(from_iso, written) if t is not None)
+    assert all(t.tzinfo is not None for t in feed.recent_published)
+    store.close()

@@ -11,9 +11,10 @@ row by every claim. `credentials` holds what may be shown of either (set/unset).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlite_utils
@@ -328,14 +329,9 @@ class FeedsMixin(StoreBase):
         """The feed's new state, its lease ended; False (nothing written) when the lease
         is no longer the writer's."""
         fields = dict(w.fields) | {"lease_owner": None, "lease_until": None}
-        fenced = " AND lease_owner IS ?" if w.lease_owner is not None else ""
-        # a removal (a config reload) made while the poll ran stands
-        sets = [
-            "state = CASE state WHEN 'removed' THEN 'removed' ELSE ? END" if k == "state" else f"{k} = ?"
-            for k in fields
-        ]
+        fenced = w.lease_owner is not None
         cursor = self.db.execute(
-            f"UPDATE feeds SET {', '.join(sets)} WHERE id = ?{fenced}",
+            _feed_update_sql(tuple(fields), fenced),
             [*(stamp(v) for v in fields.values()), w.feed_id, *([w.lease_owner] if fenced else [])],
         )
         return cursor.rowcount > 0
@@ -367,6 +363,17 @@ class FeedsMixin(StoreBase):
         return list(
             self.db.query("SELECT * FROM polls WHERE feed_id = ? ORDER BY id DESC LIMIT ?", [feed_id, limit])
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _feed_update_sql(columns: tuple[str, ...], fenced: bool) -> str:
+    """A feed update's statement, by the columns it sets: a few shapes, one per kind of poll."""
+    # a removal (a config reload) made while the poll ran stands
+    sets = [
+        "state = CASE state WHEN 'removed' THEN 'removed' ELSE ? END" if k == "state" else f"{k} = ?"
+        for k in columns
+    ]
+    return f"UPDATE feeds SET {', '.join(sets)} WHERE id = ?{' AND lease_owner IS ?' if fenced else ''}"
 
 
 def changed_fields(new: FeedConfig, row: dict[str, Any], at: Any) -> dict[str, Any]:
@@ -460,10 +467,22 @@ def _feed_state(row: dict[str, Any]) -> FeedState:
         redirect_count=row["redirect_count"] or 0,
         quiet_after=row["quiet_after"],
         quiet_since=from_iso(row["quiet_since"]),
-        recent_published=None
-        if row["recent_published"] is None
-        else tuple(t for t in map(from_iso, json.loads(row["recent_published"])) if t is not None),
+        recent_published=_recent(row["recent_published"]),
         # .get: the PostgreSQL engine reads its rows here too, and its schema has yet to mirror these
         secrets=FeedCredentials.from_json(row["secrets"]) if row.get("secrets") else None,
         credentials=json.loads(row["credentials"]) if row.get("credentials") else None,
+    )
+
+
+def _recent(text: str | None) -> tuple[datetime, ...] | None:
+    """The JSON list of ISO times every claimed row carries (20 a feed): read as
+    `from_iso` reads them, without its `Z` rewrite, which Python 3.11 parses itself."""
+    if text is None:
+        return None
+    return tuple(
+        [
+            t if (t := datetime.fromisoformat(iso)).tzinfo else t.replace(tzinfo=UTC)
+            for iso in json.loads(text)
+            if iso
+        ]
     )
