@@ -316,7 +316,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             # wait in the reader's buffer, not the socket (anyio paused reading, so they stayed
             # in the kernel where is_socket_readable saw them); either way the connection is spent
             return (
-                bool(self.reader._buffer)  # type: ignore[attr-defined]
+                bool(getattr(self.reader, "_buffer", None))  # StreamReader's own; no public peek
                 or self.reader.at_eof()
                 or self.reader.exception() is not None
                 or is_socket_readable(self.socket)
