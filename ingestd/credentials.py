@@ -45,11 +45,15 @@ def covers(credentials: FeedCredentials, url: str) -> bool:
     )
 
 
+def basic_authorization(username: str, password: str) -> str:
+    """The Authorization header's value for HTTP basic auth (RFC 7617, UTF-8)."""
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+
 def request_headers(credentials: FeedCredentials) -> dict[str, str]:
     headers = dict(credentials.headers)
     if credentials.basic is not None:
-        pair = ":".join(credentials.basic).encode()
-        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        headers["Authorization"] = basic_authorization(*credentials.basic)
     elif credentials.bearer is not None:
         headers["Authorization"] = "Bearer " + credentials.bearer
     return headers

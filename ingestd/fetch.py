@@ -24,7 +24,6 @@ under the same body limit, and never waits on a FIFO or device (`read_file`).
 from __future__ import annotations
 
 import asyncio
-import base64
 import functools
 import os
 import ssl
@@ -314,8 +313,7 @@ class Fetcher:
         parsed = _parsed(url)
         if (parsed.username or parsed.password) and "authorization" not in names:
             # user:password@ in a hop's URL is HTTP basic auth, as httpx.AsyncClient sent it
-            userpass = f"{parsed.username}:{parsed.password}".encode()
-            merged.append(("Authorization", "Basic " + base64.b64encode(userpass).decode("ascii")))
+            merged.append(("Authorization", creds.basic_authorization(parsed.username, parsed.password)))
         return httpx.Request("GET", parsed, headers=merged, extensions={"timeout": self._timeouts})
 
     @staticmethod
