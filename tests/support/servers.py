@@ -69,19 +69,8 @@ def recording(
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer((host, 0), Handler)
-    server.daemon_threads = True
-    if tls is not None:
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
-    record.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with _serving(host, Handler, tls) as record.port:
         yield record
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 @dataclass
@@ -135,15 +124,21 @@ def forward_proxy(tls: ssl.SSLContext | None = None) -> Iterator[Proxy]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with _serving("127.0.0.1", Handler, tls) as proxy.port:
+        yield proxy
+
+
+@contextlib.contextmanager
+def _serving(host: str, handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None) -> Iterator[int]:
+    """A threaded server of `handler` on `host` (over TLS with `tls`), its port while it runs."""
+    server = ThreadingHTTPServer((host, 0), handler)
     server.daemon_threads = True
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
-    proxy.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield proxy
+        yield server.server_address[1]
     finally:
         server.shutdown()
         server.server_close()
