@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -314,22 +314,33 @@ class ReadsMixin(StoreBase):
         report = ImportReport()
         at = to_iso(now)
         with self.transaction():
-            known: dict[str, str] = {}
-            taken: set[str] = set()
-            for feed_id, url, declared in self.db.execute("SELECT id, url, declared_url FROM feeds"):
-                taken.add(feed_id)
-                known.setdefault(url, feed_id)
-                known.setdefault(declared, feed_id)
-            for feed in progress(feeds) if progress else feeds:
-                if feed.url in known:
-                    report.present.append((feed, known[feed.url]))
-                    continue
-                feed_id = _unique(feed.id, taken)
-                self.db.table("feeds").insert(new_feed_row(feed, feed_id, origin, at))
-                taken.add(feed_id)
-                known[feed.url] = feed_id
-                report.added.append(replace(feed, id=feed_id))
+            stored = self.db.execute("SELECT id, url, declared_url FROM feeds").fetchall()
+            for feed in importing(progress(feeds) if progress else feeds, stored, report):
+                self.db.table("feeds").insert(new_feed_row(feed, feed.id, origin, at))
         return report
+
+
+def importing(
+    feeds: Iterable[FeedConfig], stored: Iterable[tuple[str, str, str | None]], report: ImportReport
+) -> Iterator[FeedConfig]:
+    """The feeds an import adds, each under the id it is given (an id already taken gets a
+    -2, -3, … suffix), once the caller has written the one before; a feed whose URL is
+    known (`stored`: id, url, declared url) goes in `report.present` instead."""
+    known: dict[str | None, str] = {}
+    taken: set[str] = set()
+    for feed_id, url, declared in stored:
+        taken.add(feed_id)
+        known.setdefault(url, feed_id)
+        known.setdefault(declared, feed_id)
+    for feed in feeds:
+        if feed.url in known:
+            report.present.append((feed, known[feed.url]))
+            continue
+        added = replace(feed, id=_unique(feed.id, taken))
+        yield added
+        taken.add(added.id)
+        known[feed.url] = added.id
+        report.added.append(added)
 
 
 def _unique(feed_id: str, taken: set[str]) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -25,7 +24,7 @@ from psycopg.rows import DictRow
 from ...models import FeedConfig, FeedState, FeedUpdate, PollWrite
 from ...timeutil import to_iso
 from .._feeds import CLAIM_LEASE, _declared, _declared_fields, _feed_state, changed_fields, new_feed_row
-from .._reads import _FEED_COLUMNS, ImportReport, _unique
+from .._reads import _FEED_COLUMNS, ImportReport, importing
 from .._stories import DAY
 from ._base import Migration, PgBase, connect
 from ._stories import STORY_LOCK
@@ -436,21 +435,10 @@ class FeedsPart(PgBase):
         report = ImportReport()
         at = to_iso(now)
         with self.transaction():
-            known: dict[str, str] = {}
-            taken: set[str] = set()
-            for row in self._rows(f"SELECT id, url, declared_url FROM feeds ORDER BY {BY_ID}"):
-                taken.add(row["id"])
-                known.setdefault(row["url"], row["id"])
-                known.setdefault(row["declared_url"], row["id"])
-            for feed in progress(feeds) if progress else feeds:
-                if feed.url in known:
-                    report.present.append((feed, known[feed.url]))
-                    continue
-                feed_id = _unique(feed.id, taken)
-                self._insert_feed(new_feed_row(feed, feed_id, origin, at))
-                taken.add(feed_id)
-                known[feed.url] = feed_id
-                report.added.append(replace(feed, id=feed_id))
+            rows = self._rows(f"SELECT id, url, declared_url FROM feeds ORDER BY {BY_ID}")
+            stored = [(row["id"], row["url"], row["declared_url"]) for row in rows]
+            for feed in importing(progress(feeds) if progress else feeds, stored, report):
+                self._insert_feed(new_feed_row(feed, feed.id, origin, at))
         return report
 
     # ── coordination between replicas ─────────────────────────────────────────
