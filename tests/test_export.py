@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from ingestd.cli import main
 from ingestd.compose import save_stories
 from ingestd.config import load_config
 from ingestd.exchange import BadEvent, import_intents
@@ -28,17 +27,6 @@ def instance(folder: Path) -> str:
 
 def store_of(config: str) -> Store:
     return Store(load_config(config, env={}).storage.path)
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from ingestd.cli import main
 from ingestd.config import load_config
 from ingestd.models import FeedUpdate
 from ingestd.store import Store
@@ -30,17 +29,6 @@ def config(tmp_path: Path) -> str:
             '[[feeds]]\nid = "declared"\nurl = "https://d.example/f"\n',
         )
     )
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def opened(config: str) -> Store:

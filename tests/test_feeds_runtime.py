@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from ingestd.cli import main
 from ingestd.compose import save_stories
 from ingestd.config import load_config
 from ingestd.store import Store
@@ -28,17 +27,6 @@ def config(tmp_path: Path) -> str:
             '[storage]\npath = "ingestd.db"\n[[feeds]]\nid = "declared"\nurl = "https://d.example/f"\n',
         )
     )
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def store_of(config: str) -> Store:
