@@ -21,23 +21,14 @@ from ingestd.fetch import Fetcher, read_local
 from ingestd.models import FeedCredentials
 from ingestd.netguard import guarded_transport
 from tests.support import async_wait_for
+from tests.support.fetching import loopback_fetcher
 
 LOCAL = ["127.0.0.1"]
 FEED = b"<rss><channel><title>t</title></channel></rss>"
 
 
 def make_fetcher(transport: httpx.AsyncBaseTransport | None = None, **overrides) -> Fetcher:
-    settings = dict(
-        timeout=5.0,
-        connect_timeout=2.0,
-        user_agent="ingestd-test/1 (+http://x/)",
-        allow_private=LOCAL,
-        max_body=1_000_000,
-        max_redirects=5,
-        transport=transport,
-    )
-    settings.update(overrides)
-    return Fetcher(**settings)
+    return loopback_fetcher(user_agent="ingestd-test/1 (+http://x/)", transport=transport, **overrides)
 
 
 def mock(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.MockTransport:

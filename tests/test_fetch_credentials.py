@@ -26,6 +26,7 @@ from ingestd.fetch import Fetcher
 from ingestd.metrics import Metrics
 from ingestd.models import FeedCredentials
 from tests.support.config import write_config
+from tests.support.fetching import loopback_fetcher
 from tests.support.processes import clean_env
 from tests.support.servers import Recording, recording
 
@@ -38,16 +39,7 @@ LOOPBACK = ["127.0.0.1", "127.0.0.2"]
 
 
 def fetcher(**overrides: Any) -> Fetcher:
-    settings: dict[str, Any] = dict(
-        timeout=5.0,
-        connect_timeout=2.0,
-        user_agent="ingestd-test/1",
-        allow_private=LOOPBACK,
-        max_body=1_000_000,
-        max_redirects=5,
-        environ={},  # no proxy from the machine's environment
-    )
-    return Fetcher(**(settings | overrides))
+    return loopback_fetcher(**({"allow_private": LOOPBACK} | overrides))
 
 
 def fetch(url: str, credentials: FeedCredentials | None, **overrides: Any) -> Any:

@@ -15,6 +15,7 @@ from ingestd.errors import RedirectError
 from ingestd.fetch import Fetcher
 from tests.support import daemon_config, rss
 from tests.support.daemon import poll
+from tests.support.fetching import loopback_fetcher
 from tests.support.servers import recording
 
 FEED = rss(("a-1", "First story"), ("a-2", "Second story"))
@@ -79,14 +80,7 @@ class KeepAliveServer:
 
 
 def fetcher() -> Fetcher:
-    return Fetcher(
-        timeout=5.0,
-        connect_timeout=2.0,
-        user_agent="ingestd-test/1",
-        allow_private=["127.0.0.1"],
-        max_body=1_000_000,
-        max_redirects=5,
-    )
+    return loopback_fetcher()
 
 
 def test_conditional_gets_answered_304_reuse_one_connection() -> None:

@@ -12,6 +12,7 @@ import pytest
 from ingestd.errors import BlockedAddress
 from ingestd.fetch import Fetcher
 from ingestd.netguard import HostPools, guarded_transport, host_pools
+from tests.support.fetching import loopback_fetcher
 from tests.support.waiting import async_wait_for
 
 HOSTS = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
@@ -71,14 +72,7 @@ class Hosts:
 
 
 def fetcher(allow: list[str]) -> Fetcher:
-    return Fetcher(
-        timeout=5.0,
-        connect_timeout=2.0,
-        user_agent="ingestd-test/1",
-        allow_private=allow,
-        max_body=1_000_000,
-        max_redirects=5,
-    )
+    return loopback_fetcher(allow_private=allow)
 
 
 def test_polls_of_n_hosts_make_n_pools_each_reusing_its_connection() -> None:

@@ -14,9 +14,9 @@ import pytest
 
 from ingestd.config import load_config
 from ingestd.errors import BlockedAddress, ConfigError, TransportError
-from ingestd.fetch import Fetcher
 from ingestd.proxies import Proxies, from_settings
 from tests.support.config import write_config
+from tests.support.fetching import loopback_fetcher
 from tests.support.servers import forward_proxy, recording
 
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
@@ -25,18 +25,8 @@ ALLOWED = ["127.0.0.2"]
 
 
 def fetch(url: str, **overrides: Any) -> Any:
-    settings: dict[str, Any] = dict(
-        timeout=5.0,
-        connect_timeout=2.0,
-        user_agent="ingestd-test/1",
-        allow_private=ALLOWED,
-        max_body=1_000_000,
-        max_redirects=5,
-        environ={},
-    )
-
     async def once() -> Any:
-        async with Fetcher(**(settings | overrides)) as fetcher:
+        async with loopback_fetcher(**({"allow_private": ALLOWED} | overrides)) as fetcher:
             return await fetcher.fetch(url)
 
     return asyncio.run(asyncio.wait_for(once(), 20))
