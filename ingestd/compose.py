@@ -229,13 +229,8 @@ def write_batch(
     return changes
 
 
-def _identity_keys(ident: dedupe.Identity) -> list[str]:
-    """Every key a story may be looked up by, whatever the policy."""
-    return [k for k in (ident.guid, ident.url, ident.content) if k]
-
-
 def _stored_keys(store: StoryPort, identities: list[dedupe.Identity]) -> set[str]:
-    keys = list(dict.fromkeys(k for ident in identities for k in _identity_keys(ident)))
+    keys = list(dict.fromkeys(k for ident in identities for k in ident.every_key()))
     return set(store.known_keys(keys)) if keys else set()
 
 
@@ -254,7 +249,7 @@ def _settle_policy(
     current = store.identity_policy(feed_id)
     sightings = [
         dedupe.Sighting(*store.holder_of_text(keys, feed_id, i.text_hash))
-        if not stored.isdisjoint(keys := _identity_keys(i))
+        if not stored.isdisjoint(keys := i.every_key())
         else dedupe.Sighting(None, frozenset())
         for i in identities
     ]

@@ -47,6 +47,10 @@ class Identity:
         }[policy]
         return named + [self.content] if self.has_body or not named else named
 
+    def every_key(self) -> list[str]:
+        """Every key the story may be looked up by, whatever the policy."""
+        return [k for k in (self.guid, self.url, self.content) if k]
+
     def recorded(self, policy: PolicyName) -> list[str]:
         """The keys stored for the story: those it is looked up by, and always its text,
         so a later switch to the content policy finds it."""
