@@ -130,33 +130,10 @@ class FeedsMixin(StoreBase):
             table = self.db.table("feeds")
             for feed in feeds:
                 row = self._feed_row(feed.id)
-                # a config feed's secrets stay in the config
-                declared = _declared_fields(feed) | {"origin": "config", "secrets": None, "updated_at": at}
                 if row is None:
-                    table.insert(
-                        {
-                            "id": feed.id,
-                            "url": feed.url,
-                            "declared_url": feed.url,
-                            "state": "ok",
-                            "error_count": 0,
-                            "next_poll_at": at,
-                            "created_at": at,
-                            **declared,
-                        }
-                    )
-                    continue
-                if row["declared_url"] != feed.url:  # the operator changed it: it wins
-                    declared |= {
-                        "url": feed.url,
-                        "declared_url": feed.url,
-                        "etag": None,
-                        "last_modified": None,
-                        "body_hash": None,
-                    }
-                if row["state"] == "removed":
-                    declared |= {"state": "ok", "next_poll_at": at}
-                table.update(feed.id, declared)
+                    table.insert(synced_config_row(feed, None, at))
+                else:
+                    table.update(feed.id, synced_config_row(feed, row, at))
             ids = [f.id for f in feeds]
             self.db.execute(
                 f"UPDATE feeds SET state = 'removed', updated_at = ? WHERE origin = 'config' "
@@ -395,6 +372,36 @@ def changed_fields(new: FeedConfig, row: dict[str, Any], at: Any) -> dict[str, A
             "lease_owner": None,
             "lease_until": None,
         }
+    return fields
+
+
+def synced_config_row(feed: FeedConfig, row: dict[str, Any] | None, at: Any) -> dict[str, Any]:
+    """What syncing config feed `feed` writes over its stored `row` (its declared_url and
+    state; None: not stored yet, and then the whole new row). Nothing learnt is undone; a
+    URL the operator changed wins and forgets the old one's validators; a feed back in the
+    config is due at once. Its secrets stay in the config."""
+    fields = _declared_fields(feed) | {"origin": "config", "secrets": None, "updated_at": at}
+    if row is None:
+        return {
+            "id": feed.id,
+            "url": feed.url,
+            "declared_url": feed.url,
+            "state": "ok",
+            "error_count": 0,
+            "next_poll_at": at,
+            "created_at": at,
+            **fields,
+        }
+    if row["declared_url"] != feed.url:
+        fields |= {
+            "url": feed.url,
+            "declared_url": feed.url,
+            "etag": None,
+            "last_modified": None,
+            "body_hash": None,
+        }
+    if row["state"] == "removed":
+        fields |= {"state": "ok", "next_poll_at": at}
     return fields
 
 

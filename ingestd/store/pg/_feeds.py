@@ -23,7 +23,7 @@ from psycopg.rows import DictRow
 
 from ...models import FeedConfig, FeedState, FeedUpdate, PollWrite
 from ...timeutil import to_iso
-from .._feeds import CLAIM_LEASE, _declared, _declared_fields, _feed_state, changed_fields, new_feed_row
+from .._feeds import CLAIM_LEASE, _declared, _feed_state, changed_fields, new_feed_row, synced_config_row
 from .._reads import _FEED_COLUMNS, ImportReport, importing
 from .._stories import DAY
 from ._base import Migration, PgBase, connect
@@ -130,32 +130,11 @@ class FeedsPart(PgBase):
                 feeds, key=lambda f: f.id
             ):  # rows locked in one order: replicas never deadlock
                 row = self._row("SELECT declared_url, state FROM feeds WHERE id = %s FOR UPDATE", [feed.id])
-                # a config feed's secrets stay in the config
-                declared = _declared_fields(feed) | {"origin": "config", "secrets": None, "updated_at": now}
+                declared = synced_config_row(feed, row, now)
                 if row is None:
                     # another replica syncing the same config may insert it first: theirs stands
-                    row_values = {
-                        "id": feed.id,
-                        "url": feed.url,
-                        "declared_url": feed.url,
-                        "state": "ok",
-                        "error_count": 0,
-                        "next_poll_at": now,
-                        "created_at": now,
-                        **declared,
-                    }
-                    self._insert_feed(row_values)
+                    self._insert_feed(declared)
                     continue
-                if row["declared_url"] != feed.url:  # the operator changed it: it wins
-                    declared |= {
-                        "url": feed.url,
-                        "declared_url": feed.url,
-                        "etag": None,
-                        "last_modified": None,
-                        "body_hash": None,
-                    }
-                if row["state"] == "removed":
-                    declared |= {"state": "ok", "next_poll_at": now}
                 self._execute(
                     f"UPDATE feeds SET {', '.join(f'{k} = %s' for k in declared)} WHERE id = %s",
                     [*declared.values(), feed.id],
