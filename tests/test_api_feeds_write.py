@@ -4,22 +4,21 @@ real daemon polling a feed added over HTTP at its next tick, and after a restart
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from ingestd.api import ServiceState, build_app
 from ingestd.cli import main
 from ingestd.compose import save_stories
-from ingestd.metrics import Metrics
 from ingestd.models import FeedConfig, FeedUpdate
 from ingestd.runtime_feeds import FeedRules
-from ingestd.store import Store, Writer
+from ingestd.store import Store
 from tests.support import local_feed, rss, wait_for, write_config
+from tests.support.api import api_client
 from tests.support.reliability import TOKEN as DAEMON_TOKEN
 from tests.support.reliability import Daemon
 from tests.support.store import WIRE, story
@@ -47,27 +46,10 @@ def db_path(tmp_path: Path) -> str:
     return str(tmp_path / "ingestd.db")
 
 
-@contextlib.asynccontextmanager
-async def serving(
+def serving(
     db_path: str, rules: FeedRules | Callable[[], FeedRules] = RULES
-) -> AsyncIterator[httpx.AsyncClient]:
-    writer = Writer(db_path)
-    app = build_app(
-        db_path,
-        state=ServiceState(tick_interval=1.0),
-        metrics=Metrics(),
-        token=TOKEN,
-        writer=writer,
-        feed_rules=rules,
-    )
-    try:
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://ingestd", headers=AUTH
-            ) as client:
-                yield client
-    finally:
-        writer.close()
+) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+    return api_client(db_path, TOKEN, AUTH, feed_rules=rules)
 
 
 async def test_post_adds_a_feed_due_at_once_and_a_taken_id_is_409(db_path: str) -> None:

@@ -3,8 +3,7 @@ status codes, validation naming the field, config subscriptions, auth, no secret
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import httpx
@@ -15,8 +14,9 @@ from ingestd.api import ServiceState, build_app
 from ingestd.compose import save_stories
 from ingestd.metrics import Metrics
 from ingestd.models import SubscriptionConfig
-from ingestd.store import Store, Writer
+from ingestd.store import Store
 from ingestd.webhooks import fingerprint
+from tests.support.api import api_client
 from tests.support.webhooks import OLD_SECRET, SECRET, story, utcnow
 
 pytestmark = pytest.mark.anyio
@@ -41,20 +41,10 @@ def db_path(tmp_path: Path) -> str:
     return str(tmp_path / "ingestd.db")
 
 
-@contextlib.asynccontextmanager
-async def serving(db_path: str, headers: dict[str, str] | None = AUTH) -> AsyncIterator[httpx.AsyncClient]:
-    writer = Writer(db_path)
-    app = build_app(
-        db_path, state=ServiceState(tick_interval=1.0), metrics=Metrics(), token=TOKEN, writer=writer
-    )
-    try:
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://ingestd", headers=headers
-            ) as client:
-                yield client
-    finally:
-        writer.close()
+def serving(
+    db_path: str, headers: dict[str, str] | None = AUTH
+) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+    return api_client(db_path, TOKEN, headers)
 
 
 async def test_post_adds_a_subscription_and_answers_201_without_the_secret(db_path: str) -> None:
