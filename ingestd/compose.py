@@ -119,7 +119,7 @@ def prepare(
             ident,
             fingerprint,
             url,
-            tuple(outbox_door(drafted.event("created", "st_0", 1, now)["data"]["story"])),
+            tuple(outbox_door(drafted.story("st_0", 1, now))),
             key,
             dedupe.encode(fingerprint) if fingerprint else (b"", "[]"),
             drafted,
@@ -536,18 +536,18 @@ class _Form:
 def _form(document: dict[str, Any], filled: tuple[str, ...]) -> _Form:
     pieces: list[str] = []
     holes: list[tuple[int, str]] = []
-    run: list[str] = []
+    run: dict[Any, Any] = {}
     for key, value in document.items():
         if key in filled:
             if run:
-                pieces.append(",".join(run))
-                run = []
+                pieces.append(_dumps(run)[1:-1])
+                run = {}
             holes.append((len(pieces), key))
             pieces.append("")
         else:
-            run.append(_member(key, value))
-    if run:
-        pieces.append(",".join(run))
+            run[key] = value
+    if run:  # a run dumped in one call: the members `_dumps(document)` writes, joined by ","
+        pieces.append(_dumps(run)[1:-1])
     return _Form(tuple(pieces), tuple(holes))
 
 

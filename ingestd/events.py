@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -12,8 +12,8 @@ from . import ninjs
 from .models import Story
 from .timeutil import to_iso
 
-# the time `draft` finalizes a document with: only the order of its keys is kept
-_UNPLACED = datetime(1970, 1, 1, tzinfo=UTC)
+# the members `Draft.event` fills in, as `draft` places them: only their places are kept
+_UNPLACED = {"uri": "", "version": "", "versionCreated": ""}
 
 
 def event_id(story_id: str, version: int) -> str:
@@ -71,13 +71,6 @@ class Draft:
         cluster: str | None = None,
         first_of_cluster: bool = True,
     ) -> dict[str, Any]:
-        created, stamp = _stamps(now)
-        document = self.document.copy()  # same keys: the order stays the finalized one
-        document["uri"] = f"urn:ingestd:story:{story_id}"
-        document["version"] = str(version)
-        document["versionCreated"] = created
-        if "firstCreated" in self.filled:
-            document["firstCreated"] = first_created or stamp
         ingest = self.ingest.copy()
         placing = {"version": version, "cluster": cluster or story_id, "first_of_cluster": first_of_cluster}
         for key in self.placed:
@@ -85,9 +78,22 @@ class Draft:
         return {
             "type": f"story.{kind}",
             "id": event_id(story_id, version),
-            "timestamp": stamp,
-            "data": {"story": document, "ingest": ingest},
+            "timestamp": _stamps(now)[1],
+            "data": {"story": self.story(story_id, version, now, first_created), "ingest": ingest},
         }
+
+    def story(
+        self, story_id: str, version: int, now: datetime, first_created: str | None = None
+    ) -> dict[str, Any]:
+        """The event's story document alone (what the outbox door checks)."""
+        created, stamp = _stamps(now)
+        document = self.document.copy()  # same keys: the order stays the finalized one
+        document["uri"] = f"urn:ingestd:story:{story_id}"
+        document["version"] = str(version)
+        document["versionCreated"] = created
+        if "firstCreated" in self.filled:
+            document["firstCreated"] = first_created or stamp
+        return document
 
 
 def draft(story: Story, url: str | None = None) -> Draft:
@@ -96,7 +102,7 @@ def draft(story: Story, url: str | None = None) -> Draft:
     dated = "firstCreated" in doc
     if not dated:  # the stored first version's date, or the write's time: its place only
         doc["firstCreated"] = ""
-    document = ninjs.finalize(doc, uri="", version=0, version_created=_UNPLACED)
+    document = ninjs.ordered(doc | _UNPLACED)  # as `ninjs.finalize` orders it, without its values
     ingest = {
         "feed": story.feed_id,
         "source": story.source,

@@ -132,8 +132,26 @@ def utc_z(moment: datetime) -> str:
 
 def ordered(doc: dict[str, Any]) -> dict[str, Any]:
     """The same document with its keys in the schema's order (unknown keys last, by name)."""
-    order = _key_order()
-    return {key: doc[key] for key in sorted(doc, key=lambda k: (order.get(k, len(order)), k))}
+    keys = tuple(doc)
+    order = _orders.get(keys)
+    if order is None:
+        order = _order_of(keys)
+    return {key: doc[key] for key in order}
+
+
+# each set of keys in the order it was given, sorted once: documents repeat a few shapes
+_orders: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+_ORDERS = 1024  # shapes remembered; past this many the memory starts afresh
+
+
+def _order_of(keys: tuple[Any, ...]) -> tuple[Any, ...]:
+    global _orders
+    rank = _key_order()
+    order = tuple(sorted(keys, key=lambda k: (rank.get(k, len(rank)), k)))
+    if len(_orders) >= _ORDERS:  # replaced, never cleared: another thread may be reading it
+        _orders = {}
+    _orders[keys] = order
+    return order
 
 
 def finalize(doc: dict[str, Any], *, uri: str, version: int, version_created: datetime) -> dict[str, Any]:
