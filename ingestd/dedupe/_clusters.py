@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ._fingerprint import Fingerprint
 
 CONTAINMENT = 0.65
@@ -34,7 +36,14 @@ class Placement:
 
 def containment(a: Fingerprint, b: Fingerprint) -> float:
     """The share of the smaller text's shingles found in the other."""
-    return len(a.shingles & b.shingles) / min(len(a.shingles), len(b.shingles))
+    # both are sorted and distinct: each of the smaller's hashes looked up in the larger
+    # by bisection (no set of Python ints made for a candidate read from the store)
+    small, large = np.frombuffer(a.hashes, dtype="<u8"), np.frombuffer(b.hashes, dtype="<u8")
+    if len(small) > len(large):
+        small, large = large, small
+    at = np.searchsorted(large, small)
+    np.minimum(at, len(large) - 1, out=at)
+    return int(np.count_nonzero(large[at] == small)) / len(small)
 
 
 def numbers_changed(a: Fingerprint, b: Fingerprint) -> bool:
@@ -57,8 +66,15 @@ def same_story(a: Fingerprint, b: Fingerprint) -> bool:
 def place(story_id: str, fingerprint: Fingerprint | None, candidates: list[Candidate]) -> Placement:
     """The cluster of the closest candidate that is the same story; else a new cluster."""
     if fingerprint is not None:
-        matches = [c for c in candidates if same_story(fingerprint, c.fingerprint)]
-        if matches:
-            best = max(matches, key=lambda c: containment(fingerprint, c.fingerprint))
+        best, closest = None, 0.0
+        for candidate in candidates:  # each one's containment computed once; the first closest wins
+            share = containment(fingerprint, candidate.fingerprint)
+            if (
+                share >= CONTAINMENT
+                and share > closest
+                and not numbers_changed(fingerprint, candidate.fingerprint)
+            ):
+                best, closest = candidate, share
+        if best is not None:
             return Placement(best.cluster, False)
     return Placement(story_id, True)

@@ -25,7 +25,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import compress, count, filterfalse
+from itertools import compress, count, filterfalse, repeat
+from operator import itemgetter
 
 import numpy as np
 import xxhash
@@ -49,6 +50,8 @@ _ASCII_DIGIT = re.compile(r"[0-9]")
 # words remembered with their hashes: news repeats its vocabulary, hashing a word costs more
 # than looking it up; past this many the memory starts afresh
 VOCABULARY = 1 << 16
+
+_FIRST = itemgetter(0)
 
 NumberPlace = tuple[str, str, str]  # (headline or body, word before, word after)
 
@@ -89,6 +92,16 @@ class _Vocabulary:
         self.hashes: dict[str, int] = {}
         self.numbers: dict[str, str] = {}
 
+    def hashed(self, words: list[str]) -> np.ndarray:
+        """The words' hashes, in order: one look-up a word; those not seen yet learnt."""
+        ids = np.fromiter(map(self.hashes.get, words, repeat(0)), np.uint64, len(words))
+        if not ids.all():  # 0: not seen yet (or, once in 2**64 words, a hash of 0: looked up again)
+            unseen = ids == 0
+            missing = list(compress(words, unseen.tolist()))
+            self.learn(missing)
+            ids[unseen] = np.fromiter(map(self.hashes.__getitem__, missing), np.uint64, len(missing))
+        return ids
+
     def learn(self, words: list[str]) -> None:
         """Hashes the words not seen yet, a number by its form."""
         new = set(filterfalse(self.hashes.__contains__, words))
@@ -124,8 +137,7 @@ def fingerprint(headline: str, body: str) -> Fingerprint | None:
     vocabulary = _vocabulary
     if len(vocabulary.hashes) > VOCABULARY:
         vocabulary = _vocabulary = _Vocabulary()
-    vocabulary.learn(words)
-    hashes = _shingle_hashes(np.fromiter(map(vocabulary.hashes.__getitem__, words), np.uint64, len(words)))
+    hashes = _shingle_hashes(vocabulary.hashed(words))
     if len(hashes) < MIN_SHINGLES:
         return None
     numbers = _places("b", words, vocabulary.numbers)  # all of the text's numbers are among them
@@ -159,7 +171,8 @@ def _places(side: str, words: list[str], numbers: dict[str, str]) -> dict[Number
         return {}
     last = len(words) - 1
     places: dict[NumberPlace, set[str]] = {}
-    for i in compress(count(), map(numbers.__contains__, words)):  # the few numbers' places
+    # the few numbers' places: a word is in `numbers` when it opens with a digit (`_numbers`)
+    for i in compress(count(), map(str.isdigit, map(_FIRST, words))):
         before = words[i - 1] if i else ""
         after = words[i + 1] if i < last else ""
         place = (side, "#" if before in numbers else before, "#" if after in numbers else after)
