@@ -166,6 +166,8 @@ def _key_order(keys: tuple[str, ...]) -> tuple[str, ...]:
 
 def _uri(href: str | None) -> str | None:
     """An absolute http(s) link, percent-encoded so it is a valid URI; else None."""
+    if href and _PLAIN_URI.fullmatch(href):  # nothing for quote to encode: the link as it is
+        return href
     if not href or urlsplit(href).scheme not in ("http", "https"):
         return None
     uri = quote(href, safe=":/?#[]@!$&'()*+,;=%~")

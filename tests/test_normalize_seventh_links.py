@@ -1,16 +1,16 @@
-"""The seventh pass' shortcuts in choosing a profile by host and ordering a ninjs document
-give what urlsplit and `ninjs.ordered` give."""
+"""The seventh pass' shortcuts in choosing a profile by host, a picture's URI and ordering a
+ninjs document give what urlsplit, quote and `ninjs.ordered` give."""
 
 from __future__ import annotations
 
 import itertools
 import random
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 
 from ingestd.ninjs import ordered
-from ingestd.normalize._ninjs_doc import _ordered
+from ingestd.normalize._ninjs_doc import _PLAIN_URI, FORMAT_CHECKER, _ordered, _uri
 from ingestd.normalize._source import _hostname
 
 URLS = [
@@ -97,3 +97,36 @@ def test_ordered_is_ninjs_ordered_for_every_key_set() -> None:
         for keys in itertools.permutations(KEYS, size) if size <= 3 else itertools.combinations(KEYS, size):
             doc = {key: index for index, key in enumerate(keys)}
             assert list(_ordered(doc).items()) == list(ordered(doc).items())
+
+
+def _uri_as_it_was(href: str | None) -> str | None:
+    if not href or urlsplit(href).scheme not in ("http", "https"):
+        return None
+    uri = quote(href, safe=":/?#[]@!$&'()*+,;=%~")
+    return uri if _PLAIN_URI.fullmatch(uri) or FORMAT_CHECKER.conforms(uri, "uri") else None
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        None,
+        "",
+        "https://img.example/a/b.jpg?w=640&h=480#x",
+        "http://img.example:8080/a%20b.png",
+        "https://img.example/a b.png",
+        "https://img.example/caf\u00e9.png",
+        "HTTPS://img.example/a.png",
+        "https://img.example/a%zz.png",
+        "https://img.example/a.png?q=[1]",
+        "ftp://img.example/a.png",
+        "/relative.png",
+        "https://user@img.example/a.png",
+    ],
+)
+def test_picture_uri_as_it_was(href: str | None) -> None:
+    assert _uri(href) == _uri_as_it_was(href)
+
+
+def test_picture_uri_as_it_was_on_generated_links() -> None:
+    for href in _generated(5000):
+        assert _outcome(href, _uri) == _outcome(href, _uri_as_it_was), href
