@@ -29,6 +29,8 @@ _JUNK_RATIO = 0.05  # more unreadable characters than this in a page's sample: b
 _JUNK_MIN = 16  # a stray control character or two in a short page is not binary
 # C0 controls but tab and line breaks, and the two noncharacters XML refuses
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_CONTROL_BYTES = bytes(range(0x20)).translate(None, b"\t\n\r")
+_FFFE, _FFFF = "\ufffe".encode(), "\uffff".encode()
 # an http(s) link with a plain host and a port of at most four digits: urlsplit takes it, and
 # its host and port are usable
 _PLAIN_HOST = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,4})?(?:[/?#]|\Z)")
@@ -113,14 +115,26 @@ def _repaired(entry: Entry) -> Entry:
     """The entry with mis-decoded text fields repaired (see `unmangle`) and control
     characters removed: a stray `&#0;` costs that character, never the entry."""
     fields: dict[str, Any] = {
-        name: unmangle(_CONTROLS.sub("", value))
+        name: repaired
         for name in ("title", "summary_html", "content_html", "guid", "link", "published_raw")
-        if isinstance(value := getattr(entry, name), str)
+        if isinstance(value := getattr(entry, name), str) and (repaired := _repaired_text(value)) != value
     }
     if entry.page is not None:  # a page keeps its controls until _readable has judged it binary or not
         fields["page"] = unmangle(entry.page)
-    fields["authors"] = [unmangle(_CONTROLS.sub("", a)) for a in entry.authors]
-    return dataclasses.replace(entry, **fields)
+    authors = [_repaired_text(a) for a in entry.authors]
+    if authors != entry.authors:
+        fields["authors"] = authors
+    return dataclasses.replace(entry, **fields) if fields else entry  # most entries need no repair
+
+
+def _repaired_text(text: str) -> str:
+    """`unmangle(_CONTROLS.sub("", text))`. Both regexes test every character in Python's
+    engine; the UTF-8 bytes tell in C whether either can match: a control is its own byte,
+    a noncharacter its own three, and mojibake needs a letter of U+00C0-U+00FF (lead byte C3)."""
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data.translate(None, _CONTROL_BYTES)) != len(data) or _FFFE in data or _FFFF in data:
+        text = _CONTROLS.sub("", text)
+    return unmangle(text) if b"\xc3" in data else text
 
 
 def _readable(text: str | None) -> str:

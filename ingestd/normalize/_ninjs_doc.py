@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -56,7 +57,7 @@ def build_ninjs(draft: Draft) -> Draft:
         doc["associations"] = [_picture(n, p) for n, p in enumerate(story.pictures, start=1)]
     if draft.entry.wire is not None:
         _wire_fields(doc, draft.entry.wire)
-    story.ninjs = ordered(doc)
+    story.ninjs = _ordered(doc)
     return draft
 
 
@@ -150,11 +151,23 @@ def _picture(number: int, picture: Picture) -> dict[str, Any]:
         association["descriptions"] = [{"role": "caption", "value": picture.caption}]
     if href:
         association["renditions"] = [{"name": "original", "href": href}]
-    return ordered(association)
+    return _ordered(association)
+
+
+def _ordered(doc: dict[str, Any]) -> dict[str, Any]:
+    """`ordered(doc)`: the schema's order depends on the keys alone, and documents repeat a few key sets."""
+    return {key: doc[key] for key in _key_order(tuple(doc))}
+
+
+@lru_cache(maxsize=1024)
+def _key_order(keys: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(ordered(dict.fromkeys(keys)))
 
 
 def _uri(href: str | None) -> str | None:
     """An absolute http(s) link, percent-encoded so it is a valid URI; else None."""
+    if href and _PLAIN_URI.fullmatch(href):  # nothing for quote to encode: the link as it is
+        return href
     if not href or urlsplit(href).scheme not in ("http", "https"):
         return None
     uri = quote(href, safe=":/?#[]@!$&'()*+,;=%~")

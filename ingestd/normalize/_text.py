@@ -272,7 +272,9 @@ class _Walker:
         if element.text:
             self._add_text(element.text)
         for child in element:
-            tag = child.tag if isinstance(child.tag, str) else ""
+            tag = child.tag  # lxml builds the string on each read
+            if not isinstance(tag, str):
+                tag = ""
             if tag == "br":
                 self._line_break()
             elif tag == "img":
@@ -282,17 +284,20 @@ class _Walker:
             elif tag == "figure":
                 self.flush()
                 self._figure(child)
-            elif tag in _BLOCK_TAGS or _holds_blocks(child):
+            elif tag in _BLOCK_TAGS or (len(child) and _holds_blocks(child)):
                 self.flush()
                 self._tag = _KEEP_TAG.get(tag, "p")
                 self.walk(child)
                 self.flush()
                 self._tag = "p"
             elif tag:
-                for image in list(child.iter("img")):
-                    self._image(image)
-                    image.drop_tree()
-                self._text.append(child.text_content())
+                if len(child):
+                    for image in list(child.iter("img")):
+                        self._image(image)
+                        image.drop_tree()
+                    self._text.append(child.text_content())
+                else:  # no children (elements, comments, entities): no image, and its text is all its text
+                    self._text.append(child.text or "")
                 self._html.append(lxml.html.tostring(child, encoding=str, with_tail=False))
                 self._after_br = False
             if child.tail:

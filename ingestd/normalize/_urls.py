@@ -27,6 +27,8 @@ _AS_WRITTEN = re.compile(
 # it finds elsewhere too (text, other attributes); elements lxml's <base href> look-up reads
 _LINK_ATTRIBUTES = lxml.html.defs.link_attrs
 _SPECIAL = frozenset({"object", "meta", "param", "style"})
+# what lxml's walk needs to find a link in a style attribute (its `_iter_css_urls`: `url(…)`, any case)
+_CSS_URL = re.compile(r"url\(", re.IGNORECASE)
 _WITH_ATTRIBUTES = lxml.etree.XPath("descendant-or-self::*[@* or local-name()='style']")
 _BASE = ("base", "{http://www.w3.org/1999/xhtml}base")
 
@@ -42,13 +44,13 @@ def make_links_absolute(root: lxml.html.HtmlElement, base: str) -> None:
     """`root.make_links_absolute(base, handle_failures="discard")`, links joined by `join`.
 
     A `<base href>` is applied and dropped first, as lxml does. Where links are only link
-    attributes (no <object>, <meta>, <param>, <style> or style attribute), only the elements
-    with attributes are visited: lxml's walk reads each link attribute name of every element.
+    attributes (no <object>, <meta>, <param>, <style>, no `url(` in a style attribute), only the
+    elements with attributes are visited: lxml's walk reads each link attribute name of every element.
     """
     if any(b.get("href") is not None for b in root.iter(*_BASE)):  # lxml's look-up is an XPath: ~6 µs
         root.resolve_base_href()
     elements = _WITH_ATTRIBUTES(root)
-    if any(el.tag.rpartition("}")[2] in _SPECIAL or "style" in el.attrib for el in elements):
+    if any(el.tag.rpartition("}")[2] in _SPECIAL or _CSS_URL.search(el.get("style", "")) for el in elements):
         # lxml's own walk (links in CSS, refreshes, codebases); the <base href> is applied already
         root.rewrite_links(partial(_joined, base), resolve_base_href=False)
         return
