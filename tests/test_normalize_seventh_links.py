@@ -1,16 +1,14 @@
-"""The seventh pass' shortcuts in choosing a profile by host, a picture's URI and ordering a
-ninjs document give what urlsplit, quote and `ninjs.ordered` give."""
+"""The seventh pass' shortcuts in choosing a profile by host and in a picture's URI give what
+urlsplit and quote give."""
 
 from __future__ import annotations
 
-import itertools
 import random
 from urllib.parse import quote, urlsplit
 
 import pytest
 
-from ingestd.ninjs import ordered
-from ingestd.normalize._ninjs_doc import _PLAIN_URI, FORMAT_CHECKER, _ordered, _uri
+from ingestd.normalize._ninjs_doc import _PLAIN_URI, FORMAT_CHECKER, _uri
 from ingestd.normalize._source import _hostname
 
 URLS = [
@@ -76,27 +74,6 @@ def test_hostname_is_urlsplits(url: str) -> None:
 def test_hostname_is_urlsplits_on_generated_links() -> None:
     for url in _generated(5000):
         assert _outcome(url, _hostname) == _outcome(url, lambda u: urlsplit(u).hostname), url
-
-
-KEYS = [
-    "type",
-    "uri",
-    "headlines",
-    "bodies",
-    "language",
-    "by",
-    "associations",
-    "x-unknown",
-    "altIds",
-    "a-unknown",
-]
-
-
-def test_ordered_is_ninjs_ordered_for_every_key_set() -> None:
-    for size in range(len(KEYS) + 1):
-        for keys in itertools.permutations(KEYS, size) if size <= 3 else itertools.combinations(KEYS, size):
-            doc = {key: index for index, key in enumerate(keys)}
-            assert list(_ordered(doc).items()) == list(ordered(doc).items())
 
 
 def _uri_as_it_was(href: str | None) -> str | None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -57,7 +56,7 @@ def build_ninjs(draft: Draft) -> Draft:
         doc["associations"] = [_picture(n, p) for n, p in enumerate(story.pictures, start=1)]
     if draft.entry.wire is not None:
         _wire_fields(doc, draft.entry.wire)
-    story.ninjs = _ordered(doc)
+    story.ninjs = ordered(doc)
     return draft
 
 
@@ -151,17 +150,7 @@ def _picture(number: int, picture: Picture) -> dict[str, Any]:
         association["descriptions"] = [{"role": "caption", "value": picture.caption}]
     if href:
         association["renditions"] = [{"name": "original", "href": href}]
-    return _ordered(association)
-
-
-def _ordered(doc: dict[str, Any]) -> dict[str, Any]:
-    """`ordered(doc)`: the schema's order depends on the keys alone, and documents repeat a few key sets."""
-    return {key: doc[key] for key in _key_order(tuple(doc))}
-
-
-@lru_cache(maxsize=1024)
-def _key_order(keys: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(ordered(dict.fromkeys(keys)))
+    return ordered(association)
 
 
 def _uri(href: str | None) -> str | None:
