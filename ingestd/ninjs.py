@@ -126,8 +126,8 @@ def _key_order() -> dict[str, int]:
 
 def utc_z(moment: datetime) -> str:
     """An aware time as ninjs wants it: UTC, whole seconds, `Z`, a four-digit year."""
-    moment = moment.astimezone(UTC)
-    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}Z"
+    m = moment.astimezone(UTC)  # fields, not strftime: a third of the cost, the same text
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
 def ordered(doc: dict[str, Any]) -> dict[str, Any]:
