@@ -31,23 +31,25 @@ import stat
 import time
 import urllib.request
 import zlib
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
 import brotli
+import httpcore
 import httpx
+from httpx._transports.default import map_httpcore_exceptions
 
 from . import credentials as creds
 from .config import SETTINGS, parse_duration, parse_size
 from .errors import BodyTooLarge, FetchError, HTTPStatusError, RedirectError, TransportError
 from .logs import get_logger
 from .models import FeedCredentials, FetchResult
-from .netguard import guarded_transport, host_pools, ssl_context
+from .netguard import guarded_transport, host_pools, own_pools, ssl_context
 from .proxies import from_settings
 
 __all__ = ["Fetcher", "read_local", "read_file", "local_files"]
@@ -82,6 +84,9 @@ class Fetcher:
     (its credentials') is never sent on another feed's request to the same host; a
     feed that needs a cookie sets it as a header. The client's layers (auth flow,
     hooks, URL merge, cookie extraction) were a fifth of an unchanged poll's CPU.
+    A hop that goes straight to our own per-host pools (no proxy, no test transport)
+    is an httpcore request, as httpx's transport would have made it, without httpx's
+    request, response and stream wrappers around it.
 
     Limits: `global_limit` fetches at once, `per_host_limit` per host, and
     `per_host_delay` seconds between request starts to one host. `timeout` is
@@ -287,11 +292,9 @@ class Fetcher:
                 if credentials is not None:
                     sent = creds.with_query(current, credentials)
                     hop_headers = headers | creds.request_headers(credentials)
-                response = await transport.handle_async_request(self._request(sent, hop_headers))
-                # read once: each httpx Headers.get scans and decodes every header
-                received = dict(response.headers.items())  # keys lower-case, repeats joined
+                response, received = await self._send(transport, sent, hop_headers)
                 try:
-                    target = self._redirect_target(response, received, current, seen, credentials)
+                    target = self._redirect_target(response.status_code, received, current, seen, credentials)
                     if target is None:
                         result = await self._result(url, current, response, received)
                         if permanent:
@@ -305,20 +308,46 @@ class Fetcher:
             current = target
         raise RedirectError(f"more than {self.max_redirects} redirects: {' -> '.join(seen)}")
 
+    async def _send(
+        self, transport: httpx.AsyncBaseTransport, url: str, headers: dict[str, str]
+    ) -> tuple[httpx.Response | _PoolResponse, dict[str, str]]:
+        """The hop's response and its headers, read once (each httpx Headers.get scans
+        and decodes every header): keys lower-case, repeats joined."""
+        pools = own_pools(transport)
+        if pools is None:
+            response = await transport.handle_async_request(self._request(url, headers))
+            return response, dict(response.headers.items())
+        pooled = _PoolResponse(await pools.handle_async_request(self._pool_request(url, headers)))
+        return pooled, _received(pooled.raw_headers)
+
     def _request(self, url: str, headers: dict[str, str]) -> httpx.Request:
         """A GET with our default headers (the hop's win) and the timeouts, as
         httpx.AsyncClient.build_request made it."""
+        parsed, merged, _ = self._hop(url, headers)
+        return httpx.Request("GET", parsed, headers=merged, extensions={"timeout": self._timeouts})
+
+    def _pool_request(self, url: str, headers: dict[str, str]) -> httpcore.Request:
+        """The httpcore request httpx's transport made of `_request`'s: a Host header
+        first (unless the hop sets one), names and values ASCII as httpx encoded them."""
+        parsed, merged, names = self._hop(url, headers)
+        raw = [(name.encode("ascii"), value.encode("ascii")) for name, value in merged]
+        if "host" not in names and parsed.host:
+            raw.insert(0, (b"Host", parsed.netloc))
+        return httpcore.Request(b"GET", _pool_url(url), headers=raw, extensions={"timeout": self._timeouts})
+
+    def _hop(self, url: str, headers: dict[str, str]) -> tuple[httpx.URL, list[tuple[str, str]], set[str]]:
+        """The hop's URL, its headers (ours, the hop's winning) and the hop's header names."""
         names = {name.lower() for name in headers}
         merged = [pair for pair in self._headers if pair[0].lower() not in names] + list(headers.items())
         parsed = _parsed(url)
         if (parsed.username or parsed.password) and "authorization" not in names:
             # user:password@ in a hop's URL is HTTP basic auth, as httpx.AsyncClient sent it
             merged.append(("Authorization", creds.basic_authorization(parsed.username, parsed.password)))
-        return httpx.Request("GET", parsed, headers=merged, extensions={"timeout": self._timeouts})
+        return parsed, merged, names
 
     @staticmethod
     def _redirect_target(
-        response: httpx.Response,
+        status: int,
         headers: dict[str, str],
         current: str,
         seen: list[str],
@@ -326,7 +355,7 @@ class Fetcher:
     ) -> str | None:
         """The next hop, as recorded: without the token parameters a server echoed."""
         location = headers.get("location")
-        if response.status_code not in _REDIRECT_STATUSES or not location:
+        if status not in _REDIRECT_STATUSES or not location:
             return None
         location = creds.without_query(location, credentials)
         try:
@@ -342,14 +371,14 @@ class Fetcher:
         return str(target)
 
     async def _result(
-        self, url: str, current: str, response: httpx.Response, headers: dict[str, str]
+        self, url: str, current: str, response: httpx.Response | _PoolResponse, headers: dict[str, str]
     ) -> FetchResult:
         """`current` is the hop's URL as recorded (response.url may carry a token)."""
         status = response.status_code
         if status != 304 and not 200 <= status < 300:
             phrase = f"HTTP {status} {response.reason_phrase}".rstrip()
             raise HTTPStatusError(f"{phrase} from {current}", status, retry_after=headers.get("retry-after"))
-        if status == 304 and not response.is_stream_consumed:
+        if status == 304 and _read_already(response) is None:
             # a 304 has no body, but until it is read to its end httpcore closes the
             # connection instead of keeping it alive for the host's next poll
             async for _ in response.aiter_raw():
@@ -366,17 +395,20 @@ class Fetcher:
             fetched_at=datetime.now(UTC),
         )
 
-    async def _read_body(self, response: httpx.Response, headers: dict[str, str], url: str) -> bytes:
+    async def _read_body(
+        self, response: httpx.Response | _PoolResponse, headers: dict[str, str], url: str
+    ) -> bytes:
         limit = self.max_body
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise BodyTooLarge(f"body of {url} is {declared} bytes, over the {limit}-byte limit")
-        if response.is_stream_consumed:
+        content = _read_already(response)
+        if content is not None:
             # A mock transport that built the response from bytes has read and
             # decoded it already; only the decoded limit is left to apply.
-            if len(response.content) > limit:
+            if len(content) > limit:
                 raise BodyTooLarge(f"decoded body of {url} passed the {limit}-byte limit")
-            return response.content
+            return content
         encodings = [e.strip().lower() for e in headers.get("content-encoding", "").split(",")]
         decoder = _decoder(encodings, url)
         body = bytearray()
@@ -392,6 +424,55 @@ class Fetcher:
         return bytes(body)
 
 
+class _PoolResponse:
+    """A response from our own per-host pools (httpcore's), read as fetch reads an
+    httpx.Response; its body streams as the server sends it (never read already)."""
+
+    def __init__(self, response: httpcore.Response):
+        self._response = response
+        self.status_code = response.status
+        self.raw_headers = response.headers
+
+    @property
+    def reason_phrase(self) -> str:  # as httpx.Response's
+        reason = self._response.extensions.get("reason_phrase")
+        if reason is None:
+            return httpx.codes.get_reason_phrase(self.status_code)
+        return cast(bytes, reason).decode("ascii", errors="ignore")
+
+    def aiter_raw(self) -> AsyncIterator[bytes]:
+        return cast(AsyncIterable[bytes], self._response.stream).__aiter__()
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
+
+
+def _read_already(response: httpx.Response | _PoolResponse) -> bytes | None:
+    """The body a test's transport built the response from (read and decoded), if so."""
+    if isinstance(response, httpx.Response) and response.is_stream_consumed:
+        return response.content
+    return None
+
+
+def _received(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """dict(httpx.Headers(raw).items()): names lower-case, repeats joined with ", ",
+    all decoded as ASCII if they can be, else UTF-8, else Latin-1."""
+    for encoding in ("ascii", "utf-8"):
+        try:
+            return _decoded(raw, encoding)
+        except UnicodeDecodeError:
+            continue
+    return _decoded(raw, "iso-8859-1")
+
+
+def _decoded(raw: list[tuple[bytes, bytes]], encoding: str) -> dict[str, str]:
+    received: dict[str, str] = {}
+    for name, value in raw:
+        key, text = name.lower().decode(encoding), value.decode(encoding)
+        received[key] = f"{received[key]}, {text}" if key in received else text
+    return received
+
+
 @dataclass
 class _Host:
     slots: asyncio.Semaphore
@@ -404,6 +485,15 @@ class _Host:
 _parsed = functools.lru_cache(maxsize=4096)(httpx.URL)
 
 
+@functools.lru_cache(maxsize=4096)
+def _pool_url(url: str) -> httpcore.URL:
+    """The httpcore URL httpx's transport made of `_parsed(url)` (immutable as used)."""
+    parsed = _parsed(url)
+    return httpcore.URL(
+        scheme=parsed.raw_scheme, host=parsed.raw_host, port=parsed.port, target=parsed.raw_path
+    )
+
+
 def _host_key(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
@@ -412,7 +502,9 @@ def _host_key(url: str) -> str:
 def _mapped_errors(url: str, connect_timeout: float) -> Iterator[None]:
     """httpx's exceptions -> ours, each message naming the reason and the URL."""
     try:
-        yield
+        # a hop sent to our own pools raises httpcore's: mapped as httpx's transport mapped them
+        with map_httpcore_exceptions():
+            yield
     except httpx.ConnectTimeout:
         raise TransportError(f"timed out: no connection within {connect_timeout:g}s to {url}") from None
     except httpx.TimeoutException as exc:

@@ -13,6 +13,7 @@ look-up: we connect to the address we checked.
     guarded_transport(allow)   an httpx transport using it (for the webhook sender too);
                                with `proxies`, requests routed through them are checked first;
                                with `per_host`, one small pool per origin (HostPools)
+    own_pools(transport)       those pools, when nothing stands between them and the caller
 
 Through a proxy the socket opened is the proxy's (the operator's, on any address), so
 the guard resolves the target itself before the request is sent and refuses it if
@@ -400,6 +401,15 @@ def host_pools(transport: httpx.AsyncBaseTransport) -> HostPools | None:
         transport = transport.direct
     pool = getattr(transport, "_pool", None)
     return pool if isinstance(pool, HostPools) else None
+
+
+def own_pools(transport: httpx.AsyncBaseTransport) -> HostPools | None:
+    """The per-origin pools a guarded transport without a proxy sends every request
+    to, for a caller that hands them httpcore requests itself (fetch.py); None for a
+    proxied or a test's transport."""
+    if type(transport) is _Transport and isinstance(transport._pool, HostPools):
+        return transport._pool
+    return None
 
 
 class _Transport(httpx.AsyncHTTPTransport):
