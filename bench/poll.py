@@ -69,7 +69,8 @@ ITEMS = 20
 
 
 def rss(feed: str, serial: int) -> bytes:
-    """A ~25 KB RSS 2.0 document of ITEMS items; `serial` changes the newest item."""
+    """A ~25 KB RSS 2.0 document of ITEMS items; `serial` adds a newest item (each item's own
+    fields, its date included, depend on its number alone: the others come back unchanged)."""
     items = []
     for k in range(ITEMS):
         n = serial - k
@@ -77,7 +78,7 @@ def rss(feed: str, serial: int) -> bytes:
             f"<item><title>Story {n} of feed {feed}</title>"
             f"<link>https://news.example/{feed}/{n}</link>"
             f"<guid isPermaLink='false'>{feed}-{n}</guid>"
-            f"<pubDate>Thu, 09 Jan 2020 {k % 24:02d}:{n % 60:02d}:00 +0900</pubDate>"
+            f"<pubDate>Thu, 09 Jan 2020 {n // 60 % 24:02d}:{n % 60:02d}:00 +0900</pubDate>"
             f"<description>&lt;p&gt;SEOUL, Jan. 9 (Yonhap) -- "
             + "Paragraph of wire copy about the day's events. " * 20
             + "&lt;/p&gt;</description></item>"
