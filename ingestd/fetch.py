@@ -233,8 +233,15 @@ class Fetcher:
         the hops at their origin, until a redirect leaves it."""
         if not self._open:
             raise RuntimeError("use the Fetcher as 'async with Fetcher(...) as fetcher'")
-        if urlsplit(url).scheme.lower() not in ("http", "https"):
+        try:
+            parts = urlsplit(url)
+            port = parts.port  # reading it checks its range
+        except ValueError as exc:  # e.g. "http://[::1/", a port past 65535
+            raise FetchError(f"invalid URL {url}: {exc}") from None
+        if parts.scheme.lower() not in ("http", "https"):
             raise FetchError(f"{url}: only http and https URLs are fetched")
+        if port == 0:
+            raise FetchError(f"invalid URL {url}: port 0")
         headers = {}
         if etag:
             headers["If-None-Match"] = etag

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import re
 import time
 import tracemalloc
 import zlib
@@ -361,6 +362,26 @@ def test_non_http_url_is_not_fetched():
     """fetch() takes only http(s); file: feeds go through read_local."""
     with pytest.raises(FetchError, match="only http and https"):
         run(fetch_once(make_fetcher(mock(lambda r: reply(200))), "file:///etc/passwd"))
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://[::1/rss", "Invalid IPv6 URL"),
+        ("http://localhost:99999/rss", "Port out of range"),
+        ("https://feeds.example:0/rss", "port 0"),
+    ],
+)
+def test_an_unusable_url_is_a_fetch_error_naming_it(url, reason):
+    """A URL no request can go to fails as FetchError naming it, before any hop (it was a
+    bare ValueError or OverflowError)."""
+    sent = []
+    fetcher = make_fetcher(
+        mock(lambda r: sent.append(r) or reply(200)), allow_private=["127.0.0.0/8", "::1/128"]
+    )
+    with pytest.raises(FetchError, match=f"invalid URL {re.escape(url)}: .*{reason}"):
+        run(fetch_once(fetcher, url))
+    assert sent == []
 
 
 # ── hard limits, against a real server ───────────────────────────────────────
