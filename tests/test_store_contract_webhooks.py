@@ -464,7 +464,9 @@ def test_replicas_share_a_subscriptions_deliveries_within_its_limit_and_in_versi
     watcher.join(10)
     claimed = [(s, v) for kind, s, v in log if kind == "claimed"]
     assert sorted(claimed) == sorted((f"story-{n}", v) for n in range(12) for v in (1, 2, 3))
-    assert most == 2 and max(leased_seen) <= 2
+    # never over the limit; whether two claims ever overlap here is up to the scheduler (on a
+    # loaded machine they may not), so reaching it is the next test's, without threads
+    assert most <= 2 and max(leased_seen) <= 2
     for position, (kind, story, version) in enumerate(log):
         if kind == "claimed" and version > 1:
             assert ("sent", story, version - 1) in log[:position], (
