@@ -20,7 +20,7 @@ from ._draft import Block, Draft
 from ._page import read_page
 from ._profiles import Profiles
 from ._text import clean_inline, embedded_media, html_blocks, parse_fragment, plain, text_blocks, unmangle
-from ._urls import join
+from ._urls import PLAIN_HOST, join
 
 MAX_TEXT_CHARS = 1_000_000  # page text: ~150k words, far past any article
 MAX_HTML_CHARS = 3_000_000  # page or entry HTML: real article pages are well under 1 MB
@@ -31,9 +31,6 @@ _JUNK_MIN = 16  # a stray control character or two in a short page is not binary
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CONTROL_BYTES = bytes(range(0x20)).translate(None, b"\t\n\r")
 _FFFE, _FFFF = "\ufffe".encode(), "\uffff".encode()
-# an http(s) link with a plain host and a port of at most four digits: urlsplit takes it, and
-# its host and port are usable
-_PLAIN_HOST = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,4})?(?:[/?#]|\Z)")
 
 
 def intake(entry: Entry, *, feed_id: str, source: str | None, now: datetime, profiles: Profiles) -> Draft:
@@ -165,7 +162,7 @@ def _absolute(url: str | None, base: str | None) -> str | None:
         return None
     try:
         url = join(base, url.strip()) if base else url.strip()
-        if _PLAIN_HOST.match(url):  # what urlsplit would find usable, without splitting
+        if PLAIN_HOST.match(url):  # what urlsplit would find usable, without splitting
             return url
         parts = urlsplit(url)
         parts.port  # noqa: B018 - reading it is what checks it

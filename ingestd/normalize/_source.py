@@ -4,16 +4,13 @@ tag, else the page's host, else generic. The choice is the story's `source`.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 from ._draft import Draft
 from ._profiles import Profile
+from ._urls import PLAIN_HOST
 
 _DATELINE_SEARCH = 12  # blocks from the top in which a dateline may open the story
-# an http(s) link with a plain host, a port of at most four digits, then the path or nothing:
-# urlsplit's hostname is that host, lowercased
-_PLAIN_HOST = re.compile(r"https?://([A-Za-z0-9.-]+)(?::[0-9]{1,4})?(?:[/?#]|\Z)")
 
 
 def choose_profile(draft: Draft) -> Draft:
@@ -60,5 +57,5 @@ def _by_host(draft: Draft) -> Profile | None:
 
 def _hostname(url: str) -> str | None:
     """`urlsplit(url).hostname`, without splitting the link when its host is plain."""
-    plain = _PLAIN_HOST.match(url)
+    plain = PLAIN_HOST.match(url)
     return plain[1].lower() if plain else urlsplit(url).hostname

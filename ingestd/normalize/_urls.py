@@ -31,6 +31,9 @@ _SPECIAL = frozenset({"object", "meta", "param", "style"})
 _CSS_URL = re.compile(r"url\(", re.IGNORECASE)
 _WITH_ATTRIBUTES = lxml.etree.XPath("descendant-or-self::*[@* or local-name()='style']")
 _BASE = ("base", "{http://www.w3.org/1999/xhtml}base")
+# an http(s) link with a plain host (group 1) and a port of at most four digits, then its path
+# or nothing: urlsplit takes it, its host is that host lowercased, and its port is usable
+PLAIN_HOST = re.compile(r"https?://([A-Za-z0-9.-]+)(?::[0-9]{1,4})?(?:[/?#]|\Z)")
 
 
 def join(base: str, url: str) -> str:
