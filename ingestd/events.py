@@ -13,7 +13,7 @@ from .models import Story
 from .timeutil import to_iso
 
 # the members `Draft.event` fills in, as `draft` places them: only their places are kept
-_UNPLACED = {"uri": "", "version": "", "versionCreated": ""}
+_UNPLACED = dict.fromkeys(ninjs.IDENTITY, "")
 
 
 def event_id(story_id: str, version: int) -> str:
@@ -112,11 +112,7 @@ def draft(story: Story, url: str | None = None) -> Draft:
         "first_of_cluster": True,
         **story.ingest,
     }
-    filled = (
-        ("uri", "version", "versionCreated")
-        if dated
-        else ("uri", "version", "versionCreated", "firstCreated")
-    )
+    filled = ninjs.IDENTITY if dated else (*ninjs.IDENTITY, "firstCreated")
     placed = tuple(key for key in ("version", "cluster", "first_of_cluster") if key not in story.ingest)
     return Draft(document, ingest, filled, placed)
 

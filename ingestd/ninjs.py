@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-__all__ = ["SCHEMA_PATH", "check_story", "finalize", "ordered", "utc_z", "validate"]
+__all__ = ["IDENTITY", "SCHEMA_PATH", "check_story", "finalize", "ordered", "utc_z", "validate"]
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "ninjs-schema_3.0.json"
 
@@ -154,8 +154,11 @@ def _order_of(keys: tuple[Any, ...]) -> tuple[Any, ...]:
     return order
 
 
+IDENTITY = ("uri", "version", "versionCreated")  # the members only the store knows: `finalize` sets them
+
+
 def finalize(doc: dict[str, Any], *, uri: str, version: int, version_created: datetime) -> dict[str, Any]:
-    """A new document with the identity fields only the store knows."""
+    """A new document with the identity fields only the store knows (IDENTITY)."""
     return ordered({**doc, "uri": uri, "version": str(version), "versionCreated": utc_z(version_created)})
 
 
