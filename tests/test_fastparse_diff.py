@@ -48,7 +48,7 @@ def _feeds() -> list[Path]:
 def test_fast_path_agrees_with_feedparser_after_normalization() -> None:
     """Every entry of the corpus the fast path reads gives feedparser's story, but the
     documented exceptions; those still differ (the table holds nothing stale); and
-    agreement counting them as failures stays ≥ 99.5% (99.69% measured)."""
+    agreement counting them as failures stays ≥ 99.5% (99.69% measured: 2,609 of 2,617)."""
     profiles = normalize.load_profiles(None)
     agree, differing, excepted = 0, [], set()
     read = 0

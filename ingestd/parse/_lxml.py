@@ -511,7 +511,7 @@ def _xhtml(element: Any, *, strip_div: bool) -> str:
     holder = children[0] if strip_div and wrapped and not (children[0].tail or "").strip() else element
     parts = [escape(holder.text or "", quote=False)]
     for child in holder:
-        copy = etree.fromstring(etree.tostring(child))
+        copy = etree.fromstring(etree.tostring(child, with_tail=False))  # the tail is text: added below
         for e in copy.iter():
             if isinstance(e.tag, str):
                 e.tag = etree.QName(e).localname
