@@ -1,6 +1,6 @@
 """The story's language: the entry's or page's declaration when it is a
 language tag, else detected from the text with py3langid (its model ships in
-the package; the answer is the same on every run).
+the package; the answer is the same on every run; `_langid` computes it faster).
 """
 
 from __future__ import annotations
@@ -8,9 +8,12 @@ from __future__ import annotations
 import re
 from functools import cache
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ._draft import Draft
+
+if TYPE_CHECKING:
+    from ._langid import Identifier
 
 _TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{4}))?(?:[-_]([A-Za-z]{2}|\d{3}))?$")
 # characters of text the detector reads: its cost grows with each byte. Over the corpus
@@ -61,8 +64,8 @@ def warm() -> None:
 
 
 @cache
-def _identifier() -> Any:
-    # loaded on first use: the model takes about a second to load
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+def _identifier() -> Identifier:
+    # imported and loaded on first use: the model takes about a second to load
+    from ._langid import load
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE)
+    return load()
