@@ -134,8 +134,8 @@ def _utf8(match: re.Match[str]) -> str:
     return _repaired_sequence(match.group(0))
 
 
-# a mangled text repeats its few letters (the 33 of Russian are 66 sequences); a repair that
-# fails raises, which costs more than the decoding: each sequence is worked out once
+# a mangled text repeats its few letters (Russian's 33, in both cases, are 66 sequences); a
+# repair that fails raises, which costs more than the decoding: each sequence is worked out once
 @lru_cache(maxsize=4096)
 def _repaired_sequence(sequence: str) -> str:
     try:
