@@ -31,6 +31,8 @@ _JUNK_MIN = 16  # a stray control character or two in a short page is not binary
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CONTROL_BYTES = bytes(range(0x20)).translate(None, b"\t\n\r")
 _FFFE, _FFFF = "\ufffe".encode(), "\uffff".encode()
+_MOJIBAKE_LEAD = b"\xc3"  # the UTF-8 lead byte of U+00C0-U+00FF: mojibake opens with one of them
+_TEXT_FIELDS = ("title", "summary_html", "content_html", "guid", "link", "published_raw")
 
 
 def intake(entry: Entry, *, feed_id: str, source: str | None, now: datetime, profiles: Profiles) -> Draft:
@@ -111,16 +113,22 @@ def _page_html(draft: Draft) -> None:
 def _repaired(entry: Entry) -> Entry:
     """The entry with mis-decoded text fields repaired (see `unmangle`) and control
     characters removed: a stray `&#0;` costs that character, never the entry."""
-    fields: dict[str, Any] = {
-        name: repaired
-        for name in ("title", "summary_html", "content_html", "guid", "link", "published_raw")
-        if isinstance(value := getattr(entry, name), str) and (repaired := _repaired_text(value)) != value
-    }
+    texts = [value for name in _TEXT_FIELDS if isinstance(value := getattr(entry, name), str)]
+    fields: dict[str, Any] = {}
+    # all fields' bytes looked at at once: most entries (every one in a feed of plain English)
+    # have nothing to repair, and one look costs less than one for each field
+    data = "".join([*texts, *entry.authors]).encode("utf-8", "surrogatepass")
+    if _MOJIBAKE_LEAD in data or _has_controls(data):
+        fields = {
+            name: repaired
+            for name in _TEXT_FIELDS
+            if isinstance(value := getattr(entry, name), str) and (repaired := _repaired_text(value)) != value
+        }
+        authors = [_repaired_text(a) for a in entry.authors]
+        if authors != entry.authors:
+            fields["authors"] = authors
     if entry.page is not None:  # a page keeps its controls until _readable has judged it binary or not
         fields["page"] = unmangle(entry.page)
-    authors = [_repaired_text(a) for a in entry.authors]
-    if authors != entry.authors:
-        fields["authors"] = authors
     return dataclasses.replace(entry, **fields) if fields else entry  # most entries need no repair
 
 
@@ -129,9 +137,14 @@ def _repaired_text(text: str) -> str:
     engine; the UTF-8 bytes tell in C whether either can match: a control is its own byte,
     a noncharacter its own three, and mojibake needs a letter of U+00C0-U+00FF (lead byte C3)."""
     data = text.encode("utf-8", "surrogatepass")
-    if len(data.translate(None, _CONTROL_BYTES)) != len(data) or _FFFE in data or _FFFF in data:
+    if _has_controls(data):
         text = _CONTROLS.sub("", text)
-    return unmangle(text) if b"\xc3" in data else text
+    return unmangle(text) if _MOJIBAKE_LEAD in data else text
+
+
+def _has_controls(data: bytes) -> bool:
+    """Whether UTF-8 `data` holds a character `_CONTROLS` matches."""
+    return len(data.translate(None, _CONTROL_BYTES)) != len(data) or _FFFE in data or _FFFF in data
 
 
 def _readable(text: str | None) -> str:

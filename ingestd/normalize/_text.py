@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import lru_cache
 
 import lxml.etree
 import lxml.html
@@ -130,10 +131,17 @@ def unmangle(text: str) -> str:
 
 
 def _utf8(match: re.Match[str]) -> str:
+    return _repaired_sequence(match.group(0))
+
+
+# a mangled text repeats its few letters (Russian's 33, in both cases, are 66 sequences); a
+# repair that fails raises, which costs more than the decoding: each sequence is worked out once
+@lru_cache(maxsize=4096)
+def _repaired_sequence(sequence: str) -> str:
     try:
-        return match.group(0).encode("cp1252").decode("utf-8")
+        return sequence.encode("cp1252").decode("utf-8")
     except UnicodeError:
-        return match.group(0)
+        return sequence
 
 
 def clean_inline(text: str) -> str:
