@@ -43,19 +43,6 @@ def test_the_labelled_texts_fingerprint_as_they_did_for_this_version() -> None:
     assert signatures() == "7813a9e26554709ba1468f500ec994479f2e4e41c47cacc6fb75d6e8e21841eb"
 
 
-def test_a_full_vocabulary_starts_afresh_without_changing_a_fingerprint(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    texts = [" ".join(f"w{n} {i}.{n} word{n % 7}" for n in range(i, i + 12)) for i in range(20)]
-    monkeypatch.setattr(_fingerprint, "_vocabulary", _fingerprint._Vocabulary())
-    fresh = [fingerprint("", text) for text in texts]
-    first = _fingerprint._vocabulary
-    monkeypatch.setattr(_fingerprint, "VOCABULARY", 16)
-    again = [fingerprint("", text) for text in texts]
-    assert _fingerprint._vocabulary is not first  # started afresh along the way
-    assert again == fresh
-
-
 @pytest.mark.parametrize("text", TRICKY)
 def test_the_tokenizer_finds_the_words_the_plain_pattern_finds(text: str) -> None:
     folded = unicodedata.normalize("NFKC", text).casefold()
@@ -74,24 +61,3 @@ def test_numbers_are_kept_in_place_in_body_and_headline() -> None:
         ("b", "fell", "percent"): frozenset({"#35"}),
         ("h", "up", "pct"): frozenset({"#21"}),
     }
-
-
-def test_a_word_another_thread_is_learning_keeps_its_number(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The vocabulary is shared by the prepare threads: a story that finds a number among
-    the words another thread has just hashed must find its form too."""
-    body = "the council voted 42 to 7 on the budget after a long debate in the chamber on tuesday"
-    expected = fingerprint("", body)
-    assert expected is not None
-    seen: list[object] = []
-
-    class Interleaved(dict[str, int]):
-        def update(self, *args: object, **kwargs: object) -> None:
-            super().update(*args, **kwargs)  # type: ignore[arg-type]
-            if not seen:  # the other thread runs here, between this learn's two updates
-                seen.append(fingerprint("", body))
-
-    vocabulary = _fingerprint._Vocabulary()
-    vocabulary.hashes = Interleaved()
-    monkeypatch.setattr(_fingerprint, "_vocabulary", vocabulary)
-    assert fingerprint("", body) == expected
-    assert seen == [expected]

@@ -64,23 +64,15 @@ def test_place_picks_the_candidate_max_picked(seed: int) -> None:
     assert place("st_new", found, candidates) == max_of_matches("st_new", found, candidates)
 
 
-def test_words_are_hashed_by_their_form_whether_seen_or_not(monkeypatch: pytest.MonkeyPatch) -> None:
-    vocabulary = _fingerprint._Vocabulary()
-    monkeypatch.setattr(_fingerprint, "_vocabulary", vocabulary)
+def test_words_are_hashed_each_a_number_by_its_form() -> None:
     words = ["shares", "rose", "2,186.45", "points", "rose", "12:30"]
+    places = _fingerprint._number_places(words)
+    numbers = _fingerprint._forms(words[i] for i in places)
+    assert (places, numbers) == ([2, 5], {"2,186.45": "#218645", "12:30": "#1230"})
     expected = [
         xxhash.xxh3_64_intdigest(w.encode()) for w in ["shares", "rose", "#218645", "points", "rose", "#1230"]
     ]
-    assert vocabulary.hashed(words).tolist() == expected  # none seen
-    assert vocabulary.hashed(words).tolist() == expected  # all seen
-    assert vocabulary.hashed(["fell", *words]).tolist() == [xxhash.xxh3_64_intdigest(b"fell"), *expected]
-    assert vocabulary.numbers == {"2,186.45": "#218645", "12:30": "#1230"}
-
-
-def test_a_stored_hash_of_zero_is_looked_up_again() -> None:
-    vocabulary = _fingerprint._Vocabulary()
-    vocabulary.hashes["zero"] = 0  # a word whose hash is 0 reads as not seen: its hash is still given
-    assert vocabulary.hashed(["zero", "one"]).tolist() == [0, xxhash.xxh3_64_intdigest(b"one")]
+    assert _fingerprint._word_hashes(words, places, numbers).tolist() == expected
 
 
 DOCUMENTS: list[tuple[dict[Any, Any], tuple[str, ...]]] = [

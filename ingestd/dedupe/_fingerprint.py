@@ -8,10 +8,11 @@ of the shingles, cut into 16 bands of 2, is what the store indexes: two texts
 whose shingles overlap by a Jaccard of 0.4 share a band with probability 0.94,
 and the cost of finding them is one indexed lookup per band.
 
-Hashing is vectorised: one xxh3 per distinct word (remembered across stories in
-a bounded vocabulary), then every shingle's hash combined from its three words'
-in numpy, and the MinHash one product per shingle and permutation, taken in one
-matrix. A stored story's signature (`encode`)
+Hashing is vectorised: one xxh3 per word (a number's of its form), then every
+shingle's hash combined from its three words' in numpy, and the MinHash one
+product per shingle and permutation, taken in one matrix. (Words were remembered
+with their hashes across stories until 2026-12-07: in the pipeline, with parse and
+normalize run between two stories, a look-up in that memory cost more than the xxh3.) A stored story's signature (`encode`)
 is kept beside it, so candidates are never fingerprinted again; `VERSION` names
 the hashing, and the store's bands are rebuilt when it changes.
 """
@@ -25,7 +26,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import compress, count, filterfalse, repeat
+from itertools import compress, count
 from operator import itemgetter
 
 import numpy as np
@@ -47,10 +48,6 @@ _TOKEN = re.compile(rf"[a-z]++(?!{_LETTER})|\d+(?:[.,:]\d+)*|{_LETTER}+|[{_CJK}]
 _ASCII_TOKEN = re.compile(r"[a-z]+|[0-9]+(?:[.,:][0-9]+)*", re.ASCII)
 _SEPARATOR = re.compile(r"[.,:]")
 _ASCII_DIGIT = re.compile(r"[0-9]")
-# words remembered with their hashes: news repeats its vocabulary, hashing a word costs more
-# than looking it up; past this many the memory starts afresh
-VOCABULARY = 1 << 16
-
 _FIRST = itemgetter(0)
 
 NumberPlace = tuple[str, str, str]  # (headline or body, word before, word after)
@@ -85,41 +82,17 @@ class Fingerprint:
         return frozenset(np.frombuffer(self.hashes, dtype="<u8").tolist())
 
 
-class _Vocabulary:
-    """Words seen lately: each one's hash; the numbers among them, each with its form."""
-
-    def __init__(self) -> None:
-        self.hashes: dict[str, int] = {}
-        self.numbers: dict[str, str] = {}
-
-    def hashed(self, words: list[str]) -> np.ndarray:
-        """The words' hashes, in order: one look-up a word; those not seen yet learnt."""
-        ids = np.fromiter(map(self.hashes.get, words, repeat(0)), np.uint64, len(words))
-        if not ids.all():  # 0: not seen yet (or, once in 2**64 words, a hash of 0: looked up again)
-            unseen = ids == 0
-            missing = list(compress(words, unseen.tolist()))
-            self.learn(missing)
-            ids[unseen] = np.fromiter(map(self.hashes.__getitem__, missing), np.uint64, len(missing))
-        return ids
-
-    def learn(self, words: list[str]) -> None:
-        """Hashes the words not seen yet, a number by its form."""
-        new = set(filterfalse(self.hashes.__contains__, words))
-        if new:
-            numbers = _numbers(new)
-            forms = [numbers.get(word, word) for word in new]
-            # numbers first: a word another prepare thread finds in `hashes` has its form already
-            self.numbers |= numbers
-            self.hashes.update(zip(new, map(xxhash.xxh3_64_intdigest, map(str.encode, forms))))
+def _word_hashes(words: list[str], places: list[int], numbers: dict[str, str]) -> np.ndarray:
+    """Each word's xxh3, a number's (at `places`, with its form in `numbers`) of its form."""
+    hashes = np.fromiter(map(xxhash.xxh3_64_intdigest, map(str.encode, words)), np.uint64, len(words))
+    for i in places:
+        hashes[i] = xxhash.xxh3_64_intdigest(numbers[words[i]].encode())
+    return hashes
 
 
-# replaced, never emptied, when full: a thread still hashing with the old one keeps it whole
-_vocabulary = _Vocabulary()
-
-
-def _numbers(words: Iterable[str]) -> dict[str, str]:
-    """The numbers among the words, each with its form: "#" and its digits ("2,186.45" -> "#218645")."""
-    return {word: "#" + _SEPARATOR.sub("", word) for word in words if word[0].isdigit()}
+def _forms(numbers: Iterable[str]) -> dict[str, str]:
+    """Each number with its form: "#" and its digits ("2,186.45" -> "#218645")."""
+    return {number: "#" + _SEPARATOR.sub("", number) for number in numbers}
 
 
 def _words(text: str) -> list[str]:
@@ -133,18 +106,17 @@ def fingerprint(headline: str, body: str) -> Fingerprint | None:
     words = _words(body)
     if len(words) < MIN_SHINGLES + SHINGLE - 1:  # too few shingles, however distinct
         return None
-    global _vocabulary
-    vocabulary = _vocabulary
-    if len(vocabulary.hashes) > VOCABULARY:
-        vocabulary = _vocabulary = _Vocabulary()
-    hashes = _shingle_hashes(vocabulary.hashed(words))
+    places = _number_places(words)
+    numbers = _forms(words[i] for i in places)
+    hashes = _shingle_hashes(_word_hashes(words, places, numbers))
     if len(hashes) < MIN_SHINGLES:
         return None
-    numbers = _places("b", words, vocabulary.numbers)  # all of the text's numbers are among them
+    found = _places("b", words, places, numbers)
     if not headline.isascii() or _ASCII_DIGIT.search(headline):  # else it has no number
         heading = _words(headline)
-        numbers |= _places("h", heading, _numbers(heading))
-    return Fingerprint(hashes.astype("<u8", copy=False).tobytes(), numbers, _bands(hashes))
+        places = _number_places(heading)
+        found |= _places("h", heading, places, _forms(heading[i] for i in places))
+    return Fingerprint(hashes.astype("<u8", copy=False).tobytes(), found, _bands(hashes))
 
 
 def encode(found: Fingerprint) -> tuple[bytes, str]:
@@ -164,20 +136,24 @@ def decode(shingles: bytes, numbers: str, bands: tuple[int, ...] = ()) -> Finger
     )
 
 
-def _places(side: str, words: list[str], numbers: dict[str, str]) -> dict[NumberPlace, frozenset[str]]:
-    """Each number (a word in `numbers`, which has the text's, with their forms) under the
-    tokens on either side of it, other numbers masked; `side` names the text (headline or body)."""
-    if not numbers:
-        return {}
+def _number_places(words: list[str]) -> list[int]:
+    """Where the numbers are: a token that opens with a digit is one (`_TOKEN`)."""
+    return list(compress(count(), map(str.isdigit, map(_FIRST, words))))
+
+
+def _places(
+    side: str, words: list[str], places: list[int], numbers: dict[str, str]
+) -> dict[NumberPlace, frozenset[str]]:
+    """Each number (at `places`, its form in `numbers`) under the tokens on either side of
+    it, other numbers masked; `side` names the text (headline or body)."""
     last = len(words) - 1
-    places: dict[NumberPlace, set[str]] = {}
-    # the few numbers' places: a word is in `numbers` when it opens with a digit (`_numbers`)
-    for i in compress(count(), map(str.isdigit, map(_FIRST, words))):
+    found: dict[NumberPlace, set[str]] = {}
+    for i in places:
         before = words[i - 1] if i else ""
         after = words[i + 1] if i < last else ""
         place = (side, "#" if before in numbers else before, "#" if after in numbers else after)
-        places.setdefault(place, set()).add(numbers[words[i]])
-    return {place: frozenset(found) for place, found in places.items()}
+        found.setdefault(place, set()).add(numbers[words[i]])
+    return {place: frozenset(forms) for place, forms in found.items()}
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
