@@ -112,12 +112,12 @@ def change(
 def remove(store: Store, feed_id: str, rules: FeedRules, now: datetime, *, purge: bool) -> int:
     """Set a run-time feed aside (its stories stay), or with `purge` delete it and its
     stories; returns how many stories went. A config feed goes once it left the config."""
-    feed = store.get_feed(feed_id)
-    if feed is None:
+    removed = store.remove_feed(feed_id, now, purge=purge)
+    if removed is not None:
+        return removed
+    if store.get_feed(feed_id) is None:
         raise UnknownFeed(f"no feed {feed_id!r}")
-    if feed.origin == "config" and feed.state != "removed":
-        raise FeedConflict(_declared(feed_id, rules, "remove"))
-    return store.remove_feed(feed_id, now, purge=purge)
+    raise FeedConflict(_declared(feed_id, rules, "remove"))
 
 
 def set_disabled(store: Store, feed_id: str, disabled: bool, now: datetime) -> None:

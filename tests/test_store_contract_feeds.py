@@ -196,6 +196,20 @@ def test_a_purge_deletes_the_feed_its_stories_keys_bands_and_tombstones_but_no_o
     assert store.remove_feed("f2", NOW, purge=True) == 1
 
 
+def test_a_feed_the_config_declares_is_not_removed_whoever_asks(store: Any) -> None:
+    """The store judges it in the removing statement itself: a replica's config sync that
+    declared the feed after the caller read it cannot have a declared feed removed or purged."""
+    store.sync_config_feeds([FeedConfig("c", "https://c.example"), FeedConfig("d", "https://d.example")], NOW)
+    _story(store, "st_1", "c", published="2026-01-01T11:00:00Z")
+    assert store.remove_feed("c", NOW) is None
+    assert store.remove_feed("c", NOW, purge=True) is None
+    assert (store.get_feed("c").state, _count(store, "stories")) == ("ok", 1)
+    assert store.remove_feed("nothing", NOW) is None
+    store.sync_config_feeds([FeedConfig("d", "https://d.example")], NOW)  # c left the config
+    assert store.remove_feed("c", NOW, purge=True) == 1
+    assert store.get_feed("c") is None
+
+
 def test_resume_takes_a_parked_feed_back_and_poll_now_leaves_a_parked_one_alone(store: Any) -> None:
     _add(store, "f1", "f2")
     _write(

@@ -25,6 +25,8 @@ from ._base import Migration, StoreBase, stamp
 
 # A claimed feed is not handed out again for this long unless released ([fetch] lease sets it).
 CLAIM_LEASE = timedelta(minutes=5)
+# a feed that may be removed: one added at run time, or one the config no longer declares
+REMOVABLE = "(origin != 'config' OR state = 'removed')"
 
 
 def _feeds_1(db: sqlite_utils.Database) -> None:
@@ -241,14 +243,19 @@ class FeedsMixin(StoreBase):
     def disabled_feeds(self) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT id FROM feeds WHERE disabled = 1")}
 
-    def remove_feed(self, feed_id: str, now: datetime, *, purge: bool = False) -> int:
+    def remove_feed(self, feed_id: str, now: datetime, *, purge: bool = False) -> int | None:
         """Set a run-time feed aside (state 'removed'): its stories and tombstones stay.
         With `purge`, the feed, its stories (versions, keys, bands) and tombstones go;
-        returns how many stories were deleted. Callers refuse config feeds."""
+        returns how many stories were deleted. None, and nothing done: no such feed, or one
+        the config declares (judged in the same statement: a replica's config sync between a
+        caller's read and this removal cannot have a declared feed removed)."""
         with self.transaction():
-            self.db.execute(
-                "UPDATE feeds SET state = 'removed', updated_at = ? WHERE id = ?", [to_iso(now), feed_id]
+            cursor = self.db.execute(
+                f"UPDATE feeds SET state = 'removed', updated_at = ? WHERE id = ? AND {REMOVABLE}",
+                [to_iso(now), feed_id],
             )
+            if not cursor.rowcount:
+                return None
             if not purge:
                 return 0
             ids = [(r[0],) for r in self.db.execute("SELECT id FROM stories WHERE feed_id = ?", [feed_id])]

@@ -23,7 +23,15 @@ from psycopg.rows import DictRow
 
 from ...models import FeedConfig, FeedState, FeedUpdate, PollWrite
 from ...timeutil import to_iso
-from .._feeds import CLAIM_LEASE, _declared, _feed_state, changed_fields, new_feed_row, synced_config_row
+from .._feeds import (
+    CLAIM_LEASE,
+    REMOVABLE,
+    _declared,
+    _feed_state,
+    changed_fields,
+    new_feed_row,
+    synced_config_row,
+)
 from .._reads import _FEED_COLUMNS, ImportReport, importing
 from .._stories import DAY
 from ._base import Migration, PgBase, connect
@@ -251,16 +259,22 @@ class FeedsPart(PgBase):
     def disabled_feeds(self) -> set[str]:
         return {row["id"] for row in self._rows("SELECT id FROM feeds WHERE disabled = 1")}
 
-    def remove_feed(self, feed_id: str, now: datetime, *, purge: bool = False) -> int:
+    def remove_feed(self, feed_id: str, now: datetime, *, purge: bool = False) -> int | None:
         """Set a run-time feed aside (state 'removed'): its stories and tombstones stay.
         With `purge`, the feed, its stories (versions, keys, bands) and tombstones go;
-        returns how many stories were deleted. Callers refuse config feeds."""
+        returns how many stories were deleted. None, and nothing done: no such feed, or one
+        the config declares (judged in the same statement, as the SQLite store does)."""
         with self.transaction():
             if purge:
                 # before the feed's row, in the order a poll's last batch takes them (no
                 # deadlock); a replica writing a new version of one meanwhile would orphan it
                 self._execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [STORY_LOCK])
-            self._execute("UPDATE feeds SET state = 'removed', updated_at = %s WHERE id = %s", [now, feed_id])
+            cursor = self._execute(
+                f"UPDATE feeds SET state = 'removed', updated_at = %s WHERE id = %s AND {REMOVABLE}",
+                [now, feed_id],
+            )
+            if not cursor.rowcount:
+                return None
             if not purge:
                 return 0
             stories = self._rows(
