@@ -77,3 +77,25 @@ def test_a_model_with_a_weight_the_shift_cannot_convert_uses_numpys_cast() -> No
     features = np.array([0, 1, 99_999])
     assert model._weights(features).tobytes() == table[features].astype(np.float32).tobytes()
     assert loaded._weights(features).tobytes() == loaded.nb_ptc[features].astype(np.float32).tobytes()
+
+
+def test_the_automaton_forgets_all_but_its_last_depth_bytes() -> None:
+    """What makes `features` exact on every text, not only on these: from any state, the same
+    `depth` bytes lead where they lead from the start. Followed over every pair of states that
+    the same bytes can keep apart (a pair that meets stays together), starting from each state
+    paired with the start; none is left apart after `depth` bytes, some still are one byte earlier."""
+    identifier = _identifier()
+    moves, rows = identifier._next, identifier._rows
+    count = len(rows)
+    apart = np.arange(1, count, dtype=np.int64) * count  # (state, start) for every other state
+    left = []
+    for _ in range(identifier.depth):
+        first, second = np.divmod(apart, count)
+        after = []
+        for byte in range(256):
+            one, other = moves[rows[first] + byte], moves[rows[second] + byte]
+            differ = one != other
+            after.append(one[differ].astype(np.int64) * count + other[differ])
+        apart = np.unique(np.concatenate(after))
+        left.append(apart.size)
+    assert left[-1] == 0 and left[-2] > 0

@@ -24,7 +24,7 @@ import numpy as np
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 _SIGN = 0x8000
-_EXPONENT = 0x7C00
+_LOWEST_NEGATIVE_NORMAL, _HIGHEST_NEGATIVE_NORMAL = 0x8400, 0xFBFF
 # a negative normal half's bits shifted left 13, plus this, are its single's bits
 _HALF_TO_SINGLE = np.uint32(((1 << 31) + ((127 - 15) << 23) - (_SIGN << 13)) % (1 << 32))
 
@@ -38,10 +38,10 @@ class Identifier(LanguageIdentifier):  # type: ignore[misc]  # py3langid has no 
         self._rows = np.asarray(self._rowbase, dtype=np.intp)
         self._output = np.asarray(self.tk_output, dtype=np.intp)
         self.depth = _depth(self._next, self._rows)
+        # negative normal halves are the one run of bit patterns 0x8400-0xFBFF (no copy to check)
         halves = np.asarray(self.nb_ptc).view(np.uint16)
-        magnitude = halves & ~np.uint16(_SIGN)
         self._exact_shift = bool(
-            np.all(halves & _SIGN) and np.all((magnitude >= 0x0400) & (magnitude < _EXPONENT))
+            halves.min() >= _LOWEST_NEGATIVE_NORMAL and halves.max() <= _HIGHEST_NEGATIVE_NORMAL
         )
 
     def features(self, text: bytes) -> tuple[np.ndarray, np.ndarray] | None:
@@ -91,14 +91,15 @@ def load() -> Identifier:
 
 def _depth(next_state: np.ndarray, rows: np.ndarray) -> int:
     """How many bytes the automaton's deepest state is from the start (its longest n-gram),
-    by breadth-first search over every state's 256 moves."""
+    by breadth-first search, one byte value at a time (arrays the size of a level, not 256 times it)."""
     reached = np.zeros(len(rows), dtype=bool)
     reached[0] = True
     frontier, depth = np.array([0], dtype=np.intp), 0
-    every_byte = np.arange(256, dtype=np.intp)
     while True:
         fresh = np.zeros(len(rows), dtype=bool)
-        fresh[next_state[(rows[frontier][:, None] + every_byte).ravel()]] = True
+        bases = rows[frontier]
+        for byte in range(256):
+            fresh[next_state[bases + byte]] = True
         fresh &= ~reached
         frontier = np.flatnonzero(fresh)
         if not frontier.size:
