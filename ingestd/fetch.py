@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, cast
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import brotli
 import httpcore
@@ -216,7 +216,7 @@ class Fetcher:
         not an error. `fetch` itself waits rather than fails, so a race between
         this check and the fetch only costs a short wait.
         """
-        host = self._hosts.get(_host_key(url))
+        host = self._hosts.get(_host_key(urlsplit(url)))
         if host is None:
             return False
         return host.slots.locked() or host.next_start > time.monotonic()
@@ -247,7 +247,7 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        async with self._host_slot(_host_key(url)), self._global:
+        async with self._host_slot(_host_key(parts)), self._global:
             started = time.monotonic()
             try:
                 async with asyncio.timeout(self.timeout):
@@ -501,8 +501,8 @@ def _pool_url(url: str) -> httpcore.URL:
     )
 
 
-def _host_key(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+def _host_key(parts: SplitResult) -> str:
+    return (parts.hostname or "").lower()
 
 
 @contextmanager  # not async: it awaits nothing, and an async generator costs more per hop
