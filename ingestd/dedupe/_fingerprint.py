@@ -12,9 +12,10 @@ Hashing is vectorised: one xxh3 per word (a number's of its form), then every
 shingle's hash combined from its three words' in numpy, and the MinHash one
 product per shingle and permutation, taken in one matrix. (Words were remembered
 with their hashes across stories until 2026-12-07: in the pipeline, with parse and
-normalize run between two stories, a look-up in that memory cost more than the xxh3.) A stored story's signature (`encode`)
-is kept beside it, so candidates are never fingerprinted again; `VERSION` names
-the hashing, and the store's bands are rebuilt when it changes.
+normalize run between two stories, a look-up in that memory cost more than the
+xxh3.) A stored story's signature (`encode`) is kept beside it, so candidates are
+never fingerprinted again; `VERSION` names the hashing, and the store's bands are
+rebuilt when it changes.
 """
 
 from __future__ import annotations

@@ -113,16 +113,14 @@ def _page_html(draft: Draft) -> None:
 def _repaired(entry: Entry) -> Entry:
     """The entry with mis-decoded text fields repaired (see `unmangle`) and control
     characters removed: a stray `&#0;` costs that character, never the entry."""
-    texts = [value for name in _TEXT_FIELDS if isinstance(value := getattr(entry, name), str)]
+    texts = {name: value for name in _TEXT_FIELDS if isinstance(value := getattr(entry, name), str)}
     fields: dict[str, Any] = {}
     # all fields' bytes looked at at once: most entries (every one in a feed of plain English)
     # have nothing to repair, and one look costs less than one for each field
-    data = "".join([*texts, *entry.authors]).encode("utf-8", "surrogatepass")
+    data = "".join([*texts.values(), *entry.authors]).encode("utf-8", "surrogatepass")
     if _MOJIBAKE_LEAD in data or _has_controls(data):
         fields = {
-            name: repaired
-            for name in _TEXT_FIELDS
-            if isinstance(value := getattr(entry, name), str) and (repaired := _repaired_text(value)) != value
+            name: repaired for name, value in texts.items() if (repaired := _repaired_text(value)) != value
         }
         authors = [_repaired_text(a) for a in entry.authors]
         if authors != entry.authors:
